@@ -1,0 +1,77 @@
+"""The command line: parse, call the library, render.  Nothing else lives here.
+
+Every failure ends in one line on stderr and an exit status (3 = UNKNOWN by default);
+``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+from collections.abc import Sequence
+
+from mailcert import __version__
+from mailcert.errors import MailcertError
+
+__all__ = ["main", "run", "build_parser"]
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse exits 2 on bad usage; for a monitoring plugin 2 means CRITICAL, so use 3."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(3, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of every command that is installed (modules in ``mailcert.commands``)."""
+    from mailcert import commands
+
+    parser = _Parser(
+        prog="mailcert",
+        description=(
+            "Tells which of your users' mail clients will refuse your mail server's TLS"
+            " certificate, why, in the client's own words, and fixes it."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"mailcert {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks instead of one-line errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    present = {m.name for m in pkgutil.iter_modules(commands.__path__)}
+    for name in commands.COMMANDS:
+        if name in present:
+            importlib.import_module(f"mailcert.commands.{name}").register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run mailcert with ``argv`` and return the exit status (never raises for bad input)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help(sys.stderr)
+        return 3
+    try:
+        return int(args.func(args))
+    except MailcertError as exc:
+        if args.debug:
+            raise
+        print(f"mailcert: error: {exc}", file=sys.stderr)
+        return exc.exit_status
+    except KeyboardInterrupt:
+        print("mailcert: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # noqa: BLE001 - the promise is one line, never a traceback
+        if args.debug:
+            raise
+        print(f"mailcert: internal error: {type(exc).__name__}: {exc} (run with --debug for details)", file=sys.stderr)
+        return 3
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

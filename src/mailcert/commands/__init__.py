@@ -1,0 +1,7 @@
+"""The sub-commands.  Each module defines ``register(subparsers)``; its handler is set as
+``func`` on the parser and returns an exit status.  Modules import heavy libraries inside
+their handlers only, so ``mailcert --help`` and ``mailcert inspect`` stay quick to start.
+"""
+
+# order = order in ``mailcert --help``
+COMMANDS = ["inspect", "check", "demo", "address", "cert", "acme", "deploy", "scan", "report"]

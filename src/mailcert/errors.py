@@ -1,0 +1,77 @@
+"""One exception tree for everything that means "could not find out".
+
+A certificate that a client refuses is *not* an exception: it is a verdict (a value).
+Exceptions are for the cases where mailcert could not reach a verdict at all::
+
+    MailcertError                 exit 3 (UNKNOWN) unless a subclass says otherwise
+    ├── InputError                bad input from the user: a file, an option, a target
+    │   └── CertificateError      bytes that are not a certificate we can read
+    ├── ProbeError                the network conversation failed
+    │   ├── ConnectError          TCP connect failed or was refused
+    │   ├── ProtocolError         the server broke the mail protocol (garbage, endless line)
+    │   ├── StartTlsError         STARTTLS not offered or refused
+    │   ├── HandshakeError        the TLS handshake failed
+    │   └── DeadlineError         the per-target deadline passed
+    └── OperationError            a change to the system failed (write, reload, deploy)
+
+Every message is one line a person can act on.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "MailcertError",
+    "InputError",
+    "CertificateError",
+    "ProbeError",
+    "ConnectError",
+    "ProtocolError",
+    "StartTlsError",
+    "HandshakeError",
+    "DeadlineError",
+    "OperationError",
+]
+
+
+class MailcertError(Exception):
+    """Base of all mailcert errors; ``exit_status`` is what the CLI exits with."""
+
+    exit_status: int = 3
+
+
+class InputError(MailcertError):
+    """The user gave us something we cannot use (missing file, bad option, bad target)."""
+
+
+class CertificateError(InputError):
+    """Bytes that do not parse as a certificate (truncated DER, garbage PEM, bad PFX password)."""
+
+
+class ProbeError(MailcertError):
+    """The conversation with a server failed before we had its certificate."""
+
+
+class ConnectError(ProbeError):
+    """TCP connection refused, unreachable, or name not resolvable."""
+
+
+class ProtocolError(ProbeError):
+    """The server did not speak the mail protocol we expected (garbage, over-long line, EOF)."""
+
+
+class StartTlsError(ProbeError):
+    """STARTTLS (or STLS) was not advertised, was refused, or was followed by injected data."""
+
+
+class HandshakeError(ProbeError):
+    """The TLS handshake itself failed (alert, reset, not TLS)."""
+
+
+class DeadlineError(ProbeError):
+    """The overall per-target deadline (``--timeout``) passed."""
+
+
+class OperationError(MailcertError):
+    """Changing the system failed: writing a file, a config test, a reload."""
+
+    exit_status = 1
