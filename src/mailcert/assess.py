@@ -1,0 +1,180 @@
+"""The judge: certificate facts + typed names + clock -> verdicts, findings, status.  Pure.
+
+``inspect`` calls it on a file, ``check`` on what the probe fetched (adding chain and
+connection findings of its own).  The clock is passed in so tests and reports are exact.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from mailcert.certs.info import CertificateFacts
+from mailcert.model import Status
+from mailcert.names.matcher import NameVerdict, check_name
+from mailcert.names.profiles import PROFILES, ClientProfile
+from mailcert.report.findings import Finding, Severity, finding
+
+__all__ = ["Assessment", "assess_certificate", "status_of", "default_names", "select_profiles"]
+
+_APPLE_825_SINCE = dt.datetime(2019, 7, 1, tzinfo=dt.timezone.utc)
+_WEAK_HASHES = {"sha1", "md5", "md2"}
+_RANK = {Severity.CRITICAL: 0, Severity.WARNING: 1, Severity.INFO: 2}
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """Everything ``inspect`` and ``check`` report: plain values, ready for any renderer."""
+
+    status: Status
+    certificate: CertificateFacts
+    names: tuple[str, ...]
+    results: tuple[NameVerdict, ...]
+    findings: tuple[Finding, ...]
+
+
+def select_profiles(ids: Sequence[str] | None) -> list[ClientProfile]:
+    """The profiles named by ``--client`` (all when none), in table order, unknown ids refused."""
+    from mailcert.errors import InputError
+
+    if not ids:
+        return list(PROFILES.values())
+    unknown = [i for i in ids if i not in PROFILES]
+    if unknown:
+        raise InputError(f"unknown client {unknown[0]!r}; known clients: {', '.join(PROFILES)}")
+    wanted = set(ids)
+    return [p for p in PROFILES.values() if p.id in wanted]
+
+
+def default_names(facts: CertificateFacts) -> tuple[str, ...]:
+    """Without ``--name``: every DNS name the certificate offers (the CN when it has none)."""
+    names = tuple(dict.fromkeys(facts.dns_names)) or tuple(dict.fromkeys(facts.common_names))
+    return names or tuple(v for t, v in facts.san if t == "IP")
+
+
+def status_of(findings: Iterable[Finding]) -> Status:
+    """Worst severity decides: critical -> CRITICAL, warning -> WARNING, else OK."""
+    severities = {f.severity for f in findings}
+    if Severity.CRITICAL in severities:
+        return Status.CRITICAL
+    if Severity.WARNING in severities:
+        return Status.WARNING
+    return Status.OK
+
+
+def assess_certificate(
+    facts: CertificateFacts,
+    names: Sequence[str],
+    *,
+    now: dt.datetime,
+    warn_days: int = 30,
+    profiles: Sequence[ClientProfile] | None = None,
+    source: str = "CERT",
+) -> Assessment:
+    """Judge one certificate for the names users type, by every chosen client profile."""
+    chosen = list(PROFILES.values()) if profiles is None else list(profiles)
+    ids = facts.identifiers
+    results: list[NameVerdict] = []
+    found: list[Finding] = []
+    for name in names:
+        verdicts = [check_name(p, ids, name) for p in chosen]
+        results.extend(verdicts)
+        found.extend(_name_findings(facts, name, verdicts, source))
+    found.extend(_certificate_findings(facts, names[0] if names else "NAME", now, warn_days))
+    unique = sorted({(f.code, f.title): f for f in found}.values(), key=lambda f: _RANK[f.severity])
+    return Assessment(status_of(unique), facts, tuple(names), tuple(results), tuple(unique))
+
+
+def _name_findings(facts: CertificateFacts, name: str, verdicts: list[NameVerdict], source: str) -> list[Finding]:
+    out: list[Finding] = []
+    refused = [v for v in verdicts if not v.accepted]
+    if not name.isascii():
+        alabel = _alabel(name)
+        out.append(finding("unicode-name", name=name, alabel=alabel))
+    if not refused:
+        return out
+    if len(refused) == len(verdicts):
+        presented = ", ".join(f"{t}:{v}" for t, v in facts.san) or ", ".join(f"CN={c}" for c in facts.common_names) or "none"
+        suggest = (facts.dns_names or facts.common_names or ("a name of the certificate",))[0]
+        out.append(finding("name-absent", name=name, presented=presented, suggest=suggest))
+        return out
+    dns_lower = [d.lower() for d in facts.dns_names]
+    plain = name.lower().rstrip(".")
+    rest = refused
+    if any(v.client == "outlook2007" for v in refused) and plain in dns_lower[1:]:
+        out.append(
+            finding(
+                "first-san-not-name",
+                name=name,
+                first=facts.dns_names[0],
+                position=dns_lower.index(plain) + 1,
+                file=source,
+            )
+        )
+        rest = [v for v in refused if v.client != "outlook2007"]
+    if rest:
+        out.append(
+            finding(
+                "clients-refuse",
+                name=name,
+                clients=", ".join(PROFILES[v.client].title for v in rest),
+                details="; ".join(f"{PROFILES[v.client].title}: {v.reason}" for v in rest),
+            )
+        )
+    return out
+
+
+def _certificate_findings(facts: CertificateFacts, name: str, now: dt.datetime, warn_days: int) -> list[Finding]:
+    out: list[Finding] = []
+    if not facts.has_san_extension and facts.common_names:
+        out.append(finding("cn-only", name=name))
+    dns_lower = [d.lower() for d in facts.dns_names]
+    for cn in facts.common_names:
+        if dns_lower and cn.lower() not in dns_lower:
+            out.append(finding("cn-not-in-san", cn=cn))
+    for i, pattern in enumerate(facts.dns_names):
+        if "*" not in pattern:
+            continue
+        labels = pattern.split(".")
+        if len(labels) < 3 or any(not label for label in labels) or "*" in ".".join(labels[1:]):
+            out.append(finding("wildcard-too-broad", pattern=pattern, name=name))
+        elif labels[0] != "*":
+            out.append(finding("partial-wildcard", pattern=pattern))
+        elif i == 0:
+            out.append(finding("wildcard-first-san", pattern=pattern, name=name))
+    when = {"not_after": _day(facts.not_after), "not_before": _day(facts.not_before), "name": name}
+    if now > facts.not_after:
+        out.append(finding("expired", **when))
+    elif now < facts.not_before:
+        out.append(finding("not-yet-valid", **when))
+    else:
+        days = int((facts.not_after - now).total_seconds() // 86400)
+        if days <= warn_days:
+            out.append(finding("expiring-soon", days=days, warn_days=warn_days, **when))
+    if facts.key_type == "RSA" and facts.key_bits < 2048:
+        out.append(finding("weak-rsa-key", bits=facts.key_bits, name=name))
+    if facts.signature_hash in _WEAK_HASHES:
+        out.append(finding("sha1-signature", hash=facts.signature_hash.upper()))
+    if facts.eku is not None and not {"serverAuth", "anyExtendedKeyUsage"} & set(facts.eku):
+        out.append(finding("no-server-auth-eku", eku=", ".join(facts.eku) or "nothing"))
+    if facts.is_ca:
+        out.append(finding("ca-as-server"))
+    if facts.self_signed:
+        out.append(finding("self-signed", name=name))
+    if facts.not_before >= _APPLE_825_SINCE and facts.validity_days > 825.5:
+        out.append(finding("validity-too-long", days=int(facts.validity_days)))
+    return out
+
+
+def _day(when: dt.datetime) -> str:
+    return when.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _alabel(name: str) -> str:
+    import idna
+
+    try:
+        return idna.encode(name, uts46=True).decode("ascii")
+    except (idna.IDNAError, UnicodeError):
+        return "(no valid A-label form)"

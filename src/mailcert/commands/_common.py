@@ -1,0 +1,48 @@
+"""Options and helpers shared by ``inspect`` and ``check`` (one definition, one behaviour)."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+
+from mailcert.errors import InputError
+
+__all__ = ["add_judgement_options", "parse_when", "emit"]
+
+
+def add_judgement_options(parser: argparse.ArgumentParser) -> None:
+    """--name, --client, --warn-days, --at, --format: how to judge and how to show it."""
+    from mailcert.names.profiles import PROFILES
+
+    parser.add_argument(
+        "--name", action="append", default=[], metavar="NAME",
+        help="server name as typed into the mail client (repeatable)",
+    )
+    parser.add_argument(
+        "--client", action="append", default=[], metavar="ID",
+        help=f"judge only these client profiles (repeatable): {', '.join(PROFILES)}",
+    )
+    parser.add_argument("--warn-days", type=int, default=30, metavar="N", help="WARNING when expiring within N days (default 30)")
+    parser.add_argument("--at", metavar="ISO-DATE", help="judge as of this date/time instead of now (e.g. 2027-01-31)")
+    parser.add_argument("--format", choices=["text", "json"], default="text", help="output format (default text)")
+
+
+def parse_when(text: str | None) -> dt.datetime:
+    """``--at`` or the current time, always timezone-aware UTC."""
+    if text is None:
+        return dt.datetime.now(dt.timezone.utc)
+    try:
+        when = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"--at {text!r}: use an ISO date such as 2027-01-31 or 2027-01-31T12:00") from None
+    return when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)
+
+
+def emit(text: str) -> None:
+    """Write the report; a closed pipe (``| head``) is not an error."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        pass

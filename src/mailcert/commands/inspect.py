@@ -1,0 +1,64 @@
+"""``mailcert inspect FILE``: judge a certificate file for every client, offline."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from mailcert.commands._common import add_judgement_options, emit, parse_when
+
+__all__ = ["register", "run"]
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "inspect",
+        help="judge a certificate file: which clients accept it for which names, and why not",
+        description=(
+            "Read a certificate (PEM, DER, chain, PKCS#7, PKCS#12/PFX) and say, for each server"
+            " name and each client profile, whether that client accepts it, and why not in the"
+            " client's own words. Exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN."
+        ),
+    )
+    p.add_argument("file", metavar="FILE", help="certificate file")
+    add_judgement_options(p)
+    p.add_argument("--password-env", metavar="VAR", help="environment variable holding the PKCS#12 password")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from mailcert.assess import assess_certificate, default_names, select_profiles
+    from mailcert.certs.info import facts_from_certificate
+    from mailcert.certs.load import load_certificates, password_from_env
+
+    profiles = select_profiles(args.client)
+    now = parse_when(args.at)
+    certs = load_certificates(args.file, password=password_from_env(args.password_env), ask_password=_prompt)
+    facts = facts_from_certificate(certs[0], source=args.file)
+    chain = [facts_from_certificate(c, source=args.file) for c in certs[1:]]
+    names = tuple(args.name) or default_names(facts)
+    assessment = assess_certificate(facts, names, now=now, warn_days=args.warn_days, profiles=profiles, source=args.file)
+    if args.format == "json":
+        from mailcert.report.jsonout import assessment_document, certificate_document, dumps
+
+        extra = {"source": args.file, "chain": [certificate_document(c) for c in chain]}
+        emit(dumps(assessment_document(assessment, **extra)) + "\n")
+    else:
+        from mailcert.report.text import Style, render_assessment, render_certificate
+
+        style = Style.for_stream(sys.stdout)
+        text = render_assessment(assessment, now=now, style=style, source=args.file)
+        for i, c in enumerate(chain, 1):
+            text += "\n" + "\n".join(render_certificate(c, now, style, f"Also in the file (#{i + 1})")) + "\n"
+        emit(text)
+    return int(assessment.status)
+
+
+def _prompt() -> bytes | None:
+    """Ask for a PFX password only when a person is there to answer."""
+    if not sys.stdin.isatty():
+        return None
+    import getpass
+
+    return getpass.getpass("PKCS#12 password: ").encode("utf-8")

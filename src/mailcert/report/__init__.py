@@ -1,0 +1,1 @@
+"""Findings catalogue and renderers (text, JSON).  Pure: reads values, writes strings."""

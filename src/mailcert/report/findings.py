@@ -1,0 +1,209 @@
+"""The findings catalogue: stable code -> severity, title, explanation, remedy.
+
+Codes are part of the interface (JSON, inventory, monitoring rules); never rename one.
+Text, JSON and HTML renderers all read this one table.  Explanations and remedies are
+templates filled with the facts of the case (``{name}``, ``{first}``, ``{clients}``...), so a
+remedy is the exact command to run, not advice in general.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["Severity", "FindingSpec", "Finding", "CATALOGUE", "finding"]
+
+
+class Severity(str, enum.Enum):
+    INFO = "info"
+    WARNING = "warning"
+    CRITICAL = "critical"
+
+
+@dataclass(frozen=True)
+class FindingSpec:
+    code: str
+    severity: Severity
+    title: str
+    explanation: str
+    remedy: str
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem found, with its text filled in.  Plain data: serialises as is."""
+
+    code: str
+    severity: Severity
+    title: str
+    explanation: str
+    remedy: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "code": self.code,
+            "severity": self.severity.value,
+            "title": self.title,
+            "explanation": self.explanation,
+            "remedy": self.remedy,
+        }
+
+
+_W, _C, _I = Severity.WARNING, Severity.CRITICAL, Severity.INFO
+
+_SPECS = (
+    FindingSpec(
+        "first-san-not-name", _W,
+        "Outlook 2007 will warn: the first name in the certificate is not {name}",
+        "Outlook 2007 reads only the first DNS name of the certificate's Subject Alternative Name"
+        " ({first}) and compares it with the server name in the account settings ({name})."
+        " {name} is in the certificate, but at position {position}, so at every start Outlook 2007"
+        " shows \"The target principal name is incorrect\" (Microsoft KB958977). Other clients accept"
+        " the certificate.",
+        "Put {name} first. For a self-signed certificate: mailcert cert fix {file} --key KEY --first {name}"
+        " --out DIR. For a CA-issued one: mailcert cert new --name {name} --csr --out DIR, submit"
+        " DIR/request.csr to your CA (or mailcert acme issue --name {name} --out DIR), then"
+        " mailcert deploy dovecot|postfix --cert DIR.",
+    ),
+    FindingSpec(
+        "name-absent", _C,
+        "No client accepts the certificate for {name}",
+        "{name} is not among the names the certificate presents ({presented}). Every mail client will"
+        " refuse the connection or warn at every connection.",
+        "Either point your users at a name the certificate has ({suggest}), or get a certificate"
+        " for {name}: mailcert cert new --name {name} --csr --out DIR (or mailcert acme issue --name"
+        " {name} --out DIR).",
+    ),
+    FindingSpec(
+        "clients-refuse", _W,
+        "Some clients refuse the certificate for {name}: {clients}",
+        "These clients check names by stricter or different rules than others: {details}.",
+        "Issue a certificate with {name} as the common name and first SAN DNS name, with no"
+        " wildcard or trailing dot: mailcert cert new --name {name} --csr --out DIR.",
+    ),
+    FindingSpec(
+        "cn-only", _W,
+        "The certificate has no Subject Alternative Name; the name is only in the CN",
+        "Apple Mail (iOS 13, macOS 10.15 and later), Thunderbird, Go and RFC 9525 ignore the subject"
+        " CN, so they refuse this certificate whatever the name.",
+        "Re-issue with the names in the SAN: mailcert cert new --name {name} --csr --out DIR.",
+    ),
+    FindingSpec(
+        "cn-not-in-san", _I,
+        "The subject CN ({cn}) is not one of the SAN names",
+        "Clients that read the SAN ignore the CN, but administrators and old tools read the CN and"
+        " are misled by it.",
+        "When the certificate is next renewed, make the CN equal to the first SAN name"
+        " (mailcert cert new does this).",
+    ),
+    FindingSpec(
+        "partial-wildcard", _W,
+        "Partial-label wildcard {pattern}",
+        "A star inside a label (like f*.example.com) is accepted by OpenSSL, GnuTLS, NSS, Java and"
+        " Node, but refused by Windows, Apple, Thunderbird, Python, Go and RFC 9525.",
+        "Use a whole-label wildcard (*.example.com) or, better for mail, the exact server name.",
+    ),
+    FindingSpec(
+        "wildcard-too-broad", _W,
+        "Wildcard {pattern} is too broad",
+        "A wildcard over a top-level domain or a public suffix (*.com, *.co.uk), or a lone *, is"
+        " refused by every careful client and no public CA issues it.",
+        "Use the exact server name: mailcert cert new --name {name} --csr --out DIR.",
+    ),
+    FindingSpec(
+        "wildcard-first-san", _I,
+        "The first SAN name is a wildcard ({pattern})",
+        "Outlook 2007 compares only the first SAN name; a wildcard there covers one label only, so"
+        " the mail name must be exactly one label under it.",
+        "Put the exact mail server name first: mailcert cert new --name {name} --alt '{pattern}' --csr --out DIR.",
+    ),
+    FindingSpec(
+        "expired", _C,
+        "The certificate expired on {not_after}",
+        "Every client refuses an expired certificate or warns at every connection.",
+        "Renew now: mailcert acme renew --days 9999, or mailcert cert new --name {name} --csr --out DIR.",
+    ),
+    FindingSpec(
+        "not-yet-valid", _C,
+        "The certificate is not valid before {not_before}",
+        "Clients refuse it until then. Often the server's or the issuer's clock is wrong.",
+        "Check the clock (date -u) of this machine and of the server that issued the certificate.",
+    ),
+    FindingSpec(
+        "expiring-soon", _W,
+        "The certificate expires in {days} days ({not_after})",
+        "Within the warning window of {warn_days} days.",
+        "Renew it: mailcert acme renew, or mailcert cert new --name {name} --csr --out DIR and deploy.",
+    ),
+    FindingSpec(
+        "weak-rsa-key", _W,
+        "RSA key of {bits} bits",
+        "Keys under 2048 bits are refused by Apple Mail, by OpenSSL at its default security level"
+        " (so by Python and most Linux clients) and by current Windows.",
+        "Re-issue with a 2048-bit or larger key: mailcert cert new --name {name} --key-type rsa2048 --csr --out DIR.",
+    ),
+    FindingSpec(
+        "sha1-signature", _W,
+        "Signed with {hash}",
+        "SHA-1 and MD5 signatures are refused by current clients (Apple, Windows 10+, Thunderbird,"
+        " OpenSSL at security level 1 and up).",
+        "Re-issue the certificate; any current CA and mailcert cert new sign with SHA-256.",
+    ),
+    FindingSpec(
+        "no-server-auth-eku", _W,
+        "Extended key usage does not allow TLS servers ({eku})",
+        "The certificate restricts its use to {eku}; Windows, Apple and OpenSSL-based clients refuse"
+        " it for a TLS server.",
+        "Re-issue with extendedKeyUsage serverAuth (mailcert cert new does this).",
+    ),
+    FindingSpec(
+        "self-signed", _I,
+        "Self-signed certificate",
+        "No client trusts it until the certificate itself is installed on every client as trusted"
+        " (as Windows SBS did through its connect-computer wizard). Phones and new PCs will warn.",
+        "Get a certificate from a trusted CA: mailcert acme issue --name {name} --out DIR, or"
+        " mailcert cert new --name {name} --csr --out DIR.",
+    ),
+    FindingSpec(
+        "ca-as-server", _W,
+        "A CA certificate (basicConstraints CA:TRUE) is used as the server certificate",
+        "Many clients (NSS, Thunderbird, Apple, Java) refuse a CA certificate as a TLS server"
+        " certificate.",
+        "Issue a separate server certificate (CA:FALSE) from that CA, or a new one with mailcert cert new.",
+    ),
+    FindingSpec(
+        "validity-too-long", _W,
+        "Valid for {days} days: Apple devices refuse certificates valid over 825 days",
+        "Since iOS 13 and macOS 10.15 a TLS server certificate issued after 1 July 2019 must be"
+        " valid for 825 days or fewer (support.apple.com/HT210176).",
+        "Re-issue with a shorter validity: mailcert cert new (825 days by default) or ACME (90 days).",
+    ),
+    FindingSpec(
+        "unicode-name", _I,
+        "The server name {name} is not ASCII",
+        "Clients differ on internationalised names: some convert them to an A-label ({alabel}),"
+        " some refuse them outright (Outlook 2007, Java).",
+        "Give users the A-label form ({alabel}) as the server name.",
+    ),
+)
+
+CATALOGUE: dict[str, FindingSpec] = {s.code: s for s in _SPECS}
+
+
+class _Missing(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def finding(code: str, **facts: Any) -> Finding:
+    """Fill the catalogue entry ``code`` with ``facts`` (unknown placeholders stay visible)."""
+    spec = CATALOGUE[code]
+    values = _Missing(facts)
+    return Finding(
+        spec.code,
+        spec.severity,
+        spec.title.format_map(values),
+        spec.explanation.format_map(values),
+        spec.remedy.format_map(values),
+    )

@@ -1,0 +1,62 @@
+"""The JSON contract (``schema_version`` 1) of ``inspect`` and ``check``.
+
+Fields named in PRODUCT.md are a promise to other programs: keep them; add freely.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from mailcert.assess import Assessment
+from mailcert.certs.info import CertificateFacts
+
+__all__ = ["SCHEMA_VERSION", "assessment_document", "certificate_document", "dumps"]
+
+SCHEMA_VERSION = 1
+
+
+def certificate_document(facts: CertificateFacts) -> dict[str, Any]:
+    """The ``certificate`` object: SAN in certificate order, as ``[type, value]`` pairs."""
+    return {
+        "subject": facts.subject,
+        "issuer": facts.issuer,
+        "common_names": list(facts.common_names),
+        "san": [[t, v] for t, v in facts.san],
+        "not_before": facts.not_before.isoformat(),
+        "not_after": facts.not_after.isoformat(),
+        "serial": facts.serial,
+        "key": {"type": facts.key_type, "bits": facts.key_bits, "curve": facts.key_curve},
+        "signature_algorithm": facts.signature_algorithm,
+        "signature_hash": facts.signature_hash,
+        "extended_key_usage": None if facts.eku is None else list(facts.eku),
+        "key_usage": None if facts.key_usage is None else list(facts.key_usage),
+        "basic_constraints": {"ca": facts.is_ca, "path_length": facts.path_length},
+        "self_signed": facts.self_signed,
+        "fingerprints": {"sha256": facts.sha256, "sha1": facts.sha1},
+    }
+
+
+def assessment_document(assessment: Assessment, **extra: Any) -> dict[str, Any]:
+    """The whole document; ``extra`` adds command-specific keys (source, server, chain...)."""
+    doc: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "status": assessment.status.name}
+    doc.update(extra)
+    doc["certificate"] = certificate_document(assessment.certificate)
+    doc["names"] = list(assessment.names)
+    doc["results"] = [
+        {
+            "name": v.name,
+            "client": v.client,
+            "accepted": v.accepted,
+            "reason": v.reason,
+            "message": v.message,
+            "matched": v.matched,
+        }
+        for v in assessment.results
+    ]
+    doc["findings"] = [f.as_dict() for f in assessment.findings]
+    return doc
+
+
+def dumps(doc: dict[str, Any]) -> str:
+    return json.dumps(doc, indent=2, ensure_ascii=False)
