@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Set up .venv and run the seed's case end to end (mailcert demo).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+exec .venv/bin/mailcert demo "$@"
