@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
+from functools import cached_property
 
 from cryptography import x509
 from cryptography.x509.oid import ExtensionOID, NameOID
@@ -33,13 +34,23 @@ class PresentedIdentifiers:
     common_names: tuple[str, ...]
     san_error: str | None = None
 
-    @property
+    # cached: the matcher asks for these once per profile, twelve times per name
+    @cached_property
     def dns_names(self) -> tuple[str, ...]:
         return tuple(v for t, v in self.san if t == "DNS")
 
-    @property
+    @cached_property
     def ip_addresses(self) -> tuple[str, ...]:
         return tuple(v for t, v in self.san if t == "IP")
+
+    @cached_property
+    def dns_lower(self) -> tuple[str, ...]:
+        """DNS names lower-cased the DNS way (ASCII only), for comparison."""
+        return tuple(_ascii_lower(d) for d in self.dns_names)
+
+    @cached_property
+    def cn_lower(self) -> tuple[str, ...]:
+        return tuple(_ascii_lower(c) for c in self.common_names)
 
     @classmethod
     def from_certificate(cls, cert: x509.Certificate) -> PresentedIdentifiers:
@@ -62,6 +73,14 @@ class PresentedIdentifiers:
             # cryptography could not parse it and kept the raw bytes
             return cls((), True, tuple(common_names), san_error="subjectAltName could not be decoded")
         return cls(tuple(_entry(g) for g in value), True, tuple(common_names))
+
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def _ascii_lower(text: str) -> str:
+    """Lower-case ASCII letters only (DNS case rule); str.lower() is the fast path."""
+    return text.lower() if text.isascii() else text.translate(_ASCII_LOWER)
 
 
 def _entry(name: x509.GeneralName) -> SanEntry:

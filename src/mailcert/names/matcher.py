@@ -10,10 +10,11 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import idna as _idna
 
-from mailcert.names.identifiers import PresentedIdentifiers
+from mailcert.names.identifiers import PresentedIdentifiers, _ascii_lower
 from mailcert.names.profiles import (
     PROFILES,
     ClientProfile,
@@ -27,8 +28,6 @@ from mailcert.names.profiles import (
 
 __all__ = ["NameVerdict", "check_name", "verdicts_for", "reference_form"]
 
-_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
-
 # Public suffixes with more than one label that certificate wildcards are seen on.  Only the
 # Java profile uses this (its HostnameChecker refuses wildcards on a registry-controlled
 # suffix); single-label suffixes are already refused by ``min_labels``.
@@ -38,8 +37,7 @@ _MULTI_LABEL_SUFFIXES = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class NameVerdict:
+class NameVerdict(NamedTuple):
     """One client's answer for one typed name: accepted or not, and why.
 
     ``name`` is the name exactly as the user gave it; ``matched`` the presented identifier
@@ -79,7 +77,7 @@ def reference_form(profile: ClientProfile, name: str) -> _Reference:
         return _Reference(host, ip)
     if not host.isascii():
         host = _to_ascii(profile.idna, host)
-    return _Reference(host.translate(_ASCII_LOWER), None)
+    return _Reference(_ascii_lower(host), None)
 
 
 def _parse_ip(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
@@ -104,27 +102,59 @@ def _to_ascii(mode: Idna, host: str) -> str:
         raise _Refused(f"{host!r} is not a valid internationalised name for this client ({exc})") from None
 
 
-def check_name(profile: ClientProfile, ids: PresentedIdentifiers, name: str) -> NameVerdict:
-    """Would ``profile``'s client accept a certificate presenting ``ids`` for ``name``?"""
+# (accepted, reason, matched): what a profile's *rules* decide, before its words are added
+_Decision = tuple[bool, str, str | None]
+
+
+def _rules_key(profile: ClientProfile) -> tuple[object, ...]:
+    """Profiles with equal rules decide alike; verdicts_for decides once per rule set."""
+    return (profile.reads, profile.cn_fallback, profile.cn_choice, profile.wildcard, profile.idna,
+            profile.strip_host_dot, profile.strip_pattern_dot, profile.ip)
+
+
+def _decide(profile: ClientProfile, ids: PresentedIdentifiers, name: str) -> _Decision:
     try:
         ref = reference_form(profile, name)
     except _Refused as exc:
-        return _refuse(profile, ids, name, str(exc))
+        return (False, str(exc), None)
+    return _decide_ref(profile, ids, ref)
+
+
+def _decide_ref(profile: ClientProfile, ids: PresentedIdentifiers, ref: _Reference) -> _Decision:
     if ids.san_error is not None:
-        return _refuse(profile, ids, name, f"the certificate's subjectAltName cannot be decoded ({ids.san_error})")
+        return (False, f"the certificate's subjectAltName cannot be decoded ({ids.san_error})", None)
     if ref.ip is not None:
         matched = _match_ip(profile, ids, ref)
         if matched:
-            return NameVerdict(name, profile.id, True, f"matches {matched}", None, matched)
+            return (True, f"matches {matched}", matched)
         if profile.ip is not IpHandling.AS_TEXT_OR_SAN_IP:
-            return _refuse(profile, ids, name, _ip_reason(ids, ref))
+            return (False, _ip_reason(ids, ref), None)
+    host = ref.host
+    dns = ids.dns_lower
+    if profile.reads is NameSource.FIRST_DNS:
+        dns = dns[:1]
+    if host in dns:  # the common case: an exact SAN name, no wildcard rules needed
+        matched = "DNS:" + ids.dns_names[dns.index(host)]
+        return (True, "matches " + matched, matched)
     candidates = _dns_candidates(profile, ids)
     for kind, pattern in candidates:
         if _pattern_matches(pattern, ref.host, profile, from_cn=kind == "CN"):
             matched = f"{kind}:{pattern}"
             how = " (no SAN DNS name, so this client falls back to the CN)" if kind == "CN" else ""
-            return NameVerdict(name, profile.id, True, f"matches {matched}{how}", None, matched)
-    return _refuse(profile, ids, name, _explain(profile, ids, ref, candidates))
+            return (True, f"matches {matched}{how}", matched)
+    return (False, _explain(profile, ids, ref, candidates), None)
+
+
+def _verdict(profile: ClientProfile, ids: PresentedIdentifiers, name: str, decision: _Decision) -> NameVerdict:
+    accepted, reason, matched = decision
+    if accepted:
+        return NameVerdict(name, profile.id, True, reason, None, matched)
+    return _refuse(profile, ids, name, reason)
+
+
+def check_name(profile: ClientProfile, ids: PresentedIdentifiers, name: str) -> NameVerdict:
+    """Would ``profile``'s client accept a certificate presenting ``ids`` for ``name``?"""
+    return _verdict(profile, ids, name, _decide(profile, ids, name))
 
 
 def verdicts_for(
@@ -142,7 +172,41 @@ def verdicts_for(
             raise TypeError("verdicts_for() needs a cryptography Certificate or PresentedIdentifiers")
         ids = PresentedIdentifiers.from_certificate(cert_or_ids)
     chosen = PROFILES.values() if profiles is None else profiles
-    return [check_name(p, ids, name) for p in chosen]
+    decided: dict[object, _Decision] = {}
+    refs: dict[object, _Reference | str] = {}
+    out = []
+    for p in chosen:
+        key, ref_key = _KEYS[p.id] if PROFILES.get(p.id) is p else _keys(p)
+        decision = decided.get(key)
+        if decision is None:
+            ref = refs.get(ref_key)
+            if ref is None:
+                try:
+                    ref = refs[ref_key] = reference_form(p, name)
+                except _Refused as exc:
+                    ref = refs[ref_key] = str(exc)
+            decision = decided[key] = (False, ref, None) if isinstance(ref, str) else _decide_ref(p, ids, ref)
+        out.append(_verdict(p, ids, name, decision))
+    return out
+
+
+def _keys(profile: ClientProfile) -> tuple[object, object]:
+    """(rules key, reference-form key): equal keys decide alike / normalise alike."""
+    return _rules_key(profile), (profile.strip_host_dot, profile.idna, profile.ip)
+
+
+def _interned_keys() -> dict[str, tuple[object, object]]:
+    # small ints instead of tuples of enums: hashing enums dominated verdicts_for's cost
+    rules: dict[object, int] = {}
+    refs: dict[object, int] = {}
+    out: dict[str, tuple[object, object]] = {}
+    for p in PROFILES.values():
+        r, f = _keys(p)
+        out[p.id] = (rules.setdefault(r, len(rules)), refs.setdefault(f, len(refs)))
+    return out
+
+
+_KEYS = _interned_keys()
 
 
 # --- presented identifiers --------------------------------------------------------------
@@ -196,7 +260,7 @@ def _ip_reason(ids: PresentedIdentifiers, ref: _Reference) -> str:
 
 
 def _pattern_matches(pattern: str, host: str, profile: ClientProfile, *, from_cn: bool) -> bool:
-    pattern = pattern.translate(_ASCII_LOWER)
+    pattern = _ascii_lower(pattern)
     if profile.strip_pattern_dot and pattern.endswith(".") and len(pattern) > 1:
         pattern = pattern[:-1]
     if "*" not in pattern:
@@ -245,30 +309,30 @@ def _wildcard_problem(pattern: str, host: str, rule: WildcardRule) -> str | None
 
 
 def _refuse(profile: ClientProfile, ids: PresentedIdentifiers, name: str, reason: str) -> NameVerdict:
-    message = None
-    if profile.message is not None:
+    message = profile.message
+    if message is not None and "{" in message:
         valid = ", ".join(ids.dns_names) or ", ".join(ids.common_names) or "no names"
-        message = profile.message.replace("{name}", name).replace("{valid}", valid)
+        message = message.replace("{name}", name).replace("{valid}", valid)
     return NameVerdict(name, profile.id, False, reason, message, None)
 
 
 def _explain(profile: ClientProfile, ids: PresentedIdentifiers, ref: _Reference, checked: Sequence[tuple[str, str]]) -> str:
     """The most useful single reason for a refusal, in the order an admin would look."""
     host = ref.host
-    dns = [d.translate(_ASCII_LOWER) for d in ids.dns_names]
+    dns = ids.dns_lower
     if profile.reads is NameSource.FIRST_DNS and dns and host in dns[1:]:
         pos = dns.index(host) + 1
         return (
-            f"{profile.title} reads only the first SAN DNS name ({ids.dns_names[0]});"
+            f"the client reads only the first SAN DNS name ({ids.dns_names[0]});"
             f" {host} is listed at position {pos}"
         )
-    cn_lower = [c.translate(_ASCII_LOWER) for c in ids.common_names]
+    cn_lower = ids.cn_lower
     if host in cn_lower and not any(k == "CN" for k, _ in checked):
         if ids.dns_names:
             return f"{host} is only in the subject CN; this client ignores the CN when the SAN has DNS names"
         return f"{host} is only in the subject CN (no SAN); this client never reads the CN"
     for kind, pattern in checked:
-        p = pattern.translate(_ASCII_LOWER)
+        p = _ascii_lower(pattern)
         if p.startswith("*.") and host.endswith(p[1:]) and host.count(".") > p.count("."):
             return f"wildcard {kind}:{pattern} covers exactly one label, and {host} has more in its place"
         if "*" in p:
