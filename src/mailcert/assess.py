@@ -158,6 +158,8 @@ def _certificate_findings(facts: CertificateFacts, name: str, now: dt.datetime, 
         out.append(finding("sha1-signature", hash=facts.signature_hash.upper()))
     if facts.eku is not None and not {"serverAuth", "anyExtendedKeyUsage"} & set(facts.eku):
         out.append(finding("no-server-auth-eku", eku=", ".join(facts.eku) or "nothing"))
+    if facts.eku is None and facts.not_before >= _APPLE_825_SINCE:
+        out.append(finding("apple-eku-missing", name=name))
     if facts.is_ca:
         out.append(finding("ca-as-server"))
     if facts.self_signed:

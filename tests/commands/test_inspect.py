@@ -184,3 +184,9 @@ def _assert_one_line_error(argv: list[str], needle: str = "") -> None:
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("mailcert"), proc.stderr
     assert "Traceback" not in proc.stderr and needle in lines[0]
+
+
+def test_apple_needs_eku_after_2019(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    f = write(tmp_path, "c.pem", pem(make_cert(eku=None)))
+    rc, doc = inspect_json(capsys, f, "--name", "mail.example.com")
+    assert "apple-eku-missing" in [x["code"] for x in doc["findings"]] and rc == 1

@@ -149,8 +149,10 @@ _PROFILES: tuple[ClientProfile, ...] = (
         clients="Outlook 2007 with POP3, IMAP4 or SMTP over TLS",
         source=(
             "KB958977 (the seed): Outlook 2007 reads only the first DNS name of the SAN."
-            " Where the article is silent we follow CertGetNameString(CERT_NAME_DNS_TYPE),"
-            " the CryptoAPI call that returns exactly 'the first DNS name in the SAN, else the CN'."
+            " Where the article is silent we follow CertGetNameString(CERT_NAME_DNS_TYPE)"
+            " (learn.microsoft.com/windows/win32/api/wincrypt/nf-wincrypt-certgetnamestringw),"
+            " the CryptoAPI call that returns exactly 'the first DNSName choice of the SAN; if"
+            " there is none, the subject CN'."
         ),
         reads=NameSource.FIRST_DNS,
         cn_fallback=CnFallback.NO_SAN_DNS,
@@ -212,7 +214,11 @@ _PROFILES: tuple[ClientProfile, ...] = (
         clients="Apple Mail on macOS, Mail on iOS and iPadOS (SecTrust)",
         source=(
             "Apple: 'Requirements for trusted certificates in iOS 13 and macOS 10.15'"
-            " (support.apple.com/HT210176): DNS names must be in the SAN; the CN is no longer trusted"
+            " (support.apple.com/HT210176, now support.apple.com/103769): 'TLS server certificates must"
+            " present the DNS name of the server in the Subject Alternative Name extension. DNS names"
+            " in the CommonName of a certificate are no longer trusted.' The same page requires"
+            " RSA >= 2048 bits, SHA-2, and for certificates issued after 1 July 2019 the serverAuth"
+            " EKU and at most 825 days of validity (reported as findings)."
         ),
         cn_fallback=CnFallback.NEVER,
         wildcard=WildcardRule(partial=False, min_labels=3, idna_ok=False),

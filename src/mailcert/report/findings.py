@@ -158,6 +158,15 @@ _SPECS = (
         "Re-issue with extendedKeyUsage serverAuth (mailcert cert new does this).",
     ),
     FindingSpec(
+        "apple-eku-missing", _W,
+        "No extended key usage extension: Apple devices refuse it",
+        "Since iOS 13 and macOS 10.15 a TLS server certificate issued after 1 July 2019 must"
+        " carry an extendedKeyUsage extension with id-kp-serverAuth (support.apple.com/HT210176);"
+        " others accept a certificate without the extension.",
+        "Re-issue with extendedKeyUsage serverAuth: mailcert cert new --name {name} (self-signed"
+        " or --csr) does this.",
+    ),
+    FindingSpec(
         "self-signed", _I,
         "Self-signed certificate",
         "No client trusts it until the certificate itself is installed on every client as trusted"
