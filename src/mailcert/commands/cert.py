@@ -1,0 +1,635 @@
+"""``mailcert cert new|import|export|fix``: the seed's "Add a trusted certificate" wizard, and its repair.
+
+* ``new``: a key (0600) and a self-signed certificate or a CSR, the FQDN as CN **and** first SAN.
+* ``import``: the certificate the CA issued, matched to its pending key, chain completed and
+  checked, every client profile run on the configured name (a CA that re-ordered the names
+  is caught here, before the certificate is installed).
+* ``export``: PKCS#12 for Windows/Exchange/IIS (``--legacy`` for Server 2016 and older) and a
+  PEM bundle.
+* ``fix``: a self-signed certificate re-issued with the same key and names, the chosen name
+  moved first: the seed's bug repaired without a CA.
+
+Everything is computed and checked first; files are written last, together, atomically, with
+backups (:func:`mailcert.fsutil.write_files`).  Keys are never printed; passwords come from an
+environment variable or a terminal prompt, never from argv.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mailcert.errors import InputError
+
+if TYPE_CHECKING:
+    from cryptography import x509
+
+    from mailcert.certs.build import PrivateKey
+    from mailcert.fsutil import PlannedFile
+
+__all__ = ["exchange_commands", "register", "run_export", "run_fix", "run_import", "run_new"]
+
+
+def _config_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", metavar="FILE", help="configuration file holding the external name (see mailcert address)")
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "cert",
+        help="the certificate wizard: new key + self-signed or CSR, import, export (PFX), fix the SAN order",
+        description=(
+            "Make, import, export and repair the mail server's certificate, always with the external"
+            " FQDN as CN and first name (Outlook 2007 reads only the first)."
+        ),
+    )
+    verbs = p.add_subparsers(dest="cert_command", metavar="VERB")
+
+    n = verbs.add_parser(
+        "new",
+        help="new key and a self-signed certificate or a CSR (FQDN = CN = first SAN)",
+        description="A new private key (0600) and a self-signed certificate or a certificate request.",
+    )
+    n.add_argument("--name", metavar="FQDN", help="the name users type into their mail client (default: the configured address)")
+    n.add_argument("--alt", action="append", default=[], metavar="NAME", help="another name, in this order after the FQDN (repeatable)")
+    how = n.add_mutually_exclusive_group(required=True)
+    how.add_argument("--self-signed", action="store_true", help="write DIR/cert.pem, a self-signed certificate")
+    how.add_argument("--csr", action="store_true", help="write DIR/request.csr for a CA")
+    n.add_argument("--out", required=True, metavar="DIR", help="directory for key.pem and cert.pem or request.csr")
+    n.add_argument("--key-type", default="rsa2048", metavar="TYPE", help="rsa2048 (default, for old clients), rsa3072, rsa4096, ecdsa-p256, ecdsa-p384")
+    n.add_argument("--days", type=int, default=825, metavar="N", help="validity of a self-signed certificate (default 825: Apple's limit)")
+    n.add_argument("--for", dest="target", choices=["exchange"], help="also print the Exchange Management Shell commands")
+    _config_option(n)
+    n.set_defaults(func=run_new)
+
+    i = verbs.add_parser(
+        "import",
+        help="take the certificate the CA issued: match its key, complete the chain, check every client",
+        description=(
+            "Find the pending key that matches the issued certificate, complete and check the chain,"
+            " judge it for the configured name in every client profile, and write cert.pem, chain.pem,"
+            " fullchain.pem and key.pem into DIR. Exit 0 when clean, 1 with warnings."
+        ),
+    )
+    i.add_argument("issued", metavar="ISSUED", help="the certificate from the CA (PEM, DER, PKCS#7 .p7b, PFX)")
+    i.add_argument("--chain", action="append", default=[], metavar="FILE", help="intermediate certificate(s) from the CA (repeatable)")
+    i.add_argument("--out", required=True, metavar="DIR", help="directory of the pending key (key.pem) and for the result")
+    i.add_argument("--key", action="append", default=[], metavar="FILE", help="also look for the key here (repeatable)")
+    i.add_argument("--name", metavar="FQDN", help="judge for this name (default: the configured address)")
+    i.add_argument("--cafile", metavar="FILE", help="trust anchors for the chain check (default: the system's)")
+    i.add_argument("--password-env", metavar="VAR", help="environment variable with the password of a PFX or encrypted key")
+    _config_option(i)
+    i.set_defaults(func=run_import)
+
+    e = verbs.add_parser(
+        "export",
+        help="PKCS#12/PFX for Windows/Exchange/IIS (--legacy for Server 2016 and older), PEM bundle",
+        description="Export DIR/key.pem + cert.pem + chain.pem as a PFX and/or a PEM bundle (both 0600).",
+    )
+    e.add_argument("dir", metavar="DIR", help="directory holding key.pem, cert.pem and chain.pem")
+    e.add_argument("--pfx", metavar="FILE", help="write a PKCS#12 file")
+    e.add_argument("--legacy", action="store_true", help="3DES/SHA-1 PFX, the only form Windows Server 2016 and older import")
+    e.add_argument("--pem-bundle", metavar="FILE", help="write key + certificate + chain in one PEM file")
+    e.add_argument("--password-env", metavar="VAR", help="environment variable with the PFX password (else you are asked)")
+    e.set_defaults(func=run_export)
+
+    f = verbs.add_parser(
+        "fix",
+        help="re-issue a self-signed certificate with the FQDN moved first (the seed's bug)",
+        description=(
+            "A new self-signed certificate with the same key and names, the chosen name moved first and"
+            " made the CN. For a CA-issued certificate, explains why not and prints the request to make."
+        ),
+    )
+    f.add_argument("cert", metavar="CERT", help="the certificate to fix (PEM, DER, or a PFX holding its key)")
+    f.add_argument("--key", metavar="KEY", help="its private key (not needed when CERT is a PFX with the key)")
+    f.add_argument("--first", metavar="NAME", help="the name to put first (default: the configured address)")
+    f.add_argument("--out", required=True, metavar="DIR", help="directory for cert.pem and key.pem")
+    f.add_argument("--days", type=int, default=825, metavar="N", help="validity of the new certificate (default 825)")
+    f.add_argument("--password-env", metavar="VAR", help="environment variable with the password of a PFX or encrypted key")
+    _config_option(f)
+    f.set_defaults(func=run_fix)
+
+    p.set_defaults(func=lambda args: _usage(p))
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help(sys.stderr)
+    return 3
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _configured_fqdn(args: argparse.Namespace) -> str | None:
+    from mailcert.config import config_path, load_address
+
+    address = load_address(config_path(getattr(args, "config", None), env=os.environ, euid=os.geteuid()))
+    return address.fqdn if address else None
+
+
+def _password(var: str | None, *, what: str, confirm: bool = False) -> bytes | None:
+    """From ``$VAR``, else a terminal prompt, else None (never argv: it shows in ``ps``)."""
+    if var:
+        value = os.environ.get(var)
+        if value is None:
+            raise InputError(f"--password-env {var}: that environment variable is not set")
+        return value.encode("utf-8")
+    if not sys.stdin.isatty():
+        return None
+    import getpass
+
+    first = getpass.getpass(f"{what}: ")
+    if confirm and getpass.getpass(f"{what} (again): ") != first:
+        raise InputError("the two passwords differ; nothing was written")
+    return first.encode("utf-8")
+
+
+def _read_bytes(path: str | Path) -> bytes:
+    p = Path(path)
+    try:
+        return p.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{p}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{p} is a directory; give the file inside it") from None
+    except OSError as exc:
+        raise InputError(f"{p}: cannot read ({exc.strerror or exc})") from None
+
+
+def _read_key(path: str | Path, password: bytes | None) -> PrivateKey:
+    """A private key from PEM, DER or PFX; one clear line for an encrypted key or a wrong password."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+    from mailcert.certs.pkcs12 import read_pfx
+
+    data = _read_bytes(path)
+    if b"-----BEGIN" not in data and data[:1] == b"\x30" and b"\x02\x01\x03" in data[:8]:
+        return read_pfx(data, password, source=str(path))[0]
+    try:
+        if b"-----BEGIN" in data:
+            if b"PRIVATE KEY-----" not in data:
+                raise InputError(f"{path} holds no private key (a certificate? give the key file)")
+            key = serialization.load_pem_private_key(data, password)
+        else:
+            key = serialization.load_der_private_key(data, password)
+    except TypeError:
+        if password is None:
+            raise InputError(f"{path} is encrypted; put its password in an environment variable and give --password-env VAR") from None
+        raise InputError(f"{path} is not encrypted; leave out --password-env") from None
+    except ValueError:
+        if password is not None:
+            raise InputError(f"cannot read the key in {path}: wrong password, or not a private key") from None
+        raise InputError(f"{path} is not a private key we can read (PEM or DER, RSA or ECDSA)") from None
+    if not isinstance(key, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey)):
+        raise InputError(f"{path}: the key is neither RSA nor ECDSA, which mail clients need")
+    return key
+
+
+def _write(files: Sequence[PlannedFile]) -> list[str]:
+    """Write all ``files`` at once; lines saying what was written and backed up."""
+    from mailcert.fsutil import write_files
+
+    backups = write_files(files)
+    lines = []
+    for f, b in zip(files, backups):
+        lines.append(f"  wrote {f.path} ({f.mode:04o})" + (f", previous kept as {b.name}" if b else ""))
+    return lines
+
+
+def _verdict_lines(cert: x509.Certificate, name: str) -> tuple[list[str], int]:
+    """Every client profile on ``name``: report lines and how many refuse."""
+    from mailcert.names import verdicts_for
+
+    verdicts = verdicts_for(cert, name)
+    refused = [v for v in verdicts if not v.accepted]
+    if not refused:
+        return [f"  every client profile ({len(verdicts)}) accepts the certificate for {name}"], 0
+    lines = []
+    for v in refused:
+        lines.append(f"  warning: {v.client} refuses the certificate for {name}: {v.reason}")
+        if v.message:
+            lines.append(f"           the user sees: {v.message}")
+    accepted = [v.client for v in verdicts if v.accepted]
+    if accepted:
+        lines.append(f"  accepted by: {', '.join(accepted)}")
+    return lines, len(refused)
+
+
+def _ps_list(names: Sequence[str]) -> str:
+    return ",".join(f"'{n}'" for n in names)  # validated host names: nothing to escape
+
+
+def exchange_commands(names: Sequence[str], *, key_bits: int | None, csr: bool, out: Path) -> str:
+    """Exchange Management Shell commands for the same certificate, FQDN first.
+
+    For a request Exchange makes its own key (``New-ExchangeCertificate -GenerateRequest``);
+    for a self-signed certificate made here, it imports the legacy PFX that Exchange 2007-2016
+    can read.  Both end with ``Enable-ExchangeCertificate -Services POP,IMAP,SMTP,IIS``.
+    """
+    fqdn = names[0]
+    win = f"C:\\mailcert\\{fqdn}"
+    enable = "Enable-ExchangeCertificate -Services POP,IMAP,SMTP,IIS"
+    size = key_bits if key_bits in (1024, 2048, 4096) else 2048
+    lines = ["", "Exchange Management Shell (on the Exchange / SBS server):"]
+    if csr:
+        lines += [
+            "  # Exchange makes its own key and the same request (FQDN first, as CN and first name):",
+            f"  $req = New-ExchangeCertificate -GenerateRequest -SubjectName \"CN={fqdn}\" -DomainName {_ps_list(names)}"
+            f" -KeySize {size} -PrivateKeyExportable $true -FriendlyName '{fqdn}'",
+            f"  Set-Content -Path '{win}.req' -Value $req",
+            f"  #   Exchange 2007 (SBS 2008): add -Path '{win}.req' to New-ExchangeCertificate instead of Set-Content",
+            "  # send the .req to your CA; when it has issued the certificate:",
+            f"  Import-ExchangeCertificate -FileData ([System.IO.File]::ReadAllBytes('{win}.cer')) | {enable}",
+            f"  #   Exchange 2007 (SBS 2008): Import-ExchangeCertificate -Path '{win}.cer' | {enable}",
+            f"  # or keep the key made here: submit {out / 'request.csr'}, then mailcert cert import ISSUED --out {out}"
+            f" and export it with mailcert cert export {out} --pfx {fqdn}.pfx --legacy",
+        ]
+        if key_bits != size:
+            lines.append(f"  # Exchange's -KeySize takes 1024, 2048 or 4096: {size} above")
+    else:
+        lines += [
+            "  # 1. here: a PFX that Windows Server 2016 and older can import (asks for a password):",
+            f"  mailcert cert export {out} --pfx {fqdn}.pfx --legacy",
+            f"  # 2. copy {fqdn}.pfx to {win}.pfx on the Exchange server, then:",
+            f"  Import-ExchangeCertificate -FileData ([System.IO.File]::ReadAllBytes('{win}.pfx'))"
+            f" -Password (Read-Host -AsSecureString 'PFX password') -PrivateKeyExportable $true | {enable}",
+            f"  #   Exchange 2007 (SBS 2008): Import-ExchangeCertificate -Path '{win}.pfx'"
+            f" -Password (Read-Host -AsSecureString 'PFX password') | {enable}",
+            "  # a self-signed certificate must also be trusted on every client (or request one from a CA: --csr)",
+        ]
+    return "\n".join(lines)
+
+
+# --- new ----------------------------------------------------------------------------------------
+
+
+def run_new(args: argparse.Namespace) -> int:
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from mailcert.certs import build
+    from mailcert.fsutil import CERT_MODE, KEY_MODE, PlannedFile, ensure_dir
+
+    fqdn = args.name or _configured_fqdn(args)
+    if not fqdn:
+        raise InputError("no FQDN: give --name FQDN, or run mailcert address set DOMAIN first")
+    names = build.normalise_names([fqdn, *args.alt])
+    kind = build.parse_key_type(args.key_type)
+    if args.days < 1:
+        raise InputError(f"--days must be at least 1, not {args.days}")
+    out = Path(args.out)
+
+    key = build.new_key(kind)
+    now = _now()
+    if args.self_signed:
+        cert = build.self_signed(key, names, now=now, days=args.days)
+        product = PlannedFile(out / "cert.pem", build.cert_to_pem(cert), CERT_MODE)
+    else:
+        request = build.csr(key, names)
+        product = PlannedFile(out / "request.csr", build.csr_to_pem(request), CERT_MODE)
+    ensure_dir(out)
+    written = _write([PlannedFile(out / "key.pem", build.key_to_pem(key), KEY_MODE), product])
+
+    what = "self-signed certificate" if args.self_signed else "certificate request"
+    print(f"New {kind.value} key and {what} for {names[0]}")
+    print(f"  names, in this order: {', '.join(names)}")
+    print("\n".join(written))
+    if args.self_signed:
+        lines, _ = _verdict_lines(cert, names[0])
+        print("\n".join(lines))
+        print(f"  valid {cert.not_valid_before_utc:%Y-%m-%d} to {cert.not_valid_after_utc:%Y-%m-%d}; clients will still"
+              " ask to trust it: for no prompt at all, use --csr and a trusted CA")
+    else:
+        print(f"  next: submit {product.path} to your CA; when it has issued the certificate:")
+        print(f"        mailcert cert import ISSUED.pem --out {out}")
+    if args.target == "exchange":
+        bits = key.key_size if isinstance(key, rsa.RSAPrivateKey) else None
+        print(exchange_commands(names, key_bits=bits, csr=bool(args.csr), out=out))
+    return 0
+
+
+# --- import -------------------------------------------------------------------------------------
+
+
+def _pending_keys(out: Path, extra: Sequence[str], password: bytes | None) -> list[tuple[Path, PrivateKey]]:
+    """Candidate keys: --key files (must be readable), then DIR/key.pem and its backups, newest first."""
+    from mailcert.fsutil import BACKUP_MARK
+
+    found: list[tuple[Path, PrivateKey]] = [(Path(k), _read_key(k, password)) for k in extra]
+    local = [out / "key.pem"]
+    if out.is_dir():
+        local += sorted(out.glob(f"key.pem{BACKUP_MARK}*"), reverse=True)
+    for path in local:
+        if path.is_file():
+            try:
+                found.append((path, _read_key(path, password)))
+            except InputError:
+                continue  # an unreadable leftover is not the one we are looking for
+    return found
+
+
+def _build_chain(
+    leaf: x509.Certificate, pool: Sequence[x509.Certificate]
+) -> tuple[tuple[x509.Certificate, ...], x509.Certificate | None, list[x509.Certificate]]:
+    """(intermediates in order, the root if given, the certificates that belong to no link)."""
+    from mailcert.certs.build import is_self_signed
+
+    chain: list[x509.Certificate] = []
+    root: x509.Certificate | None = None
+    used: set[bytes] = set()
+    current = leaf
+    for _ in range(10):
+        if is_self_signed(current):
+            break
+        issuer = None
+        for candidate in pool:
+            fp = candidate.fingerprint(_sha256())
+            if fp in used or candidate.subject != current.issuer:
+                continue
+            try:
+                current.verify_directly_issued_by(candidate)
+            except Exception:  # noqa: BLE001 - a wrong signature, or an algorithm we cannot check
+                continue
+            issuer = candidate
+            used.add(fp)
+            break
+        if issuer is None:
+            break
+        if is_self_signed(issuer):
+            root = issuer
+            break
+        chain.append(issuer)
+        current = issuer
+    leftover = [c for c in pool if c.fingerprint(_sha256()) not in used and c != leaf]
+    return tuple(chain), root, leftover
+
+
+def _sha256() -> Any:
+    from cryptography.hazmat.primitives import hashes
+
+    return hashes.SHA256()
+
+
+def _trust_store(cafile: str | None) -> tuple[list[x509.Certificate], str]:
+    """Trust anchors from --cafile or the system bundle, and where they came from."""
+    import ssl
+    import warnings
+
+    from cryptography import x509
+
+    candidates = [cafile] if cafile else [
+        ssl.get_default_verify_paths().cafile or "",
+        ssl.get_default_verify_paths().openssl_cafile,
+        "/etc/ssl/certs/ca-certificates.crt",
+    ]
+    for path in candidates:
+        if path and os.path.isfile(path):
+            try:
+                with warnings.catch_warnings():
+                    # system bundles hold a few old roots with negative serials; not our finding
+                    warnings.simplefilter("ignore")
+                    return x509.load_pem_x509_certificates(_read_bytes(path)), path
+            except ValueError:
+                if cafile:
+                    raise InputError(f"--cafile {cafile}: not a PEM file of CA certificates") from None
+    if cafile:
+        raise InputError(f"--cafile {cafile}: no such file")
+    return [], "(no system CA bundle found)"
+
+
+def _check_trust(
+    leaf: x509.Certificate, chain: Sequence[x509.Certificate], name: str, cafile: str | None, now: datetime
+) -> str | None:
+    """None when the chain leads to a trusted root for ``name``, else why not (one line)."""
+    from cryptography.x509 import DNSName
+    from cryptography.x509.verification import PolicyBuilder, Store, VerificationError
+
+    anchors, where = _trust_store(cafile)
+    if not anchors:
+        return f"could not check trust: {where}; give --cafile"
+    try:
+        verifier = PolicyBuilder().store(Store(anchors)).time(now).build_server_verifier(DNSName(name))
+        verifier.verify(leaf, list(chain))
+    except VerificationError as exc:
+        return f"the chain does not lead to a CA in {where} (an intermediate missing, or a root not in the store): {exc}"
+    except ValueError as exc:
+        return f"could not check the chain for {name}: {exc}"
+    return None
+
+
+def run_import(args: argparse.Namespace) -> int:
+    from mailcert.certs import build
+    from mailcert.certs.load import load_certificates
+    from mailcert.fsutil import CERT_MODE, KEY_MODE, PlannedFile, ensure_dir
+
+    out = Path(args.out)
+    password = _password(args.password_env, what="password") if args.password_env else None
+    issued = list(load_certificates(args.issued, password=password))
+    pool_extra = [c for path in args.chain for c in load_certificates(path, password=password)]
+    keys = _pending_keys(out, args.key, password)
+
+    leaf: x509.Certificate | None = None
+    key: PrivateKey | None = None
+    key_path: Path | None = None
+    for candidate in issued:
+        for path, k in keys:
+            if build.key_matches(k, candidate):
+                leaf, key, key_path = candidate, k, path
+                break
+        if leaf is not None:
+            break
+    if leaf is None or key is None or key_path is None:
+        first = issued[0]
+        names = build.san_names(first) or (first.subject.rfc4514_string(),)
+        looked = ", ".join(str(p) for p, _ in keys) or f"{out / 'key.pem'} (absent)"
+        raise InputError(
+            f"no pending key matches the certificate for {names[0]} (looked in: {looked});"
+            " give the key it was requested with, --key FILE"
+        )
+
+    now = _now()
+    pool = [c for c in issued if c is not leaf] + pool_extra
+    chain, root, leftover = _build_chain(leaf, pool)
+    name = args.name or _configured_fqdn(args) or (build.san_names(leaf) or ("",))[0]
+    if not name:
+        raise InputError("no name to judge the certificate for: give --name FQDN or run mailcert address set DOMAIN")
+
+    warnings = 0
+    report: list[str] = [f"Issued certificate for {', '.join(build.san_names(leaf)) or leaf.subject.rfc4514_string()}"]
+    report.append(f"  key: {key_path} (matches by public key)")
+    report.append(f"  chain: {len(chain)} intermediate(s)" + (", root given" if root is not None else ""))
+    if leftover:
+        report.append(f"  note: ignored {len(leftover)} certificate(s) that are not part of this chain")
+    if not build.is_self_signed(leaf):
+        problem = _check_trust(leaf, chain, name, args.cafile, now)
+        if problem:
+            warnings += 1
+            report.append(f"  warning: {problem}")
+            top = chain[-1] if chain else leaf
+            if root is None:
+                report.append(
+                    f"  hint: if {top.issuer.rfc4514_string()} is an intermediate CA, add its certificate with --chain FILE"
+                )
+        else:
+            report.append("  chain: verifies to a trusted root")
+    if leaf.not_valid_after_utc <= now:
+        warnings += 1
+        report.append(f"  warning: the certificate expired on {leaf.not_valid_after_utc:%Y-%m-%d}")
+    elif leaf.not_valid_before_utc > now:
+        warnings += 1
+        report.append(f"  warning: the certificate is not valid before {leaf.not_valid_before_utc:%Y-%m-%d %H:%M} UTC")
+    lines, refused = _verdict_lines(leaf, name)
+    report += lines
+    if refused:
+        warnings += refused
+        sans = build.san_names(leaf)
+        if sans and sans[0] != name and name in sans:
+            report.append(
+                f"  the CA put {sans[0]} first, not {name}: Outlook 2007 reads only the first name; ask the CA to"
+                f" keep the order of the request, or request a certificate for {name} alone"
+            )
+
+    # chain.pem is written even when empty, so a stale one from an earlier import never lingers
+    files = [
+        PlannedFile(out / "cert.pem", build.cert_to_pem(leaf), CERT_MODE),
+        PlannedFile(out / "chain.pem", build.cert_to_pem(*chain), CERT_MODE),
+        PlannedFile(out / "fullchain.pem", build.cert_to_pem(leaf, *chain), CERT_MODE),
+    ]
+    key_pem = build.key_to_pem(key)
+    existing = out / "key.pem"
+    if not (existing.is_file() and key_path == existing and _read_bytes(existing) == key_pem):
+        files.append(PlannedFile(existing, key_pem, KEY_MODE))
+    ensure_dir(out)
+    written = _write(files)
+    print("\n".join(report))
+    print("\n".join(written))
+    if not chain:
+        print("  (no intermediates: chain.pem is empty)")
+    return 1 if warnings else 0
+
+
+# --- export -------------------------------------------------------------------------------------
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from cryptography.hazmat.primitives import hashes
+
+    from mailcert.certs import build
+    from mailcert.certs.load import load_certificates
+    from mailcert.certs.pkcs12 import pem_bundle, to_pfx
+    from mailcert.fsutil import KEY_MODE, PlannedFile
+
+    if not args.pfx and not args.pem_bundle:
+        raise InputError("say what to export: --pfx FILE and/or --pem-bundle FILE")
+    if args.legacy and not args.pfx:
+        raise InputError("--legacy is about the PFX; add --pfx FILE")
+    d = Path(args.dir)
+    if not d.is_dir():
+        raise InputError(f"{d} is not a directory holding key.pem and cert.pem")
+    key = _read_key(d / "key.pem", None)
+    cert = load_certificates(d / "cert.pem")[0]
+    chain_file = d / "chain.pem"
+    has_chain = chain_file.is_file() and _read_bytes(chain_file).strip()
+    chain = load_certificates(chain_file) if has_chain else ()
+    if not build.key_matches(key, cert):
+        raise InputError(f"{d / 'key.pem'} does not belong to {d / 'cert.pem'} (their public keys differ)")
+
+    files: list[PlannedFile] = []
+    if args.pfx:
+        password = _password(args.password_env, what="PFX password", confirm=True)
+        if password is None:
+            raise InputError("no PFX password: give --password-env VAR (an environment variable holding it), or run in a terminal")
+        files.append(PlannedFile(Path(args.pfx), to_pfx(key, cert, chain, password=password, legacy=args.legacy), KEY_MODE))
+    if args.pem_bundle:
+        files.append(PlannedFile(Path(args.pem_bundle), pem_bundle(key, cert, chain), KEY_MODE))
+    for f in files:
+        if not f.path.parent.is_dir():
+            raise InputError(f"cannot write {f.path}: directory {f.path.parent} does not exist")
+    written = _write(files)
+    names = build.san_names(cert)
+    print(f"Exported the certificate for {names[0] if names else cert.subject.rfc4514_string()} with {len(chain)} chain certificate(s)")
+    print("\n".join(written))
+    if args.pfx:
+        form = "legacy 3DES/SHA-1 (Windows Server 2016 and older)" if args.legacy else "AES-256/SHA-256 (Windows Server 2019 and later)"
+        print(f"  PFX form: {form}")
+        print(f"  thumbprint (Windows, Exchange -Thumbprint): {cert.fingerprint(hashes.SHA1()).hex().upper()}")
+    return 0
+
+
+# --- fix ----------------------------------------------------------------------------------------
+
+
+def run_fix(args: argparse.Namespace) -> int:
+    from mailcert.certs import build
+    from mailcert.certs.load import load_certificates
+    from mailcert.fsutil import CERT_MODE, KEY_MODE, PlannedFile, ensure_dir
+
+    password = _password(args.password_env, what="password") if args.password_env else None
+    cert = load_certificates(args.cert, password=password)[0]
+    names = build.san_names(cert)
+    if not names:
+        from cryptography.x509.oid import NameOID
+
+        cns = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+        names = (str(cns[0].value),) if cns else ()
+    first_raw = args.first or _configured_fqdn(args)
+    if not first_raw:
+        raise InputError("which name goes first? give --first NAME, or run mailcert address set DOMAIN first")
+    first = build.normalise_names([first_raw])[0]
+    new_names = build.normalise_names([first, *names])
+
+    if not build.is_self_signed(cert):
+        issuer = cert.issuer.rfc4514_string()
+        alts = "".join(f" --alt {n}" for n in new_names[1:])
+        print(f"{args.cert} was issued by {issuer}, not self-signed: only that CA can issue it again,")
+        print("and a certificate re-signed here would not be trusted by your users' clients.")
+        print(f"Request a new one with {first} first (CN and first name), then import what the CA issues:")
+        print(f"  mailcert cert new --name {first}{alts} --csr --out {args.out}")
+        print(f"  mailcert cert import ISSUED.pem --out {args.out}")
+        return 1
+
+    if args.key:
+        key = _read_key(args.key, password)
+    else:
+        data = _read_bytes(args.cert)
+        if b"-----BEGIN" in data and b"PRIVATE KEY-----" in data:
+            key = _read_key(args.cert, password)
+        elif b"-----BEGIN" not in data:
+            key = _read_key(args.cert, password)  # a PFX carries its key
+        else:
+            raise InputError(f"{args.cert} holds no private key; give it with --key KEY")
+    if not build.key_matches(key, cert):
+        raise InputError(f"the key does not belong to {args.cert} (their public keys differ); give the certificate's own key")
+    if args.days < 1:
+        raise InputError(f"--days must be at least 1, not {args.days}")
+
+    fixed = build.self_signed(key, new_names, now=_now(), days=args.days)
+    out = Path(args.out)
+    ensure_dir(out)
+    written = _write(
+        [
+            PlannedFile(out / "cert.pem", build.cert_to_pem(fixed), CERT_MODE),
+            PlannedFile(out / "key.pem", build.key_to_pem(key), KEY_MODE),
+        ]
+    )
+    print(f"Re-issued {args.cert} with {first} first (same key, same names)")
+    print(f"  before: {', '.join(names)}")
+    print(f"  after:  {', '.join(new_names)}")
+    if first not in names:
+        print(f"  note: {first} was not in the certificate; it was added")
+    print("\n".join(written))
+    before, _ = _verdict_lines(cert, first)
+    after, refused = _verdict_lines(fixed, first)
+    print("Before:\n" + "\n".join(before))
+    print("After:\n" + "\n".join(after))
+    return 1 if refused else 0
