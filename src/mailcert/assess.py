@@ -7,7 +7,7 @@ connection findings of its own).  The clock is passed in so tests and reports ar
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from mailcert.certs.info import CertificateFacts
@@ -16,7 +16,7 @@ from mailcert.names.matcher import NameVerdict, check_name
 from mailcert.names.profiles import PROFILES, ClientProfile
 from mailcert.report.findings import Finding, Severity, finding
 
-__all__ = ["Assessment", "assess_certificate", "status_of", "default_names", "select_profiles"]
+__all__ = ["Assessment", "assess_certificate", "ordered_findings", "status_of", "default_names", "select_profiles"]
 
 _APPLE_825_SINCE = dt.datetime(2019, 7, 1, tzinfo=dt.timezone.utc)
 _WEAK_HASHES = {"sha1", "md5", "md2"}
@@ -71,22 +71,44 @@ def assess_certificate(
     warn_days: int = 30,
     profiles: Sequence[ClientProfile] | None = None,
     source: str = "CERT",
+    served_to: Mapping[str, CertificateFacts] | None = None,
 ) -> Assessment:
-    """Judge one certificate for the names users type, by every chosen client profile."""
+    """Judge one certificate for the names users type, by every chosen client profile.
+
+    ``served_to`` maps a client id to the certificate *that* client gets when it differs
+    (a server whose default certificate, shown to clients without SNI, is another one).
+    """
     chosen = list(PROFILES.values()) if profiles is None else list(profiles)
-    ids = facts.identifiers
+    served = dict(served_to or {})
+
+    def facts_of(client: str) -> CertificateFacts:
+        return served.get(client, facts)
+
+    ids = {id(f): f.identifiers for f in {id(f): f for f in [facts, *served.values()]}.values()}
     results: list[NameVerdict] = []
     found: list[Finding] = []
     for name in names:
-        verdicts = [check_name(p, ids, name) for p in chosen]
+        verdicts = [check_name(p, ids[id(facts_of(p.id))], name) for p in chosen]
         results.extend(verdicts)
-        found.extend(_name_findings(facts, name, verdicts, source))
+        found.extend(_name_findings(facts, facts_of, name, verdicts, source))
     found.extend(_certificate_findings(facts, names[0] if names else "NAME", now, warn_days))
-    unique = sorted({(f.code, f.title): f for f in found}.values(), key=lambda f: _RANK[f.severity])
+    unique = ordered_findings(found)
     return Assessment(status_of(unique), facts, tuple(names), tuple(results), tuple(unique))
 
 
-def _name_findings(facts: CertificateFacts, name: str, verdicts: list[NameVerdict], source: str) -> list[Finding]:
+def ordered_findings(findings: Iterable[Finding]) -> list[Finding]:
+    """Duplicates dropped, worst first (critical, warning, info), otherwise as found."""
+    unique = {(f.code, f.title): f for f in findings}.values()
+    return sorted(unique, key=lambda f: _RANK[f.severity])
+
+
+def _name_findings(
+    facts: CertificateFacts,
+    facts_of: Callable[[str], CertificateFacts],
+    name: str,
+    verdicts: list[NameVerdict],
+    source: str,
+) -> list[Finding]:
     out: list[Finding] = []
     refused = [v for v in verdicts if not v.accepted]
     if not name.isascii():
@@ -99,7 +121,8 @@ def _name_findings(facts: CertificateFacts, name: str, verdicts: list[NameVerdic
         suggest = (facts.dns_names or facts.common_names or ("a name of the certificate",))[0]
         out.append(finding("name-absent", name=name, presented=presented, suggest=suggest))
         return out
-    dns_lower = [d.lower() for d in facts.dns_names]
+    outlook = facts_of("outlook2007")
+    dns_lower = [d.lower() for d in outlook.dns_names]
     plain = name.lower().rstrip(".")
     rest = refused
     if any(v.client == "outlook2007" for v in refused) and plain in dns_lower[1:]:
@@ -107,7 +130,7 @@ def _name_findings(facts: CertificateFacts, name: str, verdicts: list[NameVerdic
             finding(
                 "first-san-not-name",
                 name=name,
-                first=facts.dns_names[0],
+                first=outlook.dns_names[0],
                 position=dns_lower.index(plain) + 1,
                 file=source,
             )

@@ -11,7 +11,7 @@ from mailcert.errors import InputError
 __all__ = ["add_judgement_options", "parse_when", "emit"]
 
 
-def add_judgement_options(parser: argparse.ArgumentParser) -> None:
+def add_judgement_options(parser: argparse.ArgumentParser, formats: tuple[str, ...] = ("text", "json")) -> None:
     """--name, --client, --warn-days, --at, --format: how to judge and how to show it."""
     from mailcert.names.profiles import PROFILES
 
@@ -25,7 +25,7 @@ def add_judgement_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--warn-days", type=int, default=30, metavar="N", help="WARNING when expiring within N days (default 30)")
     parser.add_argument("--at", metavar="ISO-DATE", help="judge as of this date/time instead of now (e.g. 2027-01-31)")
-    parser.add_argument("--format", choices=["text", "json"], default="text", help="output format (default text)")
+    parser.add_argument("--format", choices=list(formats), default="text", help=f"output format: {', '.join(formats)} (default text)")
 
 
 def parse_when(text: str | None) -> dt.datetime:

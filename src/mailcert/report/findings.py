@@ -197,6 +197,70 @@ _SPECS = (
     ),
 )
 
+_SPECS += (
+    FindingSpec(
+        "chain-self-signed", _C,
+        "Untrusted: the server's certificate is self-signed",
+        "{detail}. Clients that do not have this very certificate installed as trusted warn at every"
+        " connection or refuse (phones, new PCs, Thunderbird, Apple Mail).",
+        "Get a certificate from a trusted CA (mailcert acme issue --name {name} --out DIR), or if your"
+        " clients have it installed, tell mailcert: --cafile THE-CERT.pem.",
+    ),
+    FindingSpec(
+        "chain-incomplete", _C,
+        "Untrusted: the server does not send its intermediate certificate",
+        "{detail}. Browsers sometimes fetch missing intermediates; mail clients do not, so they"
+        " refuse the certificate.",
+        "Serve the full chain (leaf then intermediates): Dovecot ssl_cert = </path/fullchain.pem,"
+        " Postfix smtpd_tls_chain_files = key.pem, fullchain.pem. mailcert cert import and mailcert"
+        " deploy --cert DIR build and install fullchain.pem.",
+    ),
+    FindingSpec(
+        "chain-untrusted-root", _C,
+        "Untrusted: the chain ends at a root that is not trusted",
+        "{detail}. Unless every client has that root installed, they warn or refuse.",
+        "Use a certificate from a publicly trusted CA (mailcert acme issue), or pass the private"
+        " root with --cafile ROOT.pem if your clients have it installed.",
+    ),
+    FindingSpec(
+        "chain-broken", _C,
+        "Untrusted: the chain does not verify",
+        "{detail}.",
+        "Re-assemble the chain from the certificates your CA gave you: mailcert cert import"
+        " ISSUED --chain INTERMEDIATE.pem --out DIR, then mailcert deploy.",
+    ),
+    FindingSpec(
+        "chain-extra", _I,
+        "The server sends certificates that are not part of the chain: {extra}",
+        "Harmless for most clients but wasteful; a root in the chain is ignored, an unrelated"
+        " certificate confuses some old clients.",
+        "Serve exactly leaf + intermediates (mailcert deploy writes fullchain.pem that way).",
+    ),
+    FindingSpec(
+        "sni-certificates-differ", _W,
+        "Without SNI the server presents another certificate ({other})",
+        "Clients that send no SNI (Outlook 2007 and other Windows XP-era clients) get the server's"
+        " default certificate, not the one for {name}; the client table judges each client on the"
+        " certificate it would get.",
+        "Make the default certificate the one for {name}: in Dovecot the top-level ssl_cert (not only"
+        " a local_name block), in Postfix smtpd_tls_chain_files.",
+    ),
+    FindingSpec(
+        "no-sni-failed", _W,
+        "Without SNI the handshake fails: {error}",
+        "Clients that send no SNI (Outlook 2007 on Windows XP, some embedded clients) cannot connect.",
+        "Configure a default certificate that is used when the client sends no server name.",
+    ),
+    FindingSpec(
+        "old-tls-version", _W,
+        "The server negotiated {version}",
+        "TLS 1.0 and 1.1 are disabled in current clients (Thunderbird 78+, Apple, Windows 11,"
+        " OpenSSL 3 at its default security level), which then cannot connect at all.",
+        "Enable TLS 1.2 and 1.3: Dovecot ssl_min_protocol = TLSv1.2, Postfix smtpd_tls_protocols ="
+        " >=TLSv1.2 (and upgrade OpenSSL if the server cannot).",
+    ),
+)
+
 CATALOGUE: dict[str, FindingSpec] = {s.code: s for s in _SPECS}
 
 

@@ -1,0 +1,72 @@
+"""``mailcert check TARGET``: the doctor for a live POP3/IMAP/SMTP/HTTPS server."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from mailcert.commands._common import add_judgement_options, emit, parse_when
+
+__all__ = ["register", "run"]
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "check",
+        help="the doctor: connect to a mail server (with and without SNI) and judge what it serves",
+        description=(
+            "Connect to TARGET the way each client would (implicit TLS or STARTTLS, with and"
+            " without SNI), fetch the full chain and report, per client, whether it accepts the"
+            " certificate for the server name users type; chain trust, expiry, key and signature"
+            " strength. TARGET: host, host:port, or imap:// imaps:// pop3:// pop3s:// smtp://"
+            " smtps:// https:// followed by host[:port]. Exit 0 OK, 1 WARNING, 2 CRITICAL,"
+            " 3 UNKNOWN (Nagios/Icinga convention)."
+        ),
+    )
+    p.add_argument("target", metavar="TARGET")
+    add_judgement_options(p, formats=("text", "json", "nagios"))
+    p.add_argument("--connect", metavar="HOST[:PORT]", help="connect here instead of TARGET's host (like curl --connect-to)")
+    p.add_argument("--cafile", metavar="FILE", help="trust these CA certificates instead of the system store")
+    p.add_argument("--timeout", type=float, default=10.0, metavar="S", help="overall deadline per connection, seconds (default 10)")
+    p.add_argument("--ehlo", metavar="NAME", help="name to give in SMTP EHLO (default: our address literal)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from mailcert.assess import select_profiles
+    from mailcert.certs.trust import TrustStore
+    from mailcert.doctor import diagnose
+    from mailcert.errors import InputError, MailcertError
+    from mailcert.model import Status, parse_connect, parse_target
+    from mailcert.probe.driver import probe_both_sync
+
+    profiles = select_profiles(args.client)
+    now = parse_when(args.at)
+    endpoint = parse_target(args.target)
+    if not args.timeout > 0:
+        raise InputError("--timeout must be a positive number of seconds")
+    connect_host, connect_port = parse_connect(args.connect) if args.connect else (None, None)
+    names = tuple(args.name) or (endpoint.host,)
+    store = TrustStore.from_file(args.cafile) if args.cafile else TrustStore.system()
+    try:
+        pair = probe_both_sync(
+            endpoint, names[0], timeout=args.timeout, connect_host=connect_host, connect_port=connect_port, ehlo_name=args.ehlo
+        )
+        diagnosis = diagnose(pair, names, profiles, store, now=now, warn_days=args.warn_days)
+    except MailcertError as exc:
+        if args.format == "nagios":
+            emit(f"MAILCERT UNKNOWN - {endpoint.url}: {exc}\n")
+            return int(Status.UNKNOWN)
+        raise
+    from mailcert.report import checkout
+
+    if args.format == "json":
+        emit(checkout.json_text(diagnosis, endpoint, names, store.description))
+    elif args.format == "nagios":
+        emit(checkout.nagios_line(diagnosis, endpoint, now, args.warn_days))
+    else:
+        from mailcert.report.text import Style
+
+        emit(checkout.text(diagnosis, endpoint, now, Style.for_stream(sys.stdout)))
+    return int(diagnosis.assessment.status)

@@ -1,0 +1,106 @@
+"""The doctor's judgement of a live server: pure, from what the probe fetched.
+
+Each client is judged on the certificate *it* would be served: clients that send SNI on the
+SNI connection's chain, Outlook 2007 (no SNI on Windows XP) on the default one.  Chain trust,
+SNI differences and the negotiated protocol become findings like any other.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from cryptography import x509
+
+from mailcert.assess import Assessment, assess_certificate, ordered_findings, status_of
+from mailcert.certs.info import CertificateFacts, facts_from_certificate
+from mailcert.certs.trust import TrustProblem, TrustResult, TrustStore, verify_chain
+from mailcert.errors import ProbeError
+from mailcert.names.profiles import ClientProfile
+from mailcert.probe.driver import ProbeResult, SniPair
+from mailcert.report.findings import Finding, finding
+
+__all__ = ["Diagnosis", "diagnose"]
+
+_OLD_TLS = {"TLSv1", "TLSv1.1", "SSLv3"}
+_TRUST_CODES = {
+    TrustProblem.SELF_SIGNED_LEAF: "chain-self-signed",
+    TrustProblem.MISSING_INTERMEDIATE: "chain-incomplete",
+    TrustProblem.UNTRUSTED_ROOT: "chain-untrusted-root",
+}
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """Everything ``check`` reports about one server (plain values)."""
+
+    assessment: Assessment  # results of every client, each on the chain it gets; all findings
+    pair: SniPair  # both connections, each a result or the error that ended it
+    served: ProbeResult  # the connection the main certificate came from (SNI when it worked)
+    other_certificate: CertificateFacts | None  # the no-SNI certificate when it differs
+    chain: tuple[CertificateFacts, ...]  # what the server sent after the leaf
+    trust: TrustResult
+
+
+def diagnose(
+    pair: SniPair,
+    names: Sequence[str],
+    profiles: Sequence[ClientProfile],
+    store: TrustStore,
+    *,
+    now: dt.datetime,
+    warn_days: int,
+) -> Diagnosis:
+    """Judge both connections of ``pair``; raise the SNI error only when neither worked."""
+    with_sni, without = pair.with_sni, pair.without_sni
+    if isinstance(with_sni, ProbeError):
+        if isinstance(without, ProbeError):
+            raise with_sni
+        served: ProbeResult = without
+    else:
+        served = with_sni
+    source = served.endpoint.url
+    certs = [x509.load_der_x509_certificate(d) for d in served.chain]
+    facts = facts_from_certificate(certs[0], source=source)
+    chain = tuple(facts_from_certificate(c, source=source) for c in certs[1:])
+
+    other: CertificateFacts | None = None
+    no_sni_facts = facts
+    if isinstance(without, ProbeResult) and without.leaf != served.leaf:
+        other = no_sni_facts = facts_from_certificate(x509.load_der_x509_certificate(without.leaf), source=source)
+    served_to = {p.id: no_sni_facts for p in profiles if not p.sends_sni} if other is not None else None
+    main = assess_certificate(facts, names, now=now, warn_days=warn_days, profiles=profiles, source=source, served_to=served_to)
+    findings = list(main.findings)
+    results = main.results
+
+    trust = verify_chain(certs, store, now=now)
+    findings += _trust_findings(trust, names[0] if names else served.endpoint.host)
+    findings += _connection_findings(pair, served, other, names)
+    findings = ordered_findings(findings)
+    assessment = Assessment(status_of(findings), facts, tuple(names), results, tuple(findings))
+    return Diagnosis(assessment, pair, served, other, chain, trust)
+
+
+def _trust_findings(trust: TrustResult, name: str) -> list[Finding]:
+    out: list[Finding] = []
+    if not trust.trusted:
+        code = _TRUST_CODES.get(trust.problem, "chain-broken")
+        out.append(finding(code, detail=trust.detail, name=name))
+    if trust.extra_sent:
+        out.append(finding("chain-extra", extra=", ".join(trust.extra_sent)))
+    return out
+
+
+def _connection_findings(pair: SniPair, served: ProbeResult, other: CertificateFacts | None, names: Sequence[str]) -> list[Finding]:
+    out: list[Finding] = []
+    name = names[0] if names else pair.name
+    if isinstance(pair.without_sni, ProbeError):
+        out.append(finding("no-sni-failed", error=str(pair.without_sni)))
+    if other is not None:
+        first = (other.dns_names or other.common_names or ("?",))[0]
+        out.append(finding("sni-certificates-differ", other=f"{other.subject}, first name {first}", name=name))
+    if served.tls_version in _OLD_TLS:
+        out.append(finding("old-tls-version", version=served.tls_version))
+    return out
+

@@ -1,0 +1,98 @@
+"""How ``check`` shows a diagnosis: text for a person, JSON for programs, one Nagios line."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from mailcert.doctor import Diagnosis
+from mailcert.errors import ProbeError
+from mailcert.model import Endpoint
+from mailcert.probe.driver import ProbeResult
+from mailcert.report.jsonout import assessment_document, certificate_document, dumps
+from mailcert.report.text import Style, render_assessment, render_certificate
+
+__all__ = ["json_text", "nagios_line", "text"]
+
+
+def _connection(result: ProbeResult | ProbeError) -> dict[str, Any]:
+    if isinstance(result, ProbeError):
+        return {"ok": False, "error": str(result)}
+    return {
+        "ok": True,
+        "address": f"{result.address[0]}:{result.address[1]}",
+        "sni": result.sni,
+        "tls_version": result.tls_version,
+        "cipher": result.cipher,
+        "starttls_offered": result.starttls_offered,
+        "banner": result.banner,
+        "chain_length": len(result.chain),
+        "chain_complete": result.chain_complete,
+        "elapsed_ms": round(result.elapsed * 1000, 1),
+        "leaf_sha256": _sha256(result.leaf),
+    }
+
+
+def _sha256(der: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(der).hexdigest()
+
+
+def json_text(d: Diagnosis, endpoint: Endpoint, names: Sequence[str], store: str) -> str:
+    doc = assessment_document(
+        d.assessment,
+        target=endpoint.url,
+        server={"host": endpoint.host, "port": endpoint.port, "protocol": endpoint.protocol.value, "tls": endpoint.mode.value},
+        connections={"with_sni": _connection(d.pair.with_sni), "without_sni": _connection(d.pair.without_sni)},
+        chain=[certificate_document(c) for c in d.chain],
+        certificate_without_sni=None if d.other_certificate is None else certificate_document(d.other_certificate),
+        trust={
+            "trusted": d.trust.trusted,
+            "problem": None if d.trust.trusted else d.trust.problem.name.lower(),
+            "detail": d.trust.detail,
+            "path": list(d.trust.path),
+            "anchor": d.trust.anchor,
+            "store": store,
+        },
+    )
+    return dumps(doc) + "\n"
+
+
+def text(d: Diagnosis, endpoint: Endpoint, now: dt.datetime, style: Style) -> str:
+    s = d.served
+    offered = "" if s.starttls_offered is None else " (STARTTLS offered)"
+    header = [
+        style(f"Server       {endpoint.url}", "bold"),
+        f"  connected {s.address[0]}:{s.address[1]} with SNI {s.sni or '(none)'}; {s.tls_version}, {s.cipher}{offered}",
+    ]
+    if isinstance(d.pair.with_sni, ProbeError):
+        header.append(f"  with SNI: {d.pair.with_sni}")
+    if isinstance(d.pair.without_sni, ProbeError):
+        header.append(f"  without SNI: {d.pair.without_sni}")
+    elif d.other_certificate is None:
+        header.append("  without SNI: the same certificate")
+    trusted = style("trusted", "green") if d.trust.trusted else style("NOT TRUSTED", "red")
+    header.append(f"  chain: {' <- '.join(d.trust.path)}: {trusted} ({d.trust.detail})")
+    header.append("")
+    out = render_assessment(d.assessment, now=now, style=style, header=header)
+    if d.other_certificate is not None:
+        out += "\n" + "\n".join(render_certificate(d.other_certificate, now, style, "Certificate without SNI")) + "\n"
+    return out
+
+
+def nagios_line(d: Diagnosis, endpoint: Endpoint, now: dt.datetime, warn_days: int) -> str:
+    """``MAILCERT WARNING - summary | days_left=N;W;0`` (monitoring-plugin guidelines)."""
+    a = d.assessment
+    days = int((a.certificate.not_after - now).total_seconds() // 86400)
+    refused = sorted({v.client for v in a.results if not v.accepted})
+    worst = [f.code for f in a.findings if f.severity.value != "info"]
+    summary = f"{endpoint.url} {a.certificate.subject}"
+    if refused:
+        summary += f", refused by {', '.join(refused)}"
+    if worst:
+        summary += f" [{', '.join(worst)}]"
+    else:
+        summary += f", {days} days left"
+    return f"MAILCERT {a.status.name} - {summary} | days_left={days};{warn_days};0\n"
