@@ -7,7 +7,8 @@ Two PFX forms, because Windows changed its mind in 2019:
 * **legacy** (``legacy=True``): PBES1 pbeWithSHAAnd3-KeyTripleDES-CBC for key and
   certificates, MAC HMAC-SHA-1, 2048 rounds: the only form Windows Server 2016 and older
   (and so SBS 2008's Exchange 2007) import; "The password you entered is incorrect" is what
-  they say about an AES-protected file.  OpenSSL 3 reads it only with ``-legacy``.
+  they say about an AES-protected file.  (OpenSSL 3 reads it; ``-legacy`` is needed only for
+  the RC2-40 certificate bags Windows itself writes.)
 
 Pure: bytes in, bytes out.  Writing (0600) is :mod:`mailcert.fsutil`'s job.
 """
