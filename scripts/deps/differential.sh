@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# scripts/deps/differential.sh - system packages for the differential oracles
+# (tests/differential/oracles.py: real OpenSSL, GnuTLS, NSS, JDK, Node.js and Go name checks).
+#
+# Run as root on Debian 12 (bookworm), non-interactive, no stdin needed.  Idempotent: when every
+# package is present it returns at once without touching apt/dpkg.  May be executed or sourced;
+# when sourced it neither changes the caller's shell options nor exits the caller's shell
+# (everything runs in a subshell function).
+#
+# What each oracle needs:
+#   openssl, gnutls, nss : C programs -> gcc, libc6-dev (gcc only *recommends* it, and we pass
+#                          --no-install-recommends), pkg-config, libssl-dev, libgnutls28-dev, libnss3-dev
+#   java                 : javac/java 17 (in-memory SSLEngine handshake)
+#   node                 : node >= 15.6 for crypto.X509Certificate; installed only if `node` is missing
+#                          (another repository on the shared machine may already provide a newer one)
+#   go                   : golang-go (Go 1.19 on Debian 12), standard library only, builds offline
+#   python               : the project's own interpreter; nothing to install
+# Why each knob:
+#   * `apt-get update` only when golang-go has no install candidate (fresh image with empty lists).
+#   * Installs only the MISSING packages, so apt does not upgrade shared libraries as a side effect.
+#   * DPkg::Lock::Timeout=600: another apt/dpkg may be running on the machine; wait, don't fail.
+#   * mkdir /usr/share/man/man1: openjdk's postinst registers man-page alternatives there and fails
+#     on slim images that lack the directory.
+
+mailcert_deps_differential() (
+  set -euo pipefail
+  local pkgs=(gcc libc6-dev pkg-config libssl-dev libgnutls28-dev libnss3-dev
+              openjdk-17-jdk-headless golang-go)
+  local missing=() p status cand
+  command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
+  for p in "${pkgs[@]}"; do
+    status=$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)
+    [[ $status == "ii "* ]] || missing+=("$p")
+  done
+  if ((${#missing[@]} == 0)); then
+    echo "differential.sh: all installed (${pkgs[*]})" >&2
+    return 0
+  fi
+  if [[ $(id -u) != 0 ]]; then
+    echo "differential.sh: must run as root to install: ${missing[*]}" >&2
+    return 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+
+  cand=$(apt-cache policy golang-go 2>/dev/null | awk '/Candidate:/ {print $2}')
+  if [[ -z $cand || $cand == "(none)" ]]; then
+    echo "differential.sh: no install candidate for golang-go: apt-get update" >&2
+    apt-get update -q -o DPkg::Lock::Timeout=600 </dev/null
+  fi
+
+  mkdir -p /usr/share/man/man1
+  echo "differential.sh: installing ${missing[*]}" >&2
+  apt-get install -y -q -o DPkg::Lock::Timeout=600 --no-install-recommends \
+    "${missing[@]}" </dev/null
+)
+
+mailcert_deps_differential

@@ -1,0 +1,1 @@
+"""mailcert tests (a package so helpers import as tests.<module>)."""

@@ -1,0 +1,361 @@
+"""Ask real TLS implementations whether they accept a certificate for a host name.
+
+Each oracle is one external program (C against OpenSSL/GnuTLS/NSS, Go, Java, Node.js, or
+CPython) that speaks the same JSON-lines protocol and judges a whole batch in ONE process:
+
+    stdin   {"id": "<cert_id>|<index>", "cert": "<base64 DER>", "host": "<host, UTF-8>"}
+    stdout  {"id": ..., "accepted": true|false, "detail": "<library error or matched name>"}
+
+Sources live in `oracles_src/`; programs are built into `.build/<oracle>/` and rebuilt
+only when a source file or the build command changes (a stamp file holds their hash).
+An oracle whose toolchain or library is missing raises `OracleUnavailable` with the
+package to install (see scripts/deps/differential.sh); `available()` turns that into a
+bool for skip decisions.
+
+Public names used by the profile-vs-oracle comparison: `ORACLES`, `run_oracle`,
+`OracleVerdict`, `OracleCase`, `cases_for`, `available`.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Final, Iterable, Iterator, Sequence
+
+from tests.differential.corpus import CorpusCert, ca_pem, leaf_key_pem
+
+__all__ = [
+    "ORACLES",
+    "OracleVerdict",
+    "OracleCase",
+    "OracleUnavailable",
+    "OracleError",
+    "available",
+    "unavailable_reason",
+    "build",
+    "run_oracle",
+    "cases_for",
+]
+
+ORACLES: Final[tuple[str, ...]] = ("openssl", "python", "gnutls", "nss", "java", "node", "go")
+
+HERE: Final = Path(__file__).resolve().parent
+SRC_DIR: Final = HERE / "oracles_src"
+BUILD_DIR: Final = HERE / ".build"
+DEPS_SCRIPT: Final = "scripts/deps/differential.sh"
+
+
+@dataclass(frozen=True)
+class OracleVerdict:
+    """What one real implementation said about one (certificate, host) case."""
+
+    accepted: bool
+    detail: str
+
+
+@dataclass(frozen=True)
+class OracleCase:
+    """One question: does the implementation accept `der` for `host`? `id` is `cert_id|index`."""
+
+    id: str
+    der: bytes
+    host: str
+
+
+class OracleUnavailable(RuntimeError):
+    """The oracle cannot be built or run here (missing toolchain or library); says what to install."""
+
+
+class OracleError(RuntimeError):
+    """The oracle ran but broke the protocol (crashed, lost or duplicated a case)."""
+
+
+def cases_for(certs: Iterable[CorpusCert]) -> list[OracleCase]:
+    """Every (certificate, host) pair of the corpus, with ids `cert_id|index` into `hosts`."""
+    return [
+        OracleCase(f"{cert.id}|{index}", cert.der, host)
+        for cert in certs
+        for index, host in enumerate(cert.hosts)
+    ]
+
+
+# --- Building ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Recipe:
+    """How to build and run one oracle.
+
+    `sources` feed the stamp; `steps(out_dir)` are the build commands (empty for
+    interpreted oracles); `argv(out_dir, ca, key)` is the command line that judges a batch;
+    `needs` lists (executable, package) pairs checked before building, so a missing tool is
+    reported as the package to install rather than as a compiler error.
+    """
+
+    sources: tuple[str, ...]
+    needs: tuple[tuple[str, str], ...]
+    steps: Callable[[Path], list[list[str]]]
+    argv: Callable[[Path, Path, Path], list[str]]
+    env: Callable[[Path], dict[str, str]] = lambda out: {}
+
+
+def _pkg_config(module: str, package: str) -> list[str]:
+    """Compiler and linker flags of a pkg-config module, or OracleUnavailable naming the package."""
+    if shutil.which("pkg-config") is None:
+        raise OracleUnavailable(f"pkg-config is missing: apt-get install pkg-config ({DEPS_SCRIPT})")
+    proc = subprocess.run(
+        ["pkg-config", "--cflags", "--libs", module], capture_output=True, text=True, check=False
+    )
+    if proc.returncode != 0:
+        raise OracleUnavailable(
+            f"pkg-config cannot find {module!r}: apt-get install {package} ({DEPS_SCRIPT}): "
+            f"{proc.stderr.strip()}"
+        )
+    return proc.stdout.split()
+
+
+def _c_steps(source: str, module: str, package: str) -> Callable[[Path], list[list[str]]]:
+    def steps(out: Path) -> list[list[str]]:
+        flags = _pkg_config(module, package)
+        return [
+            [
+                "gcc",
+                "-O2",
+                "-Wall",
+                "-Wextra",
+                "-Wno-unused-function",
+                "-std=c11",
+                "-D_POSIX_C_SOURCE=200809L",
+                f"-I{SRC_DIR}",
+                "-o",
+                str(out / "oracle"),
+                str(SRC_DIR / source),
+                *flags,
+            ]
+        ]
+
+    return steps
+
+
+def _native(out: Path, ca: Path, key: Path) -> list[str]:
+    return [str(out / "oracle")]
+
+
+def _go_env(out: Path) -> dict[str, str]:
+    # Everything Go writes stays under .build, and nothing is fetched: stdlib only.
+    return {
+        "GOCACHE": str(out / "gocache"),
+        "GOPATH": str(out / "gopath"),
+        "GOPROXY": "off",
+        "GO111MODULE": "off",
+        "GOFLAGS": "",
+        "CGO_ENABLED": "0",
+    }
+
+
+_RECIPES: Final[dict[str, _Recipe]] = {
+    "openssl": _Recipe(
+        sources=("jsonl.h", "oracle_openssl.c"),
+        needs=(("gcc", "gcc"),),
+        steps=_c_steps("oracle_openssl.c", "libcrypto", "libssl-dev"),
+        argv=_native,
+    ),
+    "gnutls": _Recipe(
+        sources=("jsonl.h", "oracle_gnutls.c"),
+        needs=(("gcc", "gcc"),),
+        steps=_c_steps("oracle_gnutls.c", "gnutls", "libgnutls28-dev"),
+        argv=_native,
+    ),
+    "nss": _Recipe(
+        sources=("jsonl.h", "oracle_nss.c"),
+        needs=(("gcc", "gcc"),),
+        steps=_c_steps("oracle_nss.c", "nss", "libnss3-dev"),
+        argv=_native,
+    ),
+    "go": _Recipe(
+        sources=("oracle_go.go",),
+        needs=(("go", "golang-go"),),
+        steps=lambda out: [["go", "build", "-o", str(out / "oracle"), str(SRC_DIR / "oracle_go.go")]],
+        argv=_native,
+        env=_go_env,
+    ),
+    "java": _Recipe(
+        sources=("Oracle.java",),
+        needs=(("javac", "openjdk-17-jdk-headless"), ("java", "openjdk-17-jdk-headless")),
+        steps=lambda out: [["javac", "-Xlint:-options", "-d", str(out), str(SRC_DIR / "Oracle.java")]],
+        argv=lambda out, ca, key: [
+            "java",
+            "-XX:+UseSerialGC",
+            "-XX:TieredStopAtLevel=1",
+            "-cp",
+            str(out),
+            "Oracle",
+            str(ca),
+            str(key),
+        ],
+    ),
+    "node": _Recipe(
+        sources=("oracle_node.js",),
+        needs=(("node", "nodejs"),),
+        steps=lambda out: [],
+        argv=lambda out, ca, key: ["node", str(SRC_DIR / "oracle_node.js")],
+    ),
+    "python": _Recipe(
+        sources=("oracle_python.py",),
+        needs=(),
+        steps=lambda out: [],
+        argv=lambda out, ca, key: [sys.executable, str(SRC_DIR / "oracle_python.py"), str(ca), str(key)],
+    ),
+}
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """Serialise builds of one oracle between processes (pytest-xdist, a dump running alongside)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _check_needs(name: str, recipe: _Recipe) -> None:
+    for exe, package in recipe.needs:
+        if shutil.which(exe) is None:
+            raise OracleUnavailable(
+                f"oracle {name!r} needs {exe!r}: apt-get install {package} ({DEPS_SCRIPT})"
+            )
+
+
+def build(name: str) -> Path:
+    """Build oracle `name` if its sources changed; return its output directory."""
+    recipe = _RECIPES.get(name)
+    if recipe is None:
+        raise ValueError(f"unknown oracle {name!r}; known: {', '.join(ORACLES)}")
+    _check_needs(name, recipe)
+    out = BUILD_DIR / name
+    with _locked(BUILD_DIR / f"{name}.lock"):
+        steps = recipe.steps(out)
+        digest = hashlib.sha256()
+        for source in recipe.sources:
+            digest.update(source.encode() + b"\0" + (SRC_DIR / source).read_bytes() + b"\0")
+        digest.update(json.dumps(steps).encode())
+        stamp = out / "stamp"
+        if stamp.exists() and stamp.read_text() == digest.hexdigest():
+            return out
+        out.mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, **recipe.env(out)}
+        for step in steps:
+            proc = subprocess.run(step, capture_output=True, text=True, env=env, check=False)
+            if proc.returncode != 0:
+                raise OracleUnavailable(
+                    f"building oracle {name!r} failed ({' '.join(step[:2])} ...): "
+                    f"{(proc.stderr or proc.stdout).strip()[-2000:]}"
+                )
+        stamp.write_text(digest.hexdigest())
+    return out
+
+
+def unavailable_reason(name: str) -> str | None:
+    """None when oracle `name` builds here, else why not (with the package to install)."""
+    try:
+        build(name)
+    except OracleUnavailable as exc:
+        return str(exc)
+    return None
+
+
+def available(name: str) -> bool:
+    """True when oracle `name` can be built and run on this machine."""
+    return unavailable_reason(name) is None
+
+
+# --- Running ---------------------------------------------------------------------------------
+
+
+def _trust_material() -> tuple[Path, Path]:
+    """Write the CA and the shared leaf key where the handshake oracles read them.
+
+    Written atomically on every run: they are derived from fixed keys, so a concurrent
+    writer produces the same bytes, and a reader never sees half a file.
+    """
+    keys = BUILD_DIR / "keys"
+    keys.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for filename, data in (("ca.pem", ca_pem()), ("leaf-key.pem", leaf_key_pem())):
+        path = keys / filename
+        tmp = keys / f".{filename}.{os.getpid()}"
+        tmp.write_bytes(data)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+        paths.append(path)
+    return paths[0], paths[1]
+
+
+def run_oracle(name: str, cases: Sequence[OracleCase], *, timeout: float = 900.0) -> dict[str, OracleVerdict]:
+    """Judge every case with oracle `name` in one process; verdicts keyed by case id.
+
+    Raises OracleUnavailable when the oracle cannot be built, OracleError when it does not
+    answer every case exactly once.
+    """
+    out = build(name)
+    recipe = _RECIPES[name]
+    ca, key = _trust_material()
+    ids = [case.id for case in cases]
+    if len(set(ids)) != len(ids):
+        raise ValueError("case ids must be unique")
+    payload = "".join(
+        json.dumps(
+            {"id": case.id, "cert": base64.b64encode(case.der).decode("ascii"), "host": case.host},
+            ensure_ascii=False,
+        )
+        + "\n"
+        for case in cases
+    ).encode("utf-8")
+    env = {**os.environ, **recipe.env(out)}
+    try:
+        proc = subprocess.run(
+            recipe.argv(out, ca, key),
+            input=payload,
+            capture_output=True,
+            timeout=timeout,
+            env=env,
+            check=False,
+        )
+    except FileNotFoundError as exc:
+        raise OracleUnavailable(f"oracle {name!r} cannot start: {exc}") from exc
+    if proc.returncode != 0:
+        raise OracleError(
+            f"oracle {name!r} exited with {proc.returncode}: "
+            f"{proc.stderr.decode('utf-8', 'replace').strip()[-2000:]}"
+        )
+    known = set(ids)
+    verdicts: dict[str, OracleVerdict] = {}
+    for line in proc.stdout.decode("utf-8").splitlines():
+        if not line.strip():
+            continue
+        answer = json.loads(line)
+        case_id = answer.get("id")
+        if case_id not in known:
+            raise OracleError(f"oracle {name!r} answered an unknown case: {line[:300]}")
+        if case_id in verdicts:
+            raise OracleError(f"oracle {name!r} answered case {case_id!r} twice")
+        verdicts[case_id] = OracleVerdict(bool(answer["accepted"]), str(answer["detail"]))
+    missing = [case_id for case_id in ids if case_id not in verdicts]
+    if missing:
+        raise OracleError(
+            f"oracle {name!r} gave no verdict for {len(missing)} case(s), first {missing[0]!r}; "
+            f"stderr: {proc.stderr.decode('utf-8', 'replace').strip()[-1000:]}"
+        )
+    return verdicts

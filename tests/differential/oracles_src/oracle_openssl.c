@@ -1,0 +1,62 @@
+/*
+ * OpenSSL oracle: the verdict of X509_check_host(cert, host, strlen(host), 0, NULL).
+ *
+ * Flags 0 on purpose, for every host including IP literals: that is what mutt and
+ * fetchmail (and most hand-written OpenSSL C clients) call, so an IP typed as the server
+ * name is matched as a DNS name, never against iPAddress SANs (X509_check_ip_asc is not
+ * used).  The matched name (a second call with a peername out-parameter) only feeds the
+ * detail text; it never changes the verdict.
+ */
+#include "jsonl.h"
+
+#include <openssl/err.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+static void last_error(char *buf, size_t len) {
+    unsigned long e = ERR_get_error();
+    if (e == 0) snprintf(buf, len, "no OpenSSL error queued");
+    else ERR_error_string_n(e, buf, len);
+    ERR_clear_error();
+}
+
+int main(void) {
+    char *line;
+    while ((line = jl_read_line(stdin)) != NULL) {
+        jl_case c;
+        char detail[1024], err[512];
+        if (!jl_parse_case(line, &c)) {
+            jl_emit(stdout, c.id, 0, "oracle: malformed input line");
+            jl_free_case(&c);
+            free(line);
+            continue;
+        }
+        const unsigned char *p = c.der;
+        X509 *x = d2i_X509(NULL, &p, (long)c.der_len);
+        if (x == NULL) {
+            last_error(err, sizeof err);
+            snprintf(detail, sizeof detail, "d2i_X509 failed: %s", err);
+            jl_emit(stdout, c.id, 0, detail);
+        } else {
+            int rc = X509_check_host(x, c.host, strlen(c.host), 0, NULL);
+            if (rc == 1) {
+                char *peer = NULL;
+                X509_check_host(x, c.host, strlen(c.host), 0, &peer);
+                snprintf(detail, sizeof detail, "X509_check_host=1, matched %s", peer ? peer : "?");
+                OPENSSL_free(peer);
+                jl_emit(stdout, c.id, 1, detail);
+            } else if (rc == 0) {
+                jl_emit(stdout, c.id, 0, "X509_check_host=0 (no match)");
+            } else {
+                last_error(err, sizeof err);
+                snprintf(detail, sizeof detail, "X509_check_host=%d (%s): %s", rc,
+                         rc == -2 ? "malformed input" : "internal error", err);
+                jl_emit(stdout, c.id, 0, detail);
+            }
+            X509_free(x);
+        }
+        jl_free_case(&c);
+        free(line);
+    }
+    return 0;
+}
