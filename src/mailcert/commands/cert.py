@@ -35,6 +35,25 @@ if TYPE_CHECKING:
 __all__ = ["exchange_commands", "register", "run_export", "run_fix", "run_import", "run_new"]
 
 
+class _RefusePassword(argparse.Action):
+    """``--password`` is refused outright: argv is visible to every user (``ps``, shell history).
+
+    Without this, argparse's prefix matching would take ``--password S3CRET`` as
+    ``--password-env S3CRET`` and then print the secret in an error message.
+    """
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any, option_string: str | None = None) -> None:
+        parser.error(
+            "a password on the command line is visible to every user of this machine (ps, shell history);"
+            " put it in an environment variable and give its name with --password-env VAR"
+        )
+
+
+def _password_options(parser: argparse.ArgumentParser, help_text: str) -> None:
+    parser.add_argument("--password-env", metavar="VAR", help=help_text)
+    parser.add_argument("--password", "--pass", action=_RefusePassword, nargs="?", help=argparse.SUPPRESS)
+
+
 def _config_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", metavar="FILE", help="configuration file holding the external name (see mailcert address)")
 
@@ -82,7 +101,7 @@ def register(sub: Any) -> None:
     i.add_argument("--key", action="append", default=[], metavar="FILE", help="also look for the key here (repeatable)")
     i.add_argument("--name", metavar="FQDN", help="judge for this name (default: the configured address)")
     i.add_argument("--cafile", metavar="FILE", help="trust anchors for the chain check (default: the system's)")
-    i.add_argument("--password-env", metavar="VAR", help="environment variable with the password of a PFX or encrypted key")
+    _password_options(i, "environment variable with the password of a PFX or encrypted key")
     _config_option(i)
     i.set_defaults(func=run_import)
 
@@ -95,7 +114,7 @@ def register(sub: Any) -> None:
     e.add_argument("--pfx", metavar="FILE", help="write a PKCS#12 file")
     e.add_argument("--legacy", action="store_true", help="3DES/SHA-1 PFX, the only form Windows Server 2016 and older import")
     e.add_argument("--pem-bundle", metavar="FILE", help="write key + certificate + chain in one PEM file")
-    e.add_argument("--password-env", metavar="VAR", help="environment variable with the PFX password (else you are asked)")
+    _password_options(e, "environment variable with the PFX password (else you are asked)")
     e.set_defaults(func=run_export)
 
     f = verbs.add_parser(
@@ -111,7 +130,7 @@ def register(sub: Any) -> None:
     f.add_argument("--first", metavar="NAME", help="the name to put first (default: the configured address)")
     f.add_argument("--out", required=True, metavar="DIR", help="directory for cert.pem and key.pem")
     f.add_argument("--days", type=int, default=825, metavar="N", help="validity of the new certificate (default 825)")
-    f.add_argument("--password-env", metavar="VAR", help="environment variable with the password of a PFX or encrypted key")
+    _password_options(f, "environment variable with the password of a PFX or encrypted key")
     _config_option(f)
     f.set_defaults(func=run_fix)
 
@@ -140,6 +159,9 @@ def _configured_fqdn(args: argparse.Namespace) -> str | None:
 def _password(var: str | None, *, what: str, confirm: bool = False) -> bytes | None:
     """From ``$VAR``, else a terminal prompt, else None (never argv: it shows in ``ps``)."""
     if var:
+        if not var.isidentifier():
+            # never echo it: it may be the password itself, given by mistake
+            raise InputError("--password-env takes the NAME of an environment variable (e.g. PFX_PASSWORD), not a password")
         value = os.environ.get(var)
         if value is None:
             raise InputError(f"--password-env {var}: that environment variable is not set")
