@@ -402,51 +402,24 @@ def _sha256() -> Any:
     return hashes.SHA256()
 
 
-def _trust_store(cafile: str | None) -> tuple[list[x509.Certificate], str]:
-    """Trust anchors from --cafile or the system bundle, and where they came from."""
-    import ssl
-    import warnings
+def _check_trust(leaf: x509.Certificate, chain: Sequence[x509.Certificate], cafile: str | None, now: datetime) -> tuple[str | None, str | None]:
+    """(None, None) when the chain leads to a trust anchor, else (why not, what to do).
 
-    from cryptography import x509
+    The same path builder as the doctor (:mod:`mailcert.certs.trust`), so ``cert import`` and
+    ``check`` diagnose a chain in the same words.
+    """
+    from mailcert.certs.trust import TrustProblem, TrustStore, verify_chain
 
-    candidates = [cafile] if cafile else [
-        ssl.get_default_verify_paths().cafile or "",
-        ssl.get_default_verify_paths().openssl_cafile,
-        "/etc/ssl/certs/ca-certificates.crt",
-    ]
-    for path in candidates:
-        if path and os.path.isfile(path):
-            try:
-                with warnings.catch_warnings():
-                    # system bundles hold a few old roots with negative serials; not our finding
-                    warnings.simplefilter("ignore")
-                    return x509.load_pem_x509_certificates(_read_bytes(path)), path
-            except ValueError:
-                if cafile:
-                    raise InputError(f"--cafile {cafile}: not a PEM file of CA certificates") from None
-    if cafile:
-        raise InputError(f"--cafile {cafile}: no such file")
-    return [], "(no system CA bundle found)"
-
-
-def _check_trust(
-    leaf: x509.Certificate, chain: Sequence[x509.Certificate], name: str, cafile: str | None, now: datetime
-) -> str | None:
-    """None when the chain leads to a trusted root for ``name``, else why not (one line)."""
-    from cryptography.x509 import DNSName
-    from cryptography.x509.verification import PolicyBuilder, Store, VerificationError
-
-    anchors, where = _trust_store(cafile)
-    if not anchors:
-        return f"could not check trust: {where}; give --cafile"
-    try:
-        verifier = PolicyBuilder().store(Store(anchors)).time(now).build_server_verifier(DNSName(name))
-        verifier.verify(leaf, list(chain))
-    except VerificationError as exc:
-        return f"the chain does not lead to a CA in {where} (an intermediate missing, or a root not in the store): {exc}"
-    except ValueError as exc:
-        return f"could not check the chain for {name}: {exc}"
-    return None
+    store = TrustStore.from_file(cafile) if cafile else TrustStore.system()
+    result = verify_chain([leaf, *chain], store, now=now)
+    if result.trusted:
+        return None, None
+    hint = None
+    if result.problem is TrustProblem.MISSING_INTERMEDIATE:
+        hint = "add the intermediate certificate(s) from the CA with --chain FILE"
+    elif result.problem is TrustProblem.UNTRUSTED_ROOT:
+        hint = "if this is your own CA, give its root with --cafile FILE (and install it on the clients)"
+    return f"chain: {result.detail}", hint
 
 
 def run_import(args: argparse.Namespace) -> int:
@@ -493,15 +466,12 @@ def run_import(args: argparse.Namespace) -> int:
     if leftover:
         report.append(f"  note: ignored {len(leftover)} certificate(s) that are not part of this chain")
     if not build.is_self_signed(leaf):
-        problem = _check_trust(leaf, chain, name, args.cafile, now)
+        problem, hint = _check_trust(leaf, chain, args.cafile, now)
         if problem:
             warnings += 1
             report.append(f"  warning: {problem}")
-            top = chain[-1] if chain else leaf
-            if root is None:
-                report.append(
-                    f"  hint: if {top.issuer.rfc4514_string()} is an intermediate CA, add its certificate with --chain FILE"
-                )
+            if hint:
+                report.append(f"  hint: {hint}")
         else:
             report.append("  chain: verifies to a trusted root")
     if leaf.not_valid_after_utc <= now:
