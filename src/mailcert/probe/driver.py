@@ -1,0 +1,509 @@
+"""The only code in mailcert that touches sockets and ``ssl``: connect, talk, handshake, collect.
+
+A probe gathers *facts* (the DER chain as the server sent it, the negotiated version and cipher,
+the banner, the transcript) and judges nothing: verification is off because the verdicts are
+made offline, per client profile, by pure code.
+
+Design decisions and why:
+
+* **asyncio only** (STYLE rule 9).  :func:`probe_sync` and :func:`probe_both_sync` are
+  ``asyncio.run`` over the same coroutine, not a second implementation.
+* **One deadline per probe** (``asyncio.timeout``) around everything from name resolution to
+  the last byte, so a server that drips one byte a second cannot stretch it.
+* **Our own socket and asyncio.Protocol** rather than streams: we connect the socket ourselves
+  (precise error per address), own it (closed in ``finally``, never leaked), and see every
+  byte that arrived before the TLS handshake (streams would hide bytes buffered after the
+  STARTTLS reply, which must be refused, not fed to TLS).
+* **Abort, don't close**: a probe never waits for a polite TLS or TCP shutdown.
+* **Foreign exceptions stop here**: ``OSError``, ``ssl.SSLError``, ``TimeoutError``... become
+  :mod:`mailcert.errors` with a one-line message an administrator can act on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import ipaddress
+import socket
+import ssl
+import time
+import warnings
+from dataclasses import dataclass
+from typing import Any, Final
+
+from mailcert.errors import (
+    ConnectError,
+    DeadlineError,
+    HandshakeError,
+    InputError,
+    ProbeError,
+    ProtocolError,
+)
+from mailcert.model import Endpoint, Protocol, TlsMode
+from mailcert.probe.starttls import NEED_DATA, PAUSED, State, StartTlsDialogue
+from mailcert.probe.stream import ByteStream
+
+__all__ = ["ProbeResult", "SniPair", "probe", "probe_both", "probe_sync", "probe_both_sync", "client_context"]
+
+IMPLICIT_GREETING_GRACE: Final = 1.0
+"""Seconds we wait, inside implicit TLS, for the greeting (the banner) once we have the chain.
+The chain is what we came for; a mute server after the handshake costs at most this much."""
+
+@dataclass(frozen=True)
+class ProbeResult:
+    """What one connection learned; plain data that pickles and serialises as is.
+
+    ``chain`` is DER, leaf first, exactly as the server sent it (order, duplicates, strays and
+    all: judging it is someone else's job).  ``chain_complete`` is ``False`` when this Python
+    could only give us the leaf.  ``address`` is the (ip, port) actually connected to; ``sni``
+    the name actually sent (``None``: no SNI extension at all).  ``starttls_offered`` is
+    ``None`` for implicit TLS.  ``banner`` is the greeting text (read inside TLS for implicit
+    mail ports, best effort); ``ehlo_host`` the name an SMTP server gives in its EHLO reply.
+    """
+
+    endpoint: Endpoint
+    address: tuple[str, int]
+    sni: str | None
+    chain: tuple[bytes, ...]
+    chain_complete: bool
+    tls_version: str
+    cipher: str
+    starttls_offered: bool | None
+    banner: str | None
+    ehlo_host: str | None
+    capabilities: tuple[str, ...]
+    transcript: tuple[str, ...]
+    elapsed: float
+
+    @property
+    def leaf(self) -> bytes:
+        """The server's own certificate (DER)."""
+        return self.chain[0]
+
+
+@dataclass(frozen=True)
+class SniPair:
+    """The same endpoint probed twice: sending ``name`` as SNI, and sending no SNI at all.
+
+    Servers with several certificates pick one by SNI; clients that send none (Outlook 2007 on
+    Windows XP) get the default one.  Each side is a result or the error that ended it.
+    """
+
+    name: str
+    with_sni: ProbeResult | ProbeError
+    without_sni: ProbeResult | ProbeError
+
+
+@functools.cache
+def client_context() -> ssl.SSLContext:
+    """The TLS client context of every probe: no verification, as old a protocol as allowed.
+
+    We judge offline, so the handshake must succeed with whatever the server has: every
+    version and cipher this OpenSSL still knows (``@SECLEVEL=0``), legacy renegotiation
+    allowed, no ALPN.  Nothing secret ever crosses this connection.
+    """
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    try:
+        ctx.set_ciphers("ALL:@SECLEVEL=0")
+    except ssl.SSLError:  # an OpenSSL without security levels
+        ctx.set_ciphers("ALL")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        for version in (ssl.TLSVersion.SSLv3, ssl.TLSVersion.TLSv1):
+            try:
+                ctx.minimum_version = version
+                break
+            except (ValueError, ssl.SSLError):
+                continue
+    ctx.options |= getattr(ssl, "OP_LEGACY_SERVER_CONNECT", 0x4)
+    return ctx
+
+
+# --- public entry points -------------------------------------------------------------------
+
+
+async def probe(
+    endpoint: Endpoint,
+    *,
+    sni: str | None,
+    timeout: float,
+    connect_host: str | None = None,
+    connect_port: int | None = None,
+    ehlo_name: str | None = None,
+) -> ProbeResult:
+    """Connect to ``endpoint`` (or ``connect_host``/``connect_port``), upgrade, fetch the chain.
+
+    ``sni=None`` sends no SNI extension at all; an IP address is never sent as SNI (RFC 6066
+    §3), so the result then says ``sni=None`` too.  ``timeout`` bounds the whole probe.
+    ``ehlo_name`` is what SMTP's EHLO says (default: our address literal, e.g. ``[192.0.2.7]``).
+
+    Raises a :class:`~mailcert.errors.ProbeError` subclass whose message is one line.
+    """
+    sni_sent = _checked_sni(sni)
+    if not timeout > 0:
+        raise InputError(f"timeout must be a positive number of seconds, not {timeout}")
+    if endpoint.protocol is Protocol.HTTPS and endpoint.mode is TlsMode.STARTTLS:
+        raise InputError("HTTPS has no STARTTLS; use https:// (implicit TLS)")
+    conversation = _Conversation(
+        endpoint,
+        host=connect_host or endpoint.host,
+        port=connect_port or endpoint.port,
+        sni=sni_sent,
+        ehlo_name=ehlo_name,
+    )
+    deadline = asyncio.timeout(timeout)
+    try:
+        async with deadline:
+            return await conversation.run(deadline)
+    except TimeoutError:
+        if deadline.expired():
+            raise DeadlineError(conversation.deadline_message(timeout)) from None
+        raise
+    finally:
+        conversation.close()
+
+
+async def probe_both(
+    endpoint: Endpoint,
+    name: str,
+    *,
+    timeout: float,
+    connect_host: str | None = None,
+    connect_port: int | None = None,
+    ehlo_name: str | None = None,
+) -> SniPair:
+    """Probe with SNI ``name`` and without SNI, concurrently; a failure of either is a value."""
+    common: dict[str, Any] = dict(
+        timeout=timeout, connect_host=connect_host, connect_port=connect_port, ehlo_name=ehlo_name
+    )
+    outcomes = await asyncio.gather(
+        probe(endpoint, sni=name, **common), probe(endpoint, sni=None, **common), return_exceptions=True
+    )
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException) and not isinstance(outcome, ProbeError):
+            raise outcome  # a bug or bad input is not a per-variant outcome
+    with_sni, without_sni = outcomes
+    assert isinstance(with_sni, (ProbeResult, ProbeError)) and isinstance(without_sni, (ProbeResult, ProbeError))
+    return SniPair(name, with_sni, without_sni)
+
+
+def probe_sync(
+    endpoint: Endpoint,
+    *,
+    sni: str | None,
+    timeout: float,
+    connect_host: str | None = None,
+    connect_port: int | None = None,
+    ehlo_name: str | None = None,
+) -> ProbeResult:
+    """:func:`probe` for callers without an event loop (runs one with ``asyncio.run``)."""
+    _no_running_loop("probe_sync", "probe")
+    return asyncio.run(
+        probe(endpoint, sni=sni, timeout=timeout, connect_host=connect_host, connect_port=connect_port, ehlo_name=ehlo_name)
+    )
+
+
+def probe_both_sync(
+    endpoint: Endpoint,
+    name: str,
+    *,
+    timeout: float,
+    connect_host: str | None = None,
+    connect_port: int | None = None,
+    ehlo_name: str | None = None,
+) -> SniPair:
+    """:func:`probe_both` for callers without an event loop."""
+    _no_running_loop("probe_both_sync", "probe_both")
+    return asyncio.run(
+        probe_both(
+            endpoint, name, timeout=timeout, connect_host=connect_host, connect_port=connect_port, ehlo_name=ehlo_name
+        )
+    )
+
+
+def _no_running_loop(name: str, instead: str) -> None:
+    """Fail before a coroutine exists: inside a loop ``asyncio.run`` would leave it un-awaited."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    raise RuntimeError(f"{name}() cannot run inside an event loop; await {instead}() instead")
+
+
+# --- the conversation ----------------------------------------------------------------------
+
+
+class _Conversation:
+    """One probe's connection and bookkeeping: what we wait for (for messages), what to close."""
+
+    def __init__(self, endpoint: Endpoint, *, host: str, port: int, sni: str | None, ehlo_name: str | None) -> None:
+        self.endpoint = endpoint
+        self.host = host
+        self.port = port
+        self.sni = sni
+        self.ehlo_name = ehlo_name
+        self.waiting_for = f"connecting to {_hostport(host, port)}"
+        self.dialogue: StartTlsDialogue | None = None
+        self.sock: socket.socket | None = None
+        self.transports: list[asyncio.Transport] = []
+
+    # -- the steps
+
+    async def run(self, deadline: asyncio.Timeout) -> ProbeResult:
+        loop = asyncio.get_running_loop()
+        started = time.monotonic()
+        sock, address = await self._connect()
+        transport, stream = await loop.create_connection(ByteStream, sock=sock)
+        assert isinstance(transport, asyncio.Transport)
+        self.transports.append(transport)
+
+        starttls_offered: bool | None = None
+        if self.endpoint.mode is TlsMode.STARTTLS:
+            name = self.ehlo_name or _address_literal(sock.getsockname()[0])
+            self.dialogue = StartTlsDialogue(self.endpoint.protocol, client_name=name)
+            await self._converse(self.dialogue, transport, stream)
+            starttls_offered = self.dialogue.starttls_offered
+
+        tls = await self._handshake(transport, stream, deadline)
+        ssl_object: ssl.SSLObject = tls.get_extra_info("ssl_object")
+        chain, complete = _peer_chain(ssl_object)
+        cipher = ssl_object.cipher()
+
+        before = self.dialogue
+        if self.endpoint.mode is TlsMode.IMPLICIT and self.endpoint.protocol is not Protocol.HTTPS:
+            await self._implicit_greeting(tls, stream, deadline)
+        dialogue = self.dialogue
+        return ProbeResult(
+            endpoint=self.endpoint,
+            address=address,
+            sni=self.sni,
+            chain=chain,
+            chain_complete=complete,
+            tls_version=ssl_object.version() or "",
+            cipher=cipher[0] if cipher else "",
+            starttls_offered=starttls_offered,
+            banner=dialogue.banner if dialogue else None,
+            ehlo_host=before.ehlo_host if before else None,
+            capabilities=before.capabilities if before else (),
+            transcript=dialogue.transcript if dialogue else (),
+            elapsed=time.monotonic() - started,
+        )
+
+    async def _connect(self) -> tuple[socket.socket, tuple[str, int]]:
+        loop = asyncio.get_running_loop()
+        try:
+            # numeric hosts resolve without DNS and without a thread hop
+            infos = socket.getaddrinfo(self.host, self.port, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST)
+        except socket.gaierror:
+            self.waiting_for = f"resolving {self.host}"
+            try:
+                infos = await loop.getaddrinfo(self.host, self.port, type=socket.SOCK_STREAM)
+            except socket.gaierror as exc:
+                raise ConnectError(f"cannot resolve {self.host}: {exc.strerror}") from None
+            except UnicodeError:
+                raise InputError(f"host name {self.host!r} is not a valid (IDNA) name") from None
+        failures: list[str] = []
+        for family, kind, proto, _, sockaddr in infos:
+            where = _hostport(str(sockaddr[0]), int(sockaddr[1]))
+            self.waiting_for = f"connecting to {where}"
+            sock = socket.socket(family, kind, proto)
+            try:
+                sock.setblocking(False)
+                await loop.sock_connect(sock, sockaddr)
+            except OSError as exc:
+                sock.close()
+                failures.append(_connect_failure(exc, where))
+                continue
+            except BaseException:
+                sock.close()
+                raise
+            self.sock = sock
+            return sock, (str(sockaddr[0]), int(sockaddr[1]))
+        raise ConnectError("; ".join(dict.fromkeys(failures)) or f"no address for {self.host}")
+
+    async def _converse(self, dialogue: StartTlsDialogue, transport: asyncio.BaseTransport, stream: ByteStream) -> None:
+        """Run ``dialogue`` until its final state; bytes left over after the STARTTLS reply fail it."""
+        assert isinstance(transport, asyncio.WriteTransport)
+        while True:
+            event = dialogue.next_event()
+            outgoing = dialogue.data_to_send()
+            if outgoing:
+                transport.write(outgoing)
+            if event is PAUSED:
+                break
+            if event is not NEED_DATA:
+                continue  # a Greeting / Capabilities event: facts the dialogue keeps for us
+            self.waiting_for = dialogue.waiting_for
+            try:
+                data = await stream.read()
+            except OSError as exc:
+                raise ProtocolError(f"{_os_reason(exc)} (waiting for {dialogue.waiting_for})") from None
+            dialogue.receive_data(data)
+        if dialogue.state is State.TLS_READY:
+            dialogue.receive_data(stream.take())  # raises if the server injected anything
+
+    async def _handshake(self, transport: asyncio.BaseTransport, stream: ByteStream, deadline: asyncio.Timeout) -> asyncio.Transport:
+        loop = asyncio.get_running_loop()
+        assert isinstance(transport, asyncio.Transport)
+        self.waiting_for = "the server's reply to our TLS ClientHello"
+        remaining = _remaining(deadline)
+        try:
+            tls = await loop.start_tls(
+                transport,
+                stream,
+                client_context(),
+                server_hostname=self.sni,
+                ssl_handshake_timeout=remaining + 5.0,  # the probe's deadline fires first
+            )
+        except ssl.SSLError as exc:
+            raise HandshakeError(self._handshake_message(exc)) from None
+        except OSError as exc:
+            raise HandshakeError(f"TLS handshake failed: {_os_reason(exc)}") from None
+        if tls is None:  # the connection died while the handshake finished
+            raise HandshakeError("TLS handshake failed: the server closed the connection")
+        self.transports.append(tls)
+        stream.use(tls)
+        return tls
+
+    async def _implicit_greeting(self, tls: asyncio.Transport, stream: ByteStream, deadline: asyncio.Timeout) -> None:
+        """Best effort: the greeting inside implicit TLS, for the banner.  Never fails the probe."""
+        grace = min(IMPLICIT_GREETING_GRACE, _remaining(deadline) - 0.05)
+        if grace <= 0:
+            return
+        self.dialogue = StartTlsDialogue(self.endpoint.protocol, greeting_only=True)
+        try:
+            async with asyncio.timeout(grace):
+                await self._converse(self.dialogue, tls, stream)
+        except (ProbeError, TimeoutError):
+            pass
+
+    # -- messages
+
+    def deadline_message(self, timeout: float) -> str:
+        got = self.dialogue.bytes_received if self.dialogue is not None else 0
+        if self.waiting_for.startswith(("connecting", "resolving")):
+            return f"no answer within {timeout:g} s ({self.waiting_for})"
+        if got and self.dialogue is not None and self.dialogue.state is not State.TLS_READY:
+            return f"server too slow: {timeout:g} s passed (waiting for {self.waiting_for}; {got} bytes so far)"
+        hint = ""
+        if self.dialogue is not None and got == 0 and self.dialogue.state is State.GREETING:
+            hint = f"; if this port speaks implicit TLS, use {_other_scheme(self.endpoint)}"
+        return f"no answer within {timeout:g} s (waiting for {self.waiting_for}{hint})"
+
+    def _handshake_message(self, exc: ssl.SSLError) -> str:
+        reason = (exc.reason or str(exc)).lower().replace("_", " ")
+        if exc.reason == "WRONG_VERSION_NUMBER":
+            if self.endpoint.mode is TlsMode.IMPLICIT and self.endpoint.protocol is not Protocol.HTTPS:
+                return (
+                    f"TLS handshake failed: the server did not answer in TLS ({reason});"
+                    f" if this port speaks STARTTLS, use {_other_scheme(self.endpoint)}"
+                )
+            if self.endpoint.mode is TlsMode.STARTTLS:
+                return f"TLS handshake failed: the server accepted STARTTLS but did not switch to TLS ({reason})"
+        if exc.reason in ("UNSUPPORTED_PROTOCOL", "NO_PROTOCOLS_AVAILABLE", "TLSV1_ALERT_PROTOCOL_VERSION"):
+            return f"TLS handshake failed: no TLS version in common with this machine's OpenSSL ({reason})"
+        return f"TLS handshake failed: {reason}"
+
+    # -- cleanup
+
+    def close(self) -> None:
+        """Abort every transport and close our socket now; no polite shutdown, no leak."""
+        for transport in reversed(self.transports):
+            transport.abort()
+        if self.sock is not None:
+            self.sock.close()
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def _peer_chain(ssl_object: ssl.SSLObject) -> tuple[tuple[bytes, ...], bool]:
+    """The chain the server sent, DER, leaf first; ``(leaf,), False`` where Python hides it.
+
+    Python 3.13 has ``SSLObject.get_unverified_chain()``; 3.10-3.12 have it only on the
+    private ``_sslobj``, returning ``_ssl.Certificate`` objects.
+    """
+    getter = getattr(ssl_object, "get_unverified_chain", None)
+    if getter is None:
+        getter = getattr(getattr(ssl_object, "_sslobj", None), "get_unverified_chain", None)
+    if getter is not None:
+        certs = getter() or []
+        chain = tuple(_der(cert) for cert in certs)
+        if chain:
+            return chain, True
+    leaf = ssl_object.getpeercert(binary_form=True)
+    if not leaf:
+        raise HandshakeError("TLS handshake finished but the server sent no certificate")
+    return (leaf,), False
+
+
+def _der(cert: object) -> bytes:
+    if isinstance(cert, bytes):
+        return cert
+    import _ssl
+
+    return bytes(cert.public_bytes(_ssl.ENCODING_DER))  # type: ignore[attr-defined]
+
+
+def _checked_sni(sni: str | None) -> str | None:
+    if sni is None:
+        return None
+    if not sni or sni.startswith(".") or any(c.isspace() for c in sni):
+        raise InputError(f"server name {sni!r} cannot be sent as SNI")
+    try:
+        ipaddress.ip_address(sni.strip("[]"))
+    except ValueError:
+        pass
+    else:
+        return None  # RFC 6066 §3: literal addresses are not permitted in SNI
+    try:
+        sni.encode("idna")
+    except UnicodeError:
+        raise InputError(f"server name {sni!r} is not a valid (IDNA) host name") from None
+    return sni
+
+
+def _remaining(deadline: asyncio.Timeout) -> float:
+    when = deadline.when()
+    return 3600.0 if when is None else max(0.0, when - asyncio.get_running_loop().time())
+
+
+def _hostport(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _address_literal(ip: str) -> str:
+    """An SMTP address literal (RFC 5321 §4.1.3) for EHLO when we have no name of our own."""
+    ip = ip.split("%", 1)[0]
+    return f"[IPv6:{ip}]" if ":" in ip else f"[{ip}]"
+
+
+def _other_scheme(endpoint: Endpoint) -> str:
+    other = TlsMode.STARTTLS if endpoint.mode is TlsMode.IMPLICIT else TlsMode.IMPLICIT
+    return Endpoint(endpoint.host, endpoint.port, endpoint.protocol, other).url
+
+
+def _connect_failure(exc: OSError, where: str) -> str:
+    if isinstance(exc, ConnectionRefusedError):
+        return f"connection refused by {where}"
+    return f"cannot connect to {where}: {_os_reason(exc)}"
+
+
+_OS_REASONS: Final[dict[type[BaseException], str]] = {
+    ConnectionResetError: "connection reset by the server",
+    ConnectionAbortedError: "connection aborted",
+    BrokenPipeError: "the server closed the connection",
+}
+
+
+def _os_reason(exc: BaseException) -> str:
+    for kind, text in _OS_REASONS.items():
+        if isinstance(exc, kind):
+            return text
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror[0].lower() + exc.strerror[1:]
+    text = str(exc) or type(exc).__name__
+    return text[0].lower() + text[1:]
+
