@@ -25,8 +25,12 @@ class _Parser(argparse.ArgumentParser):
         self.exit(3, f"{self.prog}: error: {message}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The parser of every command that is installed (modules in ``mailcert.commands``)."""
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every installed command (modules in ``mailcert.commands``).
+
+    ``only`` registers just that command: a monitoring system runs ``mailcert check`` every
+    few minutes, and importing every other command's module would cost it start-up time.
+    """
     from mailcert import commands
 
     parser = _Parser(
@@ -41,15 +45,16 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     present = {m.name for m in pkgutil.iter_modules(commands.__path__)}
     for name in commands.COMMANDS:
-        if name in present:
+        if name in present and (only is None or name == only):
             importlib.import_module(f"mailcert.commands.{name}").register(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run mailcert with ``argv`` and return the exit status (never raises for bad input)."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(_command_word(args_list))
+    args = parser.parse_args(args_list)
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return 3
@@ -70,6 +75,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"mailcert: internal error: {type(exc).__name__}: {exc} (run with --debug for details)", file=sys.stderr)
         return 3
+
+
+def _command_word(argv: list[str]) -> str | None:
+    """The sub-command named in ``argv`` when it is unambiguous (else None: build them all)."""
+    from mailcert import commands
+
+    for word in argv:
+        if word in ("-h", "--help", "--version"):
+            return None
+        if not word.startswith("-"):
+            return word if word in commands.COMMANDS else None
+    return None
 
 
 def run() -> None:

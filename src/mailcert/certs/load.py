@@ -13,7 +13,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
 
 from mailcert.errors import CertificateError, InputError
 
@@ -75,6 +74,8 @@ def read_certificates(
     if _looks_like_pkcs12(data):
         return _read_pkcs12(data, password, ask_password, source)
     if _PKCS7_SIGNED_OID in data[:32]:
+        from cryptography.hazmat.primitives.serialization import pkcs7
+
         try:
             certs = tuple(pkcs7.load_der_pkcs7_certificates(data))
         except ValueError as exc:
@@ -94,6 +95,8 @@ def read_certificates(
 def _read_pem(data: bytes, source: str) -> tuple[x509.Certificate, ...]:
     kinds = [m.group(1).decode("ascii", "replace") for m in _PEM_BLOCK.finditer(data)]
     if "PKCS7" in kinds and "CERTIFICATE" not in kinds:
+        from cryptography.hazmat.primitives.serialization import pkcs7
+
         try:
             return _leaf_first(tuple(pkcs7.load_pem_pkcs7_certificates(data)))
         except ValueError as exc:
@@ -117,6 +120,9 @@ def _looks_like_pkcs12(data: bytes) -> bool:
 def _read_pkcs12(
     data: bytes, password: bytes | None, ask_password: PasswordSource | None, source: str
 ) -> tuple[x509.Certificate, ...]:
+    # imported here: pkcs7/pkcs12 pull in the email package, 5 ms that ``check`` never needs
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
     attempts = [password] if password is not None else [None, b""]
     for attempt in attempts:
         try:

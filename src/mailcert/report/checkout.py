@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mailcert.doctor import Diagnosis
 from mailcert.errors import ProbeError
 from mailcert.model import Endpoint
 from mailcert.probe.driver import ProbeResult
 from mailcert.report.jsonout import assessment_document, certificate_document, dumps
-from mailcert.report.text import Style, render_assessment, render_certificate
+
+if TYPE_CHECKING:
+    from mailcert.report.text import Style
 
 __all__ = ["json_text", "nagios_line", "text"]
 
@@ -61,6 +63,8 @@ def json_text(d: Diagnosis, endpoint: Endpoint, names: Sequence[str], store: str
 
 
 def text(d: Diagnosis, endpoint: Endpoint, now: dt.datetime, style: Style) -> str:
+    from mailcert.report.text import render_assessment, render_certificate
+
     s = d.served
     offered = "" if s.starttls_offered is None else " (STARTTLS offered)"
     header = [
