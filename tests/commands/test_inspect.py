@@ -190,3 +190,13 @@ def test_apple_needs_eku_after_2019(tmp_path: Path, capsys: pytest.CaptureFixtur
     f = write(tmp_path, "c.pem", pem(make_cert(eku=None)))
     rc, doc = inspect_json(capsys, f, "--name", "mail.example.com")
     assert "apple-eku-missing" in [x["code"] for x in doc["findings"]] and rc == 1
+
+
+def test_unknown_x509_version(tmp_path: Path) -> None:
+    # found by the fuzz test: cryptography raises InvalidVersion, not ValueError
+    good = der(make_cert())
+    bad = good.replace(b"\xa0\x03\x02\x01\x02", b"\xa0\x03\x02\x01\x05", 1)
+    assert bad != good
+    _assert_one_line_error(["inspect", write(tmp_path, "v6.der", bad)], "version")
+    block = b"-----BEGIN CERTIFICATE-----\n" + __import__("base64").encodebytes(bad) + b"-----END CERTIFICATE-----\n"
+    _assert_one_line_error(["inspect", write(tmp_path, "v6.pem", block)])

@@ -85,6 +85,8 @@ def read_certificates(
         return _leaf_first(certs)
     try:
         return (x509.load_der_x509_certificate(data),)
+    except x509.InvalidVersion:
+        raise CertificateError(f"{source}: a certificate with an unknown X.509 version (damaged?)") from None
     except ValueError:
         pass
     if data[:1] == b"\x30":
@@ -107,7 +109,7 @@ def _read_pem(data: bytes, source: str) -> tuple[x509.Certificate, ...]:
         raise CertificateError(f"{source}: holds no certificate, only {found}{hint}")
     try:
         certs = x509.load_pem_x509_certificates(data)
-    except ValueError as exc:
+    except (ValueError, x509.InvalidVersion) as exc:
         raise CertificateError(f"{source}: a PEM CERTIFICATE block is damaged ({_short(exc)})") from None
     return tuple(certs)
 
