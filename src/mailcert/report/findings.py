@@ -52,7 +52,7 @@ class Finding:
 
 _W, _C, _I = Severity.WARNING, Severity.CRITICAL, Severity.INFO
 
-_SPECS = (
+_SPECS: tuple[FindingSpec, ...] = (
     FindingSpec(
         "first-san-not-name", _W,
         "Outlook 2007 will warn: the first name in the certificate is not {name}",
