@@ -220,13 +220,9 @@ def _read_key(path: str | Path, password: bytes | None) -> PrivateKey:
 
 def _write(files: Sequence[PlannedFile]) -> list[str]:
     """Write all ``files`` at once; lines saying what was written and backed up."""
-    from mailcert.fsutil import write_files
+    from mailcert.certs.bundle import write_planned
 
-    backups = write_files(files)
-    lines = []
-    for f, b in zip(files, backups):
-        lines.append(f"  wrote {f.path} ({f.mode:04o})" + (f", previous kept as {b.name}" if b else ""))
-    return lines
+    return write_planned(files)
 
 
 def _verdict_lines(cert: x509.Certificate, name: str) -> tuple[list[str], int]:
@@ -424,8 +420,9 @@ def _check_trust(leaf: x509.Certificate, chain: Sequence[x509.Certificate], cafi
 
 def run_import(args: argparse.Namespace) -> int:
     from mailcert.certs import build
+    from mailcert.certs.bundle import bundle_files
     from mailcert.certs.load import load_certificates
-    from mailcert.fsutil import CERT_MODE, KEY_MODE, PlannedFile, ensure_dir
+    from mailcert.fsutil import ensure_dir
 
     out = Path(args.out)
     password = _password(args.password_env, what="password") if args.password_env else None
@@ -491,16 +488,10 @@ def run_import(args: argparse.Namespace) -> int:
                 f" keep the order of the request, or request a certificate for {name} alone"
             )
 
-    # chain.pem is written even when empty, so a stale one from an earlier import never lingers
-    files = [
-        PlannedFile(out / "cert.pem", build.cert_to_pem(leaf), CERT_MODE),
-        PlannedFile(out / "chain.pem", build.cert_to_pem(*chain), CERT_MODE),
-        PlannedFile(out / "fullchain.pem", build.cert_to_pem(leaf, *chain), CERT_MODE),
-    ]
-    key_pem = build.key_to_pem(key)
+    # the layout every installing command shares (chain.pem even when empty; key.pem kept if unchanged)
     existing = out / "key.pem"
-    if not (existing.is_file() and key_path == existing and _read_bytes(existing) == key_pem):
-        files.append(PlannedFile(existing, key_pem, KEY_MODE))
+    on_disk = _read_bytes(existing) if existing.is_file() and key_path == existing else None
+    files = bundle_files(out, leaf, chain, key, key_on_disk=on_disk)
     ensure_dir(out)
     written = _write(files)
     print("\n".join(report))
