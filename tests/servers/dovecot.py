@@ -27,6 +27,7 @@ from typing import Literal
 from .ports import ServerNotReady, pick_free_ports, release_ports, wait_for_greeting, wait_ports_closed
 from .procs import (
     ServerError,
+    ensure_traversable,
     find_binary,
     kill_processes,
     run,
@@ -283,6 +284,7 @@ userdb {{
         if self.running:
             raise ServerError("already running")
         t0 = time.monotonic()
+        ensure_traversable(self.workdir)
         for sub in ("run", "state", "log"):
             (self.workdir / sub).mkdir(parents=True, exist_ok=True)
         home = self.workdir / "home"

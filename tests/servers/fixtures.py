@@ -29,7 +29,7 @@ from .certs import FixturePKI, make_fixture_pki
 from .dovecot import DovecotServer
 from .pebble import PebbleServer
 from .postfix import PostfixServer
-from .procs import kill_processes, missing_binaries, wait_no_processes
+from .procs import MissingServerBinary, find_binary, kill_processes, missing_binaries, run, wait_no_processes
 
 DOVECOT_BINARIES = ("dovecot", "doveconf", "doveadm")
 POSTFIX_BINARIES = ("postfix", "postconf")
@@ -56,12 +56,61 @@ def require_servers(binaries: tuple[str, ...]) -> None:
         pytest.skip(msg)
 
 
+ROOT_PREFIX = "mailcert-srv-"
+_OWNER_FILE = "owner"
+
+
+def _proc_start_time(pid: int) -> str | None:
+    """Start time of ``pid`` in clock ticks (field 22 of /proc/PID/stat), None if it is gone.
+
+    Stored with the owner pid so a recycled pid is not mistaken for a live owner.
+    """
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+def reap_stale_roots(tmp: Path | None = None) -> list[Path]:
+    """Stop servers left by pytest runs that died without running their finalizers; return the roots.
+
+    Finalizers cover failing tests and Ctrl-C, and Dovecot/Pebble die with pytest even on SIGKILL
+    (PR_SET_PDEATHSIG), but a daemonized Postfix cannot be tied to pytest that way.  A root counts as
+    stale only if its owner file names a process that no longer exists (pid + start time), so
+    concurrent sessions on the same machine are never touched.
+    """
+    reaped: list[Path] = []
+    for root in Path(tmp or tempfile.gettempdir()).glob(ROOT_PREFIX + "*"):
+        try:
+            pid_s, start = (root / _OWNER_FILE).read_text().split()
+        except (OSError, ValueError):
+            continue  # no owner file: not ours to judge
+        if _proc_start_time(int(pid_s)) == start:
+            continue  # owner still running
+        try:
+            for conf in root.glob("postfix-*/etc"):
+                run([find_binary("postfix"), "-c", str(conf), "stop"], check=False)
+        except MissingServerBinary:
+            pass
+        left = wait_no_processes(root, timeout=5.0)
+        kill_processes(left)
+        shutil.rmtree(root, ignore_errors=True)
+        reaped.append(root)
+    return reaped
+
+
 @pytest.fixture(scope="session")
 def servers_root() -> Iterator[Path]:
-    """Session root for all server work dirs; at the end, kills anything still running in it
-    (a stop that failed) and removes it unless MAILCERT_KEEP_SERVER_DIRS=1."""
-    root = Path(tempfile.mkdtemp(prefix="mailcert-srv-"))
+    """Session root for all server work dirs.
+
+    Before: reaps roots of crashed earlier sessions (:func:`reap_stale_roots`).  After: kills anything
+    still running in it (a stop that failed) and removes it unless MAILCERT_KEEP_SERVER_DIRS=1.
+    """
+    if os.geteuid() == 0:
+        reap_stale_roots()
+    root = Path(tempfile.mkdtemp(prefix=ROOT_PREFIX))
     os.chmod(root, 0o711)  # daemons' unprivileged users must traverse it
+    (root / _OWNER_FILE).write_text(f"{os.getpid()} {_proc_start_time(os.getpid())}\n")
     yield root
     left = wait_no_processes(root, timeout=2.0)
     if left:

@@ -80,6 +80,11 @@ class PebbleServer:
         return self._ports[name]
 
     @property
+    def ports(self) -> dict[str, int]:
+        """All ports of the current/last run: acme, management, challtestsrv, dns, http, tls."""
+        return dict(self._ports)
+
+    @property
     def listener_ca_path(self) -> Path:
         """PEM of the CA that signed Pebble's HTTPS listener: the ``verify`` for ACME clients."""
         return self.listener_ca.cert_path

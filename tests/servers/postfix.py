@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 from .ports import ServerNotReady, pick_free_ports, release_ports, wait_for_greeting, wait_ports_closed
-from .procs import ServerError, find_binary, kill_processes, pid_alive, run, tail, wait_no_processes
+from .procs import ServerError, ensure_traversable, find_binary, kill_processes, pid_alive, run, tail, wait_no_processes
 from .tlsclient import Endpoint, wait_for_leaf
 
 _BEGIN = "# BEGIN mailcert-test runtime"
@@ -233,6 +233,7 @@ syslog_name = postfix-mctest-{w.name}
     # ---------------------------------------------------------------- lifecycle
     def _prepare_dirs(self) -> None:
         w = self.workdir
+        ensure_traversable(self.workdir)
         for d in (self.queue_dir, w / "log"):
             d.mkdir(parents=True, exist_ok=True)
         data = w / "data"

@@ -111,6 +111,23 @@ def run(argv: Sequence[str], *, timeout: float = 60.0, env: Mapping[str, str] | 
     return cp
 
 
+def ensure_traversable(workdir: Path) -> None:
+    """Make ``workdir`` searchable (o+x) and check every parent is, else raise :class:`ServerError`.
+
+    The daemons drop privileges (Postfix to ``postfix``, mail delivery/IMAP to ``nobody``) and must
+    reach their dirs inside ``workdir``.  ``tempfile.mkdtemp`` and pytest's ``tmp_path`` are 0700,
+    which shows up much later as e.g. Postfix "open lock file ...: Permission denied".
+    """
+    workdir = Path(workdir).resolve()
+    workdir.mkdir(parents=True, exist_ok=True)
+    os.chmod(workdir, os.stat(workdir).st_mode | 0o011)
+    for parent in workdir.parents:
+        if not os.stat(parent).st_mode & 0o001:
+            raise ServerError(f"{parent} is not searchable by other users (mode "
+                              f"{oct(os.stat(parent).st_mode & 0o777)}); the servers' unprivileged users "
+                              f"cannot reach {workdir}. Use a work dir under e.g. tempfile.mkdtemp() with chmod 0711.")
+
+
 def tail(path: Path, lines: int = 30) -> str:
     """Last ``lines`` lines of a log file ("" if missing), for error messages."""
     try:
