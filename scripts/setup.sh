@@ -11,6 +11,7 @@ want_tests=0
 if [ "$want_tests" = 1 ]; then
   for dep in scripts/deps/*.sh; do
     [ -e "$dep" ] || continue
+    case $(basename "$dep") in _*) continue ;; esac   # sourced helpers, not install steps
     echo "== deps: $dep" >&2
     bash "$dep"
   done

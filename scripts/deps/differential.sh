@@ -22,36 +22,10 @@
 #   * mkdir /usr/share/man/man1: openjdk's postinst registers man-page alternatives there and fails
 #     on slim images that lack the directory.
 
-mailcert_deps_differential() (
-  set -euo pipefail
-  local pkgs=(gcc libc6-dev pkg-config libssl-dev libgnutls28-dev libnss3-dev
-              openjdk-17-jdk-headless golang-go)
-  local missing=() p status cand
-  command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
-  for p in "${pkgs[@]}"; do
-    status=$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)
-    [[ $status == "ii "* ]] || missing+=("$p")
-  done
-  if ((${#missing[@]} == 0)); then
-    echo "differential.sh: all installed (${pkgs[*]})" >&2
-    return 0
-  fi
-  if [[ $(id -u) != 0 ]]; then
-    echo "differential.sh: must run as root to install: ${missing[*]}" >&2
-    return 1
-  fi
-  export DEBIAN_FRONTEND=noninteractive
-
-  cand=$(apt-cache policy golang-go 2>/dev/null | awk '/Candidate:/ {print $2}')
-  if [[ -z $cand || $cand == "(none)" ]]; then
-    echo "differential.sh: no install candidate for golang-go: apt-get update" >&2
-    apt-get update -q -o DPkg::Lock::Timeout=600 </dev/null
-  fi
-
-  mkdir -p /usr/share/man/man1
-  echo "differential.sh: installing ${missing[*]}" >&2
-  apt-get install -y -q -o DPkg::Lock::Timeout=600 --no-install-recommends \
-    "${missing[@]}" </dev/null
-)
-
-mailcert_deps_differential
+# shellcheck source=scripts/deps/_apt.sh
+. "$(dirname "${BASH_SOURCE[0]}")/_apt.sh"
+# openjdk's postinst registers man pages there and fails on slim images that lack the directory
+mkdir -p /usr/share/man/man1
+if command -v node >/dev/null 2>&1; then node_pkg=(); else node_pkg=(nodejs); fi
+apt_ensure differential.sh gcc libc6-dev pkg-config libssl-dev libgnutls28-dev libnss3-dev \
+  openjdk-17-jdk-headless golang-go "${node_pkg[@]}"

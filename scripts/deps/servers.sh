@@ -17,38 +17,8 @@
 #     them (and libssl3) as a side effect on a shared machine.
 #   * No systemd needed: the tests start private daemons with their own configs on high loopback ports.
 
-mailcert_deps_servers() (
-  set -euo pipefail
-  local pkgs=(dovecot-imapd dovecot-pop3d postfix pebble openssl curl)
-  local missing=() p status cand
-  for p in "${pkgs[@]}"; do
-    status=$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)
-    [[ $status == "ii "* ]] || missing+=("$p")
-  done
-  if ((${#missing[@]} == 0)); then
-    echo "servers.sh: all installed (${pkgs[*]})" >&2
-    return 0
-  fi
-  if [[ $(id -u) != 0 ]]; then
-    echo "servers.sh: must run as root to install: ${missing[*]}" >&2
-    return 1
-  fi
-  export DEBIAN_FRONTEND=noninteractive
-  echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
-
-  local need_update=0
-  for p in "${missing[@]}"; do
-    cand=$(apt-cache policy "$p" 2>/dev/null | awk '/Candidate:/ {print $2}')
-    if [[ -z $cand || $cand == "(none)" ]]; then need_update=1; break; fi
-  done
-  if ((need_update)); then
-    echo "servers.sh: no install candidate for some of ${missing[*]}: apt-get update" >&2
-    apt-get update -q -o DPkg::Lock::Timeout=600 </dev/null
-  fi
-
-  echo "servers.sh: installing ${missing[*]}" >&2
-  apt-get install -y -q -o DPkg::Lock::Timeout=600 --no-install-recommends \
-    "${missing[@]}" </dev/null
-)
-
-mailcert_deps_servers
+# shellcheck source=scripts/deps/_apt.sh
+. "$(dirname "${BASH_SOURCE[0]}")/_apt.sh"
+# before the install: a postfix package must not ask (or configure /etc/postfix) on a fresh machine
+echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections 2>/dev/null || true
+apt_ensure servers.sh dovecot-imapd dovecot-pop3d postfix pebble openssl curl

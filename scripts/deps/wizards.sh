@@ -17,37 +17,6 @@
 #     as a side effect on a shared machine.
 #   * Python packages (dnspython) come from pyproject.toml, not from here.
 
-mailcert_deps_wizards() (
-  set -euo pipefail
-  local pkgs=(dnsmasq-base openssl)
-  local missing=() p status cand
-  for p in "${pkgs[@]}"; do
-    status=$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)
-    [[ $status == "ii "* ]] || missing+=("$p")
-  done
-  if ((${#missing[@]} == 0)); then
-    echo "wizards.sh: all installed (${pkgs[*]})" >&2
-    return 0
-  fi
-  if [[ $(id -u) != 0 ]]; then
-    echo "wizards.sh: must run as root to install: ${missing[*]}" >&2
-    return 1
-  fi
-  export DEBIAN_FRONTEND=noninteractive
-
-  local need_update=0
-  for p in "${missing[@]}"; do
-    cand=$(apt-cache policy "$p" 2>/dev/null | awk '/Candidate:/ {print $2}')
-    if [[ -z $cand || $cand == "(none)" ]]; then need_update=1; break; fi
-  done
-  if ((need_update)); then
-    echo "wizards.sh: no install candidate for some of ${missing[*]}: apt-get update" >&2
-    apt-get update -q -o DPkg::Lock::Timeout=600 </dev/null
-  fi
-
-  echo "wizards.sh: installing ${missing[*]}" >&2
-  apt-get install -y -q -o DPkg::Lock::Timeout=600 --no-install-recommends \
-    "${missing[@]}" </dev/null
-)
-
-mailcert_deps_wizards
+# shellcheck source=scripts/deps/_apt.sh
+. "$(dirname "${BASH_SOURCE[0]}")/_apt.sh"
+apt_ensure wizards.sh dnsmasq-base openssl
