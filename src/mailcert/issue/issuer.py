@@ -1,0 +1,306 @@
+"""Issue one certificate over ACME: plan, account, order, challenge, finalize, judge, install.
+
+:func:`issue` is the whole of ``mailcert acme issue`` (and of each renewal) without the
+command line.  The order of things is the point:
+
+1. the client plan, before anything goes to the network (:mod:`mailcert.issue.plan`): a
+   certificate a configured client would refuse is not even ordered unless ``force``;
+2. a new key and a CSR made by mailcert's own certificate code (the mail name as CN and
+   first SAN, the other names in the order given);
+3. the account (stored 0600, registered once, only with ``agree_tos``), the order, the
+   challenges published by the solver and taken down again whatever happens, polling with a
+   deadline (:class:`~mailcert.issue.client.AcmeCA`, the only network code);
+4. the issued certificate parsed and judged by every configured client profile for the mail
+   name; if one refuses, nothing in ``out`` is touched (the certificate and its key are kept
+   under the state directory for inspection) and the outcome says why;
+5. only then all files written at once (:func:`mailcert.fsutil.write_files`), and the lineage
+   recorded for ``acme renew``.
+
+Nothing is written to ``out`` before step 5, so a failed challenge, a CA error or Ctrl-C
+leaves ``out`` exactly as it was.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from mailcert.certs import build
+from mailcert.certs.build import KeyType, PrivateKey
+from mailcert.errors import InputError, OperationError
+from mailcert.issue.challenges import DnsHook, Solver, StandaloneHttp, Webroot
+from mailcert.issue.clock import Clock
+from mailcert.issue.plan import CaSortsNames, ClientPlan, ca_sorts_names, judge_issued, plan_for, select_profiles
+from mailcert.issue.state import AccountStore, ChallengeSpec, Lineage, LineageStore, StoredAccount, acme_dir
+from mailcert.names import NameVerdict
+
+if TYPE_CHECKING:
+    from cryptography import x509
+
+    from mailcert.issue.client import AcmeCA
+
+__all__ = ["IssueOutcome", "IssueRequest", "IssueStatus", "issue", "make_solver", "plan_lines"]
+
+Say = Callable[[str], None]
+
+
+class IssueStatus(str, enum.Enum):
+    INSTALLED = "installed"
+    PLAN_REFUSED = "plan-refused"
+    CLIENT_REFUSED = "client-refused"
+
+
+@dataclass(frozen=True)
+class IssueRequest:
+    """Everything ``acme issue`` was asked; ``names`` are normalised, the mail name first."""
+
+    names: tuple[str, ...]
+    directory: str
+    out: Path
+    challenge: ChallengeSpec = field(default_factory=ChallengeSpec)
+    key_type: KeyType = KeyType.RSA2048
+    clients: tuple[str, ...] = ()
+    ca_sorts_names: CaSortsNames = CaSortsNames.AUTO
+    ca_bundle: str | None = None
+    email: str | None = None
+    agree_tos: bool = False
+    force: bool = False
+    timeout: float = 90.0
+    hook_timeout: float = 300.0
+
+    @property
+    def mail_name(self) -> str:
+        return self.names[0]
+
+
+@dataclass(frozen=True)
+class IssueOutcome:
+    """What happened; ``status`` INSTALLED means the files in ``out`` are the new certificate."""
+
+    status: IssueStatus
+    plan: ClientPlan
+    issued_names: tuple[str, ...] = ()
+    refusals: tuple[NameVerdict, ...] = ()
+    not_after: datetime | None = None
+    chain_length: int = 0
+    written: tuple[str, ...] = ()
+    kept_in: Path | None = None
+    seconds: float = 0.0
+
+
+def make_solver(spec: ChallengeSpec, *, env: Mapping[str, str], hook_timeout: float, timeout: float) -> Solver:
+    """The solver ``spec`` describes."""
+    if spec.method == "dns":
+        if not spec.dns_hook:
+            raise InputError("dns-01 needs a hook command: --dns-hook CMD")
+        return DnsHook(spec.dns_hook, env=env, timeout=hook_timeout)
+    if spec.method == "webroot":
+        if not spec.webroot:
+            raise InputError("--webroot needs a directory")
+        return Webroot(spec.webroot)
+    if spec.method == "http":
+        if not 0 < spec.http_port < 65536:
+            raise InputError(f"--http-port {spec.http_port}: not a TCP port")
+        return StandaloneHttp(spec.http_port, spec.http_address, timeout=min(timeout, 30.0))
+    raise InputError(f"unknown challenge method {spec.method!r}")
+
+
+def plan_lines(plan: ClientPlan) -> list[str]:
+    """The plan as report lines."""
+    how = "sorts the names" if plan.ca_sorts else "keeps the request's order"
+    lines = [
+        f"Plan: {plan.mail_name} first, for {len(plan.clients)} client profile(s); the CA {how}",
+        f"  requested: {', '.join(plan.requested)}",
+    ]
+    if plan.predicted != plan.requested:
+        lines.append(f"  expected:  {', '.join(plan.predicted)}")
+    if plan.ok:
+        lines.append(f"  every configured client accepts the expected certificate for {plan.mail_name}")
+        return lines
+    for v in plan.refusals:
+        lines.append(f"  {v.client} would refuse it for {plan.mail_name}: {v.reason}")
+    if plan.layout:
+        lines.append("  a layout that works:")
+        for i, names in enumerate(plan.layout, 1):
+            what = f"for {plan.mail_name} (mail)" if i == 1 else "for the other names"
+            alts = "".join(f" --alt {n}" for n in names[1:])
+            lines.append(f"    certificate {i} {what}: --name {names[0]}{alts}")
+    else:
+        lines.append(f"  no layout of these names helps: the clients refuse the name {plan.mail_name} itself")
+    return lines
+
+
+def _load_key(pem: bytes, where: Path) -> PrivateKey:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+    try:
+        key = serialization.load_pem_private_key(pem, None)
+    except (TypeError, ValueError):
+        raise InputError(f"the account key in {where} cannot be read; move the folder away to register anew") from None
+    if not isinstance(key, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey)):
+        raise InputError(f"the account key in {where} is neither RSA nor ECDSA")
+    return key
+
+
+CaFactory = Callable[[PrivateKey], "AcmeCA"]
+
+
+def issue(
+    request: IssueRequest,
+    *,
+    state: Path,
+    clock: Clock,
+    env: Mapping[str, str],
+    say: Say = lambda line: None,
+    ca_factory: CaFactory | None = None,
+) -> IssueOutcome:
+    """Issue and install one certificate (see the module docstring for the steps)."""
+    from mailcert.issue.client import AccountUnknown, AcmeCA  # the acme library: only when issuing
+
+    started = clock.now()
+    profiles = select_profiles(request.clients)
+    sorts = ca_sorts_names(request.directory, request.ca_sorts_names)
+    plan = plan_for(request.names, profiles, ca_sorts=sorts)
+    for line in plan_lines(plan):
+        say(line)
+    if not plan.ok and not request.force:
+        return IssueOutcome(IssueStatus.PLAN_REFUSED, plan)
+    wildcards = [n for n in request.names if n.startswith("*.")]
+    if wildcards and request.challenge.method != "dns":
+        raise InputError(f"{wildcards[0]} is a wildcard: the CA validates it only with dns-01; give --dns-hook CMD")
+    solver = make_solver(request.challenge, env=env, hook_timeout=request.hook_timeout, timeout=request.timeout)
+
+    def factory(key: PrivateKey) -> AcmeCA:
+        if ca_factory is not None:
+            return ca_factory(key)
+        return AcmeCA(request.directory, key, clock=clock, ca_bundle=request.ca_bundle, timeout=min(request.timeout, 30.0))
+
+    key = build.new_key(request.key_type)
+    csr_pem = build.csr_to_pem(build.csr(key, request.names))
+    accounts = AccountStore(state)
+    host = urlsplit(request.directory).netloc or request.directory
+
+    stored = accounts.load(request.directory)
+    account_key = _load_key(stored.key_pem, accounts.folder(request.directory)) if stored else build.new_key(KeyType.ECDSA_P256)
+    with factory(account_key) as ca:
+        ca.connect()
+
+        def register() -> str:
+            if not request.agree_tos:
+                tos = ca.terms_of_service
+                read = f"read the CA's terms of service ({tos}) and" if tos else "agree to the CA's terms of service:"
+                raise InputError(f"no account with {host} yet: {read} run again with --agree-tos to register one")
+            uri = ca.register(request.email)
+            contact = (f"mailto:{request.email}",) if request.email else ()
+            folder = accounts.save(StoredAccount(request.directory, uri, build.key_to_pem(account_key), contact), now=clock.now())
+            say(f"Account: registered {uri} (key kept in {folder})")
+            return uri
+
+        if stored is not None:
+            ca.use_account(stored.uri)
+            say(f"Account: {stored.uri}")
+        else:
+            register()
+        try:
+            order = ca.new_order(csr_pem)
+        except AccountUnknown:
+            if not request.agree_tos:
+                raise InputError(
+                    f"the CA at {host} does not know the account stored in {accounts.folder(request.directory)};"
+                    " run again with --agree-tos to register a new one"
+                ) from None
+            register()
+            order = ca.new_order(csr_pem)
+        tasks = ca.tasks(order, solver.kind)
+        reused = len(order.identifiers) - len(tasks)
+        say(
+            f"Order: {len(order.identifiers)} name(s); {solver.describe()}"
+            + (f"; {reused} already validated" if reused else "")
+        )
+        deadline = clock.now() + timedelta(seconds=request.timeout)
+        if tasks:
+            with solver.publish(tasks):
+                ca.answer(tasks)
+                fullchain = ca.finalize(order, deadline)
+        else:
+            fullchain = ca.finalize(order, deadline)
+
+    leaf, chain = _split_chain(fullchain, key)
+    issued = build.san_names(leaf)
+    missing = [n for n in request.names if n not in issued]
+    say(f"Issued: names in certificate order: {', '.join(issued) or '(none)'}")
+    if missing:
+        say(f"  note: the CA left out {', '.join(missing)}")
+    verdicts = judge_issued(leaf, request.mail_name, profiles)
+    refusals = tuple(v for v in verdicts if not v.accepted)
+    outcome = IssueOutcome(
+        IssueStatus.INSTALLED,
+        plan,
+        issued_names=issued,
+        refusals=refusals,
+        not_after=leaf.not_valid_after_utc,
+        chain_length=len(chain),
+    )
+    if refusals:
+        kept = _keep_refused(state, request.mail_name, leaf, chain, key, clock.now())
+        return replace(outcome, status=IssueStatus.CLIENT_REFUSED, kept_in=kept, seconds=_since(clock, started))
+
+    from mailcert.certs.bundle import bundle_files, write_planned
+    from mailcert.fsutil import ensure_dir
+
+    out = request.out
+    ensure_dir(out)
+    written = write_planned(bundle_files(out, leaf, chain, key))
+    LineageStore(state).record(
+        Lineage(
+            out=str(out.resolve()),
+            names=request.names,
+            directory=request.directory,
+            challenge=request.challenge,
+            key_type=request.key_type.value,
+            clients=request.clients,
+            ca_sorts_names=request.ca_sorts_names.value,
+            ca_bundle=str(Path(request.ca_bundle).resolve()) if request.ca_bundle else None,
+            issued_at=clock.now().isoformat(timespec="seconds"),
+            not_after=leaf.not_valid_after_utc.isoformat(timespec="seconds"),
+        ),
+        now=clock.now(),
+    )
+    return replace(outcome, written=tuple(written), seconds=_since(clock, started))
+
+
+def _since(clock: Clock, started: datetime) -> float:
+    return (clock.now() - started).total_seconds()
+
+
+def _split_chain(fullchain: str, key: PrivateKey) -> tuple[x509.Certificate, tuple[x509.Certificate, ...]]:
+    from cryptography.x509 import load_pem_x509_certificates
+
+    try:
+        certs = load_pem_x509_certificates(fullchain.encode("ascii"))
+    except (ValueError, UnicodeEncodeError):
+        raise OperationError("the CA sent a certificate that cannot be read (not a PEM chain)") from None
+    leaf = certs[0]
+    if not build.key_matches(key, leaf):
+        raise OperationError("the CA sent a certificate for a different key than the one requested; nothing was installed")
+    return leaf, tuple(certs[1:])
+
+
+def _keep_refused(
+    state: Path, name: str, leaf: x509.Certificate, chain: Sequence[x509.Certificate], key: PrivateKey, now: datetime
+) -> Path:
+    """Keep what the CA issued (it counts against rate limits) where it is never served."""
+    from mailcert.certs.bundle import bundle_files
+    from mailcert.fsutil import ensure_dir, write_files
+
+    folder = acme_dir(state) / "refused" / f"{name}-{now:%Y%m%dT%H%M%SZ}"
+    ensure_dir(folder.parent)
+    ensure_dir(folder)
+    write_files(bundle_files(folder, leaf, chain, key), backup=False)
+    return folder
