@@ -21,7 +21,7 @@ from mailcert.names.profiles import ClientProfile
 from mailcert.probe.driver import ProbeResult, SniPair
 from mailcert.report.findings import Finding, finding
 
-__all__ = ["Diagnosis", "diagnose"]
+__all__ = ["Diagnosis", "NotProbed", "diagnose"]
 
 _OLD_TLS = {"TLSv1", "TLSv1.1", "SSLv3"}
 _TRUST_CODES = {
@@ -29,6 +29,15 @@ _TRUST_CODES = {
     TrustProblem.MISSING_INTERMEDIATE: "chain-incomplete",
     TrustProblem.UNTRUSTED_ROOT: "chain-untrusted-root",
 }
+
+
+class NotProbed(ProbeError):
+    """Stands for a connection that was not attempted (``scan`` makes only the SNI one by default).
+
+    Put in :attr:`SniPair.without_sni`, it is neither a failure nor a finding: every client is
+    judged on the SNI connection's certificate, and ``diagnose`` raises the SNI error when that
+    connection failed, exactly as when both had failed.
+    """
 
 
 @dataclass(frozen=True)
@@ -95,7 +104,7 @@ def _trust_findings(trust: TrustResult, name: str) -> list[Finding]:
 def _connection_findings(pair: SniPair, served: ProbeResult, other: CertificateFacts | None, names: Sequence[str]) -> list[Finding]:
     out: list[Finding] = []
     name = names[0] if names else pair.name
-    if isinstance(pair.without_sni, ProbeError):
+    if isinstance(pair.without_sni, ProbeError) and not isinstance(pair.without_sni, NotProbed):
         out.append(finding("no-sni-failed", error=str(pair.without_sni)))
     if other is not None:
         first = (other.dns_names or other.common_names or ("?",))[0]

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from mailcert.doctor import Diagnosis
+from mailcert.doctor import Diagnosis, NotProbed
 from mailcert.errors import ProbeError
 from mailcert.model import Endpoint
 from mailcert.probe.driver import ProbeResult
@@ -15,10 +15,12 @@ from mailcert.report.jsonout import assessment_document, certificate_document, d
 if TYPE_CHECKING:
     from mailcert.report.text import Style
 
-__all__ = ["json_text", "nagios_line", "text"]
+__all__ = ["document", "json_text", "nagios_line", "text"]
 
 
-def _connection(result: ProbeResult | ProbeError) -> dict[str, Any]:
+def _connection(result: ProbeResult | ProbeError) -> dict[str, Any] | None:
+    if isinstance(result, NotProbed):
+        return None  # not attempted: absent, neither a success nor a failure
     if isinstance(result, ProbeError):
         return {"ok": False, "error": str(result)}
     return {
@@ -42,8 +44,9 @@ def _sha256(der: bytes) -> str:
     return hashlib.sha256(der).hexdigest()
 
 
-def json_text(d: Diagnosis, endpoint: Endpoint, names: Sequence[str], store: str) -> str:
-    doc = assessment_document(
+def document(d: Diagnosis, endpoint: Endpoint, names: Sequence[str], store: str) -> dict[str, Any]:
+    """The ``check --format json`` document as a dict (``scan`` adds ``target`` and ``name``)."""
+    return assessment_document(
         d.assessment,
         target=endpoint.url,
         server={"host": endpoint.host, "port": endpoint.port, "protocol": endpoint.protocol.value, "tls": endpoint.mode.value},
@@ -59,7 +62,10 @@ def json_text(d: Diagnosis, endpoint: Endpoint, names: Sequence[str], store: str
             "store": store,
         },
     )
-    return dumps(doc) + "\n"
+
+
+def json_text(d: Diagnosis, endpoint: Endpoint, names: Sequence[str], store: str) -> str:
+    return dumps(document(d, endpoint, names, store)) + "\n"
 
 
 def text(d: Diagnosis, endpoint: Endpoint, now: dt.datetime, style: Style) -> str:

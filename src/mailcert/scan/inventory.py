@@ -1,0 +1,454 @@
+"""The inventory: every scan and every target's result, kept so reports can say what changed.
+
+SQLAlchemy Core over SQLite (default: a file in the XDG data dir) or PostgreSQL
+(``postgresql+psycopg://...``; ``postgresql://`` and ``postgres://`` mean the same).  The
+schema is created and migrated by the tool itself when the inventory is opened: a
+``schema_version`` table holds the version, and :data:`MIGRATIONS` take a database from any
+older version to :data:`SCHEMA_VERSION`, one step per transaction.  Each migration spells out
+its own DDL (never the current :class:`~sqlalchemy.Table` objects), so an old step means today
+what it meant when it was written.
+
+Consistency: a scan's results and its ``done`` counter are written in the same transaction,
+so an interrupted scan (Ctrl-C, a killed worker) leaves ``done`` equal to the rows it has, and
+``state`` says whether it finished (``finished``), was stopped (``interrupted``) or is still
+running or died (``running``).
+
+Only :mod:`mailcert.scan` and :mod:`mailcert.commands` import this module (SQLAlchemy loads
+only for ``scan`` and ``report``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from mailcert.errors import InputError, OperationError
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "MIGRATIONS",
+    "Inventory",
+    "ScanRow",
+    "ResultRow",
+    "default_url",
+    "normalise_url",
+]
+
+SCHEMA_VERSION: Final = 2
+
+
+class UtcDateTime(sa.types.TypeDecorator[dt.datetime]):
+    """Timestamps stored as naive UTC everywhere (SQLite has no time zones), read back aware."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: sa.Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the inventory; pass UTC-aware times")
+        return value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: sa.Dialect) -> dt.datetime | None:
+        return None if value is None else value.replace(tzinfo=dt.timezone.utc)
+
+
+# --- the current schema (what the code reads and writes) -------------------------------------
+
+metadata = sa.MetaData()
+
+schema_version = sa.Table("schema_version", metadata, sa.Column("version", sa.Integer, nullable=False))
+
+scans = sa.Table(
+    "scans",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("started_at", UtcDateTime, nullable=False),
+    sa.Column("finished_at", UtcDateTime),
+    sa.Column("state", sa.String(16), nullable=False),  # running | finished | interrupted
+    sa.Column("targets", sa.Integer),  # how many were asked for, when known
+    sa.Column("done", sa.Integer, nullable=False),
+    sa.Column("options", sa.Text, nullable=False),  # JSON: how the scan was run
+    sa.Column("tool_version", sa.String(32)),  # v2
+)
+
+results = sa.Table(
+    "results",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("scan_id", sa.Integer, sa.ForeignKey("scans.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("target", sa.Text, nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("status", sa.String(8), nullable=False),
+    sa.Column("error", sa.Text),
+    sa.Column("fingerprint", sa.String(64)),
+    sa.Column("not_after", UtcDateTime),
+    sa.Column("findings", sa.Text, nullable=False),  # JSON [[code, severity, title, remedy], ...]
+    sa.Column("verdicts", sa.Text, nullable=False),  # JSON {client: accepted}
+    sa.Column("checked_at", UtcDateTime, nullable=False),
+    # v2
+    sa.Column("url", sa.Text),
+    sa.Column("subject", sa.Text),
+    sa.Column("issuer", sa.Text),
+    sa.Column("not_before", UtcDateTime),
+    sa.Column("trusted", sa.Boolean),
+    sa.Column("elapsed_ms", sa.Float),
+)
+
+
+# --- migrations: version N-1 -> N, each self-contained -----------------------------------------
+
+
+def _v1(conn: Connection) -> None:
+    """The first inventory: scans and their per-target status, certificate, findings, verdicts."""
+    m = sa.MetaData()
+    sa.Table(
+        "scans", m,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("started_at", sa.DateTime, nullable=False),
+        sa.Column("finished_at", sa.DateTime),
+        sa.Column("state", sa.String(16), nullable=False),
+        sa.Column("targets", sa.Integer),
+        sa.Column("done", sa.Integer, nullable=False),
+        sa.Column("options", sa.Text, nullable=False),
+    )
+    sa.Table(
+        "results", m,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("scan_id", sa.Integer, sa.ForeignKey("scans.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("target", sa.Text, nullable=False),
+        sa.Column("name", sa.Text, nullable=False),
+        sa.Column("status", sa.String(8), nullable=False),
+        sa.Column("error", sa.Text),
+        sa.Column("fingerprint", sa.String(64)),
+        sa.Column("not_after", sa.DateTime),
+        sa.Column("findings", sa.Text, nullable=False),
+        sa.Column("verdicts", sa.Text, nullable=False),
+        sa.Column("checked_at", sa.DateTime, nullable=False),
+        sa.Index("results_scan", "scan_id"),
+    )
+    m.create_all(conn)
+
+
+def _v2(conn: Connection) -> None:
+    """Certificate identity for reports (URL, subject, issuer, validity start, trust, time taken),
+    the tool version of each scan, and an index to follow one target across scans."""
+    for table, name, kind in (
+        ("results", "url", sa.Text()),
+        ("results", "subject", sa.Text()),
+        ("results", "issuer", sa.Text()),
+        ("results", "not_before", sa.DateTime()),
+        ("results", "trusted", sa.Boolean()),
+        ("results", "elapsed_ms", sa.Float()),
+        ("scans", "tool_version", sa.String(32)),
+    ):
+        conn.execute(sa.text(f"ALTER TABLE {table} ADD COLUMN {name} {kind.compile(dialect=conn.dialect)}"))
+    conn.execute(sa.text("CREATE INDEX results_target ON results (target, name)"))
+
+
+MIGRATIONS: Final[tuple[Callable[[Connection], None], ...]] = (_v1, _v2)
+"""``MIGRATIONS[i]`` takes the schema from version ``i`` to ``i + 1``."""
+assert len(MIGRATIONS) == SCHEMA_VERSION
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScanRow:
+    id: int
+    started_at: dt.datetime
+    finished_at: dt.datetime | None
+    state: str
+    targets: int | None
+    done: int
+    options: dict[str, Any]
+    tool_version: str | None
+
+
+@dataclass(frozen=True)
+class ResultRow:
+    scan_id: int
+    target: str
+    name: str
+    status: str
+    error: str | None
+    url: str | None
+    fingerprint: str | None
+    subject: str | None
+    issuer: str | None
+    not_before: dt.datetime | None
+    not_after: dt.datetime | None
+    trusted: bool | None
+    findings: tuple[tuple[str, str, str, str], ...]
+    verdicts: dict[str, bool]
+    checked_at: dt.datetime
+    elapsed_ms: float | None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """What identifies a target across scans."""
+        return (self.target, self.name)
+
+
+# --- the inventory ------------------------------------------------------------------------
+
+
+def default_url() -> str:
+    """``sqlite:///$XDG_DATA_HOME/mailcert/inventory.sqlite3`` (``~/.local/share`` by default)."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return f"sqlite:///{Path(base) / 'mailcert' / 'inventory.sqlite3'}"
+
+
+def normalise_url(url: str | None) -> str:
+    """``--db``: a database URL, or a file path meaning SQLite; PostgreSQL always via psycopg 3."""
+    if not url:
+        return default_url()
+    for prefix in ("postgresql://", "postgres://", "postgresql+psycopg2://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    if "://" not in url:
+        return f"sqlite:///{Path(url).expanduser().absolute()}"
+    return url
+
+
+def _redacted(url: str) -> str:
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return url
+
+
+class Inventory:
+    """One inventory database: open (creating/migrating it), record scans, read history."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.where = engine.url.render_as_string(hide_password=True)
+
+    @classmethod
+    def open(cls, url: str | None = None, *, migrate: bool = True) -> Inventory:
+        """Open ``url`` (see :func:`normalise_url`); create or migrate its schema unless told not to."""
+        full = normalise_url(url)
+        try:
+            parsed = sa.engine.make_url(full)
+        except sa.exc.ArgumentError:
+            raise InputError(f"--db {url!r}: not a database URL; use a file path, sqlite:///FILE or postgresql://...") from None
+        if parsed.get_backend_name() == "sqlite":
+            path = parsed.database
+            if path and path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        elif parsed.get_backend_name() != "postgresql":
+            raise InputError(f"--db {_redacted(full)}: only SQLite and PostgreSQL are supported")
+        try:
+            engine = sa.create_engine(parsed, pool_pre_ping=parsed.get_backend_name() == "postgresql")
+        except (ImportError, sa.exc.NoSuchModuleError) as exc:
+            raise InputError(f"--db {_redacted(full)}: driver missing ({exc}); pip install 'mailcert[scale]'") from None
+        if parsed.get_backend_name() == "sqlite":
+            sa.event.listen(engine, "connect", _sqlite_pragmas)
+        inventory = cls(engine)
+        if migrate:
+            inventory.migrate()
+        return inventory
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Inventory:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- schema
+
+    def version(self) -> int:
+        """The schema version of the database (0: empty)."""
+        with self._connect() as conn:
+            return self._version(conn)
+
+    @staticmethod
+    def _version(conn: Connection) -> int:
+        if not sa.inspect(conn).has_table("schema_version"):
+            return 0
+        value = conn.execute(sa.select(sa.func.max(schema_version.c.version))).scalar()
+        return int(value or 0)
+
+    def migrate(self, to: int = SCHEMA_VERSION) -> int:
+        """Bring the schema to version ``to``; returns the version found before."""
+        with self._connect() as conn:
+            found = self._version(conn)
+        if found > SCHEMA_VERSION:
+            raise OperationError(
+                f"inventory {self.where} has schema version {found}, newer than this mailcert knows"
+                f" ({SCHEMA_VERSION}): upgrade mailcert"
+            )
+        for version in range(found, to):
+            with self._begin() as conn:
+                if self._version(conn) != version:  # another process migrated meanwhile
+                    continue
+                MIGRATIONS[version](conn)
+                schema_version.create(conn, checkfirst=True)
+                conn.execute(schema_version.delete())
+                conn.execute(schema_version.insert().values(version=version + 1))
+        return found
+
+    # -- writing
+
+    def begin_scan(self, options: dict[str, Any], *, targets: int | None, now: dt.datetime | None = None) -> int:
+        from mailcert import __version__
+
+        with self._begin() as conn:
+            row = conn.execute(
+                scans.insert().values(
+                    started_at=now or _now(),
+                    state="running",
+                    targets=targets,
+                    done=0,
+                    options=json.dumps(options, sort_keys=True, default=str),
+                    tool_version=__version__,
+                )
+            )
+            key = row.inserted_primary_key
+            assert key is not None
+            return int(key[0])
+
+    def add_results(self, scan_id: int, batch: Sequence[Any]) -> None:
+        """Store ``batch`` (:class:`mailcert.scan.runner.ScanResult`) and count it, atomically."""
+        if not batch:
+            return
+        rows = [
+            {
+                "scan_id": scan_id,
+                "target": r.target.text,
+                "name": r.target.name,
+                "status": r.status.name,
+                "error": r.error,
+                "fingerprint": r.fingerprint,
+                "not_after": r.not_after,
+                "findings": json.dumps([list(f) for f in r.findings], ensure_ascii=False),
+                "verdicts": json.dumps(dict(r.verdicts)),
+                "checked_at": r.checked_at,
+                "url": r.url,
+                "subject": r.subject,
+                "issuer": r.issuer,
+                "not_before": r.not_before,
+                "trusted": r.trusted,
+                "elapsed_ms": round(r.elapsed * 1000, 1),
+            }
+            for r in batch
+        ]
+        with self._begin() as conn:
+            conn.execute(results.insert(), rows)
+            conn.execute(scans.update().where(scans.c.id == scan_id).values(done=scans.c.done + len(rows)))
+
+    def finish_scan(self, scan_id: int, state: str = "finished", *, targets: int | None = None) -> None:
+        values: dict[str, Any] = {"state": state, "finished_at": _now()}
+        if targets is not None:
+            values["targets"] = targets
+        with self._begin() as conn:
+            conn.execute(scans.update().where(scans.c.id == scan_id).values(**values))
+
+    # -- reading
+
+    def scans(self, limit: int | None = None) -> list[ScanRow]:
+        """Scans, newest first."""
+        query = sa.select(scans).order_by(scans.c.id.desc())
+        if limit is not None:
+            query = query.limit(limit)
+        with self._connect() as conn:
+            return [_scan_row(r) for r in conn.execute(query).mappings()]
+
+    def scan(self, scan_id: int) -> ScanRow:
+        with self._connect() as conn:
+            row = conn.execute(sa.select(scans).where(scans.c.id == scan_id)).mappings().first()
+        if row is None:
+            raise InputError(f"no scan {scan_id} in {self.where}")
+        return _scan_row(row)
+
+    def results(self, scan_id: int) -> Iterator[ResultRow]:
+        """The results of one scan in the order they were stored, streamed."""
+        with self._connect() as conn:
+            query = sa.select(results).where(results.c.scan_id == scan_id).order_by(results.c.id)
+            for r in conn.execution_options(yield_per=1000).execute(query).mappings():
+                yield _result_row(r)
+
+    def count_results(self, scan_id: int) -> int:
+        with self._connect() as conn:
+            value = conn.execute(sa.select(sa.func.count()).select_from(results).where(results.c.scan_id == scan_id)).scalar()
+            return int(value or 0)
+
+    # -- plumbing
+
+    def _connect(self) -> Any:
+        try:
+            return self.engine.connect()
+        except sa.exc.OperationalError as exc:
+            raise OperationError(f"cannot open inventory {self.where}: {_first_line(exc)}") from None
+
+    def _begin(self) -> Any:
+        try:
+            return self.engine.begin()
+        except sa.exc.OperationalError as exc:
+            raise OperationError(f"cannot open inventory {self.where}: {_first_line(exc)}") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc)
+    return text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")  # readers (report) do not block the scan's writer
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def _scan_row(r: Any) -> ScanRow:
+    return ScanRow(
+        id=int(r["id"]),
+        started_at=r["started_at"],
+        finished_at=r["finished_at"],
+        state=str(r["state"]),
+        targets=r["targets"],
+        done=int(r["done"]),
+        options=json.loads(r["options"] or "{}"),
+        tool_version=r["tool_version"],
+    )
+
+
+def _result_row(r: Any) -> ResultRow:
+    return ResultRow(
+        scan_id=int(r["scan_id"]),
+        target=str(r["target"]),
+        name=str(r["name"]),
+        status=str(r["status"]),
+        error=r["error"],
+        url=r["url"],
+        fingerprint=r["fingerprint"],
+        subject=r["subject"],
+        issuer=r["issuer"],
+        not_before=r["not_before"],
+        not_after=r["not_after"],
+        trusted=None if r["trusted"] is None else bool(r["trusted"]),
+        findings=tuple((str(f[0]), str(f[1]), str(f[2]), str(f[3])) for f in json.loads(r["findings"] or "[]")),
+        verdicts={str(k): bool(v) for k, v in json.loads(r["verdicts"] or "{}").items()},
+        checked_at=r["checked_at"],
+        elapsed_ms=r["elapsed_ms"],
+    )

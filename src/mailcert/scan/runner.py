@@ -1,0 +1,354 @@
+"""The scanner: the ``check`` machinery over many targets, concurrently, on one asyncio loop.
+
+Per target: one TLS connection with SNI (``sni_both`` adds the one without SNI, as
+``check`` always does), :func:`mailcert.doctor.diagnose`, and the ``check --format json``
+document plus ``"target"`` and ``"name"``.  Every target gets exactly one :class:`ScanResult`:
+a verdict, or UNKNOWN with the reason (unreachable, not TLS, bad line in the targets file, even
+a bug in mailcert), never an exception that ends the scan (sslyze's rule: outcomes are values).
+
+Bounded in every direction, so a million targets cost what a thousand do:
+
+* at most ``concurrency`` targets are being checked at once, at most ``per_host`` of them on
+  one host (connect address, or host name);
+* targets are pulled from the input only when there is room (``window`` started tasks), so
+  the input is never read ahead into memory;
+* results are handed out as they finish (:func:`scan` is an async iterator), nothing is kept.
+
+Stopping (Ctrl-C) is cooperative: set the ``stop`` event and :func:`scan` starts nothing new,
+cancels what is in flight (each probe closes its own socket) and ends; the results it already
+gave out are the scan's results.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import functools
+import json
+import time
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from mailcert.certs.trust import TrustStore
+from mailcert.doctor import NotProbed, diagnose
+from mailcert.errors import InputError, MailcertError, ProbeError
+from mailcert.model import Status
+from mailcert.names.profiles import ClientProfile
+from mailcert.probe.driver import ProbeResult, SniPair, probe, probe_both
+from mailcert.scan.targets import Target
+
+__all__ = ["ScanSettings", "ScanResult", "Judge", "check_target", "scan", "scan_chunk", "DEFAULT_CONCURRENCY", "DEFAULT_PER_HOST"]
+
+DEFAULT_CONCURRENCY: Final = 100
+"""Targets checked at once by default: far from this machine's limits (fds, CPU), and enough to
+keep a few hundred handshakes a second going against servers 100 ms away."""
+
+DEFAULT_PER_HOST: Final = 10
+"""Connections to one host at once by default: a fleet scan must not look like an attack."""
+
+NOT_PROBED: Final = "not probed (scan makes the SNI connection only; --sni both adds this one)"
+
+
+@dataclass(frozen=True)
+class ScanSettings:
+    """How to check each target (plain data: crosses to Dask workers by pickle).
+
+    ``clients`` are profile ids (empty: all); ``cafile_pem`` the CA certificates to trust
+    instead of the system store (the bytes, so remote workers need no file); ``at`` the clock
+    to judge by (``None``: the time of each check).
+    """
+
+    clients: tuple[str, ...] = ()
+    cafile_pem: bytes | None = None
+    cafile_label: str = ""
+    warn_days: int = 30
+    at: dt.datetime | None = None
+    timeout: float = 10.0
+    sni_both: bool = False
+    concurrency: int = DEFAULT_CONCURRENCY
+    per_host: int = DEFAULT_PER_HOST
+    ehlo_name: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.timeout > 0:
+            raise InputError("--timeout must be a positive number of seconds")
+        if self.concurrency < 1:
+            raise InputError("--concurrency must be at least 1")
+        if self.per_host < 1:
+            raise InputError("--per-host must be at least 1")
+
+
+FindingRow = tuple[str, str, str, str]
+"""(code, severity, title, remedy) of one finding, as the inventory keeps it."""
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    """One target's outcome: its JSON line and the facts the inventory keeps (plain values)."""
+
+    target: Target
+    status: Status
+    line: str  # the JSON document on one line, without the newline
+    error: str | None = None
+    url: str | None = None
+    fingerprint: str | None = None
+    subject: str | None = None
+    issuer: str | None = None
+    not_before: dt.datetime | None = None
+    not_after: dt.datetime | None = None
+    trusted: bool | None = None
+    findings: tuple[FindingRow, ...] = ()
+    verdicts: tuple[tuple[str, bool], ...] = ()  # client id -> accepted (for every name)
+    elapsed: float = 0.0
+    checked_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
+
+
+class Judge:
+    """What judging needs, made once per process: the chosen profiles and the trust store."""
+
+    def __init__(self, profiles: Sequence[ClientProfile], store: TrustStore) -> None:
+        self.profiles = list(profiles)
+        self.store = store
+
+    @staticmethod
+    @functools.lru_cache(maxsize=8)
+    def of(clients: tuple[str, ...], cafile_pem: bytes | None, label: str) -> Judge:
+        from mailcert.assess import select_profiles
+
+        profiles = select_profiles(list(clients))
+        if cafile_pem is None:
+            store = TrustStore.system()
+        else:
+            from cryptography import x509
+
+            try:
+                anchors = x509.load_pem_x509_certificates(cafile_pem)
+            except ValueError as exc:
+                raise InputError(f"--cafile {label}: no PEM certificates ({exc})") from None
+            store = TrustStore(anchors, label or "--cafile")
+        return Judge(profiles, store)
+
+    @classmethod
+    def for_settings(cls, settings: ScanSettings) -> Judge:
+        return cls.of(settings.clients, settings.cafile_pem, settings.cafile_label)
+
+
+def _line(doc: dict[str, Any]) -> str:
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+
+
+def _server(target: Target) -> dict[str, Any] | None:
+    e = target.endpoint
+    if e is None:
+        return None
+    return {"host": e.host, "port": e.port, "protocol": e.protocol.value, "tls": e.mode.value}
+
+
+def unknown_result(target: Target, reason: str, *, elapsed: float = 0.0, pair: SniPair | None = None) -> ScanResult:
+    """The result of a target that could not be checked: status UNKNOWN and the reason."""
+    from mailcert.report.jsonout import SCHEMA_VERSION
+
+    connections: dict[str, Any] | None = None
+    if pair is not None:
+        connections = {"with_sni": _connection_error(pair.with_sni), "without_sni": _connection_error(pair.without_sni)}
+    url = target.endpoint.url if target.endpoint is not None else None
+    doc: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "status": Status.UNKNOWN.name,
+        "target": target.text,
+        "name": target.name,
+        "url": url,
+        "server": _server(target),
+        "error": reason,
+        "connections": connections,
+        "certificate": None,
+        "names": [target.name],
+        "results": [],
+        "findings": [],
+    }
+    return ScanResult(target, Status.UNKNOWN, _line(doc), error=reason, url=url, elapsed=elapsed)
+
+
+def _connection_error(outcome: ProbeResult | ProbeError) -> dict[str, Any] | None:
+    if isinstance(outcome, NotProbed):
+        return None
+    if isinstance(outcome, ProbeError):
+        return {"ok": False, "error": str(outcome)}
+    return {"ok": True}
+
+
+async def check_target(target: Target, settings: ScanSettings, judge: Judge) -> ScanResult:
+    """Check one target; never raises (except cancellation): failures are UNKNOWN results."""
+    started = time.monotonic()
+    if target.problem is not None or target.endpoint is None:
+        return unknown_result(target, target.problem or "no target")
+    endpoint = target.endpoint
+    pair: SniPair | None = None
+    try:
+        if settings.sni_both:
+            pair = await probe_both(
+                endpoint, target.name, timeout=settings.timeout, connect_host=target.connect, ehlo_name=settings.ehlo_name
+            )
+        else:
+            outcome: ProbeResult | ProbeError
+            try:
+                outcome = await probe(
+                    endpoint, sni=target.name, timeout=settings.timeout, connect_host=target.connect, ehlo_name=settings.ehlo_name
+                )
+            except ProbeError as exc:
+                outcome = exc
+            pair = SniPair(target.name, outcome, NotProbed(NOT_PROBED))
+        now = settings.at or dt.datetime.now(dt.timezone.utc)
+        diagnosis = diagnose(pair, (target.name,), judge.profiles, judge.store, now=now, warn_days=settings.warn_days)
+        return _verdict(target, diagnosis, judge, time.monotonic() - started)
+    except MailcertError as exc:
+        return unknown_result(target, str(exc), elapsed=time.monotonic() - started, pair=pair)
+    except Exception as exc:  # noqa: BLE001 - a bug on one target must not end the fleet's scan
+        reason = f"internal error: {type(exc).__name__}: {exc} (please report it)"
+        return unknown_result(target, reason, elapsed=time.monotonic() - started, pair=pair)
+
+
+def _verdict(target: Target, diagnosis: Any, judge: Judge, elapsed: float) -> ScanResult:
+    from mailcert.report.checkout import document
+
+    assert target.endpoint is not None
+    doc = document(diagnosis, target.endpoint, (target.name,), judge.store.description)
+    line: dict[str, Any] = {}
+    for key, value in doc.items():
+        if key == "target":
+            line["target"] = target.text
+            line["name"] = target.name
+            line["url"] = value
+        else:
+            line[key] = value
+    a = diagnosis.assessment
+    facts = a.certificate
+    accepted: dict[str, bool] = {}
+    for v in a.results:
+        accepted[v.client] = accepted.get(v.client, True) and v.accepted
+    return ScanResult(
+        target,
+        a.status,
+        _line(line),
+        url=target.endpoint.url,
+        fingerprint=facts.sha256,
+        subject=facts.subject,
+        issuer=facts.issuer,
+        not_before=facts.not_before,
+        not_after=facts.not_after,
+        trusted=diagnosis.trust.trusted,
+        findings=tuple((f.code, f.severity.value, f.title, f.remedy) for f in a.findings),
+        verdicts=tuple(accepted.items()),
+        elapsed=elapsed,
+    )
+
+
+class _HostSlot:
+    __slots__ = ("semaphore", "users")
+
+    def __init__(self, limit: int) -> None:
+        self.semaphore = asyncio.Semaphore(limit)
+        self.users = 0
+
+
+async def scan(
+    targets: Iterable[Target] | AsyncIterable[Target], settings: ScanSettings, *, stop: asyncio.Event | None = None
+) -> AsyncIterator[ScanResult]:
+    """Check ``targets`` concurrently; yield each result as soon as it is ready.
+
+    Exactly one result per target taken from ``targets``, unless ``stop`` is set: then nothing
+    new starts, the targets in flight are cancelled (no result), and the iterator ends.
+    """
+    judge = Judge.for_settings(settings)
+    slots = asyncio.Semaphore(settings.concurrency)
+    hosts: dict[str, _HostSlot] = {}
+    done: asyncio.Queue[ScanResult] = asyncio.Queue()
+    tasks: set[asyncio.Task[None]] = set()
+    # room for targets waiting on a busy host while other hosts' targets run
+    window = max(4 * settings.concurrency, 256)
+    stop = stop or asyncio.Event()
+
+    async def one(target: Target) -> None:
+        if target.problem is not None or target.endpoint is None:
+            done.put_nowait(await check_target(target, settings, judge))
+            return
+        key = target.host
+        slot = hosts.get(key)
+        if slot is None:
+            slot = hosts[key] = _HostSlot(settings.per_host)
+        slot.users += 1
+        try:
+            async with slot.semaphore, slots:
+                result = await check_target(target, settings, judge)
+        finally:
+            slot.users -= 1
+            if slot.users == 0:
+                hosts.pop(key, None)
+        done.put_nowait(result)
+
+    source = _pull(targets)
+    exhausted = False
+    outstanding = 0  # started and not yet handed out
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        while True:
+            while not exhausted and outstanding < window and not stop.is_set():
+                target = await anext(source, None)
+                if target is None:
+                    exhausted = True
+                    break
+                task = asyncio.ensure_future(one(target))
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
+                outstanding += 1
+            if outstanding == 0:
+                break
+            if stop.is_set():
+                # keep what finished, abandon what did not
+                await _cancel(tasks)
+                while not done.empty():
+                    yield done.get_nowait()
+                break
+            if done.empty():
+                getter = asyncio.ensure_future(done.get())
+                await asyncio.wait((getter, stopping), return_when=asyncio.FIRST_COMPLETED)
+                if not getter.done():
+                    getter.cancel()
+                    continue  # stop was set: handled at the top
+                result = getter.result()
+            else:
+                result = done.get_nowait()
+            outstanding -= 1
+            yield result
+    finally:
+        stopping.cancel()
+        await _cancel(tasks)
+        await source.aclose()
+
+
+async def _pull(targets: Iterable[Target] | AsyncIterable[Target]) -> AsyncGenerator[Target, None]:
+    if isinstance(targets, AsyncIterable):
+        async for target in targets:
+            yield target
+    else:
+        for target in targets:
+            yield target
+
+
+async def _cancel(tasks: set[asyncio.Task[None]]) -> None:
+    pending = list(tasks)
+    for task in pending:
+        task.cancel()
+    if pending:
+        await asyncio.gather(*pending, return_exceptions=True)
+
+
+async def collect(targets: Iterable[Target], settings: ScanSettings) -> list[ScanResult]:
+    """Every result of a (small) scan, in completion order."""
+    return [r async for r in scan(targets, settings)]
+
+
+def scan_chunk(targets: Sequence[Target], settings: ScanSettings) -> list[ScanResult]:
+    """One share of a distributed scan, run by a worker: its own event loop, the same scanner."""
+    return asyncio.run(collect(targets, settings))
