@@ -1,0 +1,142 @@
+"""``mailcert deploy dovecot|postfix``: install a certificate, prove it live, roll back on failure."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+from typing import Any
+
+from mailcert.commands._common import emit
+
+__all__ = ["register", "run"]
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "deploy",
+        help="install a certificate into Dovecot or Postfix, verify it live, roll back on failure",
+        description=(
+            "Install the certificate of --cert DIR (fullchain.pem + key.pem, as cert import and acme"
+            " write them) into a running Dovecot or Postfix. Before touching anything: the key must"
+            " match, the chain be complete, and every client profile accept the name. Then: back up,"
+            " write atomically, config test, reload, and probe every TLS listener until it serves the"
+            " new certificate; on any failure the backups are restored and the old certificate is"
+            " proven served again. By default the files the configuration already names are"
+            " replaced (no setting changes); --install-dir writes elsewhere and changes the settings."
+            " As a certbot deploy hook or acme.sh reload command: --from-env. Exit 0 deployed (or"
+            " nothing to do), 1 refused or failed and rolled back, 2 failed and the rollback could not"
+            " be proven, 3 bad input."
+        ),
+    )
+    p.add_argument("server", choices=["dovecot", "postfix"], help="which server to deploy to")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--cert", metavar="DIR", help="directory holding fullchain.pem (or cert.pem + chain.pem) and key.pem (or privkey.pem)")
+    src.add_argument("--from-env", action="store_true",
+                     help="read the certificate from $RENEWED_LINEAGE (certbot deploy hook) or $CERT_FULLCHAIN_PATH + $CERT_KEY_PATH (acme.sh)")
+    p.add_argument("--config", metavar="PATH",
+                   help="the server's configuration: dovecot.conf (default /etc/dovecot/dovecot.conf) or the Postfix directory (default /etc/postfix)")
+    p.add_argument("--install-dir", metavar="DIR", help="write DIR/fullchain.pem and DIR/key.pem and point the settings there (config file backed up)")
+    p.add_argument("--key-group", metavar="GROUP", help="make the key 0640 and owned by this group (the server's group), instead of 0600")
+    p.add_argument("--name", metavar="FQDN", help="the name users type into their mail client (default: the configured address, else the certificate's first name)")
+    p.add_argument("--client", action="append", default=[], metavar="ID", help="judge only these client profiles (repeatable; default all)")
+    p.add_argument("--cafile", metavar="FILE", help="trust these CA certificates instead of the system store (a private CA)")
+    p.add_argument("--force", action="store_true", help="deploy even if some client profile would refuse the name or the root is not trusted")
+    p.add_argument("--dry-run", action="store_true", help="show the plan (files, modes, fingerprints, settings diff, commands) and change nothing")
+    p.add_argument("--reload-cmd", metavar="CMD", help="reload with this command instead (e.g. 'systemctl reload dovecot'); also used by a rollback")
+    p.add_argument("--config-test-cmd", metavar="CMD", help="config test with this command instead of doveconf -x -n / postfix check")
+    p.add_argument("--verify-timeout", type=float, default=15.0, metavar="S", help="how long to wait for the new certificate to be served (default 15)")
+    p.add_argument("--timeout", type=float, default=5.0, metavar="S", help="deadline of each probe connection, seconds (default 5)")
+    p.add_argument("--format", choices=["text", "json"], default="text", help="output format (default text)")
+    p.add_argument("--mailcert-config", metavar="FILE", help="mailcert's own configuration, for the configured address (default: $MAILCERT_CONFIG, ...)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from mailcert.assess import select_profiles
+    from mailcert.certs.trust import TrustStore
+    from mailcert.deploy import render
+    from mailcert.deploy.apply import DeployOptions, deploy
+    from mailcert.deploy.base import ServerBase
+    from mailcert.deploy.bundle import bundle_from_dir, bundle_from_env
+    from mailcert.deploy.plan import PlanOptions
+    from mailcert.errors import InputError, OperationError
+
+    for option, value in (("--timeout", args.timeout), ("--verify-timeout", args.verify_timeout)):
+        if not value > 0:
+            raise InputError(f"{option} must be a positive number of seconds")
+    profiles = tuple(select_profiles(args.client))
+    bundle = bundle_from_env(os.environ) if args.from_env else bundle_from_dir(args.cert)
+    name = args.name or _configured_name(args.mailcert_config) or _first_name(bundle.leaf)
+    if not name:
+        raise InputError("the certificate names no host; give --name FQDN")
+    store = TrustStore.from_file(args.cafile) if args.cafile else TrustStore.system()
+    install_dir = Path(os.path.abspath(args.install_dir)) if args.install_dir else None
+    server: ServerBase
+    if args.server == "dovecot":
+        from mailcert.deploy.dovecot import DovecotServer
+
+        server = DovecotServer(args.config, reload_cmd=args.reload_cmd, config_test_cmd=args.config_test_cmd)
+    else:
+        from mailcert.deploy.postfix import PostfixServer
+
+        server = PostfixServer(args.config, reload_cmd=args.reload_cmd, config_test_cmd=args.config_test_cmd)
+    options = DeployOptions(
+        name=name,
+        profiles=profiles,
+        store=store,
+        now=dt.datetime.now(dt.timezone.utc),
+        force=args.force,
+        dry_run=args.dry_run,
+        plan=PlanOptions(install_dir=install_dir, key_gid=_gid(args.key_group)),
+        verify_timeout=args.verify_timeout,
+        probe_timeout=args.timeout,
+    )
+    report = deploy(server, bundle, options)
+    emit(render.json_text(report) if args.format == "json" else render.text(report))
+    if report.exit_status == 0:
+        return 0
+    if report.status == "refused":
+        more = len(report.problems) - 1
+        message = f"refused, nothing changed: {report.reason}" + (f" (and {more} more problem(s) above)" if more > 0 else "")
+    else:
+        message = f"deploy failed: {report.reason}"
+    error = OperationError(message)
+    error.exit_status = report.exit_status
+    raise error
+
+
+def _configured_name(explicit: str | None) -> str | None:
+    from mailcert.config import config_path, load_address
+
+    address = load_address(config_path(explicit, env=os.environ, euid=os.geteuid()))
+    return address.fqdn if address else None
+
+
+def _first_name(leaf: Any) -> str | None:
+    from mailcert.certs.build import san_names
+
+    names = san_names(leaf)
+    if names:
+        return names[0]
+    from cryptography.x509.oid import NameOID
+
+    cns = leaf.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    return str(cns[0].value) if cns else None
+
+
+def _gid(group: str | None) -> int | None:
+    if group is None:
+        return None
+    import grp
+
+    from mailcert.errors import InputError
+
+    if group.isdigit():
+        return int(group)
+    try:
+        return grp.getgrnam(group).gr_gid
+    except KeyError:
+        raise InputError(f"--key-group {group}: no such group") from None

@@ -1,0 +1,464 @@
+"""The engine: plan, checkpoint, write, config test, reload, verify, and roll back on any failure.
+
+One engine for every server (certbot's Installer: ``deploy_cert``, ``save``, ``config_test``,
+``restart``, ``rollback_checkpoints``); a server module only discovers, tests and reloads.
+
+The order, and why:
+
+1. **Discover and judge before touching anything.**  Key, chain, names (every client profile),
+   target files, the configuration as it is now (a config already broken would make every later
+   step fail for a reason that is not ours), and what every TLS listener serves now (the
+   *baseline*: what a rollback must bring back, compared by fingerprint over the wire).
+2. **Write all files as one change** (:func:`mailcert.fsutil.write_files`): staged, then renamed;
+   each replaced file kept as ``NAME.mailcert-bak-STAMP``.  The backups are the checkpoint.
+3. **Config test**, then **reload**.
+4. **Verify live**: every TLS listener, with SNI and without, must serve the new leaf (retried
+   for a while: reloads are asynchronous and old worker processes answer a few more
+   connections), and every client profile that accepted the certificate offline must accept
+   what is served.
+5. **Roll back** on a failure at any step: restore the backups' content (the backups stay),
+   config test, reload, and prove the old certificate is served again.  The report says how far
+   the rollback got; a rollback that cannot prove the old certificate is back is the one
+   outcome that exits 2.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import datetime as dt
+import hashlib
+import os
+import re
+import stat
+import time
+from collections.abc import Coroutine, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+from mailcert.certs.trust import TrustStore
+from mailcert.deploy.base import Server, StepResult
+from mailcert.deploy.bundle import CertBundle
+from mailcert.deploy.checks import Checks, check_bundle
+from mailcert.deploy.plan import FileChange, FileState, Listener, Plan, PlanOptions, make_plan, short_fp, target_paths
+from mailcert.errors import MailcertError, ProbeError
+from mailcert.names.profiles import ClientProfile
+
+__all__ = ["DeployOptions", "DeployReport", "ListenerCheck", "Rollback", "Served", "deploy", "snapshot"]
+
+T = TypeVar("T")
+Status = Literal["deployed", "already-deployed", "planned", "refused", "failed", "rollback-failed"]
+
+_RETRY_PAUSE = 0.2
+_PEM_CERT = re.compile(rb"-----BEGIN CERTIFICATE-----(.+?)-----END CERTIFICATE-----", re.S)
+
+
+@dataclass(frozen=True)
+class DeployOptions:
+    """How to judge and how to install.  The clock and the trust store are passed in."""
+
+    name: str
+    profiles: tuple[ClientProfile, ...]
+    store: TrustStore
+    now: dt.datetime
+    force: bool = False
+    dry_run: bool = False
+    plan: PlanOptions = field(default_factory=PlanOptions)
+    verify_timeout: float = 15.0
+    probe_timeout: float = 5.0
+
+
+@dataclass(frozen=True)
+class Served:
+    """What one listener served at one moment: leaf fingerprints with SNI and without."""
+
+    listener: Listener
+    sni_sha256: str | None
+    plain_sha256: str | None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class ListenerCheck:
+    """The verdict on one listener after a reload (or a rollback)."""
+
+    listener: Listener
+    ok: bool
+    detail: str
+    served_sha256: str | None
+    refused_by: tuple[str, ...] = ()
+    attempts: int = 0
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class Rollback:
+    """How far the rollback got; ``ok`` means the old certificate is proven served again."""
+
+    ok: bool
+    summary: str
+    steps: tuple[StepResult, ...]
+    restored: tuple[Path, ...]
+    removed: tuple[Path, ...]
+    checks: tuple[ListenerCheck, ...]
+    seconds: float
+
+
+@dataclass(frozen=True)
+class DeployReport:
+    """Everything that was decided and done; the renderers read only this."""
+
+    status: Status
+    server: str
+    name: str
+    bundle: CertBundle
+    checks: Checks
+    plan: Plan
+    commands: tuple[str, str]
+    problems: tuple[str, ...] = ()
+    baseline: tuple[Served, ...] = ()
+    steps: tuple[StepResult, ...] = ()
+    backups: tuple[tuple[Path, Path], ...] = ()
+    verification: tuple[ListenerCheck, ...] = ()
+    rollback: Rollback | None = None
+    reason: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def exit_status(self) -> int:
+        """0 done (or nothing to do), 1 refused or failed and rolled back, 2 rollback unproven."""
+        if self.status in ("deployed", "already-deployed", "planned"):
+            return 0
+        return 2 if self.status == "rollback-failed" else 1
+
+
+def deploy(server: Server, bundle: CertBundle, options: DeployOptions) -> DeployReport:
+    """Deploy ``bundle`` to ``server``: the whole flow of the module docstring."""
+    started = time.monotonic()
+    discovery = server.discover()
+    checks = check_bundle(bundle, options.name, options.profiles, options.store, now=options.now)
+    states = {p: snapshot(p) for p in target_paths(discovery, options.plan)}
+    plan = make_plan(discovery, bundle, states, options.plan)
+    report = DeployReport("refused", server.name, options.name, bundle, checks, plan, server.commands())
+
+    problems = list(checks.blocking(options.force)) + list(plan.problems) + _sni_conflicts(plan, options.name)
+    steps: list[StepResult] = []
+    before = server.config_test()
+    steps.append(replace(before, step="config test (before)"))
+    if not before.ok:
+        problems.append(f"the {server.name} configuration is invalid before any change: {before.detail}")
+    listeners = discovery.listeners
+    baseline = _run(_observe_all(listeners, options)) if listeners else ()
+    for seen in baseline:
+        if seen.error:
+            problems.append(f"{seen.listener.endpoint.url} does not answer ({seen.error}): is {server.name} running?")
+    report = replace(report, baseline=baseline, steps=tuple(steps))
+
+    def done(status: Status, reason: str | None = None, **more: object) -> DeployReport:
+        return replace(report, status=status, reason=reason, seconds=time.monotonic() - started, **more)  # type: ignore[arg-type]
+
+    if problems:
+        problems = list(dict.fromkeys(problems))
+        return done("refused", problems[0], problems=tuple(problems))
+
+    new = plan.new_leaf_sha256
+    expecting = [s for s in baseline if s.listener.expects_new]
+    served_already = all(s.sni_sha256 == new and s.plain_sha256 == new for s in expecting)
+    if plan.writes_nothing and served_already:
+        return done("already-deployed")
+    if options.dry_run:
+        return done("planned")
+
+    # --- apply -----------------------------------------------------------------------------
+    written: list[tuple[FileChange, Path | None]] = []
+    created_dir: Path | None = None
+    failure: tuple[str, str] | None = None
+    verification: tuple[ListenerCheck, ...] = ()
+    try:
+        if plan.writes:
+            created_dir = _prepare_install_dir(options.plan.install_dir)
+            from mailcert.fsutil import PlannedFile, write_files
+
+            t = time.monotonic()
+            saved = write_files([PlannedFile(c.path, c.data, c.mode, c.owner) for c in plan.writes], now=options.now)
+            written = list(zip(plan.writes, saved))
+            steps.append(StepResult("write", True, f"{len(written)} file(s)", time.monotonic() - t))
+    except MailcertError as exc:
+        steps.append(StepResult("write", False, str(exc)))
+        failure = ("write", str(exc))
+    if failure is None:
+        for verb in (server.config_test, server.reload):
+            step = verb()
+            steps.append(step)
+            if not step.ok:
+                failure = (step.step, step.detail)
+                break
+    if failure is None:
+        t = time.monotonic()
+        verification = _run(_verify_all(listeners, baseline, options, checks, new))
+        bad = [v for v in verification if not v.ok]
+        steps.append(StepResult("verify", not bad, bad[0].detail if bad else f"{len(verification)} listener(s)",
+                                time.monotonic() - t))
+        if bad:
+            failure = ("verify", f"{bad[0].listener.endpoint.url}: {bad[0].detail}")
+    backups = tuple((c.path, b) for c, b in written if b is not None)
+    if failure is None:
+        return done("deployed", steps=tuple(steps), backups=backups, verification=verification)
+
+    rollback = _roll_back(server, written, created_dir, baseline, options)
+    step_name, detail = failure
+    reason = f"{step_name} failed: {detail}; {rollback.summary}"
+    status: Status = "failed" if rollback.ok else "rollback-failed"
+    return done(status, reason, steps=tuple(steps), backups=backups, verification=verification, rollback=rollback)
+
+
+# --- files ---------------------------------------------------------------------------------------
+
+
+def snapshot(path: Path) -> FileState:
+    """A target file as it is now; only digests of its content are kept."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return FileState(path, "missing", parent_is_dir=path.parent.is_dir())
+    except OSError:
+        return FileState(path, "other")
+    if stat.S_ISLNK(st.st_mode):
+        return FileState(path, "symlink", link_target=os.readlink(path))
+    if not stat.S_ISREG(st.st_mode):
+        return FileState(path, "other")
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return FileState(path, "other")
+    return FileState(path, "file", True, hashlib.sha256(data).hexdigest(), st.st_mode & 0o7777,
+                     st.st_uid, st.st_gid, _leaf_sha256(data))
+
+
+def _leaf_sha256(data: bytes) -> str | None:
+    m = _PEM_CERT.search(data)
+    if not m:
+        return None
+    try:
+        der = base64.b64decode(b"".join(m.group(1).split()), validate=True)
+    except ValueError:
+        return None
+    return hashlib.sha256(der).hexdigest()
+
+
+def _prepare_install_dir(directory: Path | None) -> Path | None:
+    """Create ``--install-dir`` if needed (0755: it holds a public certificate; the key is 0600)."""
+    if directory is None or directory.is_dir():
+        return None
+    from mailcert.fsutil import ensure_dir
+
+    ensure_dir(directory, mode=0o755)
+    return directory
+
+
+def _sni_conflicts(plan: Plan, name: str) -> list[str]:
+    out = []
+    for loc in plan.discovery.others:
+        for pattern in loc.sni_names:
+            if _name_matches(pattern, name):
+                out.append(
+                    f"{loc.scope} {{ }} serves its own certificate for {name}; deploy replaces the server-wide"
+                    " one, which clients asking for that name would never see"
+                )
+    return out
+
+
+def _name_matches(pattern: str, name: str) -> bool:
+    p, n = pattern.lower().rstrip("."), name.lower().rstrip(".")
+    if p.startswith("*."):
+        return n.endswith(p[1:]) and n.count(".") == p.count(".")
+    return p == n
+
+
+# --- probing -------------------------------------------------------------------------------------
+
+
+def _run(coro: Coroutine[Any, Any, list[T]]) -> tuple[T, ...]:
+    """The sync face over the probes: one event loop per batch of concurrent probes."""
+    return tuple(asyncio.run(coro))
+
+
+async def _observe(listener: Listener, options: DeployOptions) -> Served:
+    from mailcert.probe.driver import probe_both
+
+    pair = await probe_both(listener.endpoint, options.name, timeout=options.probe_timeout)
+    sni = _sha(pair.with_sni)
+    plain = _sha(pair.without_sni)
+    error = None
+    if isinstance(pair.with_sni, ProbeError):
+        error = str(pair.with_sni)
+    elif isinstance(pair.without_sni, ProbeError):
+        error = f"without SNI: {pair.without_sni}"
+    return Served(listener, sni, plain, error)
+
+
+async def _observe_all(listeners: Sequence[Listener], options: DeployOptions) -> list[Served]:
+    return list(await asyncio.gather(*(_observe(lst, options) for lst in listeners)))
+
+
+def _sha(result: object) -> str | None:
+    from mailcert.probe.driver import ProbeResult
+
+    return hashlib.sha256(result.leaf).hexdigest() if isinstance(result, ProbeResult) else None
+
+
+async def _verify_all(
+    listeners: Sequence[Listener], baseline: Sequence[Served], options: DeployOptions, checks: Checks, new: str
+) -> list[ListenerCheck]:
+    before = {s.listener: s for s in baseline}
+    return list(await asyncio.gather(*(
+        _verify_new(lst, options, checks, new, before[lst]) if lst.expects_new else _verify_same(lst, options, before[lst])
+        for lst in listeners
+    )))
+
+
+async def _verify_new(listener: Listener, options: DeployOptions, checks: Checks, new: str, old: Served) -> ListenerCheck:
+    """Wait until the listener serves ``new`` with and without SNI, then judge what it serves."""
+    from mailcert.doctor import diagnose
+    from mailcert.probe.driver import probe_both
+
+    started = time.monotonic()
+    deadline = started + options.verify_timeout
+    attempts = 0
+    last = "no answer yet"
+    served: str | None = None
+    while True:
+        attempts += 1
+        pair = await probe_both(listener.endpoint, options.name, timeout=options.probe_timeout)
+        sni, plain = _sha(pair.with_sni), _sha(pair.without_sni)
+        served = sni
+        if sni == new and plain == new:
+            break
+        last = _what_is_served(pair, sni, plain, new, old)
+        if time.monotonic() >= deadline:
+            return ListenerCheck(listener, False, f"{last} {options.verify_timeout:g} s after the reload", served,
+                                 attempts=attempts, seconds=time.monotonic() - started)
+        await asyncio.sleep(_RETRY_PAUSE)
+    diagnosis = diagnose(pair, [options.name], options.profiles, options.store, now=options.now, warn_days=0)
+    refused = tuple(v.client for v in diagnosis.assessment.results if not v.accepted)
+    unexpected = [v for v in diagnosis.assessment.results if not v.accepted and v.client not in checks.refused_by]
+    took = time.monotonic() - started
+    if unexpected:
+        v = unexpected[0]
+        return ListenerCheck(listener, False, f"serves the new certificate but {v.client} refuses {options.name}: {v.reason}",
+                             served, refused, attempts, took)
+    if checks.trust.trusted and not diagnosis.trust.trusted:
+        return ListenerCheck(listener, False, f"serves the new certificate but its chain is not trusted: {diagnosis.trust.detail}",
+                             served, refused, attempts, took)
+    total = len(diagnosis.assessment.results)
+    detail = f"serves {short_fp(new)}; {total - len(refused)} of {total} clients accept {options.name}"
+    return ListenerCheck(listener, True, detail, served, refused, attempts, took)
+
+
+async def _verify_same(listener: Listener, options: DeployOptions, old: Served, *, deadline: float | None = None) -> ListenerCheck:
+    """Wait until the listener serves what it served before the deploy (rollback, or a listener
+    with its own certificate that the deploy must not have changed)."""
+    from mailcert.probe.driver import probe_both
+
+    started = time.monotonic()
+    end = started + (options.verify_timeout if deadline is None else deadline)
+    attempts = 0
+    while True:
+        attempts += 1
+        pair = await probe_both(listener.endpoint, options.name, timeout=options.probe_timeout)
+        sni, plain = _sha(pair.with_sni), _sha(pair.without_sni)
+        if sni == old.sni_sha256 and plain == old.plain_sha256:
+            return ListenerCheck(listener, True, f"serves {short_fp(sni)} as before", sni, attempts=attempts,
+                                 seconds=time.monotonic() - started)
+        if time.monotonic() >= end:
+            now = f"serves {short_fp(sni)}" if sni else f"fails ({pair.with_sni})"
+            return ListenerCheck(listener, False, f"{now}, not {short_fp(old.sni_sha256)} as before", sni,
+                                 attempts=attempts, seconds=time.monotonic() - started)
+        await asyncio.sleep(_RETRY_PAUSE)
+
+
+def _what_is_served(pair: object, sni: str | None, plain: str | None, new: str, old: Served) -> str:
+    from mailcert.probe.driver import SniPair
+
+    assert isinstance(pair, SniPair)
+    if sni is None:
+        return f"the probe fails ({pair.with_sni})"
+    if sni == new:
+        return f"without SNI it serves {short_fp(plain)}" if plain else f"without SNI the probe fails ({pair.without_sni})"
+    if sni == old.sni_sha256:
+        return f"still serves the old certificate {short_fp(sni)}"
+    return f"serves {short_fp(sni)}, neither the old nor the new certificate,"
+
+
+# --- rollback ------------------------------------------------------------------------------------
+
+
+def _roll_back(
+    server: Server,
+    written: Sequence[tuple[FileChange, Path | None]],
+    created_dir: Path | None,
+    baseline: Sequence[Served],
+    options: DeployOptions,
+) -> Rollback:
+    """Put back every file from its backup (keeping the backup), test, reload, prove the old
+    certificate is served again."""
+    from mailcert.fsutil import PlannedFile, write_files
+
+    started = time.monotonic()
+    steps: list[StepResult] = []
+    restored: list[Path] = []
+    removed: list[Path] = []
+    back: list[PlannedFile] = []
+    problems: list[str] = []
+    for change, backup in written:
+        if backup is None:
+            continue
+        try:
+            st = os.stat(backup)
+            back.append(PlannedFile(change.path, backup.read_bytes(), st.st_mode & 0o7777, (st.st_uid, st.st_gid)))
+        except OSError as exc:
+            problems.append(f"cannot read backup {backup}: {exc.strerror or exc}")
+    if back:
+        try:
+            write_files(back, backup=False)
+            restored = [f.path for f in back]
+        except MailcertError as exc:
+            problems.append(str(exc))
+    for change, backup in written:
+        if backup is None:
+            try:
+                os.unlink(change.path)
+                removed.append(change.path)
+            except FileNotFoundError:
+                pass
+            except OSError as exc:
+                problems.append(f"cannot remove {change.path}: {exc.strerror or exc}")
+    if created_dir is not None:
+        try:
+            created_dir.rmdir()
+        except OSError:
+            pass
+    steps.append(StepResult("restore", not problems, "; ".join(problems) or f"{len(restored) + len(removed)} file(s)"))
+    if written:
+        # Reload whenever files moved, even if the failure came before the reload: Postfix
+        # starts new smtpd processes that read the files on their own.
+        steps.append(server.config_test())
+        steps.append(server.reload())
+    checks = _run(_verify_all_same(baseline, options))
+    ok = all(c.ok for c in checks)
+    failed_steps = [s for s in steps if not s.ok]
+    if ok:
+        summary = f"rolled back: the old certificate is served again on {len(checks)} listener(s)"
+        if failed_steps:
+            summary += f" (but {failed_steps[0].step} failed: {failed_steps[0].detail})"
+    else:
+        bad = next(c for c in checks if not c.ok)
+        summary = f"ROLLBACK INCOMPLETE: {bad.listener.endpoint.url} {bad.detail}"
+        if failed_steps:
+            summary += f"; {failed_steps[0].step} failed: {failed_steps[0].detail}"
+    return Rollback(ok, summary, tuple(steps), tuple(restored), tuple(removed), checks, time.monotonic() - started)
+
+
+async def _verify_all_same(baseline: Sequence[Served], options: DeployOptions) -> list[ListenerCheck]:
+    return list(await asyncio.gather(*(_verify_same(s.listener, options, s) for s in baseline)))

@@ -1,0 +1,99 @@
+"""Before touching anything: is this certificate fit to serve?  Pure, judged offline.
+
+The same judges as ``inspect`` and ``check`` (name engine, chain path builder), so a deploy
+refuses for the same reasons, in the same words, as the doctor would complain afterwards.
+
+Two kinds of "no":
+
+* **refusals** that ``--force`` cannot override: the key is not the certificate's, the chain
+  has a gap or a bad link, the certificate is expired or not yet valid.  Serving these breaks
+  every client at once.
+* **objections** that ``--force`` overrides: some client profile would refuse the name, or the
+  chain ends at a root the trust store does not hold (a private CA the clients were given by
+  hand, a self-signed certificate).  The administrator may know better; after a forced deploy,
+  verification expects exactly these clients to refuse, and no others.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from mailcert.assess import Assessment, assess_certificate
+from mailcert.certs.build import key_matches
+from mailcert.certs.info import facts_from_certificate
+from mailcert.certs.trust import TrustProblem, TrustResult, TrustStore, verify_chain
+from mailcert.deploy.bundle import CertBundle
+from mailcert.names.profiles import ClientProfile
+
+__all__ = ["Checks", "check_bundle"]
+
+_FORCEABLE_TRUST = {TrustProblem.NONE, TrustProblem.UNTRUSTED_ROOT, TrustProblem.SELF_SIGNED_LEAF}
+
+
+@dataclass(frozen=True)
+class Checks:
+    """The pre-flight verdicts: refusals (hard), objections (``--force``), and the details."""
+
+    name: str
+    key_matches: bool
+    trust: TrustResult
+    assessment: Assessment
+    refusals: tuple[str, ...]
+    objections: tuple[str, ...]
+
+    @property
+    def refused_by(self) -> frozenset[str]:
+        """Client ids that refuse the name offline: after ``--force``, the expected refusals."""
+        return frozenset(v.client for v in self.assessment.results if not v.accepted)
+
+    def blocking(self, force: bool) -> tuple[str, ...]:
+        return self.refusals if force else self.refusals + self.objections
+
+
+def check_bundle(
+    bundle: CertBundle,
+    name: str,
+    profiles: Sequence[ClientProfile],
+    store: TrustStore,
+    *,
+    now: dt.datetime,
+) -> Checks:
+    """Judge ``bundle`` for ``name`` by every profile, its chain against ``store``, its key."""
+    refusals: list[str] = []
+    objections: list[str] = []
+    leaf = bundle.leaf
+    matches = key_matches(bundle.key, leaf)
+    if not matches:
+        elsewhere = any(key_matches(bundle.key, c) for c in bundle.certs[1:])
+        if elsewhere:
+            refusals.append(f"{bundle.source}: the key belongs to a later certificate in the file; put the leaf first")
+        else:
+            refusals.append(
+                f"{bundle.source}: the key does not belong to the certificate (their public keys differ)"
+            )
+
+    trust = verify_chain(bundle.certs, store, now=now)
+    if trust.problem not in _FORCEABLE_TRUST:
+        label = "chain incomplete" if trust.problem is TrustProblem.MISSING_INTERMEDIATE else "chain broken"
+        hint = "; add the intermediate certificate(s) to fullchain.pem" if label == "chain incomplete" else ""
+        refusals.append(f"{label}: {trust.detail}{hint}")
+    elif not trust.trusted:
+        objections.append(f"chain not trusted: {trust.detail}; give the CA with --cafile FILE (or --force)")
+
+    facts = facts_from_certificate(leaf, source=bundle.source)
+    if now > facts.not_after:
+        refusals.append(f"the certificate expired on {facts.not_after:%Y-%m-%d}")
+    elif now < facts.not_before:
+        refusals.append(f"the certificate is not valid before {facts.not_before:%Y-%m-%d %H:%M} UTC")
+    assessment = assess_certificate(facts, [name], now=now, profiles=profiles, source=bundle.source)
+    refusing = [v for v in assessment.results if not v.accepted]
+    if refusing:
+        who = ", ".join(v.client for v in refusing)
+        first = refusing[0]
+        objections.append(
+            f"{len(refusing)} of {len(assessment.results)} clients would refuse {name} ({who});"
+            f" {first.client}: {first.reason} (use --force to deploy anyway)"
+        )
+    return Checks(name, matches, trust, assessment, tuple(refusals), tuple(objections))
