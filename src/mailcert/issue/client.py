@@ -26,6 +26,7 @@ Nothing here writes files or prints.
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 import re
 from collections.abc import Iterator, Sequence
@@ -49,6 +50,8 @@ from mailcert.issue.challenges import DNS01, HTTP01, ChallengeTask
 from mailcert.issue.clock import Clock
 
 __all__ = ["NONCE_ATTEMPTS", "AcmeCA", "AccountUnknown", "Order", "poll_waits", "retry_after_seconds"]
+
+logger = logging.getLogger(__name__)
 
 NONCE_ATTEMPTS = 20
 """How often one request is sent with a fresh nonce before a badNonce error is final."""
@@ -95,6 +98,7 @@ class _Network(ClientNetwork):
             except messages.Error as error:
                 if error.code != "badNonce" or attempt == NONCE_ATTEMPTS:
                     raise
+                logger.debug("badNonce on attempt %d of %d; sending again with a fresh nonce", attempt, NONCE_ATTEMPTS)
         raise AssertionError("unreachable")  # pragma: no cover
 
 
