@@ -104,6 +104,8 @@ def _trust_findings(trust: TrustResult, name: str) -> list[Finding]:
 def _connection_findings(pair: SniPair, served: ProbeResult, other: CertificateFacts | None, names: Sequence[str]) -> list[Finding]:
     out: list[Finding] = []
     name = names[0] if names else pair.name
+    if isinstance(pair.with_sni, ProbeError):
+        out.append(finding("sni-failed", error=str(pair.with_sni), name=pair.name))
     if isinstance(pair.without_sni, ProbeError) and not isinstance(pair.without_sni, NotProbed):
         out.append(finding("no-sni-failed", error=str(pair.without_sni)))
     if other is not None:

@@ -246,6 +246,14 @@ _SPECS += (
         " a local_name block), in Postfix smtpd_tls_chain_files.",
     ),
     FindingSpec(
+        "sni-failed", _C,
+        "With SNI ({name}) the connection fails: {error}",
+        "Every current client sends the server name (SNI); only the connection without it worked,"
+        " so the certificate shown is the server's default one and current clients cannot connect.",
+        "Check the server's per-name TLS configuration (Dovecot local_name {name} blocks, Postfix"
+        " tls_server_sni_maps) or remove it so the default certificate is used for every name.",
+    ),
+    FindingSpec(
         "no-sni-failed", _W,
         "Without SNI the handshake fails: {error}",
         "Clients that send no SNI (Outlook 2007 on Windows XP, some embedded clients) cannot connect.",
