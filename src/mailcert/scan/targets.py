@@ -68,6 +68,8 @@ def parse_line(line: str, origin: str = "") -> Target | None:
         endpoint = parse_target(raw)
     except InputError as exc:
         return Target(raw, words[1] if len(words) > 1 else raw, None, problem=f"{where}{exc}", origin=origin)
+    except ValueError as exc:  # urlsplit's own complaints, e.g. "imaps://[::1" (unbalanced bracket)
+        return Target(raw, words[1] if len(words) > 1 else raw, None, problem=f"{where}target {raw!r}: {exc}", origin=origin)
     name = words[1] if len(words) > 1 else endpoint.host
     return Target(raw, name, endpoint, origin=origin)
 
