@@ -14,6 +14,7 @@ import contextlib
 import functools
 import http.server
 import io
+import json
 import logging
 import os
 import re
@@ -361,6 +362,39 @@ def test_failing_dns_hook_clear_error(pebble: PebbleServer, tmp_path: Path) -> N
     )
     assert log.read_text().split("\n")[1].startswith("remove ")  # cleaned up all the same
     assert not out.exists()
+
+
+def test_untrusted_listener_and_unreachable_ca_are_one_line(pebble: PebbleServer, work: tuple[Path, Path]) -> None:
+    state, out = work
+    args = acme_args(pebble, state, out, "tls.contoso.com")
+    i = args.index("--ca-bundle")
+    untrusted = cli(*args[:i], *args[i + 2:])
+    assert untrusted.rc == 1 and untrusted.err.count("\n") == 1
+    assert "reading the CA's directory: cannot verify the TLS certificate of 127.0.0.1:" in untrusted.err
+    assert "--ca-bundle FILE" in untrusted.err
+    gone = list(args)
+    gone[gone.index("--directory") + 1] = "https://127.0.0.1:1/dir"
+    refused = cli(*gone)
+    assert refused.rc == 1 and refused.err.count("\n") == 1
+    assert "cannot connect to 127.0.0.1:1: Connection refused" in refused.err
+    assert not out.exists()
+
+
+def test_account_unknown_to_the_ca(pebble: PebbleServer, work: tuple[Path, Path]) -> None:
+    """A stored account the CA no longer knows (a CA reset): a clear line, or a new account with --agree-tos."""
+    state, out = work
+    assert cli(*acme_args(pebble, state, out, "acct.contoso.com")).rc == 0
+    (folder,) = (state / "acme" / "accounts").iterdir()
+    meta = json.loads((folder / "account.json").read_text())
+    meta["uri"] = meta["uri"].rsplit("/", 1)[0] + "/0000000000000000"
+    (folder / "account.json").write_text(json.dumps(meta))
+    args = acme_args(pebble, state, out, "acct.contoso.com")
+    without = cli(*[a for a in args if a != "--agree-tos"])
+    assert without.rc == 3 and "does not know the account stored in" in without.err and "--agree-tos" in without.err
+    again = cli(*args)
+    assert again.rc == 0, again.text
+    assert "Account: registered" in again.out
+    assert json.loads((folder / "account.json").read_text())["uri"] != meta["uri"]
 
 
 class InterruptingClock(SystemClock):

@@ -283,7 +283,7 @@ class AcmeCA:
                 raise AccountUnknown(f"{what}: the CA at {self._host} does not know the stored account") from None
             raise OperationError(f"{what}: the CA said: {_problem(exc)}") from None
         except errors.ConflictError as exc:
-            raise OperationError(f"{what}: the CA reported a conflict at {exc}") from None
+            raise OperationError(f"{what}: the CA reported a conflict with {exc.location}") from None
         except requests.exceptions.SSLError as exc:
             hint = "" if self._ca_bundle else "; for a private CA give its certificate with --ca-bundle FILE"
             raise OperationError(f"{what}: cannot verify the TLS certificate of {self._host} ({_innermost(exc)}){hint}") from None
@@ -303,12 +303,13 @@ class AcmeCA:
         fields: dict[str, Any] = {"terms_of_service_agreed": True}
         if email:
             fields["email"] = email
+        self.net.account = None  # newAccount is signed with the key itself (jwk), never a kid
         with self._step("registering an account"):
             try:
                 regr = self.client.new_account(messages.NewRegistration.from_data(**fields))
             except errors.ConflictError as exc:  # this key already has an account: use it
-                self.use_account(str(exc))
-                return str(exc)
+                self.use_account(exc.location)
+                return str(exc.location)
         return str(regr.uri)
 
     def use_account(self, uri: str) -> None:
