@@ -26,6 +26,11 @@ __all__ = ["render", "timeline_svg", "MATRIX_ROWS"]
 MATRIX_ROWS: Final = 2000
 """Servers shown in the matrix (worst first); the CSV and JSON reports have every one."""
 
+_EVERY_CLIENT_REFUSES: Final = frozenset(
+    {"expired", "not-yet-valid", "chain-untrusted-root", "chain-incomplete", "chain-self-signed", "chain-broken"}
+)
+"""Findings that make every client refuse whatever the name: the matrix shows them as refused."""
+
 _STATUS_ORDER = {"CRITICAL": 0, "WARNING": 1, "UNKNOWN": 2, "OK": 3}
 _SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
 
@@ -105,13 +110,16 @@ def _matrix(report: FleetReport) -> str:
     body: list[str] = []
     for r in shown:
         cells = []
+        blocked = ", ".join(f[0] for f in r.findings if f[0] in _EVERY_CLIENT_REFUSES)
         for client in report.clients:
             if client not in r.verdicts:
                 cells.append('<td class="v na" title="not checked">–</td>')
-            elif r.verdicts[client]:
-                cells.append('<td class="v acc" title="accepted">✓</td>')
+            elif not r.verdicts[client]:
+                cells.append('<td class="v ref" title="refuses the name">✗</td>')
+            elif blocked:
+                cells.append(f'<td class="v ref" title="refused: {_e(blocked)}">✗</td>')
             else:
-                cells.append('<td class="v ref" title="refused">✗</td>')
+                cells.append('<td class="v acc" title="accepted">✓</td>')
         why = f' title="{_e(r.error)}"' if r.error else ""
         body.append(
             f'<tr><td>{_e(r.target)}</td><td>{_e(r.name)}</td><td class="s-{_e(r.status)}"{why}>{_e(r.status)}</td>{"".join(cells)}</tr>'
@@ -121,7 +129,7 @@ def _matrix(report: FleetReport) -> str:
         note = f'<p class="muted">The {len(shown)} worst of {len(rows)} servers; the CSV and JSON reports list all.</p>'
     return (
         '<h2 id="matrix-title">Which clients accept each server\'s certificate</h2>'
-        '<p class="muted">✓ accepted, ✗ refused (warning or error at the client), – not checked (the server could not be reached).</p>'
+        '<p class="muted">✓ accepted, ✗ refused (a warning or an error at the client: the name, or for every client an expired certificate or an untrusted chain), – not checked (the server could not be reached).</p>'
         f'<table class="matrix" id="matrix"><tr><th>server</th><th>name</th><th>status</th>{head}</tr>{"".join(body)}</table>{note}'
     )
 
