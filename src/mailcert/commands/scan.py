@@ -203,12 +203,21 @@ async def _run_local(
             handled.append(sig)
         except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or no signals here
             pass
+    async def tick() -> None:
+        # results that finished just before a long quiet spell (servers that time out) must
+        # still reach the file and the inventory within a second
+        while True:
+            await asyncio.sleep(sink.EVERY)
+            sink.flush_if_due()
+
+    ticker = asyncio.ensure_future(tick())
     try:
         async for result in scan(_local_targets(domain_targets, file, file_stream), settings, stop=stop):
             if not sink.add(result):
                 sink.interrupted = True
                 stop.set()
     finally:
+        ticker.cancel()
         for sig in handled:
             loop.remove_signal_handler(sig)
 
@@ -322,6 +331,12 @@ class _Sink:
             text = f"OK {c['OK']}  WARN {c['WARNING']}  CRIT {c['CRITICAL']}  UNKNOWN {c['UNKNOWN']}"
             self.progress.update(self.task, advance=1, counts=text)
         return ok
+
+    def flush_if_due(self) -> None:
+        import time
+
+        if self.batch and time.monotonic() - self.flushed >= self.EVERY:
+            self.flush()
 
     def flush(self) -> None:
         import time
