@@ -153,10 +153,20 @@ def deploy(server: Server, bundle: CertBundle, options: DeployOptions) -> Deploy
     for seen in baseline:
         if seen.error:
             problems.append(f"{seen.listener.endpoint.url} does not answer ({seen.error}): is {server.name} running?")
-    report = replace(report, baseline=baseline, steps=tuple(steps))
+    report = replace(report, baseline=baseline)
 
-    def done(status: Status, reason: str | None = None, **more: object) -> DeployReport:
-        return replace(report, status=status, reason=reason, seconds=time.monotonic() - started, **more)  # type: ignore[arg-type]
+    def done(
+        status: Status,
+        reason: str | None = None,
+        *,
+        problems: Sequence[str] = (),
+        backups: tuple[tuple[Path, Path], ...] = (),
+        verification: tuple[ListenerCheck, ...] = (),
+        rollback: Rollback | None = None,
+    ) -> DeployReport:
+        return replace(report, status=status, reason=reason, problems=tuple(problems), steps=tuple(steps),
+                       backups=backups, verification=verification, rollback=rollback,
+                       seconds=time.monotonic() - started)
 
     if problems:
         problems = list(dict.fromkeys(problems))
@@ -204,13 +214,16 @@ def deploy(server: Server, bundle: CertBundle, options: DeployOptions) -> Deploy
             failure = ("verify", f"{bad[0].listener.endpoint.url}: {bad[0].detail}")
     backups = tuple((c.path, b) for c, b in written if b is not None)
     if failure is None:
-        return done("deployed", steps=tuple(steps), backups=backups, verification=verification)
+        return done("deployed", backups=backups, verification=verification)
 
     rollback = _roll_back(server, written, created_dir, baseline, options)
     step_name, detail = failure
     reason = f"{step_name} failed: {detail}; {rollback.summary}"
+    also = [s for s in rollback.steps if not s.ok]
+    if also:  # the same broken reload command fails twice: say so once
+        reason += f" ({also[0].step} failed too" + ("" if also[0].detail == detail else f": {also[0].detail}") + ")"
     status: Status = "failed" if rollback.ok else "rollback-failed"
-    return done(status, reason, steps=tuple(steps), backups=backups, verification=verification, rollback=rollback)
+    return done(status, reason, backups=backups, verification=verification, rollback=rollback)
 
 
 # --- files ---------------------------------------------------------------------------------------
@@ -218,10 +231,11 @@ def deploy(server: Server, bundle: CertBundle, options: DeployOptions) -> Deploy
 
 def snapshot(path: Path) -> FileState:
     """A target file as it is now; only digests of its content are kept."""
+    problem = _dir_problem(path.parent)
     try:
         st = os.lstat(path)
-    except FileNotFoundError:
-        return FileState(path, "missing", parent_is_dir=path.parent.is_dir())
+    except (FileNotFoundError, NotADirectoryError):
+        return FileState(path, "missing", parent_is_dir=path.parent.is_dir(), dir_problem=problem)
     except OSError:
         return FileState(path, "other")
     if stat.S_ISLNK(st.st_mode):
@@ -232,8 +246,22 @@ def snapshot(path: Path) -> FileState:
         data = path.read_bytes()
     except OSError:
         return FileState(path, "other")
-    return FileState(path, "file", True, hashlib.sha256(data).hexdigest(), st.st_mode & 0o7777,
-                     st.st_uid, st.st_gid, _leaf_sha256(data))
+    return FileState(path, "file", dir_problem=problem, sha256=hashlib.sha256(data).hexdigest(),
+                     mode=st.st_mode & 0o7777, uid=st.st_uid, gid=st.st_gid, leaf_sha256=_leaf_sha256(data))
+
+
+def _dir_problem(directory: Path) -> str | None:
+    """Why no file can be created in ``directory`` (or in its nearest existing ancestor, which
+    is where a missing directory would be created); None when it can.  Asked before the first
+    write, so an unwritable target is a refusal, not a rollback."""
+    existing = directory
+    while not os.path.lexists(existing) and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        return f"{existing} is not a directory"
+    if not os.access(existing, os.W_OK | os.X_OK):
+        return f"{existing} is not writable (permissions, a read-only mount or the immutable attribute)"
+    return None
 
 
 def _leaf_sha256(data: bytes) -> str | None:
@@ -387,7 +415,7 @@ def _what_is_served(pair: object, sni: str | None, plain: str | None, new: str, 
     if sni == new:
         return f"without SNI it serves {short_fp(plain)}" if plain else f"without SNI the probe fails ({pair.without_sni})"
     if sni == old.sni_sha256:
-        return f"still serves the old certificate {short_fp(sni)}"
+        return f"still serves the old certificate {short_fp(sni)} (did the reload happen?)"
     return f"serves {short_fp(sni)}, neither the old nor the new certificate,"
 
 
@@ -447,16 +475,11 @@ def _roll_back(
         steps.append(server.reload())
     checks = _run(_verify_all_same(baseline, options))
     ok = all(c.ok for c in checks)
-    failed_steps = [s for s in steps if not s.ok]
     if ok:
         summary = f"rolled back: the old certificate is served again on {len(checks)} listener(s)"
-        if failed_steps:
-            summary += f" (but {failed_steps[0].step} failed: {failed_steps[0].detail})"
     else:
         bad = next(c for c in checks if not c.ok)
-        summary = f"ROLLBACK INCOMPLETE: {bad.listener.endpoint.url} {bad.detail}"
-        if failed_steps:
-            summary += f"; {failed_steps[0].step} failed: {failed_steps[0].detail}"
+        summary = f"ROLLBACK INCOMPLETE: {bad.listener.endpoint.url} {bad.detail}; backups are kept"
     return Rollback(ok, summary, tuple(steps), tuple(restored), tuple(removed), checks, time.monotonic() - started)
 
 

@@ -77,7 +77,10 @@ def check_bundle(
     trust = verify_chain(bundle.certs, store, now=now)
     if trust.problem not in _FORCEABLE_TRUST:
         label = "chain incomplete" if trust.problem is TrustProblem.MISSING_INTERMEDIATE else "chain broken"
-        hint = "; add the intermediate certificate(s) to fullchain.pem" if label == "chain incomplete" else ""
+        hint = (
+            "; add the intermediate certificate(s) to fullchain.pem (or, for a private CA, give it with --cafile)"
+            if label == "chain incomplete" else ""
+        )
         refusals.append(f"{label}: {trust.detail}{hint}")
     elif not trust.trusted:
         objections.append(f"chain not trusted: {trust.detail}; give the CA with --cafile FILE (or --force)")

@@ -131,11 +131,14 @@ class FileState:
     """A target file as found on disk before anything is written (the engine reads it).
 
     Only the digest of the content is kept: a key's bytes need not outlive the snapshot.
+    ``dir_problem`` says why nothing can be written in its directory (or the nearest existing
+    ancestor, when the directory is still to be created): read-only, immutable, a file in the way.
     """
 
     path: Path
     kind: Literal["file", "symlink", "other", "missing"]
     parent_is_dir: bool = True
+    dir_problem: str | None = None
     sha256: str | None = None
     mode: int | None = None
     uid: int | None = None
@@ -287,6 +290,8 @@ def _target_problem(state: FileState, *, creating_dir: bool) -> str | None:
         return f"{state.path} is not a regular file"
     if not state.parent_is_dir and not creating_dir:
         return f"directory {state.path.parent} does not exist"
+    if state.dir_problem:
+        return f"cannot write {state.path}: {state.dir_problem}"
     return None
 
 

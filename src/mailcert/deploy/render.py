@@ -58,10 +58,11 @@ def text(report: DeployReport) -> str:
     if p.diff:
         out.append("  settings:")
         out.extend("    " + line for line in p.diff.rstrip("\n").splitlines())
-    test_cmd, reload_cmd = report.commands
-    out.append(f"  then  {test_cmd}")
-    out.append(f"        {reload_cmd}")
-    out.append(f"        verify {sum(1 for x in d.listeners if x.expects_new)} listener(s) serve {short_fp(p.new_leaf_sha256)}")
+    if report.status != "already-deployed":
+        test_cmd, reload_cmd = report.commands
+        out.append(f"  then  {test_cmd}")
+        out.append(f"        {reload_cmd}")
+        out.append(f"        verify {sum(1 for x in d.listeners if x.expects_new)} listener(s) serve {short_fp(p.new_leaf_sha256)}")
 
     if d.others or d.notes:
         out.append("left as they are")
