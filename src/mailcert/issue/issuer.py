@@ -205,6 +205,8 @@ def issue(
         if stored is not None:
             ca.use_account(stored.uri)
             say(f"Account: {stored.uri}")
+            if request.email and f"mailto:{request.email}" not in stored.contact:
+                say(f"  note: --email applies to a new account; this one keeps {', '.join(stored.contact) or 'no contact'}")
         else:
             register()
         try:
