@@ -200,7 +200,7 @@ def test_install_dir_points_postfix_at_new_files(new_site: Callable[[str], Site]
     old_main = main_cf.read_bytes()
     inst = s.live / "installed"
     r = s.deploy("--cert", str(from_files(tmp_path / "new", server_pki.ordered)), "--cafile", str(server_pki.ca.cert_path),
-                 "--install-dir", str(inst), "--format", "json")
+                 "--install-dir", str(inst), "--key-group", "postfix", "--format", "json")
     assert r.returncode == 0, r.stdout + r.stderr
     doc = json.loads(r.stdout)
     assert f"+smtpd_tls_chain_files = {inst}/key.pem, {inst}/fullchain.pem" in doc["plan"]["diff"]
@@ -208,7 +208,11 @@ def test_install_dir_points_postfix_at_new_files(new_site: Callable[[str], Site]
     (main_backup,) = [b["backup"] for b in doc["backups"]]
     assert Path(main_backup).read_bytes() == old_main
     assert s.cert.read_bytes() == server_pki.sbs.cert_path.read_bytes()  # the old files are not touched
-    assert ((inst / "key.pem").stat().st_mode & 0o7777) == 0o600
+    import grp
+
+    key_stat = (inst / "key.pem").stat()
+    assert (key_stat.st_mode & 0o7777, key_stat.st_uid, key_stat.st_gid) == (0o640, 0, grp.getgrnam("postfix").gr_gid)
+    assert ((inst / "fullchain.pem").stat().st_mode & 0o7777) == 0o644
     assert s.serves_only(server_pki.ordered.der)
 
 

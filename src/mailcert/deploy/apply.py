@@ -198,20 +198,15 @@ def deploy(server: Server, bundle: CertBundle, options: DeployOptions) -> Deploy
         steps.append(StepResult("write", False, str(exc)))
         failure = ("write", str(exc))
     if failure is None:
-        for verb in (server.config_test, server.reload):
-            step = verb()
-            steps.append(step)
-            if not step.ok:
-                failure = (step.step, step.detail)
-                break
-    if failure is None:
-        t = time.monotonic()
-        verification = _run(_verify_all(listeners, baseline, options, checks, new))
-        bad = [v for v in verification if not v.ok]
-        steps.append(StepResult("verify", not bad, bad[0].detail if bad else f"{len(verification)} listener(s)",
-                                time.monotonic() - t))
-        if bad:
-            failure = ("verify", f"{bad[0].listener.endpoint.url}: {bad[0].detail}")
+        try:
+            failure, verification = _test_reload_verify(server, steps, listeners, baseline, options, checks, new)
+        except MailcertError as exc:  # e.g. a served certificate that cannot be parsed
+            failure = (steps[-1].step if steps else "verify", str(exc))
+        except BaseException:
+            # A bug, or Ctrl-C while waiting for the reload: the new files must not stay behind
+            # unverified.  Roll back, then let the exception say what happened.
+            _roll_back(server, written, created_dir, baseline, options)
+            raise
     backups = tuple((c.path, b) for c, b in written if b is not None)
     if failure is None:
         return done("deployed", backups=backups, verification=verification)
@@ -224,6 +219,31 @@ def deploy(server: Server, bundle: CertBundle, options: DeployOptions) -> Deploy
         reason += f" ({also[0].step} failed too" + ("" if also[0].detail == detail else f": {also[0].detail}") + ")"
     status: Status = "failed" if rollback.ok else "rollback-failed"
     return done(status, reason, backups=backups, verification=verification, rollback=rollback)
+
+
+def _test_reload_verify(
+    server: Server,
+    steps: list[StepResult],
+    listeners: Sequence[Listener],
+    baseline: Sequence[Served],
+    options: DeployOptions,
+    checks: Checks,
+    new: str,
+) -> tuple[tuple[str, str] | None, tuple[ListenerCheck, ...]]:
+    """Config test, reload, verify; the first failure as ``(step, detail)``, and the verdicts."""
+    for verb in (server.config_test, server.reload):
+        step = verb()
+        steps.append(step)
+        if not step.ok:
+            return (step.step, step.detail), ()
+    t = time.monotonic()
+    verification = _run(_verify_all(listeners, baseline, options, checks, new))
+    bad = [v for v in verification if not v.ok]
+    steps.append(StepResult("verify", not bad, bad[0].detail if bad else f"{len(verification)} listener(s)",
+                            time.monotonic() - t))
+    if bad:
+        return ("verify", f"{bad[0].listener.endpoint.url}: {bad[0].detail}"), verification
+    return None, verification
 
 
 # --- files ---------------------------------------------------------------------------------------
