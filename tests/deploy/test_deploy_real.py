@@ -20,7 +20,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -405,3 +405,21 @@ def test_rollback_restores_the_config_file_with_install_dir(new_site: Callable[[
     (backup,) = doc["backups"]
     assert Path(backup["backup"]).read_bytes() == main_before  # the checkpoint is kept
     assert s.serves_only(server_pki.sbs.der)
+
+
+@pytest.mark.parametrize("kind, content, words", [
+    ("dovecot", None, "no such Dovecot configuration file"),
+    ("dovecot", "protocols = imap\nservice imap-login {\n", "cannot read the Dovecot configuration"),
+    ("postfix", None, "no main.cf there"),
+])
+def test_unreadable_server_configuration_is_one_line(tmp_path: Path, server_pki: FixturePKI, kind: str,
+                                                     content: str | None, words: str) -> None:
+    if shutil.which("doveconf") is None:
+        pytest.skip("doveconf is not installed")
+    config = tmp_path / ("dovecot.conf" if kind == "dovecot" else "postfix")
+    if content is not None:
+        config.write_text(content)
+    r = mailcert("deploy", kind, "--config", str(config), "--cert", str(from_files(tmp_path / "new", server_pki.ordered)))
+    assert r.returncode == 3, r.stdout + r.stderr
+    assert words in one_line(r.stderr)
+    assert r.stdout == ""

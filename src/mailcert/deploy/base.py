@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Protocol
 
 from mailcert.deploy.plan import Discovery
-from mailcert.errors import InputError, OperationError
+from mailcert.errors import InputError, MailcertError
 
 __all__ = ["Server", "ServerBase", "StepResult", "loopback_hosts", "read_command", "run_command", "split_command"]
 
@@ -172,12 +172,12 @@ def read_command(argv: Sequence[str], *, what: str, timeout: float = 60.0) -> st
         cp = subprocess.run(list(argv), stdin=subprocess.DEVNULL, capture_output=True, text=True,
                             errors="replace", timeout=timeout)
     except FileNotFoundError:
-        raise OperationError(f"{argv[0]}: command not found (is {what} installed?)") from None
+        raise MailcertError(f"{argv[0]}: command not found (is {what} installed?)") from None
     except subprocess.TimeoutExpired:
-        raise OperationError(f"{shlex.join(argv)} did not finish within {timeout:g} s") from None
+        raise MailcertError(f"{shlex.join(argv)} did not finish within {timeout:g} s") from None
     if cp.returncode != 0:
         said = _complaint(cp.stderr) or f"exit {cp.returncode}"
-        raise OperationError(f"cannot read the {what} configuration: {said}")
+        raise MailcertError(f"cannot read the {what} configuration: {said}")
     return cp.stdout
 
 
