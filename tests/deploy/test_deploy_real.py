@@ -116,21 +116,21 @@ class Site:
 
 
 @pytest.fixture
-def new_site(request: pytest.FixtureRequest, servers_root: Path, server_pki: FixturePKI) -> Callable[[str], Site]:
+def new_site(request: pytest.FixtureRequest, servers_root: Path, server_pki: FixturePKI) -> Callable[..., Site]:
     """``new_site(kind)``: a fresh Dovecot or Postfix serving copies of the SBS-style certificate."""
 
-    def make(kind: str) -> Site:
+    def make(kind: str, **kwargs: str) -> Site:
         live = Path(tempfile.mkdtemp(prefix="live-", dir=servers_root))
         shutil.copy2(server_pki.sbs.cert_path, live / "mail.crt")
         shutil.copy2(server_pki.sbs.key_path, live / "mail.key")
         factory = request.getfixturevalue("make_dovecot" if kind == "dovecot" else "make_postfix")
-        return Site(kind, factory(live / "mail.crt", live / "mail.key"), live)
+        return Site(kind, factory(live / "mail.crt", live / "mail.key", **kwargs), live)
 
     return make
 
 
 @pytest.fixture(params=SERVERS)
-def site(request: pytest.FixtureRequest, new_site: Callable[[str], Site]) -> Site:
+def site(request: pytest.FixtureRequest, new_site: Callable[..., Site]) -> Site:
     return new_site(request.param)
 
 
@@ -184,7 +184,7 @@ def test_second_deploy_of_the_same_certificate_changes_nothing(site: Site, serve
     assert site.serves_only(server_pki.ordered.der)
 
 
-def test_certbot_deploy_hook_from_env(new_site: Callable[[str], Site], server_pki: FixturePKI, tmp_path: Path) -> None:
+def test_certbot_deploy_hook_from_env(new_site: Callable[..., Site], server_pki: FixturePKI, tmp_path: Path) -> None:
     s = new_site("dovecot")
     lineage = from_files(tmp_path / "live" / NAME, server_pki.ordered)
     (lineage / "key.pem").rename(lineage / "privkey.pem")  # certbot's names
@@ -193,7 +193,7 @@ def test_certbot_deploy_hook_from_env(new_site: Callable[[str], Site], server_pk
     assert s.serves_only(server_pki.ordered.der)
 
 
-def test_install_dir_points_postfix_at_new_files(new_site: Callable[[str], Site], server_pki: FixturePKI, tmp_path: Path) -> None:
+def test_install_dir_points_postfix_at_new_files(new_site: Callable[..., Site], server_pki: FixturePKI, tmp_path: Path) -> None:
     s = new_site("postfix")
     assert isinstance(s.server, PostfixServer)
     main_cf = s.server.main_cf
@@ -213,6 +213,25 @@ def test_install_dir_points_postfix_at_new_files(new_site: Callable[[str], Site]
     key_stat = (inst / "key.pem").stat()
     assert (key_stat.st_mode & 0o7777, key_stat.st_uid, key_stat.st_gid) == (0o640, 0, grp.getgrnam("postfix").gr_gid)
     assert ((inst / "fullchain.pem").stat().st_mode & 0o7777) == 0o644
+    assert s.serves_only(server_pki.ordered.der)
+
+
+def test_install_dir_edits_the_included_file_that_sets_ssl_cert(new_site: Callable[..., Site], server_pki: FixturePKI,
+                                                                 tmp_path: Path) -> None:
+    """Debian's layout: ssl_cert/ssl_key live in conf.d/10-ssl.conf, pulled in by !include."""
+    s = new_site("dovecot", layout="debian")
+    assert isinstance(s.server, DovecotServer)
+    ssl_conf = s.server.ssl_config_path
+    assert ssl_conf.name == "10-ssl.conf"
+    main_before = s.config.read_bytes()
+    inst = s.live / "installed"
+    r = s.deploy("--cert", str(from_files(tmp_path / "new", server_pki.ordered)), "--cafile", str(server_pki.ca.cert_path),
+                 "--install-dir", str(inst))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert f"+ssl_cert = <{inst}/fullchain.pem" in r.stdout
+    assert f"ssl_cert = <{inst}/fullchain.pem\n" in ssl_conf.read_text()
+    assert f"ssl_key = <{inst}/key.pem\n" in ssl_conf.read_text()
+    assert s.config.read_bytes() == main_before
     assert s.serves_only(server_pki.ordered.der)
 
 
@@ -295,7 +314,7 @@ def test_force_deploys_what_only_some_clients_refuse(site: Site, server_pki: Fix
     assert site.serves_only(other.der)
 
 
-def test_config_already_invalid_is_refused(new_site: Callable[[str], Site], server_pki: FixturePKI, tmp_path: Path) -> None:
+def test_config_already_invalid_is_refused(new_site: Callable[..., Site], server_pki: FixturePKI, tmp_path: Path) -> None:
     s = new_site("dovecot")
     with open(s.config, "a") as f:  # a block pointing at a file that does not exist: doveconf -x fails
         f.write("local 192.0.2.9 {\n  ssl_cert = </nonexistent/mailcert-test.pem\n}\n")
@@ -331,7 +350,7 @@ FAULT_CASES = [(k, f) for f in FAULTS for k in SERVERS if (k, f) != ("postfix", 
 
 @pytest.mark.parametrize("kind, fault", FAULT_CASES)
 def test_fault_leaves_the_old_certificate_served(
-    new_site: Callable[[str], Site], server_pki: FixturePKI, tmp_path: Path, kind: str, fault: str
+    new_site: Callable[..., Site], server_pki: FixturePKI, tmp_path: Path, kind: str, fault: str
 ) -> None:
     s = new_site(kind)
     words, writes = FAULTS[fault]
@@ -388,7 +407,7 @@ def test_fault_leaves_the_old_certificate_served(
         assert checksums(s.live) == before and doc["backups"] == []
 
 
-def test_rollback_restores_the_config_file_with_install_dir(new_site: Callable[[str], Site], server_pki: FixturePKI,
+def test_rollback_restores_the_config_file_with_install_dir(new_site: Callable[..., Site], server_pki: FixturePKI,
                                                              tmp_path: Path) -> None:
     s = new_site("postfix")
     assert isinstance(s.server, PostfixServer)
