@@ -35,7 +35,7 @@ import time
 from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from mailcert.certs.trust import TrustStore
 from mailcert.deploy.base import Server, StepResult
@@ -44,6 +44,9 @@ from mailcert.deploy.checks import Checks, check_bundle
 from mailcert.deploy.plan import FileChange, FileState, Listener, Plan, PlanOptions, make_plan, short_fp, target_paths
 from mailcert.errors import MailcertError, ProbeError
 from mailcert.names.profiles import ClientProfile
+
+if TYPE_CHECKING:
+    from mailcert.probe.driver import ProbeResult, SniPair
 
 __all__ = ["DeployOptions", "DeployReport", "ListenerCheck", "Rollback", "Served", "deploy", "snapshot"]
 
@@ -350,10 +353,8 @@ async def _observe_all(listeners: Sequence[Listener], options: DeployOptions) ->
     return list(await asyncio.gather(*(_observe(lst, options) for lst in listeners)))
 
 
-def _sha(result: object) -> str | None:
-    from mailcert.probe.driver import ProbeResult
-
-    return hashlib.sha256(result.leaf).hexdigest() if isinstance(result, ProbeResult) else None
+def _sha(result: ProbeResult | ProbeError) -> str | None:
+    return None if isinstance(result, ProbeError) else hashlib.sha256(result.leaf).hexdigest()
 
 
 async def _verify_all(
@@ -426,10 +427,7 @@ async def _verify_same(listener: Listener, options: DeployOptions, old: Served, 
         await asyncio.sleep(_RETRY_PAUSE)
 
 
-def _what_is_served(pair: object, sni: str | None, plain: str | None, new: str, old: Served) -> str:
-    from mailcert.probe.driver import SniPair
-
-    assert isinstance(pair, SniPair)
+def _what_is_served(pair: SniPair, sni: str | None, plain: str | None, new: str, old: Served) -> str:
     if sni is None:
         return f"the probe fails ({pair.with_sni})"
     if sni == new:

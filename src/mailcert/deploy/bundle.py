@@ -2,9 +2,11 @@
 
 Three sources, one result (:class:`CertBundle`):
 
-* ``--cert DIR``: what ``mailcert cert import`` / ``acme`` write (``fullchain.pem`` + ``key.pem``),
-  also certbot's layout (``privkey.pem``) and ``cert new --self-signed`` (``cert.pem`` only);
-* certbot's deploy hook: ``$RENEWED_LINEAGE`` is a directory like the above;
+* ``--cert DIR``: what ``mailcert cert import`` / ``acme`` write (the layout of
+  :mod:`mailcert.certs.bundle`: ``fullchain.pem`` + ``key.pem``), also certbot's layout
+  (``privkey.pem``) and ``cert new --self-signed`` (``cert.pem`` only);
+* certbot's deploy hook (and ``mailcert acme renew --deploy-hook``): ``$RENEWED_LINEAGE`` is
+  a directory like the above;
 * acme.sh's ``--reloadcmd`` style: ``$CERT_FULLCHAIN_PATH`` and ``$CERT_KEY_PATH``.
 
 The bytes written to the server are the issuer's own bytes (not re-encoded), so a server

@@ -49,6 +49,7 @@ KEY_GROUP_MODE = 0o640
 """A key the server's group may read (``--key-group``, or an existing key already set up so)."""
 
 Syntax = Literal["dovecot", "postfix"]
+Role = Literal["certificate", "key", "key+certificate", "config"]
 
 
 @dataclass(frozen=True)
@@ -164,7 +165,7 @@ class FileChange:
     """One file to write: new content, mode, owner, and what it replaces."""
 
     path: Path
-    role: Literal["certificate", "key", "key+certificate", "config"]
+    role: Role
     data: bytes = field(repr=False)
     mode: int
     owner: tuple[int, int] | None
@@ -246,6 +247,7 @@ def make_plan(
             cert_path = key_path = None
 
     if cert_path is not None and key_path is not None:
+        files: list[tuple[Path, Role, bytes]]
         if cert_path == key_path:
             files = [(cert_path, "key+certificate", bundle.key_pem + bundle.fullchain_pem)]
         else:
@@ -256,7 +258,7 @@ def make_plan(
             if problem:
                 problems.append(problem)
                 continue
-            change = _file_change(path, role, data, state, options, bundle.leaf_sha256)  # type: ignore[arg-type]
+            change = _file_change(path, role, data, state, options, bundle.leaf_sha256)
             if _same(change, state):
                 unchanged.append(path)
             else:
@@ -297,7 +299,7 @@ def _target_problem(state: FileState, *, creating_dir: bool) -> str | None:
 
 def _file_change(
     path: Path,
-    role: Literal["certificate", "key", "key+certificate"],
+    role: Role,
     data: bytes,
     state: FileState,
     options: PlanOptions,
