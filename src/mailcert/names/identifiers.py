@@ -8,6 +8,7 @@ the first DNS name of the SAN (KB958977), so we never put names into a set.
 
 from __future__ import annotations
 
+import enum
 import ipaddress
 from dataclasses import dataclass
 from functools import cached_property
@@ -15,24 +16,41 @@ from functools import cached_property
 from cryptography import x509
 from cryptography.x509.oid import ExtensionOID, NameOID
 
-__all__ = ["PresentedIdentifiers", "SanEntry"]
+__all__ = ["PresentedIdentifiers", "SanEntry", "SanDefect"]
 
 # (type, value): type is one of "DNS", "IP", "email", "URI", "DirName", "RID", "other"
 SanEntry = tuple[str, str]
+
+_CN = NameOID.COMMON_NAME
+
+
+class SanDefect(enum.Enum):
+    """A subjectAltName entry that some clients refuse to read at all (the whole certificate fails)."""
+
+    EMPTY_DNS = "an empty dNSName"
+    NON_ASCII_DNS = "a dNSName with bytes outside ASCII (not an IA5String)"
+    NOT_UTF8_DNS = "a dNSName whose bytes are not even UTF-8"
+    BAD_IP = "an iPAddress that is neither 4 nor 16 octets"
 
 
 @dataclass(frozen=True)
 class PresentedIdentifiers:
     """Everything a client may compare a host name with, in certificate order.
 
-    ``san_error`` is set when the SAN extension exists but cannot be decoded; clients then
-    differ (most refuse the certificate), and the judge reports it as a finding.
+    ``san_error`` is set when the SAN extension exists but cannot be decoded at all; clients
+    then refuse the certificate.  SAN entries that a strict decoder refuses but the clients'
+    tolerant ones read (raw non-UTF-8 bytes in a dNSName, a 5-octet iPAddress) are kept, and
+    listed in ``san_defects``: each client profile says which of them it cannot live with.
+    A dNSName that is not UTF-8 keeps its bytes as lone surrogates (``surrogateescape``), so
+    it never equals a typed name.  ``cn_rdns`` gives, for each CN, the index of the RDN it
+    sits in (empty: one RDN each); the JDK picks the CN by RDN.
     """
 
     san: tuple[SanEntry, ...]
     has_san_extension: bool
     common_names: tuple[str, ...]
     san_error: str | None = None
+    cn_rdns: tuple[int, ...] = ()
 
     # cached: the matcher asks for these once per profile, twelve times per name
     @cached_property
@@ -49,30 +67,73 @@ class PresentedIdentifiers:
         return tuple(_ascii_lower(d) for d in self.dns_names)
 
     @cached_property
+    def dns_candidates(self) -> tuple[tuple[str, str, str], ...]:
+        """("DNS", name, lower-cased name) for each SAN DNS name: what the matcher walks."""
+        return tuple(("DNS", d, low) for d, low in zip(self.dns_names, self.dns_lower))
+
+    @cached_property
     def cn_lower(self) -> tuple[str, ...]:
         return tuple(_ascii_lower(c) for c in self.common_names)
+
+    @cached_property
+    def san_defects(self) -> frozenset[SanDefect]:
+        """The SAN's entries that only a tolerant decoder reads (see :class:`SanDefect`)."""
+        found: set[SanDefect] = set()
+        for kind, value in self.san:
+            if kind == "DNS":
+                if not value:
+                    found.add(SanDefect.EMPTY_DNS)
+                elif not value.isascii():
+                    found.add(SanDefect.NON_ASCII_DNS)
+                    if any("\udc80" <= c <= "\udcff" for c in value):
+                        found.add(SanDefect.NOT_UTF8_DNS)
+            elif kind == "IP" and value.startswith("<"):
+                found.add(SanDefect.BAD_IP)
+        return frozenset(found)
 
     @classmethod
     def from_certificate(cls, cert: x509.Certificate) -> PresentedIdentifiers:
         """Read SAN entries and subject CNs without raising for odd encodings."""
         common_names: list[str] = []
+        rdn_of: list[int] = []
         try:
-            for attr in cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME):
-                value = attr.value
-                common_names.append(value if isinstance(value, str) else value.decode("utf-8", "replace"))
+            for index, rdn in enumerate(cert.subject.rdns):
+                for attr in rdn:
+                    if attr.oid == _CN:
+                        text = attr.value
+                        common_names.append(text if isinstance(text, str) else text.decode("utf-8", "replace"))
+                        rdn_of.append(index)
         except ValueError:
             pass  # malformed subject: no usable CN
+        cns = tuple(common_names)
+        # one RDN per CN is the rule; only a multi-valued RDN needs the map
+        rdns = tuple(rdn_of) if len(set(rdn_of)) != len(rdn_of) else ()
         try:
             ext = cert.extensions.get_extension_for_oid(ExtensionOID.SUBJECT_ALTERNATIVE_NAME)
         except x509.ExtensionNotFound:
-            return cls((), False, tuple(common_names))
-        except (ValueError, x509.DuplicateExtension) as exc:
-            return cls((), True, tuple(common_names), san_error=str(exc) or type(exc).__name__)
+            return cls((), False, cns, cn_rdns=rdns)
+        except x509.DuplicateExtension as exc:
+            return cls((), True, cns, san_error=str(exc) or type(exc).__name__, cn_rdns=rdns)
+        except ValueError as exc:
+            return cls._tolerant(cert, cns, rdns, str(exc) or type(exc).__name__)
         value = ext.value
         if not isinstance(value, x509.SubjectAlternativeName):
             # cryptography could not parse it and kept the raw bytes
-            return cls((), True, tuple(common_names), san_error="subjectAltName could not be decoded")
-        return cls(tuple(_entry(g) for g in value), True, tuple(common_names))
+            return cls._tolerant(cert, cns, rdns, "subjectAltName could not be decoded")
+        return cls(tuple(_entry(g) for g in value), True, cns, cn_rdns=rdns)
+
+    @classmethod
+    def _tolerant(
+        cls, cert: x509.Certificate, cns: tuple[str, ...], rdns: tuple[int, ...], error: str
+    ) -> PresentedIdentifiers:
+        """cryptography refused the SAN; read it as the clients' own tolerant decoders do."""
+        try:
+            san = _read_san(cert.tbs_certificate_bytes)
+        except (ValueError, IndexError):
+            san = None
+        if san is None:
+            return cls((), True, cns, san_error=error, cn_rdns=rdns)
+        return cls(san, True, cns, cn_rdns=rdns)
 
 
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
@@ -102,3 +163,67 @@ def _entry(name: x509.GeneralName) -> SanEntry:
     if isinstance(name, x509.OtherName):
         return ("other", name.type_id.dotted_string)
     return ("other", repr(name))
+
+
+# --- a tolerant subjectAltName reader ----------------------------------------------------
+# Only reached when cryptography refuses the extension.  OpenSSL, NSS, GnuTLS and the JDK
+# copy a dNSName's bytes without checking IA5String, and read an iPAddress of any length;
+# judging those certificates per client needs the entries, not just "undecodable".
+
+_SAN_OID = bytes.fromhex("0603551d11")  # OBJECT IDENTIFIER 2.5.29.17
+_KINDS = {0x81: "email", 0x82: "DNS", 0x86: "URI", 0x87: "IP", 0x88: "RID", 0xA0: "other", 0xA4: "DirName"}
+
+
+def _tlv(der: bytes, pos: int) -> tuple[int, int, int]:
+    """(tag, start of contents, end of contents) of the DER element at ``pos``."""
+    tag = der[pos]
+    length = der[pos + 1]
+    pos += 2
+    if length & 0x80:
+        count = length & 0x7F
+        if not 1 <= count <= 4:
+            raise ValueError("unsupported DER length")
+        length = int.from_bytes(der[pos : pos + count], "big")
+        pos += count
+    end = pos + length
+    if end > len(der):
+        raise ValueError("DER element runs past its container")
+    return tag, pos, end
+
+
+def _children(der: bytes, start: int, end: int) -> list[tuple[int, int, int]]:
+    out = []
+    while start < end:
+        tag, body, stop = _tlv(der, start)
+        out.append((tag, body, stop))
+        start = stop
+    return out
+
+
+def _read_san(tbs: bytes) -> tuple[SanEntry, ...] | None:
+    """The SAN entries of a TBSCertificate, decoded the tolerant way (None: no SAN found)."""
+    _, body, end = _tlv(tbs, 0)
+    for tag, start, stop in _children(tbs, body, end):
+        if tag != 0xA3:  # extensions [3] EXPLICIT
+            continue
+        _, seq, seq_end = _tlv(tbs, start)
+        for _, ext, ext_end in _children(tbs, seq, seq_end):
+            parts = _children(tbs, ext, ext_end)
+            oid_tag, oid_start, oid_end = parts[0]
+            if tbs[oid_start - 2 : oid_end] != _SAN_OID:
+                continue
+            _, value, value_end = parts[-1]  # extnValue OCTET STRING
+            _, names, names_end = _tlv(tbs, value)
+            return tuple(_raw_entry(tag, tbs[s:e]) for tag, s, e in _children(tbs, names, names_end))
+    return None
+
+
+def _raw_entry(tag: int, data: bytes) -> SanEntry:
+    kind = _KINDS.get(tag, "other")
+    if kind == "IP":
+        if len(data) in (4, 16):
+            return ("IP", ipaddress.ip_address(data).compressed)
+        return ("IP", f"<{len(data)} octets: {data.hex()}>")
+    if kind in ("DNS", "email", "URI"):
+        return (kind, data.decode("utf-8", "surrogateescape"))
+    return (kind, data.hex())

@@ -3,13 +3,26 @@
 It reads the profile table (``profiles.py``) and never touches the network.  A refusal is a
 value (:class:`NameVerdict` with ``accepted=False``) whose ``reason`` says why in terms a mail
 administrator can act on; exceptions are reserved for "could not find out".
+
+Every rule below is driven by a profile field; no client is named here.  The order of the
+steps follows what the real libraries do (``tests/differential`` compares them):
+
+1. the typed name becomes a reference identifier (``reference_form``): an IP address in one
+   of the spellings the client reads as one, else a host name with trailing dots dropped,
+   converted to an A-label, lower-cased and checked against the client's host syntax;
+2. a certificate whose SAN holds an entry the client cannot read is refused whole;
+3. an IP is matched against iPAddress entries (and, for some clients, the CN as text);
+4. a host name is compared with the SAN DNS names, or the CN when the client falls back to
+   it: exactly, then as a wildcard under the client's :class:`WildcardRule`.
 """
 
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+import re
+import stringprep
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import fields
 from typing import NamedTuple
 
 import idna as _idna
@@ -21,16 +34,18 @@ from mailcert.names.profiles import (
     CnChoice,
     CnFallback,
     Idna,
+    IpForm,
     IpHandling,
     NameSource,
+    NameSyntax,
     WildcardRule,
 )
 
 __all__ = ["NameVerdict", "check_name", "verdicts_for", "reference_form"]
 
-# Public suffixes with more than one label that certificate wildcards are seen on.  Only the
-# Java profile uses this (its HostnameChecker refuses wildcards on a registry-controlled
-# suffix); single-label suffixes are already refused by ``min_labels``.
+# Public suffixes with more than one label that certificate wildcards are seen on, for a
+# profile with ``public_suffix=False``; single-label suffixes are already refused by
+# ``min_labels``.
 _MULTI_LABEL_SUFFIXES = frozenset(
     {"co.uk", "org.uk", "ac.uk", "gov.uk", "com.au", "net.au", "org.au", "co.jp", "ne.jp",
      "co.nz", "co.za", "com.br", "com.cn", "co.in", "co.kr", "com.mx", "com.tr", "co.il"}
@@ -53,12 +68,20 @@ class NameVerdict(NamedTuple):
     matched: str | None = None
 
 
-@dataclass(frozen=True)
-class _Reference:
-    """The typed name as one client sees it: an A-label/ASCII host, or an IP address."""
+class _Reference(NamedTuple):
+    """The typed name as one client sees it: an A-label/ASCII host, or an IP address.
+
+    ``typed`` is the name as typed, ASCII lower-cased: what an exact comparison uses;
+    ``exact_only`` marks a name that failed the client's host syntax and that the client
+    then compares only exactly; ``plain`` an ordinary host name (letters, digits, hyphens,
+    starting with a letter), which every client reads alike and every syntax accepts.
+    """
 
     host: str
     ip: ipaddress.IPv4Address | ipaddress.IPv6Address | None
+    typed: str = ""
+    exact_only: bool = False
+    plain: bool = False
 
 
 class _Refused(Exception):
@@ -67,26 +90,112 @@ class _Refused(Exception):
 
 def reference_form(profile: ClientProfile, name: str) -> _Reference:
     """Normalise the typed name the way ``profile``'s client does (may raise _Refused)."""
-    host = name
-    if profile.strip_host_dot and host.endswith(".") and len(host) > 1:
-        host = host[:-1]
-    if not host:
+    if not name:
         raise _Refused("the server name is empty")
-    ip = _parse_ip(host)
-    if ip is not None and profile.ip in (IpHandling.SAN_IP, IpHandling.SAN_IP_OR_CN, IpHandling.AS_TEXT_OR_SAN_IP):
-        return _Reference(host, ip)
+    typed = _ascii_lower(name)
+    if _is_plain(typed):
+        return _Reference(typed, None, typed, False, True)
+    host = _strip_dots(name, profile.strip_host_dots)
+    if profile.ip is not IpHandling.AS_TEXT:
+        ip = _parse_ip(name, profile.ip_forms)
+        if ip is not None:
+            return _Reference(host, ip, typed)
     if not host.isascii():
         host = _to_ascii(profile.idna, host)
-    return _Reference(_ascii_lower(host), None)
+    host = _ascii_lower(host)
+    syntax = profile.host_syntax
+    if syntax is NameSyntax.ANY or _HOST_OK[syntax](host):
+        return _Reference(host, None, typed)
+    if profile.invalid_exact:
+        return _Reference(host, None, typed, True)
+    raise _Refused(f"this client refuses the server name {name!r}: a name must be {syntax.value}")
 
 
-def _parse_ip(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    if not (host[0].isdigit() or ":" in host):
-        return None  # cheap pre-check: ip_address() raising costs more than all matching
-    try:
-        return ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
+def _strip_dots(name: str, count: int) -> str:
+    for _ in range(count):
+        if len(name) > 1 and name[-1] == ".":
+            name = name[:-1]
+    return name
+
+
+_IP_START = frozenset("0123456789:[")
+_HEX = frozenset("0123456789abcdefABCDEF")
+_OCT = frozenset("01234567")
+
+
+def _parse_ip(name: str, forms: tuple[IpForm, ...]) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address ``name`` spells for a client reading ``forms``, or None (a host name)."""
+    if name[0] not in _IP_START and ":" not in name and not (name[0].isspace() and IpForm.LEADING_SPACE in forms):
+        return None  # cheap pre-check: parsing costs more than all matching
+    text = name
+    if forms:
+        if IpForm.TRAILING_DOT in forms and text.endswith("."):
+            text = text[:-1]
+        if IpForm.BRACKETS in forms and len(text) > 2 and text[0] == "[" and text[-1] == "]":
+            text = text[1:-1]
+    if ":" in text:
+        text, percent, zone = text.partition("%")
+        try:
+            ip6 = ipaddress.IPv6Address(text)
+        except ValueError:
+            return None
+        if percent and not (IpForm.ZONE in forms or (IpForm.ZONE_GETADDRINFO in forms and _getaddrinfo_zone(ip6, zone))):
+            return None
+        if ip6.ipv4_mapped is not None and IpForm.V4_MAPPED in forms:
+            return ip6.ipv4_mapped
+        return ip6
+    if IpForm.LEADING_SPACE in forms:
+        text = text.lstrip()
+    if IpForm.TRAILING_JUNK in forms:
+        words = text.split(None, 1)
+        text = words[0] if words else text
+    return _parse_ipv4(text, forms)
+
+
+def _getaddrinfo_zone(ip6: ipaddress.IPv6Address, zone: str) -> bool:
+    """glibc's getaddrinfo takes a numeric zone on any address, a name on link-local ones only."""
+    if zone.isdigit() and zone.isascii():
+        return True
+    link_local = ip6.is_link_local or (ip6.is_multicast and ip6.packed[1] & 0x0F == 2)
+    return link_local and bool(zone)
+
+
+def _parse_ipv4(text: str, forms: tuple[IpForm, ...]) -> ipaddress.IPv4Address | None:
+    parts = text.split(".")
+    if len(parts) > 4 or not text.isascii():
         return None
+    radix = IpForm.C_RADIX in forms
+    values = []
+    for part in parts:
+        if not part:
+            return None
+        if radix and len(part) > 1 and part[0] == "0":
+            if part[1] in "xX":
+                digits = part[2:]
+                if not digits or not _HEX.issuperset(digits):
+                    return None
+                values.append(int(digits, 16))
+            elif _OCT.issuperset(part):
+                values.append(int(part, 8))
+            else:
+                return None
+        elif part.isdigit():
+            if part[0] == "0" and len(part) > 1 and IpForm.ZERO_PADDED not in forms:
+                return None
+            values.append(int(part))
+        else:
+            return None
+    count = len(values)
+    if count < 4 and not (radix or (IpForm.SHORT in forms and count > 1)):
+        return None
+    # inet_aton: the last part fills the bytes the earlier ones leave
+    head, last = values[:-1], values[-1]
+    if any(v > 255 for v in head) or last >= 1 << (8 * (5 - count)):
+        return None
+    number = last
+    for position, v in enumerate(head):
+        number |= v << (8 * (3 - position))
+    return ipaddress.IPv4Address(number)
 
 
 def _to_ascii(mode: Idna, host: str) -> str:
@@ -97,19 +206,106 @@ def _to_ascii(mode: Idna, host: str) -> str:
     try:
         if mode is Idna.IDNA2003:
             return host.encode("idna").decode("ascii")
+        if mode is Idna.IDNA2003_STRICT:
+            unassigned = next((c for c in host if stringprep.in_table_a1(c)), None)
+            if unassigned is not None:
+                raise _Refused(f"{host!r} holds {unassigned!r}, a code point IDNA 2003 does not know (unassigned in Unicode 3.2)")
+            return host.encode("idna").decode("ascii")
+        if mode is Idna.UTS46_OR_2003:
+            try:
+                return _idna.encode(host, uts46=True).decode("ascii")
+            except (UnicodeError, _idna.IDNAError):
+                try:
+                    return host.encode("idna").decode("ascii")
+                except UnicodeError:
+                    return host  # compared as typed: it then matches nothing
         return _idna.encode(host, uts46=True).decode("ascii")
     except (UnicodeError, _idna.IDNAError) as exc:
         raise _Refused(f"{host!r} is not a valid internationalised name for this client ({exc})") from None
 
 
+def _u_label(label: str) -> str:
+    """The Unicode form of an A-label that decodes and round-trips; anything else as is."""
+    if label.startswith("xn--"):
+        try:
+            return label.encode("ascii").decode("idna")
+        except UnicodeError:
+            pass
+    return label
+
+
+# --- name syntax ---------------------------------------------------------------------------
+# One checker per NameSyntax, for typed names (hosts) and for certificate names (patterns,
+# where a star stands for a letter).  Names are ASCII-lower-cased first.
+
+_LDH_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_LDH_STAR_LABEL = r"[a-z0-9*](?:[a-z0-9*-]{0,61}[a-z0-9*])?"
+_US_LABEL = r"[a-z0-9_][a-z0-9_-]*"
+_VISIBLE_LABEL = r"[!-\-/-\x7f]+"  # 0x21-0x7F except the dot
+
+
+def _full(pattern: str) -> Callable[[str], bool]:
+    match = re.compile(pattern).fullmatch
+    return lambda name: match(name) is not None
+
+
+# An ordinary host name: LDH labels, the first starting with a letter (so no client reads it
+# as an IP address), 253 characters at most.  Every client reads it alike, every syntax takes it.
+_PLAIN_RE = re.compile(rf"[a-z](?:[a-z0-9-]{{0,61}}[a-z0-9])?(?:\.{_LDH_LABEL})*")
+
+
+def _is_plain(name: str) -> bool:
+    return len(name) <= 253 and _PLAIN_RE.fullmatch(name) is not None
+
+
+_LABELS_1_63 = _full(r"[^.]{1,63}(?:\.[^.]{1,63})*\.?")
+_DN_SPECIAL = re.compile(r'[,=+<>#;\\"\x00-\x1f\x7f]|  ')
+
+_ldh_host = _full(rf"{_LDH_LABEL}(?:\.{_LDH_LABEL})*")
+_underscore_host = _full(rf"{_US_LABEL}(?:\.{_US_LABEL})*")
+_printable = _full(r"[ -~]{0,255}")
+_visible = _full(rf"{_VISIBLE_LABEL}(?:\.{_VISIBLE_LABEL})*")
+
+
+def _label_lengths(name: str) -> bool:
+    return len(name) <= 255 and _LABELS_1_63(name)
+
+
+def _no_dn_specials(name: str) -> bool:
+    return _DN_SPECIAL.search(name) is None and name[:1] != " " and name[-1:] != " "
+
+
+_HOST_OK: dict[NameSyntax, Callable[[str], bool]] = {
+    NameSyntax.LABEL_LENGTHS: _label_lengths,
+    NameSyntax.LDH: _ldh_host,
+    NameSyntax.LDH_UNDERSCORE: _underscore_host,
+    NameSyntax.PRINTABLE: _printable,
+    NameSyntax.VISIBLE: _visible,
+    NameSyntax.NO_DN_SPECIALS: _no_dn_specials,
+}
+_PATTERN_OK: dict[NameSyntax, Callable[[str], bool]] = {
+    **_HOST_OK,
+    NameSyntax.LDH: _full(rf"{_LDH_STAR_LABEL}(?:\.{_LDH_STAR_LABEL})*"),
+    NameSyntax.LDH_UNDERSCORE: _full(rf"(?:\*|{_US_LABEL})(?:\.{_US_LABEL})*"),
+}
+
+_LDH_WILDCARD = _full(r"(?:[a-z0-9*]|[a-z0-9*][a-z0-9*-]*[a-z0-9*])(?:\.(?:[a-z0-9]|[a-z0-9][a-z0-9-]*[a-z0-9]))*")
+_LDH_RUN = _full(r"[a-z0-9-]*")
+
+
+# --- deciding ------------------------------------------------------------------------------
+
 # (accepted, reason, matched): what a profile's *rules* decide, before its words are added
 _Decision = tuple[bool, str, str | None]
+
+_NOT_RULES = frozenset({"id", "title", "clients", "source", "sends_sni", "message", "notes"})
+_RULE_FIELDS = tuple(f.name for f in fields(ClientProfile) if f.name not in _NOT_RULES)
+_REFERENCE_FIELDS = ("strip_host_dots", "idna", "ip", "ip_forms", "host_syntax", "invalid_exact")
 
 
 def _rules_key(profile: ClientProfile) -> tuple[object, ...]:
     """Profiles with equal rules decide alike; verdicts_for decides once per rule set."""
-    return (profile.reads, profile.cn_fallback, profile.cn_choice, profile.wildcard, profile.idna,
-            profile.strip_host_dot, profile.strip_pattern_dot, profile.ip)
+    return tuple(getattr(profile, name) for name in _RULE_FIELDS)
 
 
 def _decide(profile: ClientProfile, ids: PresentedIdentifiers, name: str) -> _Decision:
@@ -123,22 +319,29 @@ def _decide(profile: ClientProfile, ids: PresentedIdentifiers, name: str) -> _De
 def _decide_ref(profile: ClientProfile, ids: PresentedIdentifiers, ref: _Reference) -> _Decision:
     if ids.san_error is not None:
         return (False, f"the certificate's subjectAltName cannot be decoded ({ids.san_error})", None)
+    if ids.san_defects:
+        defect = next((d for d in profile.unreadable_san if d in ids.san_defects), None)
+        if defect is not None:
+            return (False, f"this client cannot read the certificate: its subjectAltName holds {defect.value}", None)
     if ref.ip is not None:
         matched = _match_ip(profile, ids, ref)
         if matched:
             return (True, f"matches {matched}", matched)
         if profile.ip is not IpHandling.AS_TEXT_OR_SAN_IP:
-            return (False, _ip_reason(ids, ref), None)
+            return (False, _ip_reason(profile, ids, ref), None)
     host = ref.host
     dns = ids.dns_lower
     if profile.reads is NameSource.FIRST_DNS:
         dns = dns[:1]
-    if host in dns:  # the common case: an exact SAN name, no wildcard rules needed
-        matched = "DNS:" + ids.dns_names[dns.index(host)]
-        return (True, "matches " + matched, matched)
+    # the common case: an exact SAN name, no wildcard rules needed
+    if host in dns and not ref.exact_only and ("*" not in host or profile.wildcard.literal_star):
+        index = dns.index(host)
+        if ref.plain or profile.pattern_syntax is NameSyntax.ANY or _PATTERN_OK[profile.pattern_syntax](host):
+            matched = "DNS:" + ids.dns_names[index]
+            return (True, "matches " + matched, matched)
     candidates = _dns_candidates(profile, ids)
-    for kind, pattern in candidates:
-        if _pattern_matches(pattern, ref.host, profile, from_cn=kind == "CN"):
+    for kind, pattern, lowered in candidates:
+        if _covers(lowered, ref, profile, from_cn=kind == "CN"):
             matched = f"{kind}:{pattern}"
             how = " (no SAN DNS name, so this client falls back to the CN)" if kind == "CN" else ""
             return (True, f"matches {matched}{how}", matched)
@@ -174,12 +377,15 @@ def verdicts_for(
     chosen = PROFILES.values() if profiles is None else profiles
     decided: dict[object, _Decision] = {}
     refs: dict[object, _Reference | str] = {}
+    # an ordinary host name reads alike for every client: one reference for all
+    typed = _ascii_lower(name)
+    plain = _Reference(typed, None, typed, False, True) if _is_plain(typed) else None
     out = []
     for p in chosen:
         key, ref_key = _KEYS[p.id] if PROFILES.get(p.id) is p else _keys(p)
         decision = decided.get(key)
         if decision is None:
-            ref = refs.get(ref_key)
+            ref = plain if plain is not None else refs.get(ref_key)
             if ref is None:
                 try:
                     ref = refs[ref_key] = reference_form(p, name)
@@ -192,7 +398,7 @@ def verdicts_for(
 
 def _keys(profile: ClientProfile) -> tuple[object, object]:
     """(rules key, reference-form key): equal keys decide alike / normalise alike."""
-    return _rules_key(profile), (profile.strip_host_dot, profile.idna, profile.ip)
+    return _rules_key(profile), tuple(getattr(profile, name) for name in _REFERENCE_FIELDS)
 
 
 def _interned_keys() -> dict[str, tuple[object, object]]:
@@ -212,17 +418,30 @@ _KEYS = _interned_keys()
 # --- presented identifiers --------------------------------------------------------------
 
 
-def _dns_candidates(profile: ClientProfile, ids: PresentedIdentifiers) -> list[tuple[str, str]]:
-    dns = ids.dns_names
-    out: list[tuple[str, str]] = [("DNS", d) for d in (dns[:1] if profile.reads is NameSource.FIRST_DNS else dns)]
+_Candidate = tuple[str, str, str]  # (kind, name as in the certificate, lower-cased)
+
+
+def _dns_candidates(profile: ClientProfile, ids: PresentedIdentifiers) -> Sequence[_Candidate]:
+    out: Sequence[_Candidate] = ids.dns_candidates
+    if profile.reads is NameSource.FIRST_DNS:
+        out = out[:1]
     if _uses_cn(profile, ids):
-        cns = ids.common_names
-        if profile.cn_choice is CnChoice.FIRST:
-            cns = cns[:1]
-        elif profile.cn_choice is CnChoice.LAST:
-            cns = cns[-1:]
-        out.extend(("CN", cn) for cn in cns)
+        out = [*out, *(("CN", cn, _ascii_lower(cn)) for cn in _chosen_cns(profile, ids))]
     return out
+
+
+def _chosen_cns(profile: ClientProfile, ids: PresentedIdentifiers) -> Sequence[str]:
+    cns = ids.common_names
+    choice = profile.cn_choice
+    if choice is CnChoice.ANY:
+        return cns
+    if choice is CnChoice.FIRST:
+        return cns[:1]
+    if choice is CnChoice.ONLY:
+        return cns if len(cns) == 1 else ()
+    if choice is CnChoice.MOST_SPECIFIC and ids.cn_rdns:
+        return (cns[ids.cn_rdns.index(ids.cn_rdns[-1])],)
+    return cns[-1:]
 
 
 def _uses_cn(profile: ClientProfile, ids: PresentedIdentifiers) -> bool:
@@ -237,72 +456,153 @@ def _uses_cn(profile: ClientProfile, ids: PresentedIdentifiers) -> bool:
 
 
 def _match_ip(profile: ClientProfile, ids: PresentedIdentifiers, ref: _Reference) -> str | None:
+    mapped = IpForm.V4_MAPPED in profile.ip_forms
     for value in ids.ip_addresses:
         try:
-            if ipaddress.ip_address(value) == ref.ip:
-                return f"IP:{value}"
+            address = ipaddress.ip_address(value)
         except ValueError:
-            continue  # a network (name constraint form), never a match
+            continue  # a network (name constraint form) or a malformed entry, never a match
+        if mapped and isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+            address = address.ipv4_mapped
+        if address == ref.ip:
+            return f"IP:{value}"
     if profile.ip is IpHandling.SAN_IP_OR_CN and not ids.dns_names and not ids.ip_addresses:
         for cn in ids.common_names:
             if cn.strip() == ref.host:
                 return f"CN:{cn}"
+    if profile.ip is IpHandling.SAN_IP_OR_CN_TEXT and not ids.ip_addresses:
+        for cn in _chosen_cns(profile, ids):
+            if _ascii_lower(cn) == ref.typed:
+                return f"CN:{cn}"
     return None
 
 
-def _ip_reason(ids: PresentedIdentifiers, ref: _Reference) -> str:
-    if not ids.ip_addresses:
-        return f"{ref.host} is an IP address and the certificate has no SAN IP address entry"
-    return f"{ref.host} is not among the certificate's IP addresses ({', '.join(ids.ip_addresses)})"
+def _ip_reason(profile: ClientProfile, ids: PresentedIdentifiers, ref: _Reference) -> str:
+    if ids.ip_addresses:
+        return f"{ref.host} is not among the certificate's IP addresses ({', '.join(ids.ip_addresses)})"
+    if profile.ip is IpHandling.SAN_IP_OR_CN_TEXT and ids.common_names:
+        return f"{ref.host} is an IP address; the certificate has no SAN IP address and its CN is not {ref.host}"
+    return f"{ref.host} is an IP address and the certificate has no SAN IP address entry"
 
 
 # --- matching ---------------------------------------------------------------------------
 
 
-def _pattern_matches(pattern: str, host: str, profile: ClientProfile, *, from_cn: bool) -> bool:
-    pattern = _ascii_lower(pattern)
-    if profile.strip_pattern_dot and pattern.endswith(".") and len(pattern) > 1:
-        pattern = pattern[:-1]
-    if "*" not in pattern:
-        return pattern == host
-    rule = profile.wildcard
-    if from_cn and not rule.in_cn:
+def _covers(p: str, ref: _Reference, profile: ClientProfile, *, from_cn: bool) -> bool:
+    """Does the certificate name ``p`` (lower-cased) cover the reference under ``profile``'s rules?"""
+    if from_cn and profile.cn_idna and not p.isascii():
+        try:
+            p = _ascii_lower(_to_ascii(profile.idna, p))
+        except _Refused:
+            return False
+    if profile.strip_pattern_dot and len(p) > 1 and p[-1] == ".":
+        p = p[:-1]
+    syntax = profile.pattern_syntax
+    if syntax is not NameSyntax.ANY and not _PATTERN_OK[syntax](p):
+        return profile.invalid_exact and _exactly(p, ref.typed)
+    if ref.exact_only:
+        return _exactly(p, ref.typed)
+    host = ref.host
+    if p == host and ("*" not in p or profile.wildcard.literal_star):
+        return True
+    if profile.dot_subdomains and len(host) > 1 and host[0] == ".":
+        # ".example.com" asks for any name under example.com; stars play no part
+        return len(p) > len(host) and p.endswith(host) and "\0" not in p[: -len(host)]
+    if "*" not in p or (from_cn and not profile.wildcard.in_cn):
         return False
-    return _wildcard_problem(pattern, host, rule) is None
+    return _wildcard_problem(p, host, profile.wildcard) is None
+
+
+def _exactly(pattern: str, typed: str) -> bool:
+    return pattern == typed and pattern not in ("", ".")
 
 
 def _wildcard_problem(pattern: str, host: str, rule: WildcardRule) -> str | None:
-    """Why the wildcard ``pattern`` does not cover ``host`` under ``rule`` (None: it does)."""
+    """Why the wildcard ``pattern`` does not cover ``host`` under ``rule`` (None: it does).
+
+    Both are lower-cased.  String slices rather than label lists: this runs for every
+    wildcard name of every certificate, once per distinct rule set.
+    """
     if not rule.allowed:
         return "this client does not accept wildcards"
-    plabels = pattern.split(".")
-    first, rest = plabels[0], plabels[1:]
-    if "*" in ".".join(rest):
+    if rule.glob:
+        return _glob_problem(pattern, host, rule)
+    first, dot, rest = pattern.partition(".")
+    core = rest
+    if rest[-1:] == ".":
+        if not (rule.trailing_dot_ok and len(rest) > 1):
+            return "a wildcard name ending in a dot is no wildcard for this client"
+        core = rest[:-1]
+    if "*" in rest:
         return "the star is not in the left-most label"
     if first.count("*") != 1:
         return "more than one star"
-    if len(plabels) < rule.min_labels or any(not label for label in rest):
+    labels = core.count(".") + 2 if dot else 1
+    if labels < rule.min_labels or (dot and (not core or core[0] == "." or core[-1] == "." or ".." in core)):
         return "the wildcard is too broad (it would cover a whole top-level domain)"
-    if not rule.public_suffix and ".".join(rest) in _MULTI_LABEL_SUFFIXES:
-        return f"the wildcard covers the public suffix {'.'.join(rest)}"
-    if first != "*" and not rule.partial:
-        return "partial-label wildcards (f*.example.com) are not accepted"
-    if not rule.idna_ok and first != "*" and first.startswith("xn--"):
-        return "a wildcard inside an A-label (xn--) is not accepted"
-    hlabels = host.split(".")
-    if len(hlabels) != len(plabels):
-        return "a wildcard covers exactly one label"
-    if hlabels[1:] != rest:
+    if not rule.public_suffix and core in _MULTI_LABEL_SUFFIXES:
+        return f"the wildcard covers the public suffix {core}"
+    prefix, _, suffix = first.partition("*")
+    if prefix or suffix:
+        shape, allowed = (
+            ("f*o.example.com", rule.infix) if prefix and suffix
+            else ("f*.example.com", rule.prefix) if prefix
+            else ("*f.example.com", rule.suffix)
+        )
+        if not allowed:
+            return f"partial-label wildcards ({shape}) are not accepted"
+        if not rule.idna_ok and first.startswith("xn--"):
+            return "a wildcard inside an A-label (xn--) is not accepted"
+    if rule.ldh_only and not _LDH_WILDCARD(pattern):
+        return "a wildcard name may hold only letters, digits, hyphens and dots for this client"
+    label, hdot, hrest = host.partition(".")
+    if hdot != dot or hrest != rest:
+        if host.count(".") != pattern.count("."):
+            return "a wildcard covers exactly one label"
         return "the rest of the name differs"
-    label = hlabels[0]
-    prefix, suffix = first.split("*")
-    if not rule.idna_ok and first != "*" and label.startswith("xn--"):
+    if not rule.partial_alabel_ok and (prefix or suffix) and label.startswith("xn--"):
         return "a partial wildcard never matches an A-label (xn--)"
     if len(label) < len(prefix) + len(suffix) + (0 if rule.empty_ok else 1):
         return "the star must match at least one character"
     if not (label.startswith(prefix) and label.endswith(suffix)):
         return "the left-most label does not fit the wildcard"
+    if rule.ldh_only and not _LDH_RUN(label[len(prefix) : len(label) - len(suffix)]):
+        return "the star matches only letters, digits and hyphens (not _ or other characters)"
     return None
+
+
+def _glob_problem(pattern: str, host: str, rule: WildcardRule) -> str | None:
+    """Stars anywhere, several per label, in every label but the last (the JDK's TYPE_TLS)."""
+    plabels = pattern.split(".")
+    if "*" in plabels[-1] or (len(plabels) > 1 and not plabels[-1] and "*" in plabels[-2]):
+        return "a star in the last label is no wildcard"
+    if len(plabels) < rule.min_labels:
+        return "the wildcard is too broad (it would cover a whole top-level domain)"
+    hlabels = host.split(".")
+    if len(hlabels) != len(plabels):
+        return "each star covers part of one label only, and the label counts differ"
+    for plabel, hlabel in zip(plabels, hlabels):
+        if "*" not in plabel:
+            if plabel != hlabel:
+                return "the rest of the name differs"
+        elif not _glob(plabel, _u_label(hlabel) if rule.u_labels else hlabel, rule.empty_ok):
+            return f"the label {hlabel} does not fit {plabel}"
+    return None
+
+
+def _glob(pattern: str, label: str, empty_ok: bool) -> bool:
+    pieces = pattern.split("*")
+    if not empty_ok and len(label) <= sum(map(len, pieces)):
+        return False
+    if not label.startswith(pieces[0]):
+        return False
+    rest = label[len(pieces[0]) :]
+    for piece in pieces[1:-1]:
+        at = rest.find(piece)
+        if at < 0:
+            return False
+        rest = rest[at + len(piece) :]
+    return rest.endswith(pieces[-1])
 
 
 # --- explanations -----------------------------------------------------------------------
@@ -316,7 +616,7 @@ def _refuse(profile: ClientProfile, ids: PresentedIdentifiers, name: str, reason
     return NameVerdict(name, profile.id, False, reason, message, None)
 
 
-def _explain(profile: ClientProfile, ids: PresentedIdentifiers, ref: _Reference, checked: Sequence[tuple[str, str]]) -> str:
+def _explain(profile: ClientProfile, ids: PresentedIdentifiers, ref: _Reference, checked: Sequence[_Candidate]) -> str:
     """The most useful single reason for a refusal, in the order an admin would look."""
     host = ref.host
     dns = ids.dns_lower
@@ -327,12 +627,18 @@ def _explain(profile: ClientProfile, ids: PresentedIdentifiers, ref: _Reference,
             f" {host} is listed at position {pos}"
         )
     cn_lower = ids.cn_lower
-    if host in cn_lower and not any(k == "CN" for k, _ in checked):
+    if host in cn_lower and not any(k == "CN" for k, _, _ in checked):
         if ids.dns_names:
             return f"{host} is only in the subject CN; this client ignores the CN when the SAN has DNS names"
+        if profile.cn_fallback is not CnFallback.NEVER and len(ids.common_names) > 1:
+            return f"{host} is in the subject CN, but the client reads {profile.cn_choice.value}"
         return f"{host} is only in the subject CN (no SAN); this client never reads the CN"
-    for kind, pattern in checked:
-        p = _ascii_lower(pattern)
+    syntax = profile.pattern_syntax
+    for kind, pattern, p in checked:
+        if syntax is not NameSyntax.ANY and not _PATTERN_OK[syntax](p) and p.rstrip(".") == host.rstrip("."):
+            return f"{kind}:{pattern} is not a name this client compares (a name must be {syntax.value})"
+        if ref.exact_only:
+            continue
         if p.startswith("*.") and host.endswith(p[1:]) and host.count(".") > p.count("."):
             return f"wildcard {kind}:{pattern} covers exactly one label, and {host} has more in its place"
         if "*" in p:
@@ -341,11 +647,20 @@ def _explain(profile: ClientProfile, ids: PresentedIdentifiers, ref: _Reference,
                 return f"wildcard {kind}:{pattern} does not cover {host}: {problem}"
         elif p.rstrip(".") == host.rstrip(".") and p != host:
             return f"{kind}:{pattern} differs from {host} only by a trailing dot, which this client does not ignore"
+    if ref.exact_only:
+        return (
+            f"{ref.typed} is not a host name for this client ({profile.host_syntax.value}),"
+            " so it is compared only exactly, and no certificate name equals it"
+        )
     if not checked:
         if ids.common_names and profile.cn_fallback is CnFallback.NEVER:
             return "the certificate has no SAN DNS name and this client never reads the CN"
+        if ids.common_names and profile.cn_fallback is not CnFallback.NEVER and not _chosen_cns(profile, ids):
+            return f"this client reads {profile.cn_choice.value}, and the subject has {len(ids.common_names)}"
+        if ids.common_names and ids.ip_addresses and profile.cn_fallback is CnFallback.NO_SAN_DNS_OR_IP:
+            return "the SAN holds an IP address, and then this client no longer reads the CN"
         return "the certificate presents no DNS name at all"
-    shown = ", ".join(f"{k}:{v}" for k, v in checked[:6]) + (" ..." if len(checked) > 6 else "")
+    shown = ", ".join(f"{k}:{v}" for k, v, _ in checked[:6]) + (" ..." if len(checked) > 6 else "")
     return f"{host} matches none of the names this client reads ({shown})"
 
 

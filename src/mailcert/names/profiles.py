@@ -12,12 +12,17 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from mailcert.names.identifiers import SanDefect
+
 __all__ = [
     "NameSource",
     "CnFallback",
     "CnChoice",
     "Idna",
     "IpHandling",
+    "IpForm",
+    "NameSyntax",
+    "SanDefect",
     "WildcardRule",
     "ClientProfile",
     "PROFILES",
@@ -47,6 +52,8 @@ class CnChoice(enum.Enum):
     ANY = "any CN"
     FIRST = "the first CN"
     LAST = "the last (most specific) CN"
+    ONLY = "the CN, and only when the subject holds exactly one"
+    MOST_SPECIFIC = "the CN of the last RDN holding one; in a multi-valued RDN, its first CN"
 
 
 class Idna(enum.Enum):
@@ -54,6 +61,8 @@ class Idna(enum.Enum):
 
     UTS46 = "converted to an A-label (IDNA 2008 with UTS #46 mapping)"
     IDNA2003 = "converted to an A-label (IDNA 2003, Python's 'idna' codec)"
+    IDNA2003_STRICT = "converted to an A-label (IDNA 2003 as java.net.IDN: code points unassigned in Unicode 3.2, such as emoji, refused)"
+    UTS46_OR_2003 = "converted to an A-label with UTS #46 (IDNA 2008); a name it refuses (an emoji) with IDNA 2003"
     RAW = "compared as typed (UTF-8 bytes); no conversion"
     REFUSE = "refused: only ASCII host names are accepted"
 
@@ -63,34 +72,99 @@ class IpHandling(enum.Enum):
 
     SAN_IP = "matched against SAN IP addresses only"
     SAN_IP_OR_CN = "matched against SAN IP addresses, or the CN when there is no SAN"
+    SAN_IP_OR_CN_TEXT = "matched against SAN IP addresses; when the SAN has none, the CN is compared as text"
     AS_TEXT = "compared as text with the DNS names (no IP semantics)"
     AS_TEXT_OR_SAN_IP = "compared as text with the DNS names, and also with SAN IP addresses"
+
+
+class IpForm(enum.Enum):
+    """A spelling of an IP address, beyond the plain ``192.0.2.10`` / ``2001:db8::1``, that a client reads as one."""
+
+    ZERO_PADDED = "192.000.002.010 (leading zeros, read as decimal)"
+    SHORT = "127.1 (two or three parts)"
+    C_RADIX = "0xc000020a, 0300.0.2.012 (inet_aton: hex, octal, 1 to 4 parts)"
+    LEADING_SPACE = "' 192.0.2.10' (leading white space)"
+    TRAILING_JUNK = "'192.0.2.10 x' (white space ends the address; the rest is ignored)"
+    TRAILING_DOT = "192.0.2.10. (a trailing dot)"
+    BRACKETS = "[2001:db8::1]"
+    ZONE = "2001:db8::1%eth0 (zone dropped)"
+    ZONE_GETADDRINFO = "2001:db8::1%1, fe80::1%eth0 (zone dropped if numeric, or named on a link-local address, as getaddrinfo does)"
+    V4_MAPPED = "::ffff:192.0.2.10 (equal to 192.0.2.10, both ways)"
+
+
+class NameSyntax(enum.Enum):
+    """What a name must look like before a client compares it at all (typed name or certificate name)."""
+
+    ANY = "anything"
+    LABEL_LENGTHS = "labels of 1 to 63 characters (a final dot allowed), 255 characters in all"
+    LDH = "letters, digits and hyphens (STD3; a star counts as a letter), labels of 1 to 63 characters, no hyphen at either end, no final dot"
+    LDH_UNDERSCORE = "letters, digits, hyphens (not first) and underscores, no empty label (a certificate name may begin with a whole-label *)"
+    PRINTABLE = "printable ASCII (space to ~), 255 characters at most"
+    VISIBLE = "visible ASCII (no space, no control, no Unicode), no empty label"
+    NO_DN_SPECIALS = "none of , = + < > # ; \\ \" nor a control character, no space at either end or twice"
 
 
 @dataclass(frozen=True)
 class WildcardRule:
     """How a ``*`` in a presented DNS name is honoured.
 
-    ``partial`` allows the star inside a label (``f*.example.com``, ``*f``, ``f*o``);
-    ``min_labels`` is the least number of labels a wildcard pattern must have (3 refuses
-    ``*.com``); ``idna_ok`` False refuses a wildcard whose label, or whose matched label,
-    is an A-label (``xn--``); ``empty_ok`` lets the star match zero characters
-    (``f*.example.com`` matching ``f.example.com``); ``public_suffix`` False refuses
-    ``*.co.uk``-style patterns whose remainder is a public suffix.
+    A whole left-most label ``*`` is the base form.  The other fields, one behaviour each:
+
+    - ``prefix`` / ``suffix`` / ``infix``: also ``f*.example.com`` / ``*f.example.com`` /
+      ``f*o.example.com``;
+    - ``glob``: stars anywhere, several per label, in every label but the last (the JDK);
+    - ``min_labels``: the least number of labels a wildcard name must have (3 refuses ``*.com``);
+    - ``idna_ok`` False: no star inside an A-label (``xn--*.example.com``);
+    - ``partial_alabel_ok`` False: a partial star never matches an A-label host label
+      (``x*`` against ``xn--bcher-kva``);
+    - ``empty_ok``: the star may match nothing (``f*.example.com`` covers ``f.example.com``);
+    - ``in_cn`` False: no wildcards in the CN;
+    - ``public_suffix`` False: no ``*.co.uk``-style names whose rest is a public suffix;
+    - ``ldh_only``: only names of letters, digits, hyphens and dots are wildcards, and the star
+      matches only those characters (not ``_``);
+    - ``trailing_dot_ok``: ``*.example.com.`` covers ``a.example.com.``;
+    - ``literal_star`` False: a name holding a star is never compared as plain text (a typed
+      ``*.example.com`` does not equal it);
+    - ``u_labels``: the star is matched against the Unicode form of an A-label host label
+      (``b*`` covers ``xn--bcher-kva``, that is ``bücher``).
     """
 
     allowed: bool = True
-    partial: bool = False
+    prefix: bool = False
+    suffix: bool = False
+    infix: bool = False
+    glob: bool = False
     min_labels: int = 3
     idna_ok: bool = False
+    partial_alabel_ok: bool = True
     empty_ok: bool = False
     in_cn: bool = True
     public_suffix: bool = True
+    ldh_only: bool = False
+    trailing_dot_ok: bool = False
+    literal_star: bool = True
+    u_labels: bool = False
+
+
+# What a strict DER decoder refuses: before the tolerant SAN reader, every profile refused these.
+_STRICT_DECODER = (SanDefect.NOT_UTF8_DNS, SanDefect.BAD_IP)
 
 
 @dataclass(frozen=True)
 class ClientProfile:
-    """One client's name-checking rules, and where they come from."""
+    """One client's name-checking rules, and where they come from.
+
+    - ``strip_host_dots``: how many trailing dots of the typed name are ignored;
+    - ``strip_pattern_dot``: a certificate name ``name.`` counts as ``name``;
+    - ``dot_subdomains``: a typed name starting with a dot (``.example.com``) matches every
+      name under it;
+    - ``host_syntax`` / ``pattern_syntax``: what the typed name / a certificate name must look
+      like; else the typed name is refused and the certificate name never matches, or, with
+      ``invalid_exact``, either is compared only exactly as typed (ASCII case aside);
+    - ``cn_idna``: a Unicode CN is converted to an A-label like the typed name;
+    - ``ip_forms``: spellings of an IP address read as one (see :class:`IpForm`);
+    - ``unreadable_san``: SAN entries that make the client refuse the whole certificate.
+    """
 
     id: str
     title: str
@@ -99,36 +173,106 @@ class ClientProfile:
     reads: NameSource = NameSource.ALL_DNS
     cn_fallback: CnFallback = CnFallback.NO_SAN_DNS
     cn_choice: CnChoice = CnChoice.ANY
+    cn_idna: bool = False
     wildcard: WildcardRule = field(default_factory=WildcardRule)
     idna: Idna = Idna.UTS46
-    strip_host_dot: bool = True
+    strip_host_dots: int = 1
     strip_pattern_dot: bool = False
+    dot_subdomains: bool = False
+    host_syntax: NameSyntax = NameSyntax.ANY
+    pattern_syntax: NameSyntax = NameSyntax.ANY
+    invalid_exact: bool = False
     ip: IpHandling = IpHandling.SAN_IP
+    ip_forms: tuple[IpForm, ...] = ()
+    unreadable_san: tuple[SanDefect, ...] = _STRICT_DECODER
     sends_sni: bool = True
     message: str | None = None
     notes: tuple[str, ...] = ()
 
     def describe(self) -> list[tuple[str, str]]:
         """The rules as (aspect, rule) rows, for ``docs/clients.md`` and ``--help``."""
-        w = self.wildcard
-        if not w.allowed:
-            wild = "no wildcards"
-        else:
-            wild = "whole left-most label" + (", or part of it (f*.example.com)" if w.partial else " only")
-            wild += f"; pattern needs {w.min_labels}+ labels"
-            if not w.public_suffix:
-                wild += "; not on a public suffix (*.co.uk)"
-            if not w.idna_ok:
-                wild += "; never for A-labels (xn--)"
-        return [
+        cn = self.cn_fallback.value
+        if self.cn_fallback is not CnFallback.NEVER:
+            cn += f" ({self.cn_choice.value}{'; a Unicode CN converted like the typed name' if self.cn_idna else ''})"
+        ip = self.ip.value
+        if self.ip_forms:
+            ip += "; also read as an address: " + ", ".join(f.value for f in self.ip_forms)
+        rows = [
             ("names read", self.reads.value),
-            ("CN fallback", self.cn_fallback.value + ("" if self.cn_fallback is CnFallback.NEVER else f" ({self.cn_choice.value})")),
-            ("wildcards", wild),
+            ("CN fallback", cn),
+            ("wildcards", _describe_wildcards(self.wildcard)),
             ("Unicode host", self.idna.value),
-            ("trailing dot", "ignored on the typed name" if self.strip_host_dot else "kept (a.example. is not a.example)"),
-            ("IP host", self.ip.value),
-            ("SNI", "sent" if self.sends_sni else "not sent (Windows XP era)"),
+            ("trailing dot", _describe_dots(self)),
+            ("IP host", ip),
         ]
+        odd = _describe_syntax(self)
+        if odd:
+            rows.append(("odd names", odd))
+        if self.unreadable_san:
+            refused = ", ".join(d.value for d in self.unreadable_san)
+            rows.append(("broken SAN", f"the whole certificate is refused for {refused}"))
+        rows.append(("SNI", "sent" if self.sends_sni else "not sent (Windows XP era)"))
+        return rows
+
+
+def _describe_syntax(p: ClientProfile) -> str:
+    odd = []
+    if p.dot_subdomains:
+        odd.append("a typed name starting with a dot (.example.com) matches every name under it")
+    host, pattern = p.host_syntax, p.pattern_syntax
+    if host is pattern and host is not NameSyntax.ANY:
+        fate = "compared only exactly as typed" if p.invalid_exact else "the typed name refused, a certificate name never matched"
+        odd.append(f"typed and certificate names must be {host.value}; else {fate}")
+    else:
+        if host is not NameSyntax.ANY:
+            odd.append(f"the typed name must be {host.value}; else {'compared only exactly' if p.invalid_exact else 'refused'}")
+        if pattern is not NameSyntax.ANY:
+            fate = "compared only exactly" if p.invalid_exact else "never matched"
+            odd.append(f"certificate names must be {pattern.value}; else {fate}")
+    return "; ".join(odd)
+
+
+def _describe_wildcards(w: WildcardRule) -> str:
+    if not w.allowed:
+        return "no wildcards"
+    if w.glob:
+        text = "stars anywhere, several per label, in every label but the last"
+    else:
+        offered = (("f*.example.com", w.prefix), ("*f.example.com", w.suffix), ("f*o.example.com", w.infix))
+        shapes = [shape for shape, on in offered if on]
+        text = "whole left-most label" + (f", or part of it ({', '.join(shapes)})" if shapes else " only")
+    text += f"; pattern needs {w.min_labels}+ labels"
+    if w.min_labels == 1:
+        text += " (a bare * covers any one-label name)"
+    if w.empty_ok:
+        text += "; the star may match nothing"
+    if w.ldh_only:
+        text += "; only in names of letters, digits and hyphens, and the star matches only those"
+    if not w.public_suffix:
+        text += "; not on a public suffix (*.co.uk)"
+    if not w.idna_ok:
+        text += "; never inside an A-label (xn--*)"
+    if not w.partial_alabel_ok and (w.prefix or w.suffix or w.infix or w.glob):
+        text += "; a partial star never matches an A-label"
+    if w.u_labels:
+        text += "; the star is matched against the Unicode form of an A-label"
+    if w.trailing_dot_ok:
+        text += "; *.example.com. covers a.example.com."
+    if not w.literal_star:
+        text += "; a name with a star is never compared as plain text"
+    if not w.in_cn:
+        text += "; not in the CN"
+    return text
+
+
+def _describe_dots(p: ClientProfile) -> str:
+    if p.strip_host_dots == 0:
+        host = "kept on the typed name (a.example. is not a.example)"
+    elif p.strip_host_dots == 1:
+        host = "ignored on the typed name"
+    else:
+        host = f"up to {p.strip_host_dots} ignored on the typed name"
+    return host + ("; ignored on certificate names" if p.strip_pattern_dot else "")
 
 
 OUTLOOK2007_MESSAGE = (
@@ -141,6 +285,9 @@ _CRYPTOAPI_SOURCE = (
     " (learn.microsoft.com/windows/win32/api/wincrypt/nf-wincrypt-certverifycertificatechainpolicy);"
     " SAN DNS names first, subject CN only when the SAN has no DNS name"
 )
+
+# What the matcher read as an IP address before IP spellings became profile data.
+_LEGACY_IP_FORMS = (IpForm.TRAILING_DOT, IpForm.BRACKETS)
 
 _PROFILES: tuple[ClientProfile, ...] = (
     ClientProfile(
@@ -157,9 +304,9 @@ _PROFILES: tuple[ClientProfile, ...] = (
         reads=NameSource.FIRST_DNS,
         cn_fallback=CnFallback.NO_SAN_DNS,
         cn_choice=CnChoice.LAST,
-        wildcard=WildcardRule(partial=False, min_labels=3, idna_ok=True),
+        wildcard=WildcardRule(min_labels=3, idna_ok=True),
         idna=Idna.REFUSE,
-        strip_host_dot=False,
+        strip_host_dots=0,
         ip=IpHandling.AS_TEXT,
         sends_sni=False,
         message=OUTLOOK2007_MESSAGE,
@@ -185,9 +332,10 @@ _PROFILES: tuple[ClientProfile, ...] = (
         reads=NameSource.ALL_DNS,
         cn_fallback=CnFallback.NO_SAN_DNS,
         cn_choice=CnChoice.ANY,
-        wildcard=WildcardRule(partial=False, min_labels=3, idna_ok=True),
+        wildcard=WildcardRule(min_labels=3, idna_ok=True),
         idna=Idna.UTS46,
         ip=IpHandling.SAN_IP_OR_CN,
+        ip_forms=_LEGACY_IP_FORMS,
         message=(
             "The server you are connected to is using a security certificate that cannot be"
             " verified. The target principal name is incorrect."
@@ -203,9 +351,10 @@ _PROFILES: tuple[ClientProfile, ...] = (
             " Firefox/Thunderbird's name-matching mode 'never fall back to the CN'"
         ),
         cn_fallback=CnFallback.NEVER,
-        wildcard=WildcardRule(partial=False, min_labels=3, idna_ok=False),
+        wildcard=WildcardRule(min_labels=3, idna_ok=False),
         idna=Idna.UTS46,
         ip=IpHandling.SAN_IP,
+        ip_forms=_LEGACY_IP_FORMS,
         message="Add Security Exception: The certificate belongs to a different site, which could mean that someone is trying to impersonate this site.",
     ),
     ClientProfile(
@@ -221,94 +370,171 @@ _PROFILES: tuple[ClientProfile, ...] = (
             " EKU and at most 825 days of validity (reported as findings)."
         ),
         cn_fallback=CnFallback.NEVER,
-        wildcard=WildcardRule(partial=False, min_labels=3, idna_ok=False),
+        wildcard=WildcardRule(min_labels=3, idna_ok=False),
         idna=Idna.UTS46,
         ip=IpHandling.SAN_IP,
+        ip_forms=_LEGACY_IP_FORMS,
         message="Cannot Verify Server Identity: The identity of the server cannot be verified.",
     ),
     ClientProfile(
         id="openssl",
         title="OpenSSL",
         clients="mutt, fetchmail, Postfix and other C clients (X509_check_host, flags 0)",
-        source="OpenSSL 3.0 crypto/x509/v3_utl.c: X509_check_host() with flags 0",
+        source=(
+            "OpenSSL 3.0 crypto/x509/v3_utl.c: X509_check_host() with flags 0 (valid_star,"
+            " wildcard_match, equal_nocase, skip_prefix); checked against OpenSSL 3.0.22"
+        ),
         cn_fallback=CnFallback.NO_SAN_DNS,
         cn_choice=CnChoice.ANY,
-        wildcard=WildcardRule(partial=True, min_labels=3, idna_ok=False, empty_ok=True),
+        wildcard=WildcardRule(
+            prefix=True, suffix=True, min_labels=3, idna_ok=False, partial_alabel_ok=False, empty_ok=True, ldh_only=True
+        ),
         idna=Idna.RAW,
+        strip_host_dots=0,
+        dot_subdomains=True,
         ip=IpHandling.AS_TEXT,
+        unreadable_san=(),
         message="hostname mismatch",
+        notes=(
+            "Callers such as mutt and fetchmail pass every host to X509_check_host, IP literals"
+            " included, so an IP is compared as text with the DNS names (and the CN when the SAN"
+            " has no DNS name); iPAddress entries never match.",
+        ),
     ),
     ClientProfile(
         id="python",
         title="Python ssl",
         clients="CPython ssl: imaplib, poplib, smtplib, requests",
-        source="CPython Modules/_ssl.c: X509_VERIFY_PARAM_set1_host with X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS; IP hosts via set1_ip",
+        source=(
+            "CPython Lib/ssl.py (server_hostname encoded with the 'idna' codec) and"
+            " Modules/_ssl.c (empty and leading-dot names refused; a2i_IPADDRESS decides IP"
+            " literals, then X509_VERIFY_PARAM_set1_ip, else set1_host with"
+            " X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS); checked against CPython 3.11 with OpenSSL 3.0"
+        ),
         cn_fallback=CnFallback.NO_SAN_DNS,
         cn_choice=CnChoice.ANY,
-        wildcard=WildcardRule(partial=False, min_labels=3, idna_ok=False),
+        wildcard=WildcardRule(min_labels=3, idna_ok=False, partial_alabel_ok=False, ldh_only=True),
         idna=Idna.IDNA2003,
+        strip_host_dots=0,
+        host_syntax=NameSyntax.LABEL_LENGTHS,
         ip=IpHandling.SAN_IP,
+        ip_forms=(IpForm.ZERO_PADDED, IpForm.LEADING_SPACE, IpForm.TRAILING_JUNK),
+        unreadable_san=(),
         message="[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: Hostname mismatch, certificate is not valid for '{name}'.",
     ),
     ClientProfile(
         id="gnutls",
         title="GnuTLS",
         clients="Evolution, mutt built with GnuTLS, GLib/GIO clients",
-        source="GnuTLS lib/x509/hostname-verify.c: gnutls_x509_crt_check_hostname2(flags 0)",
-        cn_fallback=CnFallback.NO_SAN_DNS,
-        cn_choice=CnChoice.LAST,
-        wildcard=WildcardRule(partial=True, min_labels=3, idna_ok=False),
-        idna=Idna.UTS46,
+        source=(
+            "GnuTLS lib/x509/hostname-verify.c: gnutls_x509_crt_check_hostname2(flags 0) and"
+            " lib/str-idna.c (gnutls_idna_map); checked against GnuTLS 3.7.9"
+        ),
+        cn_fallback=CnFallback.NO_SAN_DNS_OR_IP,
+        cn_choice=CnChoice.ONLY,
+        wildcard=WildcardRule(suffix=True, min_labels=3, idna_ok=True, empty_ok=True, literal_star=False),
+        idna=Idna.UTS46_OR_2003,
+        strip_host_dots=0,
+        pattern_syntax=NameSyntax.PRINTABLE,
         ip=IpHandling.SAN_IP,
+        unreadable_san=(SanDefect.EMPTY_DNS,),
         message="The certificate's owner does not match hostname '{name}'",
+        notes=(
+            "A wildcard must begin the name: '*' or '*f' in the left-most label, never 'f*'.",
+            "GnuTLS drops control characters from the typed name before comparing; not modelled"
+            " (a name with a control character is a typing accident, not a configuration).",
+        ),
     ),
     ClientProfile(
         id="nss",
         title="NSS",
         clients="older NSS-based clients (CERT_VerifyCertName)",
-        source="NSS lib/certdb/certdb.c: CERT_VerifyCertName",
+        source=(
+            "NSS lib/certdb/certdb.c: CERT_VerifyCertName, cert_VerifySubjectAltName,"
+            " cert_TestHostName (RFC 6125 mode); IP literals by NSPR PR_StringToNetAddr;"
+            " checked against NSS 3.87"
+        ),
         cn_fallback=CnFallback.NO_SAN_DNS,
-        cn_choice=CnChoice.ANY,
-        wildcard=WildcardRule(partial=True, min_labels=3, idna_ok=False),
+        cn_choice=CnChoice.LAST,
+        wildcard=WildcardRule(
+            prefix=True, min_labels=3, idna_ok=False, partial_alabel_ok=False, empty_ok=True, trailing_dot_ok=True
+        ),
         idna=Idna.RAW,
-        ip=IpHandling.SAN_IP,
+        strip_host_dots=0,
+        pattern_syntax=NameSyntax.NO_DN_SPECIALS,
+        ip=IpHandling.SAN_IP_OR_CN_TEXT,
+        ip_forms=(IpForm.SHORT, IpForm.C_RADIX, IpForm.TRAILING_JUNK, IpForm.ZONE_GETADDRINFO, IpForm.V4_MAPPED),
+        unreadable_san=(),
         message="SSL_ERROR_BAD_CERT_DOMAIN: Unable to communicate securely with peer: requested domain name does not match the server's certificate.",
+        notes=(
+            "SAN names are RFC 1485-quoted before comparing, so a name holding a comma, '=',"
+            " '+' or the like never matches.",
+        ),
     ),
     ClientProfile(
         id="java",
         title="Java (JavaMail)",
         clients="JavaMail / Jakarta Mail and other JDK clients (endpoint identification HTTPS)",
-        source="OpenJDK sun.security.util.HostnameChecker, TYPE_TLS (endpoint identification 'HTTPS')",
+        source=(
+            "OpenJDK sun.security.util.HostnameChecker, TYPE_TLS (endpoint identification"
+            " 'HTTPS'), with javax.net.ssl.SNIHostName's checks and java.net.IDN;"
+            " X509TrustManagerImpl drops one trailing dot; checked against OpenJDK 17"
+        ),
         cn_fallback=CnFallback.NO_SAN_DNS,
-        cn_choice=CnChoice.LAST,
-        wildcard=WildcardRule(partial=True, min_labels=3, idna_ok=True, public_suffix=False),
-        idna=Idna.REFUSE,
+        cn_choice=CnChoice.MOST_SPECIFIC,
+        cn_idna=True,
+        wildcard=WildcardRule(glob=True, min_labels=2, idna_ok=True, empty_ok=True, u_labels=True),
+        idna=Idna.IDNA2003_STRICT,
+        host_syntax=NameSyntax.LDH,
+        pattern_syntax=NameSyntax.LDH,
         ip=IpHandling.SAN_IP,
+        ip_forms=(IpForm.ZERO_PADDED, IpForm.SHORT, IpForm.TRAILING_DOT, IpForm.BRACKETS, IpForm.ZONE, IpForm.V4_MAPPED),
+        unreadable_san=(SanDefect.BAD_IP,),
         message="java.security.cert.CertificateException: No subject alternative DNS name matching {name} found.",
+        notes=(
+            "The JDK refuses wildcards on a public suffix (*.co.uk, *.com) only for chains ending"
+            " at a public CA, and public CAs do not issue such certificates; the profile follows"
+            " the JDK with a private CA, which accepts them.",
+        ),
     ),
     ClientProfile(
         id="node",
         title="Node.js (Nodemailer)",
         clients="Nodemailer and other Node.js clients (tls.checkServerIdentity)",
-        source="Node.js lib/tls.js: checkServerIdentity",
-        cn_fallback=CnFallback.NO_SAN_DNS_OR_IP,
+        source="Node.js lib/tls.js: checkServerIdentity and check(); checked against Node.js 20",
+        cn_fallback=CnFallback.NO_SAN_DNS,
         cn_choice=CnChoice.ANY,
-        wildcard=WildcardRule(partial=True, min_labels=3, idna_ok=False),
-        idna=Idna.UTS46,
+        wildcard=WildcardRule(prefix=True, suffix=True, infix=True, min_labels=3, idna_ok=False, empty_ok=True, literal_star=False),
+        idna=Idna.RAW,
+        strip_host_dots=2,
         strip_pattern_dot=True,
+        pattern_syntax=NameSyntax.VISIBLE,
         ip=IpHandling.SAN_IP,
+        ip_forms=(IpForm.TRAILING_DOT, IpForm.ZONE),
+        unreadable_san=(),
         message="Hostname/IP does not match certificate's altnames: Host: {name}. is not in the cert's altnames",
+        notes=(
+            "The typed name's trailing dot is dropped twice (checkServerIdentity, then splitHost).",
+        ),
     ),
     ClientProfile(
         id="go",
         title="Go crypto/x509",
         clients="Go programs (crypto/x509 VerifyHostname)",
-        source="Go src/crypto/x509/verify.go: VerifyHostname (no CN fallback since Go 1.15)",
+        source=(
+            "Go src/crypto/x509/verify.go: VerifyHostname, validHostname, matchHostnames,"
+            " matchExactly (no CN fallback since Go 1.15); x509 parsing refuses non-IA5 dNSNames"
+            " and odd-length iPAddresses; checked against Go 1.19"
+        ),
         cn_fallback=CnFallback.NEVER,
-        wildcard=WildcardRule(partial=False, min_labels=2, idna_ok=True),
+        wildcard=WildcardRule(min_labels=1, idna_ok=True),
         idna=Idna.RAW,
-        strip_pattern_dot=True,
+        host_syntax=NameSyntax.LDH_UNDERSCORE,
+        pattern_syntax=NameSyntax.LDH_UNDERSCORE,
+        invalid_exact=True,
         ip=IpHandling.SAN_IP,
+        ip_forms=(IpForm.BRACKETS, IpForm.V4_MAPPED),
+        unreadable_san=(SanDefect.NON_ASCII_DNS, SanDefect.BAD_IP),
         message="x509: certificate is valid for {valid}, not {name}",
     ),
     ClientProfile(
@@ -317,9 +543,10 @@ _PROFILES: tuple[ClientProfile, ...] = (
         clients="the current standard, strictly (what a new client should do)",
         source="RFC 9525 (2023): sections 6.3 (DNS-ID only, never CN), 6.3 (wildcard = whole left-most label), 6.4 (IP-ID)",
         cn_fallback=CnFallback.NEVER,
-        wildcard=WildcardRule(partial=False, min_labels=3, idna_ok=False),
+        wildcard=WildcardRule(min_labels=3, idna_ok=False),
         idna=Idna.UTS46,
         ip=IpHandling.SAN_IP,
+        ip_forms=_LEGACY_IP_FORMS,
     ),
 )
 
