@@ -263,7 +263,7 @@ async def scan(
     judge = Judge.for_settings(settings)
     slots = asyncio.Semaphore(settings.concurrency)
     hosts: dict[str, _HostSlot] = {}
-    done: asyncio.Queue[ScanResult] = asyncio.Queue()
+    done: asyncio.Queue[ScanResult | _Stopped] = asyncio.Queue()
     tasks: set[asyncio.Task[None]] = set()
     # room for targets waiting on a busy host while other hosts' targets run
     window = max(4 * settings.concurrency, 256)
@@ -290,7 +290,13 @@ async def scan(
     source = _pull(targets)
     exhausted = False
     outstanding = 0  # started and not yet handed out
-    stopping = asyncio.ensure_future(stop.wait())
+    stopped = _Stopped()
+
+    async def watch() -> None:
+        await stop.wait()
+        done.put_nowait(stopped)  # wakes the loop below without a second waiter per result
+
+    watcher = asyncio.ensure_future(watch())
     try:
         while True:
             while not exhausted and outstanding < window and not stop.is_set():
@@ -304,27 +310,27 @@ async def scan(
                 outstanding += 1
             if outstanding == 0:
                 break
-            if stop.is_set():
+            item = await done.get()
+            if isinstance(item, _Stopped) or stop.is_set():
                 # keep what finished, abandon what did not
                 await _cancel(tasks)
+                if not isinstance(item, _Stopped):
+                    yield item
                 while not done.empty():
-                    yield done.get_nowait()
+                    rest = done.get_nowait()
+                    if not isinstance(rest, _Stopped):
+                        yield rest
                 break
-            if done.empty():
-                getter = asyncio.ensure_future(done.get())
-                await asyncio.wait((getter, stopping), return_when=asyncio.FIRST_COMPLETED)
-                if not getter.done():
-                    getter.cancel()
-                    continue  # stop was set: handled at the top
-                result = getter.result()
-            else:
-                result = done.get_nowait()
             outstanding -= 1
-            yield result
+            yield item
     finally:
-        stopping.cancel()
+        watcher.cancel()
         await _cancel(tasks)
         await source.aclose()
+
+
+class _Stopped:
+    """Put in the results queue when ``stop`` is set."""
 
 
 async def _pull(targets: Iterable[Target] | AsyncIterable[Target]) -> AsyncGenerator[Target, None]:
