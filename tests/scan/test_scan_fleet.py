@@ -94,3 +94,44 @@ def test_nothing_to_scan_is_one_line_of_error(tmp_path: Path) -> None:
     assert run.rc == 3 and run.stderr.startswith("mailcert: error: targets file") and run.stderr.count("\n") == 1
     run = mailcert("scan", "-", "--db", "mysql://x/y", input="")
     assert run.rc == 3 and "only SQLite and PostgreSQL" in run.stderr
+
+
+def test_progress_bar_on_a_terminal_and_exit_status_ranking(fleet: Fleet, tmp_path: Path) -> None:
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    from mailcert.commands.scan import exit_status
+    from tests.scan.helpers import ENV
+
+    live = [t for t, s in fleet.expected.items() if s == "OK"]
+    targets = tmp_path / "t.txt"
+    targets.write_text("".join(f"{t} {NAME}\n" for t in live))
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mailcert", "scan", str(targets), "--out", str(tmp_path / "o.jsonl"),
+         "--db", str(tmp_path / "i.sqlite3"), "--cafile", str(fleet.ca)],
+        stdin=slave, stdout=slave, stderr=slave, env={**ENV, "COLUMNS": "120"},
+    )
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:  # EIO: the terminal's other side is gone
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    assert proc.wait(60) == 0
+    screen = b"".join(chunks).decode(errors="replace")
+    assert f"{len(live)}/{len(live)}" in screen and "OK 3" in screen  # rich's bar: done/total and counts
+    assert "scanned 3 targets: 3 OK" in screen
+    assert len(read_lines(tmp_path / "o.jsonl")) == len(live)
+    # the fleet's exit status: CRITICAL > WARNING > UNKNOWN > OK
+    assert exit_status({"OK": 5}) == 0 and exit_status({}) == 0
+    assert exit_status({"OK": 5, "UNKNOWN": 1}) == 3
+    assert exit_status({"UNKNOWN": 1, "WARNING": 1}) == 1
+    assert exit_status({"WARNING": 1, "CRITICAL": 1, "UNKNOWN": 4}) == 2

@@ -23,7 +23,7 @@ _RANK = {"OK": 0, "UNKNOWN": 1, "WARNING": 2, "CRITICAL": 3}
 
 def register(sub: Any) -> None:
     from mailcert.names.profiles import PROFILES
-    from mailcert.scan.runner import DEFAULT_CONCURRENCY, DEFAULT_PER_HOST
+    from mailcert.scan import DEFAULT_CONCURRENCY, DEFAULT_PER_HOST
 
     p = sub.add_parser(
         "scan",

@@ -7,3 +7,10 @@
 
 Nothing is imported here, so ``import mailcert.scan.targets`` stays light (no SQLAlchemy, no Dask).
 """
+
+DEFAULT_CONCURRENCY = 100
+"""Targets checked at once by default: far from this machine's limits (fds, CPU), and enough to
+keep a few hundred handshakes a second going against servers 100 ms away."""
+
+DEFAULT_PER_HOST = 10
+"""Targets checked at once on one host by default: a fleet scan must not look like an attack."""

@@ -36,16 +36,11 @@ from mailcert.errors import InputError, MailcertError, ProbeError
 from mailcert.model import Status
 from mailcert.names.profiles import ClientProfile
 from mailcert.probe.driver import ProbeResult, SniPair, probe, probe_both
+from mailcert.scan import DEFAULT_CONCURRENCY, DEFAULT_PER_HOST
 from mailcert.scan.targets import Target
 
 __all__ = ["ScanSettings", "ScanResult", "Judge", "check_target", "scan", "scan_chunk", "DEFAULT_CONCURRENCY", "DEFAULT_PER_HOST"]
 
-DEFAULT_CONCURRENCY: Final = 100
-"""Targets checked at once by default: far from this machine's limits (fds, CPU), and enough to
-keep a few hundred handshakes a second going against servers 100 ms away."""
-
-DEFAULT_PER_HOST: Final = 10
-"""Connections to one host at once by default: a fleet scan must not look like an attack."""
 
 NOT_PROBED: Final = "not probed (scan makes the SNI connection only; --sni both adds this one)"
 
