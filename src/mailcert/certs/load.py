@@ -39,21 +39,10 @@ def load_certificates(
 
     ``ask_password`` is called only for a protected PKCS#12 file when ``password`` is None.
     """
+    from mailcert.fsutil import read_input
+
+    data = read_input(path, limit=MAX_BYTES, what="certificate")
     p = Path(path)
-    try:
-        if p.is_dir():
-            raise InputError(f"{p} is a directory; give the certificate file inside it")
-        size = p.stat().st_size
-        if size > MAX_BYTES:
-            raise CertificateError(f"{p} is {size // 1024} KiB; a certificate file is far smaller (is it the right file?)")
-        with p.open("rb") as f:
-            data = f.read(MAX_BYTES + 1)
-    except FileNotFoundError:
-        raise InputError(f"{p}: no such file") from None
-    except PermissionError:
-        raise InputError(f"{p}: permission denied") from None
-    except OSError as exc:
-        raise InputError(f"{p}: cannot read ({exc.strerror or exc})") from None
     return read_certificates(data, password=password, ask_password=ask_password, source=str(p))
 
 

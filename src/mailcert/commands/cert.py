@@ -177,15 +177,9 @@ def _password(var: str | None, *, what: str, confirm: bool = False) -> bytes | N
 
 
 def _read_bytes(path: str | Path) -> bytes:
-    p = Path(path)
-    try:
-        return p.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{p}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{p} is a directory; give the file inside it") from None
-    except OSError as exc:
-        raise InputError(f"{p}: cannot read ({exc.strerror or exc})") from None
+    from mailcert.fsutil import read_input
+
+    return read_input(path)
 
 
 def _read_key(path: str | Path, password: bytes | None) -> PrivateKey:

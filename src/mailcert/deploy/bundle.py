@@ -31,7 +31,6 @@ from mailcert.errors import CertificateError, InputError
 
 __all__ = ["CertBundle", "bundle_from_dir", "bundle_from_env", "bundle_from_files"]
 
-_MAX_BYTES = 2 * 1024 * 1024
 _KEY_NAMES = ("key.pem", "privkey.pem")
 
 
@@ -141,13 +140,6 @@ def _load_key(data: bytes, source: str) -> PrivateKey:
 
 
 def _read(path: Path) -> bytes:
-    try:
-        if path.stat().st_size > _MAX_BYTES:
-            raise InputError(f"{path} is far too large for a certificate or key file")
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{path} is a directory; give the file inside it") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    from mailcert.fsutil import read_input
+
+    return read_input(path)
