@@ -184,32 +184,9 @@ def _read_bytes(path: str | Path) -> bytes:
 
 def _read_key(path: str | Path, password: bytes | None) -> PrivateKey:
     """A private key from PEM, DER or PFX; one clear line for an encrypted key or a wrong password."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+    from mailcert.certs.keys import read_private_key
 
-    from mailcert.certs.pkcs12 import read_pfx
-
-    data = _read_bytes(path)
-    if b"-----BEGIN" not in data and data[:1] == b"\x30" and b"\x02\x01\x03" in data[:8]:
-        return read_pfx(data, password, source=str(path))[0]
-    try:
-        if b"-----BEGIN" in data:
-            if b"PRIVATE KEY-----" not in data:
-                raise InputError(f"{path} holds no private key (a certificate? give the key file)")
-            key = serialization.load_pem_private_key(data, password)
-        else:
-            key = serialization.load_der_private_key(data, password)
-    except TypeError:
-        if password is None:
-            raise InputError(f"{path} is encrypted; put its password in an environment variable and give --password-env VAR") from None
-        raise InputError(f"{path} is not encrypted; leave out --password-env") from None
-    except ValueError:
-        if password is not None:
-            raise InputError(f"cannot read the key in {path}: wrong password, or not a private key") from None
-        raise InputError(f"{path} is not a private key we can read (PEM or DER, RSA or ECDSA)") from None
-    if not isinstance(key, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey)):
-        raise InputError(f"{path}: the key is neither RSA nor ECDSA, which mail clients need")
-    return key
+    return read_private_key(_read_bytes(path), source=str(path), password=password)
 
 
 def _write(files: Sequence[PlannedFile]) -> list[str]:

@@ -23,9 +23,9 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 
 from mailcert.certs.build import PrivateKey
+from mailcert.certs.keys import read_private_key
 from mailcert.certs.load import read_certificates
 from mailcert.errors import CertificateError, InputError
 
@@ -127,16 +127,7 @@ def _bundle(cert_data: bytes, key_data: bytes, *, source: str, cert_source: str,
 def _load_key(data: bytes, source: str) -> PrivateKey:
     if b"PRIVATE KEY-----" not in data:
         raise InputError(f"{source} holds no PEM private key")
-    try:
-        key = serialization.load_pem_private_key(data, None)
-    except TypeError:
-        raise InputError(f"{source} is encrypted; Dovecot and Postfix need an unencrypted key (0600)") from None
-    except ValueError:
-        raise InputError(f"{source} is not a private key we can read") from None
-    if not isinstance(key, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey)):
-        kind = "Ed25519/Ed448" if isinstance(key, (ed25519.Ed25519PrivateKey, ed448.Ed448PrivateKey)) else type(key).__name__
-        raise InputError(f"{source}: a {kind} key; mail clients need RSA or ECDSA")
-    return key
+    return read_private_key(data, source=source, encrypted_hint="Dovecot and Postfix need an unencrypted key (0600)")
 
 
 def _read(path: Path) -> bytes:

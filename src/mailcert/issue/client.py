@@ -37,7 +37,7 @@ from typing import Any, cast
 from urllib.parse import urlsplit
 
 import requests
-from acme import challenges, errors, messages
+from acme import errors, messages
 from acme.client import ClientNetwork, ClientV2
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from josepy.errors import DeserializationError
