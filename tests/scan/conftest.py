@@ -19,10 +19,6 @@ from tests.servers.postfix import PostfixServer
 NAME = "remote.contoso.com"
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "slow: takes more than a minute (the 10,000-target run)")
-
-
 def endpoint_for(files: CertFiles) -> MailEndpoint:
     return MailEndpoint(files.pem, files.key_path.read_bytes(), hostname="mail.contoso.test").start()
 
