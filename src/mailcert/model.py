@@ -131,7 +131,10 @@ def parse_target(text: str) -> Endpoint:
             known = ", ".join(sorted(SCHEMES))
             raise InputError(f"target {text!r}: unknown scheme {scheme!r}; use one of {known}")
         protocol, mode, default_port = SCHEMES[scheme]
-        netloc = urlsplit(text).netloc
+        try:
+            netloc = urlsplit(text).netloc
+        except ValueError as exc:  # e.g. an unclosed IPv6 bracket
+            raise InputError(f"target {text!r}: {exc}") from None
         if "@" in netloc:
             raise InputError(f"target {text!r}: leave credentials out; mailcert never logs in")
         host, port = _split_host_port(netloc, "target")
