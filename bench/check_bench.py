@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import shutil
 import ssl
 import statistics
@@ -79,6 +80,7 @@ def main() -> None:
     ap.add_argument("--probes", type=int, default=200)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="mcb-", dir="/tmp") as tmp:
+        os.chmod(tmp, 0o711)  # Dovecot's unprivileged login processes must reach their dirs
         pki = make_fixture_pki(Path(tmp) / "pki")
         server = DovecotServer(Path(tmp) / "dovecot", pki.sbs.cert_path, pki.sbs.key_path)
         server.start()
