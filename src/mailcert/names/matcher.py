@@ -20,12 +20,9 @@ from __future__ import annotations
 
 import ipaddress
 import re
-import stringprep
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import fields
 from typing import NamedTuple
-
-import idna as _idna
 
 from mailcert.names.identifiers import PresentedIdentifiers, _ascii_lower
 from mailcert.names.profiles import (
@@ -203,6 +200,11 @@ def _to_ascii(mode: Idna, host: str) -> str:
         return host
     if mode is Idna.REFUSE:
         raise _Refused(f"this client does not accept non-ASCII server names such as {host!r}")
+    # imported here: only Unicode names need them, and import time is start-up time
+    import stringprep
+
+    import idna as _idna
+
     try:
         if mode is Idna.IDNA2003:
             return host.encode("idna").decode("ascii")
@@ -245,21 +247,29 @@ _VISIBLE_LABEL = r"[!-\-/-\x7f]+"  # 0x21-0x7F except the dot
 
 
 def _full(pattern: str) -> Callable[[str], bool]:
-    match = re.compile(pattern).fullmatch
-    return lambda name: match(name) is not None
+    """A full-match test, compiled on first use: most runs need one or two of these, and
+    compiling them all at import cost ``mailcert check`` several milliseconds of start-up."""
+    compiled: list[re.Pattern[str]] = []
+
+    def test(name: str) -> bool:
+        if not compiled:
+            compiled.append(re.compile(pattern))
+        return compiled[0].fullmatch(name) is not None
+
+    return test
 
 
 # An ordinary host name: LDH labels, the first starting with a letter (so no client reads it
 # as an IP address), 253 characters at most.  Every client reads it alike, every syntax takes it.
-_PLAIN_RE = re.compile(rf"[a-z](?:[a-z0-9-]{{0,61}}[a-z0-9])?(?:\.{_LDH_LABEL})*")
+_plain = _full(rf"[a-z](?:[a-z0-9-]{{0,61}}[a-z0-9])?(?:\.{_LDH_LABEL})*")
 
 
 def _is_plain(name: str) -> bool:
-    return len(name) <= 253 and _PLAIN_RE.fullmatch(name) is not None
+    return len(name) <= 253 and _plain(name)
 
 
 _LABELS_1_63 = _full(r"[^.]{1,63}(?:\.[^.]{1,63})*\.?")
-_DN_SPECIAL = re.compile(r'[,=+<>#;\\"\x00-\x1f\x7f]|  ')
+_dn_special_free = _full(r'[^,=+<>#;\\"\x00-\x1f\x7f]*')
 
 _ldh_host = _full(rf"{_LDH_LABEL}(?:\.{_LDH_LABEL})*")
 _underscore_host = _full(rf"{_US_LABEL}(?:\.{_US_LABEL})*")
@@ -272,7 +282,7 @@ def _label_lengths(name: str) -> bool:
 
 
 def _no_dn_specials(name: str) -> bool:
-    return _DN_SPECIAL.search(name) is None and name[:1] != " " and name[-1:] != " "
+    return _dn_special_free(name) and "  " not in name and name[:1] != " " and name[-1:] != " "
 
 
 _HOST_OK: dict[NameSyntax, Callable[[str], bool]] = {
