@@ -15,11 +15,11 @@ from pathlib import Path
 from cryptography import x509
 
 from mailcert.errors import CertificateError, InputError
+from mailcert.inputs import MAX_INPUT_BYTES, read_input
 
 __all__ = ["MAX_BYTES", "load_certificates", "read_certificates", "password_from_env"]
 
-# A chain of ten 4096-bit certificates is under 30 kB; anything near this is not a certificate.
-MAX_BYTES = 2 * 1024 * 1024
+MAX_BYTES = MAX_INPUT_BYTES
 
 _PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 #]+)-----")
 # PKCS#12 PFX: SEQUENCE { INTEGER 3, ContentInfo { OID pkcs7-data ...
@@ -39,8 +39,6 @@ def load_certificates(
 
     ``ask_password`` is called only for a protected PKCS#12 file when ``password`` is None.
     """
-    from mailcert.fsutil import read_input
-
     data = read_input(path, limit=MAX_BYTES, what="certificate")
     p = Path(path)
     return read_certificates(data, password=password, ask_password=ask_password, source=str(p))

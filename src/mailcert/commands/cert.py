@@ -177,7 +177,7 @@ def _password(var: str | None, *, what: str, confirm: bool = False) -> bytes | N
 
 
 def _read_bytes(path: str | Path) -> bytes:
-    from mailcert.fsutil import read_input
+    from mailcert.inputs import read_input
 
     return read_input(path)
 

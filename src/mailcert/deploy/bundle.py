@@ -131,6 +131,6 @@ def _load_key(data: bytes, source: str) -> PrivateKey:
 
 
 def _read(path: Path) -> bytes:
-    from mailcert.fsutil import read_input
+    from mailcert.inputs import read_input
 
     return read_input(path)
