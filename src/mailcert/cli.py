@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from mailcert import __version__
 from mailcert.errors import MailcertError
@@ -18,8 +20,32 @@ from mailcert.errors import MailcertError
 __all__ = ["main", "run", "build_parser"]
 
 
+class _Formatter(argparse.HelpFormatter):
+    """argparse's formatter, told the width up front: otherwise it imports shutil to ask, on
+    every ``mailcert check`` run (a monitoring system runs it every few minutes)."""
+
+    def __init__(self, prog: str, **kwargs: Any) -> None:
+        kwargs.setdefault("width", _columns() - 2)
+        super().__init__(prog, **kwargs)
+
+
+def _columns() -> int:
+    try:
+        return int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        pass
+    try:
+        return os.get_terminal_size(sys.__stderr__.fileno() if sys.__stderr__ else 2).columns
+    except (OSError, ValueError, AttributeError):
+        return 80
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse exits 2 on bad usage; for a monitoring plugin 2 means CRITICAL, so use 3."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(3, f"{self.prog}: error: {message}\n")
