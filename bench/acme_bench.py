@@ -28,6 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench._prepare import compile_bytecode  # noqa: E402
+
 from tests.servers.pebble import PebbleServer  # noqa: E402
 from tests.servers.procs import clean_env  # noqa: E402
 
@@ -75,6 +77,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--key-type", choices=sorted(CERTBOT_KEY), default="rsa2048")
     args = ap.parse_args(argv)
+    compile_bytecode()
 
     root = Path(tempfile.mkdtemp(prefix="mailcert-acme-bench-"))
     os.chmod(root, 0o711)

@@ -27,6 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench._prepare import compile_bytecode  # noqa: E402
+
 from mailcert.model import parse_target  # noqa: E402
 from mailcert.probe.driver import probe  # noqa: E402
 from tests.servers.certs import make_fixture_pki  # noqa: E402
@@ -79,6 +81,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--probes", type=int, default=200)
     args = ap.parse_args()
+    compile_bytecode()
     with tempfile.TemporaryDirectory(prefix="mcb-", dir="/tmp") as tmp:
         os.chmod(tmp, 0o711)  # Dovecot's unprivileged login processes must reach their dirs
         pki = make_fixture_pki(Path(tmp) / "pki")

@@ -34,6 +34,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench._prepare import compile_bytecode  # noqa: E402
+
 from tests.servers.certs import make_fixture_pki  # noqa: E402
 from tests.servers.dovecot import DovecotServer  # noqa: E402
 
@@ -94,6 +96,7 @@ def main() -> None:
     parser.add_argument("--sslyze-targets", type=int, default=1000, help="sslyze is slow: scan this prefix of the list")
     parser.add_argument("--repeat", type=int, default=3, help="runs per size (best is kept: the machine is shared)")
     args = parser.parse_args()
+    compile_bytecode()
 
     tmp = Path(tempfile.mkdtemp(prefix="mc-sb-", dir="/tmp"))
     tmp.chmod(0o755)  # Dovecot's users reach their dirs inside
