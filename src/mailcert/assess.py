@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from mailcert.certs.info import CertificateFacts
 from mailcert.model import Status
-from mailcert.names.matcher import NameVerdict, check_name
+from mailcert.names.matcher import NameVerdict, verdicts_for
 from mailcert.names.profiles import PROFILES, ClientProfile
 from mailcert.report.findings import Finding, Severity, finding
 
@@ -84,11 +84,16 @@ def assess_certificate(
     def facts_of(client: str) -> CertificateFacts:
         return served.get(client, facts)
 
-    ids = {id(f): f.identifiers for f in {id(f): f for f in [facts, *served.values()]}.values()}
+    # clients grouped by the certificate they get: verdicts_for then decides once per rule set
+    groups: dict[int, tuple[CertificateFacts, list[ClientProfile]]] = {}
+    for p in chosen:
+        f = facts_of(p.id)
+        groups.setdefault(id(f), (f, []))[1].append(p)
     results: list[NameVerdict] = []
     found: list[Finding] = []
     for name in names:
-        verdicts = [check_name(p, ids[id(facts_of(p.id))], name) for p in chosen]
+        by_client = {v.client: v for f, group in groups.values() for v in verdicts_for(f.identifiers, name, group)}
+        verdicts = [by_client[p.id] for p in chosen]
         results.extend(verdicts)
         found.extend(_name_findings(facts, facts_of, name, verdicts, source))
     found.extend(_certificate_findings(facts, names[0] if names else "NAME", now, warn_days))

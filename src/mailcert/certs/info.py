@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
+from functools import cached_property
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -60,10 +61,13 @@ class CertificateFacts:
     self_signed: bool
     sha256: str
     sha1: str
+    cn_rdns: tuple[int, ...] = ()
 
-    @property
+    @cached_property
     def identifiers(self) -> PresentedIdentifiers:
-        return PresentedIdentifiers(self.san, self.has_san_extension, self.common_names)
+        """Exactly what the name engine reads from the certificate (the differential tests
+        check that it equals ``PresentedIdentifiers.from_certificate``)."""
+        return PresentedIdentifiers(self.san, self.has_san_extension, self.common_names, cn_rdns=self.cn_rdns)
 
     @property
     def dns_names(self) -> tuple[str, ...]:
@@ -121,6 +125,7 @@ def facts_from_certificate(cert: x509.Certificate, *, source: str = "certificate
         common_names=ids.common_names,
         san=ids.san,
         has_san_extension=ids.has_san_extension,
+        cn_rdns=ids.cn_rdns,
         not_before=cert.not_valid_before_utc,
         not_after=cert.not_valid_after_utc,
         serial=format(cert.serial_number, "x"),
