@@ -8,6 +8,7 @@ SNI differences and the negotiated protocol become findings like any other.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -16,7 +17,7 @@ from cryptography import x509
 from mailcert.assess import Assessment, assess_certificate, ordered_findings, status_of
 from mailcert.certs.info import CertificateFacts, facts_from_certificate
 from mailcert.certs.trust import TrustProblem, TrustResult, TrustStore, verify_chain
-from mailcert.errors import ProbeError
+from mailcert.errors import CertificateError, ProbeError
 from mailcert.names.profiles import ClientProfile
 from mailcert.probe.driver import ProbeResult, SniPair
 from mailcert.report.findings import Finding, finding
@@ -70,14 +71,15 @@ def diagnose(
     else:
         served = with_sni
     source = served.endpoint.url
-    certs = [x509.load_der_x509_certificate(d) for d in served.chain]
-    facts = facts_from_certificate(certs[0], source=source)
-    chain = tuple(facts_from_certificate(c, source=source) for c in certs[1:])
+    parsed = [_parse(d, source) for d in served.chain]
+    certs = [cert for cert, _ in parsed]
+    facts = parsed[0][1]
+    chain = tuple(f for _, f in parsed[1:])
 
     other: CertificateFacts | None = None
     no_sni_facts = facts
     if isinstance(without, ProbeResult) and without.leaf != served.leaf:
-        other = no_sni_facts = facts_from_certificate(x509.load_der_x509_certificate(without.leaf), source=source)
+        other = no_sni_facts = _parse(without.leaf, source)[1]
     served_to = {p.id: no_sni_facts for p in profiles if not p.sends_sni} if other is not None else None
     main = assess_certificate(facts, names, now=now, warn_days=warn_days, profiles=profiles, source=source, served_to=served_to)
     findings = list(main.findings)
@@ -89,6 +91,24 @@ def diagnose(
     findings = ordered_findings(findings)
     assessment = Assessment(status_of(findings), facts, tuple(names), results, tuple(findings))
     return Diagnosis(assessment, pair, served, other, chain, trust)
+
+
+@functools.lru_cache(maxsize=512)
+def _parsed(der: bytes) -> tuple[x509.Certificate, CertificateFacts]:
+    cert = x509.load_der_x509_certificate(der)
+    return cert, facts_from_certificate(cert)
+
+
+def _parse(der: bytes, source: str) -> tuple[x509.Certificate, CertificateFacts]:
+    """A served certificate, parsed once per process: a fleet serves one certificate on every
+    port of a host (and a hosting company one wildcard on many hosts), so a scan meets the
+    same bytes again and again.  Facts are frozen values, safe to share."""
+    try:
+        return _parsed(der)
+    except CertificateError as exc:
+        raise CertificateError(f"{source}: {str(exc).removeprefix('certificate: ')}") from None
+    except ValueError as exc:  # not even DER: cryptography is stricter than the server's TLS stack
+        raise CertificateError(f"{source}: the server's certificate cannot be parsed ({exc})") from None
 
 
 def _trust_findings(trust: TrustResult, name: str) -> list[Finding]:

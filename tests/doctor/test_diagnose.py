@@ -72,3 +72,13 @@ def test_untrusted_chain_and_old_protocol() -> None:
     codes = [f.code for f in d.assessment.findings]  # type: ignore[attr-defined]
     assert codes[0] == "chain-self-signed" and "old-tls-version" in codes
     assert d.assessment.status.name == "CRITICAL"  # type: ignore[attr-defined]
+
+
+def test_unparseable_served_certificate_is_one_line_certificate_error() -> None:
+    import pytest
+
+    from mailcert.errors import CertificateError
+
+    garbage = result(b"\x30\x03\x02\x01\x01", "remote.contoso.com")
+    with pytest.raises(CertificateError, match="imaps://mail.contoso.test:993: the server's certificate cannot be parsed"):
+        run(SniPair("remote.contoso.com", garbage, garbage), [])

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 import ssl
 import warnings
 from collections.abc import Sequence
@@ -142,7 +143,9 @@ def _find_issuer(cert: x509.Certificate, candidates: Sequence[x509.Certificate])
     return None
 
 
+@functools.lru_cache(maxsize=1024)
 def _signed(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
+    # cached: a public-key operation per link, and a scan meets the same chains again and again
     try:
         cert.verify_directly_issued_by(issuer)
         return True
