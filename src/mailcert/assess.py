@@ -7,11 +7,13 @@ connection findings of its own).  The clock is passed in so tests and reports ar
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from mailcert.certs.info import CertificateFacts
 from mailcert.model import Status
+from mailcert.names.identifiers import PresentedIdentifiers
 from mailcert.names.matcher import NameVerdict, verdicts_for
 from mailcert.names.profiles import PROFILES, ClientProfile
 from mailcert.report.findings import Finding, Severity, finding
@@ -92,13 +94,26 @@ def assess_certificate(
     results: list[NameVerdict] = []
     found: list[Finding] = []
     for name in names:
-        by_client = {v.client: v for f, group in groups.values() for v in verdicts_for(f.identifiers, name, group)}
+        by_client = {v.client: v for f, group in groups.values() for v in _verdicts(f.identifiers, name, group)}
         verdicts = [by_client[p.id] for p in chosen]
         results.extend(verdicts)
         found.extend(_name_findings(facts, facts_of, name, verdicts, source))
     found.extend(_certificate_findings(facts, names[0] if names else "NAME", now, warn_days))
     unique = ordered_findings(found)
     return Assessment(status_of(unique), facts, tuple(names), tuple(results), tuple(unique))
+
+
+def _verdicts(ids: PresentedIdentifiers, name: str, group: list[ClientProfile]) -> Sequence[NameVerdict]:
+    """verdicts_for, remembered for the built-in profiles: verdicts are pure values of the
+    certificate's names and the typed name, and a fleet scan asks the same question per port."""
+    if all(PROFILES.get(p.id) is p for p in group):
+        return _table_verdicts(ids, name, tuple(p.id for p in group))
+    return verdicts_for(ids, name, group)
+
+
+@functools.lru_cache(maxsize=2048)
+def _table_verdicts(ids: PresentedIdentifiers, name: str, clients: tuple[str, ...]) -> tuple[NameVerdict, ...]:
+    return tuple(verdicts_for(ids, name, [PROFILES[c] for c in clients]))
 
 
 def ordered_findings(findings: Iterable[Finding]) -> list[Finding]:

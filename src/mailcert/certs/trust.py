@@ -21,7 +21,6 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives.hashes import SHA256
 
 from mailcert.certs.load import load_certificates
 from mailcert.errors import CertificateError, InputError
@@ -29,7 +28,6 @@ from mailcert.errors import CertificateError, InputError
 __all__ = ["TrustProblem", "TrustResult", "TrustStore", "verify_chain"]
 
 _MAX_DEPTH = 10
-_SHA256 = SHA256()
 
 
 class TrustProblem(enum.Enum):
@@ -61,10 +59,11 @@ class TrustStore:
     def __init__(self, anchors: Sequence[x509.Certificate], description: str) -> None:
         self.description = description
         self._by_subject: dict[x509.Name, list[x509.Certificate]] = {}
-        self._der: set[bytes] = set()
+        # certificates compare and hash by their DER (in Rust): cheaper than a SHA-256 per lookup
+        self._anchors: set[x509.Certificate] = set()
         for a in anchors:
             self._by_subject.setdefault(a.subject, []).append(a)
-            self._der.add(a.fingerprint(_SHA256))
+            self._anchors.add(a)
 
     @classmethod
     def from_file(cls, path: str) -> TrustStore:
@@ -91,7 +90,7 @@ class TrustStore:
         return self._by_subject.get(cert.issuer, [])
 
     def contains(self, cert: x509.Certificate) -> bool:
-        return cert.fingerprint(_SHA256) in self._der
+        return cert in self._anchors
 
 
 def verify_chain(chain: Sequence[x509.Certificate], store: TrustStore, *, now: dt.datetime) -> TrustResult:
