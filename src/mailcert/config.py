@@ -41,7 +41,6 @@ __all__ = [
 DEFAULT_PREFIX = "remote"
 """The seed's Internet Address Management wizard: domain contoso.com -> remote.contoso.com."""
 
-SYSTEM_PATH = Path("/etc/mailcert/config.toml")
 
 
 @dataclass(frozen=True)
@@ -68,12 +67,9 @@ def config_path(
         return Path(explicit)
     if env.get("MAILCERT_CONFIG"):
         return Path(env["MAILCERT_CONFIG"])
-    if euid == 0:
-        return SYSTEM_PATH
-    base = env.get("XDG_CONFIG_HOME")
-    if not base or not os.path.isabs(base):  # the XDG spec says to ignore a relative value
-        base = os.path.join(env.get("HOME") or os.path.expanduser("~"), ".config")
-    return Path(base) / "mailcert" / "config.toml"
+    from mailcert.paths import mailcert_dir
+
+    return mailcert_dir("config", env=env, euid=euid) / "config.toml"
 
 
 def read_config(path: Path) -> dict[str, Any]:

@@ -46,7 +46,6 @@ __all__ = [
     "state_dir",
 ]
 
-SYSTEM_STATE = Path("/var/lib/mailcert")
 
 
 def state_dir(explicit: str | os.PathLike[str] | None, *, env: Mapping[str, str], euid: int) -> Path:
@@ -55,12 +54,9 @@ def state_dir(explicit: str | os.PathLike[str] | None, *, env: Mapping[str, str]
         return Path(explicit)
     if env.get("MAILCERT_STATE_DIR"):
         return Path(env["MAILCERT_STATE_DIR"])
-    if euid == 0:
-        return SYSTEM_STATE
-    base = env.get("XDG_STATE_HOME")
-    if not base or not os.path.isabs(base):  # the XDG spec says to ignore a relative value
-        base = os.path.join(env.get("HOME") or os.path.expanduser("~"), ".local", "state")
-    return Path(base) / "mailcert"
+    from mailcert.paths import mailcert_dir
+
+    return mailcert_dir("state", env=env, euid=euid)
 
 
 def acme_dir(state: Path) -> Path:

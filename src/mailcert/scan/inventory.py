@@ -205,8 +205,9 @@ class ResultRow:
 
 def default_url() -> str:
     """``sqlite:///$XDG_DATA_HOME/mailcert/inventory.sqlite3`` (``~/.local/share`` by default)."""
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return f"sqlite:///{Path(base) / 'mailcert' / 'inventory.sqlite3'}"
+    from mailcert.paths import mailcert_dir
+
+    return f"sqlite:///{mailcert_dir('data', env=os.environ, euid=os.geteuid()) / 'inventory.sqlite3'}"
 
 
 def normalise_url(url: str | None) -> str:
