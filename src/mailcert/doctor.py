@@ -96,7 +96,7 @@ def diagnose(
 @functools.lru_cache(maxsize=512)
 def _parsed(der: bytes) -> tuple[x509.Certificate, CertificateFacts]:
     cert = x509.load_der_x509_certificate(der)
-    return cert, facts_from_certificate(cert)
+    return cert, facts_from_certificate(cert, der=der)
 
 
 def _parse(der: bytes, source: str) -> tuple[x509.Certificate, CertificateFacts]:

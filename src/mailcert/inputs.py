@@ -6,7 +6,6 @@ not import the writing machinery just to read a --cafile.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from mailcert.errors import InputError
 
@@ -24,14 +23,14 @@ def read_input(path: str | os.PathLike[str], *, limit: int = MAX_INPUT_BYTES, wh
     The one reader for certificates, keys and chains (``inspect``, ``cert``, ``deploy``), so a
     missing file, a directory or a huge file reads the same everywhere.
     """
-    p = Path(path)
+    p = os.fspath(path)  # os.path, not pathlib: this is on check's start-up path
     try:
-        if p.is_dir():
+        if os.path.isdir(p):
             raise InputError(f"{p} is a directory; give the {what} file inside it")
-        size = p.stat().st_size
+        size = os.stat(p).st_size
         if size > limit:
             raise InputError(f"{p} is {size // 1024} KiB; a {what} file is far smaller (is it the right file?)")
-        with p.open("rb") as f:
+        with open(p, "rb") as f:
             return f.read(limit + 1)
     except FileNotFoundError:
         raise InputError(f"{p}: no such file") from None

@@ -16,7 +16,6 @@ from functools import cached_property
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
-from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from mailcert.errors import CertificateError
@@ -81,7 +80,7 @@ class CertificateFacts:
         return f"{self.key_type} {self.key_curve}" if self.key_curve else f"{self.key_type} {self.key_bits}"
 
 
-def facts_from_certificate(cert: x509.Certificate, *, source: str = "certificate") -> CertificateFacts:
+def facts_from_certificate(cert: x509.Certificate, *, source: str = "certificate", der: bytes | None = None) -> CertificateFacts:
     """Read every fact, turning cryptography's lazy decoding errors into one clear error."""
     try:
         extensions = cert.extensions
@@ -116,7 +115,10 @@ def facts_from_certificate(cert: x509.Certificate, *, source: str = "certificate
     except x509.ExtensionNotFound:
         pass
     key_usage = _key_usage(extensions)
-    der = cert.public_bytes(Encoding.DER)
+    if der is None:  # the probe hands us the bytes it received; files need serialising
+        from cryptography.hazmat.primitives.serialization import Encoding
+
+        der = cert.public_bytes(Encoding.DER)
     self_issued = cert.subject == cert.issuer
     return CertificateFacts(
         der=der,

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
-from pathlib import Path
 
 from cryptography import x509
 
@@ -40,7 +39,7 @@ def load_certificates(
     ``ask_password`` is called only for a protected PKCS#12 file when ``password`` is None.
     """
     data = read_input(path, limit=MAX_BYTES, what="certificate")
-    p = Path(path)
+    p = os.fspath(path)
     return read_certificates(data, password=password, ask_password=ask_password, source=str(p))
 
 

@@ -13,11 +13,11 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import functools
+import os
 import ssl
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -77,8 +77,9 @@ class TrustStore:
         """The operating system's store, as OpenSSL-based clients on this machine see it."""
         paths = ssl.get_default_verify_paths()
         for candidate in (paths.cafile, paths.openssl_cafile, "/etc/ssl/certs/ca-certificates.crt"):
-            if candidate and Path(candidate).is_file():
-                data = Path(candidate).read_bytes()
+            if candidate and os.path.isfile(candidate):
+                with open(candidate, "rb") as f:
+                    data = f.read()
                 with warnings.catch_warnings():
                     # some distribution roots carry a non-positive serial; still anchors
                     warnings.simplefilter("ignore")
