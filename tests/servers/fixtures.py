@@ -21,7 +21,7 @@ import tempfile
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
@@ -184,21 +184,19 @@ class _Factory:
             raise RuntimeError("stopping test servers failed:\n" + "\n".join(errors))
 
 
-@pytest.fixture
-def make_dovecot(servers_root: Path, server_pki: FixturePKI) -> Iterator[Callable[..., DovecotServer]]:
-    """Factory: ``make_dovecot(cert=None, key=None, *, start=True, **kwargs) -> DovecotServer``.
+MailServer = TypeVar("MailServer", DovecotServer, PostfixServer)
 
-    Defaults to ``server_pki.sbs``; ``kwargs`` go to :class:`DovecotServer` (``listen``, ``layout``,
-    ``config_dir`` - with ``config_dir`` of an existing config pass no cert/key).  Each call gets its
-    own work dir; all instances are stopped after the test.
-    """
-    require_servers(DOVECOT_BINARIES)
-    factory = _Factory(servers_root)
 
-    def make(cert: Path | None = None, key: Path | None = None, *, start: bool = True, **kwargs: Any) -> DovecotServer:
+def _mail_server_factory(
+    cls: type[MailServer], kind: str, root: Path, pki: FixturePKI
+) -> Iterator[Callable[..., MailServer]]:
+    """The body of make_dovecot / make_postfix: default to the SBS leaf, stop all at teardown."""
+    factory = _Factory(root)
+
+    def make(cert: Path | None = None, key: Path | None = None, *, start: bool = True, **kwargs: Any) -> MailServer:
         if cert is None and key is None and "config_dir" not in kwargs:
-            cert, key = server_pki.sbs.cert_path, server_pki.sbs.key_path
-        srv = DovecotServer(_workdir(servers_root, "dovecot"), cert, key, **kwargs)
+            cert, key = pki.sbs.cert_path, pki.sbs.key_path
+        srv = cls(_workdir(root, kind), cert, key, **kwargs)
         factory.servers.append(srv)
         if start:
             srv.start()
@@ -208,6 +206,18 @@ def make_dovecot(servers_root: Path, server_pki: FixturePKI) -> Iterator[Callabl
         yield make
     finally:
         factory.close()
+
+
+@pytest.fixture
+def make_dovecot(servers_root: Path, server_pki: FixturePKI) -> Iterator[Callable[..., DovecotServer]]:
+    """Factory: ``make_dovecot(cert=None, key=None, *, start=True, **kwargs) -> DovecotServer``.
+
+    Defaults to ``server_pki.sbs``; ``kwargs`` go to :class:`DovecotServer` (``listen``, ``layout``,
+    ``config_dir`` - with ``config_dir`` of an existing config pass no cert/key).  Each call gets its
+    own work dir; all instances are stopped after the test.
+    """
+    require_servers(DOVECOT_BINARIES)
+    yield from _mail_server_factory(DovecotServer, "dovecot", servers_root, server_pki)
 
 
 @pytest.fixture
@@ -218,21 +228,7 @@ def make_postfix(servers_root: Path, server_pki: FixturePKI) -> Iterator[Callabl
     All instances are stopped after the test.
     """
     require_servers(POSTFIX_BINARIES)
-    factory = _Factory(servers_root)
-
-    def make(cert: Path | None = None, key: Path | None = None, *, start: bool = True, **kwargs: Any) -> PostfixServer:
-        if cert is None and key is None and "config_dir" not in kwargs:
-            cert, key = server_pki.sbs.cert_path, server_pki.sbs.key_path
-        srv = PostfixServer(_workdir(servers_root, "postfix"), cert, key, **kwargs)
-        factory.servers.append(srv)
-        if start:
-            srv.start()
-        return srv
-
-    try:
-        yield make
-    finally:
-        factory.close()
+    yield from _mail_server_factory(PostfixServer, "postfix", servers_root, server_pki)
 
 
 @pytest.fixture
