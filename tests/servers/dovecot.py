@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Literal
 
-from .ports import ServerNotReady, pick_free_ports, release_ports, wait_for_greeting, wait_ports_closed
+from .ports import PortedServer, ServerNotReady, pick_free_ports, release_ports, wait_for_greeting, wait_ports_closed
 from .procs import (
     ServerError,
     ensure_traversable,
@@ -84,7 +84,7 @@ passdb {
 """ % PASSWORD
 
 
-class DovecotServer:
+class DovecotServer(PortedServer):
     """Start/stop/reload a private Dovecot serving a given certificate on four free loopback ports.
 
     ``DovecotServer(workdir, cert, key)`` writes a fresh config; ``DovecotServer(workdir,
@@ -156,11 +156,6 @@ class DovecotServer:
         """PID of the Dovecot master (our child, started with ``-F``)."""
         return self._proc.pid if self._proc else None
 
-    def _port(self, name: str) -> int:
-        if name not in self._ports:
-            raise ServerError("ports are chosen at start(); the server has not been started")
-        return self._ports[name]
-
     @property
     def imap_port(self) -> int:
         """IMAP with STARTTLS (143-style)."""
@@ -180,11 +175,6 @@ class DovecotServer:
     def pop3s_port(self) -> int:
         """POP3 over implicit TLS (995-style)."""
         return self._port("pop3s")
-
-    @property
-    def ports(self) -> dict[str, int]:
-        """``{"imap": .., "imaps": .., "pop3": .., "pop3s": ..}`` of the current/last run."""
-        return dict(self._ports)
 
     def endpoints(self) -> list[Endpoint]:
         """The four TLS endpoints (on :attr:`host`) in the order imap, imaps, pop3, pop3s."""

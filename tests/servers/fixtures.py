@@ -130,28 +130,31 @@ def _workdir(root: Path, kind: str) -> Path:
     return Path(tempfile.mkdtemp(prefix=f"{kind}-", dir=root))
 
 
-@pytest.fixture(scope="session")
-def dovecot(servers_root: Path, server_pki: FixturePKI) -> Iterator[DovecotServer]:
-    """Shared running Dovecot serving ``server_pki.sbs`` on IMAP/IMAPS/POP3/POP3S (read-only use)."""
-    require_servers(DOVECOT_BINARIES)
-    srv = DovecotServer(_workdir(servers_root, "dovecot"), server_pki.sbs.cert_path, server_pki.sbs.key_path)
+MailServer = TypeVar("MailServer", DovecotServer, PostfixServer)
+
+
+def _shared_server(cls: type[MailServer], kind: str, root: Path, pki: FixturePKI) -> Iterator[MailServer]:
+    """The body of the session fixtures: one running server serving the SBS leaf."""
+    srv = cls(_workdir(root, kind), pki.sbs.cert_path, pki.sbs.key_path)
     srv.start()
     try:
         yield srv
     finally:
         srv.stop()
+
+
+@pytest.fixture(scope="session")
+def dovecot(servers_root: Path, server_pki: FixturePKI) -> Iterator[DovecotServer]:
+    """Shared running Dovecot serving ``server_pki.sbs`` on IMAP/IMAPS/POP3/POP3S (read-only use)."""
+    require_servers(DOVECOT_BINARIES)
+    yield from _shared_server(DovecotServer, "dovecot", servers_root, server_pki)
 
 
 @pytest.fixture(scope="session")
 def postfix(servers_root: Path, server_pki: FixturePKI) -> Iterator[PostfixServer]:
     """Shared running Postfix serving ``server_pki.sbs`` on SMTP/submission/SMTPS (read-only use)."""
     require_servers(POSTFIX_BINARIES)
-    srv = PostfixServer(_workdir(servers_root, "postfix"), server_pki.sbs.cert_path, server_pki.sbs.key_path)
-    srv.start()
-    try:
-        yield srv
-    finally:
-        srv.stop()
+    yield from _shared_server(PostfixServer, "postfix", servers_root, server_pki)
 
 
 @pytest.fixture(scope="session")
@@ -182,9 +185,6 @@ class _Factory:
                 errors.append(f"{srv!r}: {e}")
         if errors:
             raise RuntimeError("stopping test servers failed:\n" + "\n".join(errors))
-
-
-MailServer = TypeVar("MailServer", DovecotServer, PostfixServer)
 
 
 def _mail_server_factory(

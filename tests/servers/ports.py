@@ -193,3 +193,21 @@ def wait_ports_closed(host: str, ports: Iterable[int], timeout: float = 20.0) ->
             if time.monotonic() > deadline:
                 raise ServerNotReady(f"{host}:{port}: still listening {timeout}s after stop")
             time.sleep(0.02)
+
+
+class PortedServer:
+    """What Dovecot and Postfix servers share: named loopback ports chosen at ``start()``."""
+
+    _ports: dict[str, int]
+
+    def _port(self, name: str) -> int:
+        from .procs import ServerError
+
+        if name not in self._ports:
+            raise ServerError("ports are chosen at start(); the server has not been started")
+        return self._ports[name]
+
+    @property
+    def ports(self) -> dict[str, int]:
+        """Port by service name (``{"imap": .., "imaps": ..}``) of the current or last run."""
+        return dict(self._ports)
