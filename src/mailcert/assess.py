@@ -16,7 +16,7 @@ from mailcert.model import Status
 from mailcert.names.identifiers import PresentedIdentifiers
 from mailcert.names.matcher import NameVerdict, verdicts_for
 from mailcert.names.profiles import PROFILES, ClientProfile
-from mailcert.report.findings import Finding, Severity, finding
+from mailcert.findings import Finding, Severity, finding
 
 __all__ = ["Assessment", "assess_certificate", "ordered_findings", "status_of", "default_names", "select_profiles"]
 

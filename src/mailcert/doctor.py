@@ -20,7 +20,7 @@ from mailcert.certs.trust import TrustProblem, TrustResult, TrustStore, verify_c
 from mailcert.errors import CertificateError, ProbeError
 from mailcert.names.profiles import ClientProfile
 from mailcert.probe.driver import ProbeResult, SniPair
-from mailcert.report.findings import Finding, finding
+from mailcert.findings import Finding, finding
 
 __all__ = ["Diagnosis", "NotProbed", "diagnose"]
 

@@ -140,7 +140,7 @@ def _template(text: str) -> str:
 
 
 def _findings(rows: Sequence[ResultRow]) -> str:
-    from mailcert.report.findings import CATALOGUE
+    from mailcert.findings import CATALOGUE
 
     groups: dict[str, list[tuple[ResultRow, tuple[str, str, str, str]]]] = {}
     for r in rows:

@@ -17,7 +17,7 @@ from mailcert.assess import Assessment
 from mailcert.certs.info import CertificateFacts
 from mailcert.model import Status
 from mailcert.names.profiles import PROFILES
-from mailcert.report.findings import Severity
+from mailcert.findings import Severity
 
 __all__ = ["Style", "render_assessment", "render_certificate", "render_table"]
 
