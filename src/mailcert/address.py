@@ -1,4 +1,4 @@
-"""The external name (the seed's "Internet Address Management" wizard) and its DNS check.
+"""The external name (SBS 2008's "Internet Address Management" wizard, KB958977) and its DNS check.
 
 ``domain`` + ``prefix`` (default ``remote``) = the FQDN users type into their mail client and
 the name that must come first in the certificate.  :func:`check_address` asks DNS what the

@@ -40,14 +40,28 @@ def _columns() -> int:
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse exits 2 on bad usage; for a monitoring plugin 2 means CRITICAL, so use 3."""
+    """argparse exits 2 on bad usage; for a monitoring plugin 2 means CRITICAL, so use 3.
+
+    Every parser (the top one and each sub-command's: argparse makes them with this class)
+    takes ``--debug``, because every error says "run with --debug" and the administrator adds
+    it at the end of the command they just ran.  Its default is SUPPRESS so that a
+    sub-command's parser does not reset a ``--debug`` given before the sub-command.
+    """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("formatter_class", _Formatter)
         super().__init__(*args, **kwargs)
+        self.add_argument(
+            "--debug", action="store_true", default=argparse.SUPPRESS,
+            help="show tracebacks instead of one-line errors (before or after the sub-command)",
+        )
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(3, f"{self.prog}: error: {message}\n")
+        raise _UsageError(f"{self.prog}: error: {message}", message)
+
+
+class _UsageError(Exception):
+    """A command line argparse cannot use; ``main`` reports it (also as a Nagios line when asked)."""
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
@@ -66,7 +80,6 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         ),
     )
     parser.add_argument("--version", action="version", version=f"mailcert {__version__}")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks instead of one-line errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in commands.COMMANDS:
         if only is None or name == only:
@@ -78,27 +91,50 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run mailcert with ``argv`` and return the exit status (never raises for bad input)."""
     args_list = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(_command_word(args_list))
-    args = parser.parse_args(args_list)
+    try:
+        args = parser.parse_args(args_list)
+    except _UsageError as exc:
+        return _fail(exc.args[0], 3, nagios=_nagios_asked(args_list), why=exc.args[1])
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return 3
+    debug = bool(getattr(args, "debug", False))
+    nagios = getattr(args, "format", None) == "nagios"
     try:
         return int(args.func(args))
     except MailcertError as exc:
-        if args.debug:
+        if debug:
             raise
-        print(f"mailcert: error: {exc}", file=sys.stderr)
-        return exc.exit_status
+        return _fail(f"mailcert: error: {exc}", exc.exit_status, nagios=nagios, why=str(exc))
     except KeyboardInterrupt:
         print("mailcert: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0
     except Exception as exc:  # noqa: BLE001 - the promise is one line, never a traceback
-        if args.debug:
+        if debug:
             raise
-        print(f"mailcert: internal error: {type(exc).__name__}: {exc} (run with --debug for details)", file=sys.stderr)
-        return 3
+        message = f"mailcert: internal error: {type(exc).__name__}: {exc} (run with --debug for details)"
+        return _fail(message, 3, nagios=nagios, why=message.removeprefix("mailcert: "))
+
+
+def _fail(message: str, status: int, *, nagios: bool, why: str) -> int:
+    """The one line ``message`` on standard error; with ``--format nagios`` also the plugin line
+    (``why``) on standard output (Nagios shows only that, as "(null)" when it is empty), and
+    status UNKNOWN."""
+    print(message, file=sys.stderr)
+    if not nagios:
+        return status
+    from mailcert.report.checkout import nagios_unknown_line
+
+    sys.stdout.write(nagios_unknown_line(why))
+    sys.stdout.flush()
+    return 3
+
+
+def _nagios_asked(argv: list[str]) -> bool:
+    """``--format nagios`` (or ``--format=nagios``) somewhere in a command line argparse refused."""
+    return "--format=nagios" in argv or any(a == "--format" and b == "nagios" for a, b in zip(argv, argv[1:]))
 
 
 def _command_word(argv: list[str]) -> str | None:

@@ -39,7 +39,7 @@ __all__ = [
 ]
 
 DEFAULT_PREFIX = "remote"
-"""The seed's Internet Address Management wizard: domain contoso.com -> remote.contoso.com."""
+"""The SBS 2008 Internet Address Management wizard (KB958977): domain contoso.com -> remote.contoso.com."""
 
 
 

@@ -9,7 +9,7 @@
     try: ...
     finally: server.stop()
 
-It listens on 127.0.0.1, on ephemeral ports, for IMAP (STARTTLS), IMAPS, POP3 (STLS), POP3S,
+It listens on 127.0.0.1, on ephemeral ports unless told which (``ports={"imaps": 10993}``), for IMAP (STARTTLS), IMAPS, POP3 (STLS), POP3S,
 SMTP (STARTTLS) and SMTPS, and speaks just enough of each protocol to be a *correct* STARTTLS
 peer: greeting, CAPABILITY/CAPA/EHLO, STARTTLS/STLS, NOOP, LOGOUT/QUIT; any other command gets
 "not implemented".  It refuses a client that pipelines data behind its STARTTLS command (the
@@ -28,7 +28,7 @@ import os
 import ssl
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Final
@@ -142,11 +142,30 @@ class MailEndpoint:
 
     ``cert_pem`` is the leaf, ``chain_pem`` the intermediates to send after it (in that order,
     as the server would), ``key_pem`` the leaf's private key (unencrypted PEM).  ``hostname`` is
-    the name the endpoint uses in its greetings and EHLO reply.
+    the name the endpoint uses in its greetings and EHLO reply.  ``ports`` fixes the port of
+    some services (``{"imaps": 10993, "smtp": 10025}``), for a test whose client is configured
+    with a port in advance (a mail client's account file, a firewall rule); the others get
+    ephemeral ports.  A port already in use fails :meth:`start` with :class:`OSError`.
     """
 
-    def __init__(self, cert_pem: bytes, key_pem: bytes, chain_pem: bytes = b"", *, hostname: str = "localhost") -> None:
+    def __init__(
+        self,
+        cert_pem: bytes,
+        key_pem: bytes,
+        chain_pem: bytes = b"",
+        *,
+        hostname: str = "localhost",
+        ports: Mapping[str, int] | None = None,
+    ) -> None:
+        wanted = dict(ports or {})
+        unknown = sorted(set(wanted) - set(SCHEMES))
+        if unknown:
+            raise ValueError(f"no service {', '.join(unknown)} (schemes: {', '.join(SCHEMES)})")
+        for scheme, port in wanted.items():
+            if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+                raise ValueError(f"port for {scheme}: {port!r} is not a port number (0-65535)")
         self.hostname = hostname
+        self._wanted_ports = wanted
         self.server_names: list[str | None] = []
         """The SNI of every TLS handshake, in order (``None``: the client sent none)."""
         self._context = _server_context(cert_pem, key_pem, chain_pem, self._record_sni)
@@ -193,16 +212,20 @@ class MailEndpoint:
         if self._servers:
             raise RuntimeError("MailEndpoint already started")
         loop = asyncio.get_running_loop()
-        for service in _SERVICES:
-            server = await loop.create_server(
-                functools.partial(ByteStream, functools.partial(self._accept, service)),
-                self.host,
-                0,
-                ssl=self._context if service.implicit else None,
-                ssl_handshake_timeout=_IDLE_TIMEOUT if service.implicit else None,
-            )
-            self._servers.append(server)
-            self._ports[service.scheme] = server.sockets[0].getsockname()[1]
+        try:
+            for service in _SERVICES:
+                server = await loop.create_server(
+                    functools.partial(ByteStream, functools.partial(self._accept, service)),
+                    self.host,
+                    self._wanted_ports.get(service.scheme, 0),
+                    ssl=self._context if service.implicit else None,
+                    ssl_handshake_timeout=_IDLE_TIMEOUT if service.implicit else None,
+                )
+                self._servers.append(server)
+                self._ports[service.scheme] = server.sockets[0].getsockname()[1]
+        except OSError:
+            await self._stop()  # a fixed port in use: release the ports already taken
+            raise
 
     async def _stop(self) -> None:
         for server in self._servers:

@@ -151,3 +151,28 @@ def test_a_key_that_does_not_match_fails_at_construction(chain: CertChain) -> No
     )
     with pytest.raises(ssl.SSLError, match="KEY_VALUES_MISMATCH"):
         MailEndpoint(chain.leaf_pem, stranger)
+
+
+def test_fixed_ports_are_used_and_others_stay_ephemeral(chain: CertChain) -> None:
+    """A test whose client is configured with a port in advance can give the endpoint that port."""
+    from tests.servers.ports import pick_free_ports, release_ports
+
+    imaps, smtp = pick_free_ports(2)
+    try:
+        with MailEndpoint(chain.leaf_pem, chain.key_pem, chain.intermediate_pem, ports={"imaps": imaps, "smtp": smtp}) as server:
+            assert server.ports["imaps"] == imaps and server.ports["smtp"] == smtp
+            assert server.url("imaps") == f"imaps://127.0.0.1:{imaps}"
+            assert len(set(server.ports.values())) == len(SCHEMES)
+            result = asyncio.run(probe(server.endpoint("imaps"), sni="mail.test", timeout=5))
+            assert result.chain
+            # the same port again while it is taken: OSError, and nothing left listening
+            with pytest.raises(OSError):
+                MailEndpoint(chain.leaf_pem, chain.key_pem, ports={"smtp": smtp}).start()
+    finally:
+        release_ports([imaps, smtp])
+
+
+@pytest.mark.parametrize("ports", [{"imap4": 1}, {"imaps": -1}, {"imaps": 70000}, {"imaps": "993"}])
+def test_bad_ports_are_refused_up_front(chain: CertChain, ports: dict) -> None:  # type: ignore[type-arg]
+    with pytest.raises(ValueError):
+        MailEndpoint(chain.leaf_pem, chain.key_pem, ports=ports)

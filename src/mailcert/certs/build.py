@@ -1,6 +1,6 @@
 """Building keys, certificate requests and certificates, with the names in EXACTLY the order asked.
 
-The seed's whole bug is an ordering bug: Outlook 2007 reads only the *first* DNS name of the
+The KB958977 / SBS 2008 case is an ordering bug: Outlook 2007 reads only the *first* DNS name of the
 Subject Alternative Name and SBS 2008 put the internal name there.  So this module never
 treats names as a set.  Input is taken forgivingly (upper case, a trailing dot, Unicode
 names, duplicates, IP addresses) and turned into one exact, ordered tuple:
@@ -302,7 +302,7 @@ def _hash_for(key: PrivateKey) -> hashes.SHA256 | hashes.SHA384:
 
 
 def _key_usage(public: object) -> x509.KeyUsage:
-    """RSA keys may encipher (RSA key exchange of the seed's era); EC keys only sign."""
+    """RSA keys may encipher (RSA key exchange of the SBS 2008 era); EC keys only sign."""
     is_rsa = isinstance(public, rsa.RSAPublicKey)
     return x509.KeyUsage(
         digital_signature=True,

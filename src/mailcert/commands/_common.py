@@ -5,10 +5,14 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
+from typing import TYPE_CHECKING
 
 from mailcert.errors import InputError
 
-__all__ = ["add_judgement_options", "parse_when", "emit"]
+if TYPE_CHECKING:
+    from mailcert.scan.inventory import Inventory
+
+__all__ = ["add_judgement_options", "parse_when", "emit", "open_inventory"]
 
 
 def add_judgement_options(parser: argparse.ArgumentParser, formats: tuple[str, ...] = ("text", "json")) -> None:
@@ -46,3 +50,15 @@ def emit(text: str) -> None:
         sys.stdout.flush()
     except BrokenPipeError:
         pass
+
+
+def open_inventory(db: str | None) -> Inventory:
+    """The inventory ``--db`` names (default: the user's data directory).  When that place
+    cannot be used (an unwritable or missing HOME, as under a service account), the one line
+    names the file and the option that chooses another."""
+    from mailcert.scan.inventory import Inventory, InventoryPlaceError
+
+    try:
+        return Inventory.open(db)
+    except InventoryPlaceError as exc:
+        raise InputError(f"{exc}; choose another place with --db FILE (or --db postgresql://...)") from None

@@ -1,4 +1,4 @@
-"""``mailcert address set|show|check``: the external name, as the seed's Internet Address Management wizard.
+"""``mailcert address set|show|check``: the external name, as SBS 2008's Internet Address Management wizard (KB958977).
 
 ``address set contoso.com`` stores ``remote.contoso.com`` (the wizard's default prefix) in the
 configuration; ``cert new``, ``cert import`` and ``cert fix`` use it as the first name.

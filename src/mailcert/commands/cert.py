@@ -1,4 +1,4 @@
-"""``mailcert cert new|import|export|fix``: the seed's "Add a trusted certificate" wizard, and its repair.
+"""``mailcert cert new|import|export|fix``: SBS 2008's "Add a trusted certificate" wizard (KB958977), and its repair.
 
 * ``new``: a key (0600) and a self-signed certificate or a CSR, the FQDN as CN **and** first SAN.
 * ``import``: the certificate the CA issued, matched to its pending key, chain completed and
@@ -7,7 +7,7 @@
 * ``export``: PKCS#12 for Windows/Exchange/IIS (``--legacy`` for Server 2016 and older) and a
   PEM bundle.
 * ``fix``: a self-signed certificate re-issued with the same key and names, the chosen name
-  moved first: the seed's bug repaired without a CA.
+  moved first: the KB958977 / SBS 2008 case repaired without a CA.
 
 Everything is computed and checked first; files are written last, together, atomically, with
 backups (:func:`mailcert.fsutil.write_files`).  Keys are never printed; passwords come from an
@@ -119,7 +119,7 @@ def register(sub: Any) -> None:
 
     f = verbs.add_parser(
         "fix",
-        help="re-issue a self-signed certificate with the FQDN moved first (the seed's bug)",
+        help="re-issue a self-signed certificate with the FQDN moved first (the KB958977 / SBS 2008 case)",
         description=(
             "A new self-signed certificate with the same key and names, the chosen name moved first and"
             " made the CN. For a CA-issued certificate, explains why not and prints the request to make."

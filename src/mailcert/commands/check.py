@@ -40,6 +40,7 @@ def run(args: argparse.Namespace) -> int:
     from mailcert.errors import InputError, MailcertError
     from mailcert.model import Status, parse_connect, parse_target
     from mailcert.probe.driver import probe_both_sync
+    from mailcert.report import checkout
 
     profiles = select_profiles(args.client)
     now = parse_when(args.at)
@@ -56,10 +57,9 @@ def run(args: argparse.Namespace) -> int:
         diagnosis = diagnose(pair, names, profiles, store, now=now, warn_days=args.warn_days)
     except MailcertError as exc:
         if args.format == "nagios":
-            emit(f"MAILCERT UNKNOWN - {endpoint.url}: {exc}\n")
+            emit(checkout.nagios_unknown_line(f"{endpoint.url}: {exc}"))
             return int(Status.UNKNOWN)
         raise
-    from mailcert.report import checkout
 
     if args.format == "json":
         emit(checkout.json_text(diagnosis, endpoint, names, store.description))

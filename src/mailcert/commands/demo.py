@@ -1,10 +1,10 @@
-"""``mailcert demo``: the seed (Microsoft KB958977) reproduced, explained and fixed, in seconds.
+"""``mailcert demo``: the KB958977 / SBS 2008 case reproduced, explained and fixed, in seconds.
 
 Nothing needs installing: an embedded mail endpoint (``mailcert.testing``) serves an SBS
 2008-style self-signed certificate on loopback; the doctor predicts Outlook 2007's warning;
 the certificate is re-issued with the public name first (what ``mailcert cert fix`` does);
 the re-check comes back clean.  The demo is also a self-test: it exits 1 if any step does
-not come out as the seed says.
+not come out as KB958977 says.
 """
 
 from __future__ import annotations
@@ -21,13 +21,13 @@ __all__ = ["register", "run"]
 
 INTERNAL, PUBLIC = "sbs.contoso.local", "remote.contoso.com"
 SBS_NAMES = (INTERNAL, PUBLIC, "sites", "companyweb")
-SCHEMES = ("imap", "pop3", "smtp")  # the seed's POP3, IMAP4 and SMTP, each with STARTTLS
+SCHEMES = ("imap", "pop3", "smtp")  # KB958977's POP3, IMAP4 and SMTP, each with STARTTLS
 
 
 def register(sub: Any) -> None:
     p = sub.add_parser(
         "demo",
-        help="the seed's case end to end: Outlook 2007's 'target principal name is incorrect', found and fixed",
+        help="the KB958977 / SBS 2008 case end to end: Outlook 2007's 'target principal name is incorrect', found and fixed",
         description=(
             "Reproduce Microsoft KB958977 on this machine: a local IMAP/POP3/SMTP endpoint with an"
             " SBS 2008-style certificate, the doctor predicting Outlook 2007's warning, the fix"
@@ -60,7 +60,7 @@ async def _demo(timeout: float) -> int:
     say.line("(the SBS wizard installed this certificate on every client PC, so it is trusted there)")
 
     before = await _check_all(build.cert_to_pem(sbs), build.key_to_pem(key), now, timeout, say)
-    seed_ok = all(
+    case_ok = all(
         d.assessment.status.name == "WARNING"
         and {v.client for v in d.assessment.results if not v.accepted} == {"outlook2007"}
         for d in before
@@ -92,11 +92,11 @@ async def _demo(timeout: float) -> int:
         say.verdict(d)
     fixed_ok = all(d.assessment.status.name == "OK" for d in after)
     say.blank()
-    if seed_ok and fixed_ok:
+    if case_ok and fixed_ok:
         say.line(style("Fixed: every client profile accepts remote.contoso.com on IMAP, POP3 and SMTP.", "green"))
         say.line("For a certificate trusted by phones and new PCs too: mailcert acme issue --name remote.contoso.com")
         return 0
-    say.line(style("The demo did not come out as the seed says; see the verdicts above.", "red"))
+    say.line(style("The demo did not come out as KB958977 says; see the verdicts above.", "red"))
     return 1
 
 

@@ -31,12 +31,11 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mailcert.commands._common import emit, parse_when
+    from mailcert.commands._common import emit, open_inventory, parse_when
     from mailcert.fsutil import write_atomic
     from mailcert.report import fleet
-    from mailcert.scan.inventory import Inventory
 
-    with Inventory.open(args.db) as inventory:
+    with open_inventory(args.db) as inventory:
         report = fleet.build_report(inventory, scan_id=args.scan, now=parse_when(args.at), warn_days=args.warn_days)
     def write(path: str, text: str) -> None:
         # a report is replaced whole (readers never see half a page); no backups of old reports

@@ -141,9 +141,9 @@ def run(args: argparse.Namespace) -> int:
     elif not sys.stdout.isatty():
         out = sys.stdout
 
-    from mailcert.scan.inventory import Inventory
+    from mailcert.commands._common import open_inventory
 
-    inventory = Inventory.open(args.db)
+    inventory = open_inventory(args.db)
     options = {
         "file": args.file,
         "domains": args.domain,

@@ -1,6 +1,6 @@
 """Example certificates shipped with mailcert, for the demo, the docs and your own tests.
 
-``sbs2008.pem``: the seed's certificate, as Windows Small Business Server 2008 made it:
+``sbs2008.pem``: the KB958977 / SBS 2008 case's certificate, as Windows Small Business Server 2008 made it:
 self-signed, CN ``sbs.contoso.local``, SAN ``sbs.contoso.local, remote.contoso.com, sites,
 companyweb`` in that order, so Outlook 2007 (which reads only the first name) warns for
 ``remote.contoso.com``.  No private key is shipped; :mod:`mailcert.examples.make_examples`

@@ -1,7 +1,7 @@
 """Make the example certificates in this directory: ``python -m mailcert.examples.make_examples``.
 
 The files are committed (only certificates, never a key) so that ``mailcert inspect`` has the
-seed's certificate at hand without building anything; this script is how they were made and
+KB958977 / SBS 2008 case's certificate at hand without building anything; this script is how they were made and
 how to make them again.  :func:`sbs2008` is also what the demo calls to get the same
 certificate *with* a key it can serve.
 """

@@ -295,7 +295,7 @@ _PROFILES: tuple[ClientProfile, ...] = (
         title="Outlook 2007",
         clients="Outlook 2007 with POP3, IMAP4 or SMTP over TLS",
         source=(
-            "KB958977 (the seed): Outlook 2007 reads only the first DNS name of the SAN."
+            "KB958977 (the SBS 2008 case): Outlook 2007 reads only the first DNS name of the SAN."
             " Where the article is silent we follow CertGetNameString(CERT_NAME_DNS_TYPE)"
             " (learn.microsoft.com/windows/win32/api/wincrypt/nf-wincrypt-certgetnamestringw),"
             " the CryptoAPI call that returns exactly 'the first DNSName choice of the SAN; if"

@@ -15,7 +15,7 @@ from mailcert.report.jsonout import assessment_document, certificate_document, d
 if TYPE_CHECKING:
     from mailcert.report.text import Style
 
-__all__ = ["document", "json_text", "nagios_line", "text"]
+__all__ = ["document", "json_text", "nagios_line", "nagios_unknown_line", "text"]
 
 
 def _connection(result: ProbeResult | ProbeError) -> dict[str, Any] | None:
@@ -106,3 +106,11 @@ def nagios_line(d: Diagnosis, endpoint: Endpoint, now: dt.datetime, warn_days: i
     else:
         summary += f", {days} days left"
     return f"MAILCERT {a.status.name} - {summary} | days_left={days};{warn_days};0\n"
+
+
+def nagios_unknown_line(message: str) -> str:
+    """``MAILCERT UNKNOWN - why``: the plugin line when there is no verdict (could not connect,
+    bad input).  Nagios shows only standard output, so this line must be there, not just the
+    error on standard error; kept to one line with no ``|`` (that would start perfdata)."""
+    text = " ".join(message.split()).replace("|", "/")
+    return f"MAILCERT UNKNOWN - {text}\n"

@@ -36,6 +36,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "MIGRATIONS",
     "Inventory",
+    "InventoryPlaceError",
     "ScanRow",
     "ResultRow",
     "default_url",
@@ -43,6 +44,16 @@ __all__ = [
 ]
 
 SCHEMA_VERSION: Final = 2
+
+
+class InventoryPlaceError(InputError):
+    """The inventory cannot be created or opened where it was asked to be (or, by default,
+    where the user's data directory is): an unwritable or missing HOME, a read-only disk.
+    ``path`` is the file, so the CLI can say it and how to choose another place."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"cannot create the inventory {path}: {reason}")
+        self.path = path
 
 
 class UtcDateTime(sa.types.TypeDecorator[dt.datetime]):
@@ -247,7 +258,7 @@ class Inventory:
         if parsed.get_backend_name() == "sqlite":
             path = parsed.database
             if path and path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                _prepare_sqlite_place(Path(path))
         elif parsed.get_backend_name() != "postgresql":
             raise InputError(f"--db {_redacted(full)}: only SQLite and PostgreSQL are supported")
         try:
@@ -401,6 +412,17 @@ class Inventory:
             return self.engine.begin()
         except sa.exc.OperationalError as exc:
             raise OperationError(f"cannot open inventory {self.where}: {_first_line(exc)}") from None
+
+
+def _prepare_sqlite_place(path: Path) -> None:
+    """Create the inventory's directory; fail in one line naming the file when it cannot be
+    made or written there (SQLite would only say "unable to open database file")."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:
+        raise InventoryPlaceError(str(path), exc.strerror or type(exc).__name__) from None
+    if not path.exists() and not os.access(path.parent, os.W_OK | os.X_OK):
+        raise InventoryPlaceError(str(path), f"{path.parent} is not writable")
 
 
 def _first_line(exc: BaseException) -> str:
