@@ -270,6 +270,103 @@ _SPECS += (
     ),
 )
 
+# Sending servers (port 25): DANE (RFC 7672) and MTA-STS (RFC 8461); judged in mailcert.senders.
+_SPECS += (
+    FindingSpec(
+        "dane-tlsa-mismatch", _C,
+        "DANE senders will not deliver: no TLSA record at {tlsa_name} matches the certificate",
+        "The zone publishes DNSSEC-signed TLSA records ({published}) but none matches the key or"
+        " certificate this server presents. Every DANE-validating sender (Postfix with"
+        " smtp_tls_security_level = dane, Exim, Microsoft 365) defers mail for this MX until it"
+        " matches; usually a renewal changed the key and the record was not updated.",
+        "Publish the record for the served key beside the old one: {tlsa_name}. IN TLSA {publish}"
+        " (mailcert dane --cert DIR prints it), or serve the key the record names again. Before the"
+        " next renewal, mailcert dane --cert DIR also prints the next key's record to publish first.",
+    ),
+    FindingSpec(
+        "dane-dnssec-bogus", _C,
+        "DNSSEC validation fails for {tlsa_name}: DANE senders defer all mail",
+        "{detail}. A validating resolver answers SERVFAIL for a bogus answer, and DANE senders"
+        " (Postfix: 'TLSA lookup error for {host}:{port}') defer rather than deliver unauthenticated.",
+        "Fix the zone's signatures: re-sign it (expired RRSIGs are the usual cause), and check the"
+        " DS at the parent matches a DNSKEY (dig +dnssec +cd {tlsa_name} TLSA; dig DS of the zone).",
+    ),
+    FindingSpec(
+        "dane-lookup-failed", _W,
+        "The TLSA lookup of {tlsa_name} failed",
+        "{detail}. mailcert could not ask {resolver}; a sender that cannot look the record up defers the mail.",
+        "Name a validating resolver that answers: --resolver ADDR[:PORT] (for example a local Unbound).",
+    ),
+    FindingSpec(
+        "dane-insecure", _I,
+        "DANE not in effect: {tlsa_name} is not DNSSEC-signed",
+        "{detail}. Without DNSSEC, senders ignore TLSA records and deliver with opportunistic TLS."
+        " If the zone is signed, the resolver ({resolver}) may not validate.",
+        "To use DANE, sign the zone and publish a DS at the parent, then a 3 1 1 record: mailcert dane --cert DIR.",
+    ),
+    FindingSpec(
+        "dane-no-tlsa", _I,
+        "DANE not in effect: no TLSA record at {tlsa_name}",
+        "The zone is signed and proves there is no TLSA record for port {port}, so DANE senders"
+        " deliver with opportunistic TLS. Senders look up the port they connect to, never another.",
+        "To use DANE: mailcert dane --cert DIR prints the records to publish.",
+    ),
+    FindingSpec(
+        "dane-unusable-records", _W,
+        "TLSA records that SMTP senders cannot use: {records}",
+        "RFC 7672 section 3.1.3: SMTP uses only usages 2 (DANE-TA) and 3 (DANE-EE); others and"
+        " unknown values are ignored. When nothing usable is left, senders require TLS but do not"
+        " check the certificate.",
+        "Replace them with 3 1 1 (and 2 1 1) records: mailcert dane --cert DIR.",
+    ),
+    FindingSpec(
+        "dane-ta-refused", _C,
+        "DANE senders refuse: {detail}",
+        "A DANE-TA (usage 2) record makes senders check the chain up to that CA, its validity and the MX name {host}.",
+        "Serve a chain that includes the CA the record names and a certificate for {host}, or publish 3 1 1 for the served key: mailcert dane --cert DIR.",
+    ),
+    FindingSpec(
+        "dane-no-rollover", _W,
+        "Only the current key is published in TLSA at {tlsa_name}: the next renewal with a new key breaks DANE",
+        "Senders cache TLSA records for their TTL, so a record for a new key must be published at"
+        " least one TTL before the key changes; with one 3 1 1 record there is no slot for it.",
+        "Pre-generate the next key and publish its record now: mailcert dane --cert DIR (records for"
+        " the current and next key), then renew with mailcert acme renew --reuse-key or deploy the"
+        " next key once its record has been out for a TTL.",
+    ),
+    FindingSpec(
+        "mta-sts-mx-not-listed", _C,
+        "MTA-STS senders will not deliver: {host} is not in {domain}'s policy ({patterns})",
+        "The policy is in enforce mode; senders such as Gmail and Microsoft 365 refuse an MX that no mx pattern covers.",
+        "Add 'mx: {host}' to https://mta-sts.{domain}/.well-known/mta-sts.txt and change the id in the _mta-sts.{domain} TXT record.",
+    ),
+    FindingSpec(
+        "mta-sts-certificate", _C,
+        "MTA-STS senders will not deliver to {host}: {problem}",
+        "{domain}'s policy is in enforce mode: senders require a certificate for the MX name that"
+        " chains to a public root and is valid now (RFC 8461 section 4.2).",
+        "Get a publicly trusted certificate for {host}: mailcert acme issue --name {host} --out DIR, then mailcert deploy postfix --cert DIR.",
+    ),
+    FindingSpec(
+        "mta-sts-testing-fails", _W,
+        "{domain}'s MTA-STS policy (testing) would fail for {host}: {problem}",
+        "In testing mode senders deliver anyway and only report the failure (TLS-RPT); switching to enforce would stop mail.",
+        "Fix it before switching the policy to enforce (patterns: {patterns}).",
+    ),
+    FindingSpec(
+        "mta-sts-policy-invalid", _W,
+        "{domain} announces MTA-STS but its policy is invalid: {detail}",
+        "Senders treat the domain as having no policy (RFC 8461 section 3.2), so it protects nothing.",
+        "Serve a valid policy (version: STSv1, mode, one mx line per MX, max_age) at https://mta-sts.{domain}/.well-known/mta-sts.txt.",
+    ),
+    FindingSpec(
+        "mta-sts-unavailable", _W,
+        "{domain} announces MTA-STS but its policy cannot be fetched: {detail}",
+        "Senders without a cached policy deliver without MTA-STS; those with a cached one keep it until max_age.",
+        "Serve the policy over HTTPS at https://mta-sts.{domain}/.well-known/mta-sts.txt with a trusted certificate for mta-sts.{domain}.",
+    ),
+)
+
 CATALOGUE: dict[str, FindingSpec] = {s.code: s for s in _SPECS}
 
 

@@ -11,8 +11,12 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from mailcert.names.identifiers import SanDefect
+
+if TYPE_CHECKING:
+    from mailcert.names.senders import SenderRules
 
 __all__ = [
     "NameSource",
@@ -163,7 +167,9 @@ class ClientProfile:
       ``invalid_exact``, either is compared only exactly as typed (ASCII case aside);
     - ``cn_idna``: a Unicode CN is converted to an A-label like the typed name;
     - ``ip_forms``: spellings of an IP address read as one (see :class:`IpForm`);
-    - ``unreadable_san``: SAN entries that make the client refuse the whole certificate.
+    - ``unreadable_san``: SAN entries that make the client refuse the whole certificate;
+    - ``sender``: set for a sending mail server (``names/senders.py``): how it authenticates
+      the MX it delivers to (DANE, MTA-STS) and its words for each refusal.
     """
 
     id: str
@@ -188,6 +194,7 @@ class ClientProfile:
     sends_sni: bool = True
     message: str | None = None
     notes: tuple[str, ...] = ()
+    sender: SenderRules | None = None
 
     def describe(self) -> list[tuple[str, str]]:
         """The rules as (aspect, rule) rows, for ``docs/clients.md`` and ``--help``."""

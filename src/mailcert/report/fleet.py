@@ -72,7 +72,7 @@ def build_report(
     """The report of scan ``scan_id`` (default: the newest that finished or was interrupted),
     compared with the scan before it."""
     from mailcert.errors import InputError
-    from mailcert.names.profiles import PROFILES
+    from mailcert.names.senders import ALL_PROFILES
 
     scans = inventory.scans()
     done = [s for s in scans if s.state in _DONE_STATES]
@@ -87,7 +87,7 @@ def build_report(
     old = tuple(inventory.results(previous.id)) if previous is not None else ()
     when = now or dt.datetime.now(dt.timezone.utc)
     seen = {c for r in rows for c in r.verdicts}
-    clients = tuple(c for c in PROFILES if c in seen) + tuple(sorted(seen - set(PROFILES)))
+    clients = tuple(c for c in ALL_PROFILES if c in seen) + tuple(sorted(seen - set(ALL_PROFILES)))
     changes = diff(old, rows, partial=scan.state != "finished") if previous is not None else ()
     return FleetReport(scan, previous, when, warn_days, rows, tuple(changes), tuple(expiries(rows, when)), clients)
 

@@ -102,11 +102,11 @@ def _changes(report: FleetReport) -> str:
 
 
 def _matrix(report: FleetReport) -> str:
-    from mailcert.names.profiles import PROFILES
+    from mailcert.names.senders import profile_title
 
     rows = sorted(report.rows, key=lambda r: (_STATUS_ORDER.get(r.status, 9), r.target, r.name))
     shown = rows[:MATRIX_ROWS]
-    head = "".join(f'<th class="client" title="{_e(PROFILES[c].title if c in PROFILES else c)}">{_e(c)}</th>' for c in report.clients)
+    head = "".join(f'<th class="client" title="{_e(profile_title(c))}">{_e(c)}</th>' for c in report.clients)
     body: list[str] = []
     for r in shown:
         cells = []

@@ -16,8 +16,8 @@ from typing import TextIO
 from mailcert.assess import Assessment
 from mailcert.certs.info import CertificateFacts
 from mailcert.model import Status
-from mailcert.names.profiles import PROFILES
 from mailcert.findings import Severity
+from mailcert.names.senders import profile_title
 
 __all__ = ["Style", "render_assessment", "render_certificate", "render_table"]
 
@@ -67,18 +67,18 @@ def render_certificate(facts: CertificateFacts, now: dt.datetime, style: Style, 
 def render_table(assessment: Assessment, style: Style) -> list[str]:
     """Clients down, typed names across: ``ok`` or ``REFUSED`` in each cell."""
     names = list(assessment.names)
-    cell: dict[tuple[str, str], bool] = {(v.client, v.name): v.accepted for v in assessment.results}
+    cell: dict[tuple[str, str], bool | None] = {(v.client, v.name): v.accepted for v in assessment.results}
     clients = list(dict.fromkeys(v.client for v in assessment.results))
-    width = max([len(PROFILES[c].title) for c in clients] + [7]) + 2
+    width = max([len(profile_title(c)) for c in clients] + [7]) + 2
     cols = [max(len(n), 8) + 2 for n in names]
     head = "  " + "Client".ljust(width) + "".join(n.ljust(w) for n, w in zip(names, cols))
     lines = [style(head.rstrip(), "bold")]
     for c in clients:
-        row = "  " + PROFILES[c].title.ljust(width)
+        row = "  " + profile_title(c).ljust(width)
         for n, w in zip(names, cols):
-            ok = cell[(c, n)]
-            text = "ok" if ok else "REFUSED"
-            row += style(text, "green" if ok else "red") + " " * (w - len(text))
+            ok = cell.get((c, n))  # None: not judged for this name (a sender judges the MX name only)
+            text = "-" if ok is None else "ok" if ok else "REFUSED"
+            row += (text if ok is None else style(text, "green" if ok else "red")) + " " * (w - len(text))
         lines.append(row.rstrip())
     return lines
 
@@ -100,7 +100,7 @@ def render_assessment(
     if refusals:
         lines += ["", style("Why refused", "bold")]
         for v in refusals:
-            lines.append(f"  {PROFILES[v.client].title} / {v.name}: {v.reason}")
+            lines.append(f"  {profile_title(v.client)} / {v.name}: {v.reason}")
             if v.message:
                 lines.append(style(f'    the client says: "{v.message}"', "dim"))
     if assessment.findings:
