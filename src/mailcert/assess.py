@@ -71,6 +71,7 @@ def assess_certificate(
     *,
     now: dt.datetime,
     warn_days: int = 30,
+    critical_days: int | None = None,
     profiles: Sequence[ClientProfile] | None = None,
     source: str = "CERT",
     served_to: Mapping[str, CertificateFacts] | None = None,
@@ -79,6 +80,8 @@ def assess_certificate(
 
     ``served_to`` maps a client id to the certificate *that* client gets when it differs
     (a server whose default certificate, shown to clients without SNI, is another one).
+    ``critical_days``: expiry within that many days is critical, not only a warning (``None``:
+    only an expired certificate is).
     """
     chosen = list(PROFILES.values()) if profiles is None else list(profiles)
     served = dict(served_to or {})
@@ -98,7 +101,7 @@ def assess_certificate(
         verdicts = [by_client[p.id] for p in chosen]
         results.extend(verdicts)
         found.extend(_name_findings(facts, facts_of, name, verdicts, source))
-    found.extend(_certificate_findings(facts, names[0] if names else "NAME", now, warn_days))
+    found.extend(_certificate_findings(facts, names[0] if names else "NAME", now, warn_days, critical_days))
     unique = ordered_findings(found)
     return Assessment(status_of(unique), facts, tuple(names), tuple(results), tuple(unique))
 
@@ -168,7 +171,9 @@ def _name_findings(
     return out
 
 
-def _certificate_findings(facts: CertificateFacts, name: str, now: dt.datetime, warn_days: int) -> list[Finding]:
+def _certificate_findings(
+    facts: CertificateFacts, name: str, now: dt.datetime, warn_days: int, critical_days: int | None
+) -> list[Finding]:
     out: list[Finding] = []
     if not facts.has_san_extension and facts.common_names:
         out.append(finding("cn-only", name=name))
@@ -192,8 +197,10 @@ def _certificate_findings(facts: CertificateFacts, name: str, now: dt.datetime, 
     elif now < facts.not_before:
         out.append(finding("not-yet-valid", **when))
     else:
-        days = int((facts.not_after - now).total_seconds() // 86400)
-        if days <= warn_days:
+        days = facts.days_left(now)
+        if critical_days is not None and days <= critical_days:
+            out.append(finding("expiring-critical", days=days, critical_days=critical_days, **when))
+        elif days <= warn_days:
             out.append(finding("expiring-soon", days=days, warn_days=warn_days, **when))
     if facts.key_type == "RSA" and facts.key_bits < 2048:
         out.append(finding("weak-rsa-key", bits=facts.key_bits, name=name))

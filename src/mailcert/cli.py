@@ -125,9 +125,9 @@ def _fail(message: str, status: int, *, nagios: bool, why: str) -> int:
     print(message, file=sys.stderr)
     if not nagios:
         return status
-    from mailcert.report.checkout import nagios_unknown_line
+    from mailcert.report.nagios import unknown_line
 
-    sys.stdout.write(nagios_unknown_line(why))
+    sys.stdout.write(unknown_line(why))
     sys.stdout.flush()
     return 3
 

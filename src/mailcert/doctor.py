@@ -61,6 +61,7 @@ def diagnose(
     *,
     now: dt.datetime,
     warn_days: int,
+    critical_days: int | None = None,
 ) -> Diagnosis:
     """Judge both connections of ``pair``; raise the SNI error only when neither worked."""
     with_sni, without = pair.with_sni, pair.without_sni
@@ -81,7 +82,9 @@ def diagnose(
     if isinstance(without, ProbeResult) and without.leaf != served.leaf:
         other = no_sni_facts = _parse(without.leaf, source)[1]
     served_to = {p.id: no_sni_facts for p in profiles if not p.sends_sni} if other is not None else None
-    main = assess_certificate(facts, names, now=now, warn_days=warn_days, profiles=profiles, source=source, served_to=served_to)
+    main = assess_certificate(
+        facts, names, now=now, warn_days=warn_days, critical_days=critical_days, profiles=profiles, source=source, served_to=served_to
+    )
     findings = list(main.findings)
     results = main.results
 

@@ -138,6 +138,12 @@ _SPECS: tuple[FindingSpec, ...] = (
         "Renew it: mailcert acme renew, or mailcert cert new --name {name} --csr --out DIR and deploy.",
     ),
     FindingSpec(
+        "expiring-critical", _C,
+        "The certificate expires in {days} days ({not_after})",
+        "Within the critical window of {critical_days} days: renewal has not happened in time.",
+        "Renew it now: mailcert acme renew, or mailcert cert new --name {name} --csr --out DIR and deploy.",
+    ),
+    FindingSpec(
         "weak-rsa-key", _W,
         "RSA key of {bits} bits",
         "Keys under 2048 bits are refused by Apple Mail, by OpenSSL at its default security level"

@@ -72,6 +72,11 @@ class CertificateFacts:
     def dns_names(self) -> tuple[str, ...]:
         return tuple(v for t, v in self.san if t == "DNS")
 
+    def days_left(self, now: dt.datetime) -> int:
+        """Whole days until ``not_after`` (negative once expired): the number thresholds,
+        perfdata and metrics compare, computed one way everywhere."""
+        return int((self.not_after - now).total_seconds() // 86400)
+
     @property
     def validity_days(self) -> float:
         return (self.not_after - self.not_before).total_seconds() / 86400

@@ -12,11 +12,11 @@ from mailcert.errors import InputError
 if TYPE_CHECKING:
     from mailcert.scan.inventory import Inventory
 
-__all__ = ["add_judgement_options", "parse_when", "emit", "open_inventory"]
+__all__ = ["add_judgement_options", "add_expiry_options", "critical_days", "parse_when", "emit", "open_inventory"]
 
 
 def add_judgement_options(parser: argparse.ArgumentParser, formats: tuple[str, ...] = ("text", "json")) -> None:
-    """--name, --client, --warn-days, --at, --format: how to judge and how to show it."""
+    """--name, --client, --warn-days, --critical-days, --at, --format: how to judge and how to show it."""
     from mailcert.names.profiles import PROFILES
 
     parser.add_argument(
@@ -27,9 +27,34 @@ def add_judgement_options(parser: argparse.ArgumentParser, formats: tuple[str, .
         "--client", action="append", default=[], metavar="ID",
         help=f"judge only these client profiles (repeatable): {', '.join(PROFILES)}",
     )
-    parser.add_argument("--warn-days", type=int, default=30, metavar="N", help="WARNING when expiring within N days (default 30)")
+    add_expiry_options(parser)
     parser.add_argument("--at", metavar="ISO-DATE", help="judge as of this date/time instead of now (e.g. 2027-01-31)")
     parser.add_argument("--format", choices=list(formats), default="text", help=f"output format: {', '.join(formats)} (default text)")
+
+
+def add_expiry_options(parser: argparse.ArgumentParser) -> None:
+    """--warn-days and --critical-days (check_ssl_cert's --warning/--critical): the same pair on
+    every command that judges expiry, validated by :func:`critical_days`."""
+    parser.add_argument("--warn-days", type=int, default=30, metavar="N", help="WARNING when expiring within N days (default 30)")
+    parser.add_argument(
+        "--critical-days", type=int, default=None, metavar="N",
+        help="CRITICAL when expiring within N days (default: only once expired)",
+    )
+
+
+def critical_days(args: argparse.Namespace) -> int | None:
+    """``--critical-days`` checked against ``--warn-days``: a critical window wider than the
+    warning one would make the warning unreachable, which is never what was meant."""
+    crit: int | None = args.critical_days
+    if args.warn_days < 0:
+        raise InputError(f"--warn-days {args.warn_days}: give a number of days, 0 or more")
+    if crit is None:
+        return None
+    if crit < 0:
+        raise InputError(f"--critical-days {crit}: give a number of days, 0 or more")
+    if crit > args.warn_days:
+        raise InputError(f"--critical-days {crit} is more than --warn-days {args.warn_days}; the critical window lies inside the warning one")
+    return crit
 
 
 def parse_when(text: str | None) -> dt.datetime:

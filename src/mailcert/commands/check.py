@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from mailcert.commands._common import add_judgement_options, emit, parse_when
+from mailcert.commands._common import add_judgement_options, critical_days, emit, parse_when
 
 __all__ = ["register", "run"]
 
@@ -44,6 +44,7 @@ def run(args: argparse.Namespace) -> int:
 
     profiles = select_profiles(args.client)
     now = parse_when(args.at)
+    critical = critical_days(args)
     endpoint = parse_target(args.target)
     if not args.timeout > 0:
         raise InputError("--timeout must be a positive number of seconds")
@@ -54,17 +55,21 @@ def run(args: argparse.Namespace) -> int:
         pair = probe_both_sync(
             endpoint, names[0], timeout=args.timeout, connect_host=connect_host, connect_port=connect_port, ehlo_name=args.ehlo
         )
-        diagnosis = diagnose(pair, names, profiles, store, now=now, warn_days=args.warn_days)
+        diagnosis = diagnose(pair, names, profiles, store, now=now, warn_days=args.warn_days, critical_days=critical)
     except MailcertError as exc:
         if args.format == "nagios":
-            emit(checkout.nagios_unknown_line(f"{endpoint.url}: {exc}"))
+            from mailcert.report.nagios import unknown_line
+
+            emit(unknown_line(f"{endpoint.url}: {exc}"))
             return int(Status.UNKNOWN)
         raise
 
     if args.format == "json":
         emit(checkout.json_text(diagnosis, endpoint, names, store.description))
     elif args.format == "nagios":
-        emit(checkout.nagios_line(diagnosis, endpoint, now, args.warn_days))
+        from mailcert.report.nagios import certificate_line
+
+        emit(certificate_line(diagnosis.assessment, endpoint.url, diagnosis.chain, now, args.warn_days, critical))
     else:
         from mailcert.report.text import Style
 

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from mailcert.commands._common import add_judgement_options, emit, parse_when
+from mailcert.commands._common import add_judgement_options, critical_days, emit, parse_when
 
 __all__ = ["register", "run"]
 
@@ -18,11 +18,12 @@ def register(sub: Any) -> None:
         description=(
             "Read a certificate (PEM, DER, chain, PKCS#7, PKCS#12/PFX) and say, for each server"
             " name and each client profile, whether that client accepts it, and why not in the"
-            " client's own words. Exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN."
+            " client's own words. Exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (Nagios/Icinga convention;"
+            " --format nagios prints the plugin line with days-left performance data)."
         ),
     )
     p.add_argument("file", metavar="FILE", help="certificate file")
-    add_judgement_options(p)
+    add_judgement_options(p, formats=("text", "json", "nagios"))
     p.add_argument("--password-env", metavar="VAR", help="environment variable holding the PKCS#12 password")
     p.set_defaults(func=run)
 
@@ -34,16 +35,23 @@ def run(args: argparse.Namespace) -> int:
 
     profiles = select_profiles(args.client)
     now = parse_when(args.at)
+    critical = critical_days(args)
     certs = load_certificates(args.file, password=password_from_env(args.password_env), ask_password=_prompt)
     facts = facts_from_certificate(certs[0], source=args.file)
     chain = [facts_from_certificate(c, source=args.file) for c in certs[1:]]
     names = tuple(args.name) or default_names(facts)
-    assessment = assess_certificate(facts, names, now=now, warn_days=args.warn_days, profiles=profiles, source=args.file)
+    assessment = assess_certificate(
+        facts, names, now=now, warn_days=args.warn_days, critical_days=critical, profiles=profiles, source=args.file
+    )
     if args.format == "json":
         from mailcert.report.jsonout import assessment_document, certificate_document, dumps
 
         extra = {"source": args.file, "chain": [certificate_document(c) for c in chain]}
         emit(dumps(assessment_document(assessment, **extra)) + "\n")
+    elif args.format == "nagios":
+        from mailcert.report.nagios import certificate_line
+
+        emit(certificate_line(assessment, args.file, chain, now, args.warn_days, critical))
     else:
         from mailcert.report.text import Style, render_assessment, render_certificate
 

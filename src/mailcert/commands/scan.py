@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
-from mailcert.commands._common import parse_when
+from mailcert.commands._common import add_expiry_options, critical_days, parse_when
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterable, Iterator
@@ -53,7 +53,7 @@ def register(sub: Any) -> None:
     p.add_argument("--chunk", type=int, default=0, metavar="N", help="with --dask: targets per task (default 250)")
     p.add_argument("--cafile", metavar="FILE", help="trust these CA certificates instead of the system store")
     p.add_argument("--client", action="append", default=[], metavar="ID", help=f"judge only these client profiles (repeatable): {', '.join(PROFILES)}")
-    p.add_argument("--warn-days", type=int, default=30, metavar="N", help="WARNING when expiring within N days (default 30)")
+    add_expiry_options(p)
     p.add_argument("--at", metavar="ISO-DATE", help="judge as of this date/time instead of now")
     p.add_argument("--ehlo", metavar="NAME", help="name to give in SMTP EHLO (default: our address literal)")
     p.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
@@ -96,6 +96,7 @@ def run(args: argparse.Namespace) -> int:
         cafile_pem=cafile_pem,
         cafile_label=args.cafile or "",
         warn_days=args.warn_days,
+        critical_days=critical_days(args),
         at=parse_when(args.at) if args.at else None,
         timeout=args.timeout,
         sni_both=args.sni == "both",
@@ -154,6 +155,7 @@ def run(args: argparse.Namespace) -> int:
         "sni": args.sni,
         "clients": args.client,
         "warn_days": args.warn_days,
+        "critical_days": args.critical_days,
         "cafile": args.cafile,
         "dask": args.dask,
         "pid": os.getpid(),

@@ -15,7 +15,7 @@ from mailcert.report.jsonout import assessment_document, certificate_document, d
 if TYPE_CHECKING:
     from mailcert.report.text import Style
 
-__all__ = ["document", "json_text", "nagios_line", "nagios_unknown_line", "text"]
+__all__ = ["document", "json_text", "text"]
 
 
 def _connection(result: ProbeResult | ProbeError) -> dict[str, Any] | None:
@@ -90,27 +90,3 @@ def text(d: Diagnosis, endpoint: Endpoint, now: dt.datetime, style: Style) -> st
     if d.other_certificate is not None:
         out += "\n" + "\n".join(render_certificate(d.other_certificate, now, style, "Certificate without SNI")) + "\n"
     return out
-
-
-def nagios_line(d: Diagnosis, endpoint: Endpoint, now: dt.datetime, warn_days: int) -> str:
-    """``MAILCERT WARNING - summary | days_left=N;W;0`` (monitoring-plugin guidelines)."""
-    a = d.assessment
-    days = int((a.certificate.not_after - now).total_seconds() // 86400)
-    refused = sorted({v.client for v in a.results if not v.accepted})
-    worst = [f.code for f in a.findings if f.severity.value != "info"]
-    summary = f"{endpoint.url} {a.certificate.subject}"
-    if refused:
-        summary += f", refused by {', '.join(refused)}"
-    if worst:
-        summary += f" [{', '.join(worst)}]"
-    else:
-        summary += f", {days} days left"
-    return f"MAILCERT {a.status.name} - {summary} | days_left={days};{warn_days};0\n"
-
-
-def nagios_unknown_line(message: str) -> str:
-    """``MAILCERT UNKNOWN - why``: the plugin line when there is no verdict (could not connect,
-    bad input).  Nagios shows only standard output, so this line must be there, not just the
-    error on standard error; kept to one line with no ``|`` (that would start perfdata)."""
-    text = " ".join(message.split()).replace("|", "/")
-    return f"MAILCERT UNKNOWN - {text}\n"

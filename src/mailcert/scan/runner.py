@@ -58,6 +58,7 @@ class ScanSettings:
     cafile_pem: bytes | None = None
     cafile_label: str = ""
     warn_days: int = 30
+    critical_days: int | None = None
     at: dt.datetime | None = None
     timeout: float = 10.0
     sni_both: bool = False
@@ -195,7 +196,9 @@ async def check_target(target: Target, settings: ScanSettings, judge: Judge) -> 
                 outcome = exc
             pair = SniPair(target.name, outcome, NotProbed(NOT_PROBED))
         now = settings.at or dt.datetime.now(dt.timezone.utc)
-        diagnosis = diagnose(pair, (target.name,), judge.profiles, judge.store, now=now, warn_days=settings.warn_days)
+        diagnosis = diagnose(
+            pair, (target.name,), judge.profiles, judge.store, now=now, warn_days=settings.warn_days, critical_days=settings.critical_days
+        )
         return _verdict(target, diagnosis, judge, time.monotonic() - started)
     except MailcertError as exc:
         return unknown_result(target, str(exc), elapsed=time.monotonic() - started, pair=pair)
