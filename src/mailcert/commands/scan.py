@@ -107,9 +107,10 @@ def run(args: argparse.Namespace) -> int:
     if args.chunk < 0:
         raise InputError("--chunk must be a positive number of targets")
     if args.dask:
-        from mailcert.scan.dask import parse_address
+        from mailcert.scan.dask import load_distributed, parse_address
 
-        parse_address(args.dask)  # a typo fails before anything is scanned
+        parse_address(args.dask)  # a typo or a missing extra fails before anything is scanned
+        load_distributed()
 
     domain_targets: list[Target] = []
     if args.domain:

@@ -24,7 +24,7 @@ from mailcert.errors import InputError, OperationError
 from mailcert.scan.runner import ScanResult, ScanSettings, scan_chunk, unknown_result
 from mailcert.scan.targets import Target
 
-__all__ = ["DEFAULT_CHUNK", "parse_address", "scan_on_dask"]
+__all__ = ["DEFAULT_CHUNK", "load_distributed", "parse_address", "scan_on_dask"]
 
 DEFAULT_CHUNK: Final = 250
 """Targets per task: big enough that scheduling costs nothing next to the handshakes, small
@@ -49,6 +49,16 @@ def parse_address(text: str) -> tuple[str, int]:
     return text, 0
 
 
+def load_distributed() -> Any:
+    """dask.distributed, or a one-line error naming the extra that installs it (it is not in
+    the base install: most fleets fit one machine)."""
+    try:
+        # typed as Any: distributed has no type hints, and this module only passes values through
+        return importlib.import_module("distributed")
+    except ImportError:
+        raise InputError("--dask needs dask.distributed, which is not installed: pip install 'mailcert[dask]'") from None
+
+
 def _chunks(targets: Iterable[Target], size: int) -> Iterator[tuple[Target, ...]]:
     it = iter(targets)
     while chunk := tuple(itertools.islice(it, size)):
@@ -67,11 +77,7 @@ def scan_on_dask(
     as chunks finish.  A chunk whose task fails (a worker died twice) yields UNKNOWN results for
     its targets, so every target still gets exactly one.  Closing the iterator early (Ctrl-C)
     cancels the chunks still out; results already yielded stay yielded."""
-    try:
-        # typed as Any: distributed has no type hints, and this module only passes values through
-        distributed: Any = importlib.import_module("distributed")
-    except ImportError:
-        raise InputError("--dask needs dask.distributed: pip install 'mailcert[scale]'") from None
+    distributed = load_distributed()
     where, workers = parse_address(address)
     cluster: Any = None
     try:

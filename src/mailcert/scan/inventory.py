@@ -263,8 +263,10 @@ class Inventory:
             raise InputError(f"--db {_redacted(full)}: only SQLite and PostgreSQL are supported")
         try:
             engine = sa.create_engine(parsed, pool_pre_ping=parsed.get_backend_name() == "postgresql")
-        except (ImportError, sa.exc.NoSuchModuleError) as exc:
-            raise InputError(f"--db {_redacted(full)}: driver missing ({exc}); pip install 'mailcert[scale]'") from None
+        except (ImportError, sa.exc.NoSuchModuleError):
+            if parsed.get_backend_name() == "sqlite":
+                raise InputError("this Python was built without its sqlite3 module; use a PostgreSQL inventory") from None
+            raise InputError(f"--db {_redacted(full)}: the PostgreSQL driver is not installed: pip install 'mailcert[postgres]'") from None
         if parsed.get_backend_name() == "sqlite":
             sa.event.listen(engine, "connect", _sqlite_pragmas)
         inventory = cls(engine)
