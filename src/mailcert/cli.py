@@ -15,6 +15,7 @@ from typing import Any
 
 from mailcert import __version__
 from mailcert.errors import MailcertError
+from mailcert.textsafe import terminal
 
 __all__ = ["main", "run", "build_parser"]
 
@@ -105,7 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MailcertError as exc:
         if debug:
             raise
-        return _fail(f"mailcert: error: {exc}", exc.exit_status, nagios=nagios, why=str(exc))
+        return _fail(f"mailcert: error: {terminal(exc)}", exc.exit_status, nagios=nagios, why=str(exc))
     except KeyboardInterrupt:
         print("mailcert: interrupted", file=sys.stderr)
         return 130
@@ -114,7 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - the promise is one line, never a traceback
         if debug:
             raise
-        message = f"mailcert: internal error: {type(exc).__name__}: {exc} (run with --debug for details)"
+        message = f"mailcert: internal error: {type(exc).__name__}: {terminal(exc)} (run with --debug for details)"
         return _fail(message, 3, nagios=nagios, why=message.removeprefix("mailcert: "))
 
 

@@ -8,11 +8,12 @@ import sys
 from typing import TYPE_CHECKING
 
 from mailcert.errors import InputError
+from mailcert.textsafe import terminal
 
 if TYPE_CHECKING:
     from mailcert.scan.inventory import Inventory
 
-__all__ = ["add_judgement_options", "add_expiry_options", "critical_days", "parse_when", "emit", "open_inventory"]
+__all__ = ["add_judgement_options", "add_expiry_options", "critical_days", "parse_when", "emit", "open_inventory", "say"]
 
 
 def add_judgement_options(parser: argparse.ArgumentParser, formats: tuple[str, ...] = ("text", "json")) -> None:
@@ -87,3 +88,20 @@ def open_inventory(db: str | None) -> Inventory:
         return Inventory.open(db)
     except InventoryPlaceError as exc:
         raise InputError(f"{exc}; choose another place with --db FILE (or --db postgresql://...)") from None
+
+
+def say(*lines: str, err: bool = False) -> None:
+    """Print each of ``lines`` as one line with outside text made safe.
+
+    Lines of mailcert's own never hold a control character, so escaping the whole line
+    escapes exactly what came from outside (a file name, a certificate's subject, a CA's
+    reply): a newline in one can never start a line of its own.  Give lines separately,
+    never joined with ``\\n``.
+    """
+    stream = sys.stderr if err else sys.stdout
+    try:
+        for line in lines:
+            stream.write(terminal(line) + "\n")
+        stream.flush()
+    except BrokenPipeError:
+        pass

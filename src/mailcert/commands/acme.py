@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from mailcert.commands._common import say
 from mailcert.errors import InputError, MailcertError
 
 __all__ = ["register", "run_issue", "run_renew"]
@@ -108,10 +109,6 @@ def _usage(parser: argparse.ArgumentParser) -> int:
     return 3
 
 
-def _say(line: str) -> None:
-    print(line, flush=True)
-
-
 def _state(args: argparse.Namespace) -> Path:
     from mailcert.issue.state import state_dir
 
@@ -137,25 +134,25 @@ def _report(outcome: Any, out: Path) -> int:
     from mailcert.issue.issuer import IssueStatus
 
     if outcome.status is IssueStatus.PLAN_REFUSED:
-        _say(f"Not ordered: a configured client would refuse the certificate; nothing changed in {out}")
-        _say("  order the layout above, or add --force to order this one anyway (it is still checked before install)")
+        say(f"Not ordered: a configured client would refuse the certificate; nothing changed in {out}")
+        say("  order the layout above, or add --force to order this one anyway (it is still checked before install)")
         return 1
     if outcome.refusals:
         for v in outcome.refusals:
-            _say(f"  {v.client} refuses it for {v.name}: {v.reason}")
+            say(f"  {v.client} refuses it for {v.name}: {v.reason}")
             if v.message:
-                _say(f"    the user sees: {v.message}")
+                say(f"    the user sees: {v.message}")
     else:
-        _say(f"  every configured client accepts it for {outcome.plan.mail_name}")
+        say(f"  every configured client accepts it for {outcome.plan.mail_name}")
     if outcome.status is IssueStatus.CLIENT_REFUSED:
-        _say(f"Not installed: {len(outcome.refusals)} configured client(s) would refuse the issued certificate; {out} is unchanged")
-        _say(f"  the issued certificate and its key are kept in {outcome.kept_in}")
+        say(f"Not installed: {len(outcome.refusals)} configured client(s) would refuse the issued certificate; {out} is unchanged")
+        say(f"  the issued certificate and its key are kept in {outcome.kept_in}")
         return 1
     when = f"{outcome.not_after:%Y-%m-%d}" if outcome.not_after else "?"
-    _say(f"  chain: {outcome.chain_length} intermediate(s); valid until {when}")
+    say(f"  chain: {outcome.chain_length} intermediate(s); valid until {when}")
     for line in outcome.written:
-        _say(line)
-    _say(f"Done in {outcome.seconds:.2f} s; acme renew will renew it")
+        say(line)
+    say(f"Done in {outcome.seconds:.2f} s; acme renew will renew it")
     return 0
 
 
@@ -204,7 +201,7 @@ def run_issue(args: argparse.Namespace) -> int:
     )
     state = _state(args)
     with exclusive(state):
-        outcome = issue(request, state=state, clock=SystemClock(), env=dict(os.environ), say=_say)
+        outcome = issue(request, state=state, clock=SystemClock(), env=dict(os.environ), say=say)
     return _report(outcome, out)
 
 
@@ -222,41 +219,41 @@ def run_renew(args: argparse.Namespace) -> int:
     store = LineageStore(state)
     lineages = store.load()
     if not lineages:
-        _say(f"Nothing to renew: mailcert has issued no certificate ({store.path} lists none)")
+        say(f"Nothing to renew: mailcert has issued no certificate ({store.path} lists none)")
         return 0
     checks = check_due(lineages, now=clock.now(), days=args.days)
     due = [c for c in checks if c.due]
     if not due:
         nxt = min((c for c in checks if c.not_after), key=lambda c: c.not_after or clock.now())
-        _say(
+        say(
             f"Nothing to renew: none of {len(checks)} certificate(s) expires within {args.days} day(s);"
             f" next: {nxt.lineage.names[0]}, {nxt.why}"
         )
         return 0
     for c in checks:
-        _say(f"{c.lineage.names[0]} ({c.lineage.out}): {'due, ' if c.due else ''}{c.why}")
+        say(f"{c.lineage.names[0]} ({c.lineage.out}): {'due, ' if c.due else ''}{c.why}")
     if args.dry_run:
-        _say(f"Dry run: {len(due)} certificate(s) would be renewed")
+        say(f"Dry run: {len(due)} certificate(s) would be renewed")
         return 0
     failed = 0
     env = dict(os.environ)
     with exclusive(state):
         for c in due:
             lin = c.lineage
-            _say(f"Renewing {lin.names[0]} into {lin.out}")
+            say(f"Renewing {lin.names[0]} into {lin.out}")
             try:
-                outcome = issue(request_for(lin, timeout=args.timeout, hook_timeout=args.hook_timeout), state=state, clock=clock, env=env, say=_say)
+                outcome = issue(request_for(lin, timeout=args.timeout, hook_timeout=args.hook_timeout), state=state, clock=clock, env=env, say=say)
                 if _report(outcome, Path(lin.out)) != 0 or outcome.status is not IssueStatus.INSTALLED:
                     failed += 1
                     continue
                 if args.deploy_hook:
                     run_deploy_hook(args.deploy_hook, lin, env=env, timeout=args.hook_timeout)
-                    _say(f"  deploy hook done for {lin.out}")
+                    say(f"  deploy hook done for {lin.out}")
             except MailcertError as exc:
                 failed += 1
-                print(f"mailcert: error: renewing {lin.names[0]}: {exc}", file=sys.stderr)
+                say(f"mailcert: error: renewing {lin.names[0]}: {exc}", err=True)
     if failed:
-        _say(f"Renewed {len(due) - failed} of {len(due)}; {failed} failed")
+        say(f"Renewed {len(due) - failed} of {len(due)}; {failed} failed")
         return 1
-    _say(f"Renewed {len(due)} certificate(s)")
+    say(f"Renewed {len(due)} certificate(s)")
     return 0

@@ -16,6 +16,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from mailcert.commands._common import say
+
 __all__ = ["register", "run_check", "run_set", "run_show"]
 
 
@@ -92,9 +94,11 @@ def run_set(args: argparse.Namespace) -> int:
     domain, prefix, fqdn = external_fqdn(args.domain, args.prefix)
     path = _path(args)
     backup = save_address(path, AddressConfig(domain=domain, prefix=prefix))
-    print(f"External FQDN: {fqdn}")
-    print(f"  saved in {path}" + (f" (previous file kept as {backup.name})" if backup else ""))
-    print(f"  next: mailcert address check   then: mailcert cert new --csr --out DIR (CN and first name {fqdn})")
+    say(
+        f"External FQDN: {fqdn}",
+        f"  saved in {path}" + (f" (previous file kept as {backup.name})" if backup else ""),
+        f"  next: mailcert address check   then: mailcert cert new --csr --out DIR (CN and first name {fqdn})",
+    )
     return 0
 
 
@@ -111,8 +115,7 @@ def run_show(args: argparse.Namespace) -> int:
         print(json.dumps(doc, indent=2))
     else:
         how = f"prefix {address.prefix!r} + domain {address.domain}" if address.prefix else f"the bare domain {address.domain}"
-        print(f"External FQDN: {address.fqdn} ({how})")
-        print(f"  configuration: {path}")
+        say(f"External FQDN: {address.fqdn} ({how})", f"  configuration: {path}")
     return 0
 
 
@@ -147,11 +150,11 @@ def run_check(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps(report.to_json(), indent=2))
     else:
-        print(_render(report))
+        say(*_render(report))
     return int(report.status)
 
 
-def _render(report: Any) -> str:
+def _render(report: Any) -> list[str]:
     def cover(c: bool | None) -> str:
         return "" if c is None else ("  [covered by the certificate]" if c else "  [NOT covered by the certificate]")
 
@@ -169,4 +172,4 @@ def _render(report: Any) -> str:
             lines.append(f"  {f.severity.upper():<8} {f.code}: {f.title}")
             lines.append(f"           remedy: {f.remedy}")
     lines.append(f"Status: {report.status.name}")
-    return "\n".join(lines)
+    return lines

@@ -24,6 +24,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mailcert.commands._common import say
 from mailcert.errors import InputError
 
 if TYPE_CHECKING:
@@ -290,20 +291,20 @@ def run_new(args: argparse.Namespace) -> int:
     written = _write([PlannedFile(out / "key.pem", build.key_to_pem(key), KEY_MODE), product])
 
     what = "self-signed certificate" if args.self_signed else "certificate request"
-    print(f"New {kind.value} key and {what} for {names[0]}")
-    print(f"  names, in this order: {', '.join(names)}")
-    print("\n".join(written))
+    say(f"New {kind.value} key and {what} for {names[0]}")
+    say(f"  names, in this order: {', '.join(names)}")
+    say(*written)
     if args.self_signed:
         lines, _ = _verdict_lines(cert, names[0])
-        print("\n".join(lines))
-        print(f"  valid {cert.not_valid_before_utc:%Y-%m-%d} to {cert.not_valid_after_utc:%Y-%m-%d}; clients will still"
+        say(*lines)
+        say(f"  valid {cert.not_valid_before_utc:%Y-%m-%d} to {cert.not_valid_after_utc:%Y-%m-%d}; clients will still"
               " ask to trust it: for no prompt at all, use --csr and a trusted CA")
     else:
-        print(f"  next: submit {product.path} to your CA; when it has issued the certificate:")
-        print(f"        mailcert cert import ISSUED.pem --out {out}")
+        say(f"  next: submit {product.path} to your CA; when it has issued the certificate:")
+        say(f"        mailcert cert import ISSUED.pem --out {out}")
     if args.target == "exchange":
         bits = key.key_size if isinstance(key, rsa.RSAPrivateKey) else None
-        print(exchange_commands(names, key_bits=bits, csr=bool(args.csr), out=out))
+        say(*exchange_commands(names, key_bits=bits, csr=bool(args.csr), out=out).splitlines())
     return 0
 
 
@@ -465,10 +466,10 @@ def run_import(args: argparse.Namespace) -> int:
     files = bundle_files(out, leaf, chain, key, key_on_disk=on_disk)
     ensure_dir(out)
     written = _write(files)
-    print("\n".join(report))
-    print("\n".join(written))
+    say(*report)
+    say(*written)
     if not chain:
-        print("  (no intermediates: chain.pem is empty)")
+        say("  (no intermediates: chain.pem is empty)")
     return 1 if warnings else 0
 
 
@@ -511,12 +512,12 @@ def run_export(args: argparse.Namespace) -> int:
             raise InputError(f"cannot write {f.path}: directory {f.path.parent} does not exist")
     written = _write(files)
     names = build.san_names(cert)
-    print(f"Exported the certificate for {names[0] if names else cert.subject.rfc4514_string()} with {len(chain)} chain certificate(s)")
-    print("\n".join(written))
+    say(f"Exported the certificate for {names[0] if names else cert.subject.rfc4514_string()} with {len(chain)} chain certificate(s)")
+    say(*written)
     if args.pfx:
         form = "legacy 3DES/SHA-1 (Windows Server 2016 and older)" if args.legacy else "AES-256/SHA-256 (Windows Server 2019 and later)"
-        print(f"  PFX form: {form}")
-        print(f"  thumbprint (Windows, Exchange -Thumbprint): {cert.fingerprint(hashes.SHA1()).hex().upper()}")
+        say(f"  PFX form: {form}")
+        say(f"  thumbprint (Windows, Exchange -Thumbprint): {cert.fingerprint(hashes.SHA1()).hex().upper()}")
     return 0
 
 
@@ -545,11 +546,11 @@ def run_fix(args: argparse.Namespace) -> int:
     if not build.is_self_signed(cert):
         issuer = cert.issuer.rfc4514_string()
         alts = "".join(f" --alt {n}" for n in new_names[1:])
-        print(f"{args.cert} was issued by {issuer}, not self-signed: only that CA can issue it again,")
-        print("and a certificate re-signed here would not be trusted by your users' clients.")
-        print(f"Request a new one with {first} first (CN and first name), then import what the CA issues:")
-        print(f"  mailcert cert new --name {first}{alts} --csr --out {args.out}")
-        print(f"  mailcert cert import ISSUED.pem --out {args.out}")
+        say(f"{args.cert} was issued by {issuer}, not self-signed: only that CA can issue it again,")
+        say("and a certificate re-signed here would not be trusted by your users' clients.")
+        say(f"Request a new one with {first} first (CN and first name), then import what the CA issues:")
+        say(f"  mailcert cert new --name {first}{alts} --csr --out {args.out}")
+        say(f"  mailcert cert import ISSUED.pem --out {args.out}")
         return 1
 
     if args.key:
@@ -576,14 +577,14 @@ def run_fix(args: argparse.Namespace) -> int:
             PlannedFile(out / "key.pem", build.key_to_pem(key), KEY_MODE),
         ]
     )
-    print(f"Re-issued {args.cert} with {first} first (same key, same names)")
-    print(f"  before: {', '.join(names)}")
-    print(f"  after:  {', '.join(new_names)}")
+    say(f"Re-issued {args.cert} with {first} first (same key, same names)")
+    say(f"  before: {', '.join(names)}")
+    say(f"  after:  {', '.join(new_names)}")
     if first not in names:
-        print(f"  note: {first} was not in the certificate; it was added")
-    print("\n".join(written))
+        say(f"  note: {first} was not in the certificate; it was added")
+    say(*written)
     before, _ = _verdict_lines(cert, first)
     after, refused = _verdict_lines(fixed, first)
-    print("Before:\n" + "\n".join(before))
-    print("After:\n" + "\n".join(after))
+    say("Before:", *before)
+    say("After:", *after)
     return 1 if refused else 0

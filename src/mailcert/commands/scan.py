@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
-from mailcert.commands._common import add_expiry_options, critical_days, parse_when
+from mailcert.commands._common import add_expiry_options, critical_days, parse_when, say
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterable, Iterator
@@ -365,8 +365,8 @@ class _Sink:
     def summary(self) -> None:
         c = self.counts
         how = "interrupted after" if self.interrupted else "scanned"
-        print(
+        say(
             f"mailcert: {how} {self.done} targets: {c['OK']} OK, {c['WARNING']} WARNING, {c['CRITICAL']} CRITICAL,"
             f" {c['UNKNOWN']} UNKNOWN; scan {self.scan_id} in {self.inventory.where}",
-            file=sys.stderr,
+            err=True,
         )

@@ -6,13 +6,14 @@ the record of what was done show the same facts the same way.
 
 from __future__ import annotations
 
-import json
+
 from typing import Any
 
 from mailcert.deploy.apply import DeployReport, ListenerCheck, Served
 from mailcert.deploy.base import StepResult
 from mailcert.deploy.plan import FileChange, describe_mode, listeners_text, short_fp
 from mailcert.report.jsonout import SCHEMA_VERSION
+from mailcert.textsafe import json_dumps, terminal
 
 __all__ = ["json_text", "text"]
 
@@ -87,11 +88,13 @@ def text(report: DeployReport) -> str:
     out.append(f"result: {_HEADLINES[report.status]} ({report.seconds:.1f} s)")
     if report.reason and report.status != "refused":
         out.append(f"  {report.reason}")
-    return "\n".join(out) + "\n"
+    # Every line is ours with outside text inside (paths, subjects, server replies, command
+    # output): escaping whole lines escapes exactly the outside part.
+    return "".join(terminal(line) + "\n" for line in out)
 
 
 def json_text(report: DeployReport) -> str:
-    return json.dumps(document(report), indent=2, ensure_ascii=False) + "\n"
+    return json_dumps(document(report)) + "\n"
 
 
 def document(report: DeployReport) -> dict[str, Any]:

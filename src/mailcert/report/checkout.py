@@ -11,6 +11,7 @@ from mailcert.errors import ProbeError
 from mailcert.model import Endpoint
 from mailcert.probe.driver import ProbeResult
 from mailcert.report.jsonout import assessment_document, certificate_document, dumps
+from mailcert.textsafe import terminal
 
 if TYPE_CHECKING:
     from mailcert.report.text import Style
@@ -69,22 +70,24 @@ def json_text(d: Diagnosis, endpoint: Endpoint, names: Sequence[str], store: str
 
 
 def text(d: Diagnosis, endpoint: Endpoint, now: dt.datetime, style: Style) -> str:
-    from mailcert.report.text import render_assessment, render_certificate
+    from mailcert.report.text import FIELD_LIMIT, render_assessment, render_certificate
 
     s = d.served
     offered = "" if s.starttls_offered is None else " (STARTTLS offered)"
+    connected = f"{s.address[0]}:{s.address[1]} with SNI {s.sni or '(none)'}; {s.tls_version}, {s.cipher}{offered}"
     header = [
-        style(f"Server       {endpoint.url}", "bold"),
-        f"  connected {s.address[0]}:{s.address[1]} with SNI {s.sni or '(none)'}; {s.tls_version}, {s.cipher}{offered}",
+        style(f"Server       {terminal(endpoint.url)}", "bold"),
+        f"  connected {terminal(connected)}",
     ]
     if isinstance(d.pair.with_sni, ProbeError):
-        header.append(f"  with SNI: {d.pair.with_sni}")
+        header.append(f"  with SNI: {terminal(d.pair.with_sni)}")
     if isinstance(d.pair.without_sni, ProbeError):
-        header.append(f"  without SNI: {d.pair.without_sni}")
+        header.append(f"  without SNI: {terminal(d.pair.without_sni)}")
     elif d.other_certificate is None:
         header.append("  without SNI: the same certificate")
     trusted = style("trusted", "green") if d.trust.trusted else style("NOT TRUSTED", "red")
-    header.append(f"  chain: {' <- '.join(d.trust.path)}: {trusted} ({d.trust.detail})")
+    path = terminal(" <- ".join(d.trust.path), FIELD_LIMIT)
+    header.append(f"  chain: {path}: {trusted} ({terminal(d.trust.detail, FIELD_LIMIT)})")
     header.append("")
     out = render_assessment(d.assessment, now=now, style=style, header=header)
     if d.other_certificate is not None:

@@ -10,10 +10,11 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from mailcert.textsafe import csv_cell, json_dumps, terminal
 
 if TYPE_CHECKING:
     from mailcert.scan.inventory import Inventory, ResultRow, ScanRow
@@ -168,15 +169,19 @@ def csv_text(report: FleetReport) -> str:
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(CSV_COLUMNS)
     for r in report.rows:
+        # Every text cell goes through csv_cell (targets and names come from files and DNS,
+        # subjects from servers); only the day count is ours and stays a number.
         w.writerow([
-            r.target, r.name, r.status, r.error or "", r.subject or "", r.issuer or "",
+            *map(csv_cell, (r.target, r.name, r.status, r.error or "", r.subject or "", r.issuer or "")),
             r.not_after.isoformat() if r.not_after else "",
             "" if r.not_after is None else _days(r.not_after, report.generated_at),
-            r.fingerprint or "",
-            "" if r.trusted is None else ("yes" if r.trusted else "no"),
-            ";".join(c for c, ok in r.verdicts.items() if not ok),
-            ";".join(f[0] for f in r.findings),
-            ";".join(changes.get(r.key, [])),
+            *map(csv_cell, (
+                r.fingerprint or "",
+                "" if r.trusted is None else ("yes" if r.trusted else "no"),
+                ";".join(c for c, ok in r.verdicts.items() if not ok),
+                ";".join(f[0] for f in r.findings),
+                ";".join(changes.get(r.key, [])),
+            )),
         ])
     return buf.getvalue()
 
@@ -231,7 +236,11 @@ def json_document(report: FleetReport) -> dict[str, Any]:
 
 
 def json_text(report: FleetReport) -> str:
-    return json.dumps(json_document(report), indent=2, ensure_ascii=False) + "\n"
+    return json_dumps(json_document(report)) + "\n"
+
+
+_LINE_LIMIT = 2000
+"""Characters of one summary line: a subject can be megabytes long; --json has it whole."""
 
 
 def text_summary(report: FleetReport, *, limit: int = 20) -> str:
@@ -247,14 +256,14 @@ def text_summary(report: FleetReport, *, limit: int = 20) -> str:
         lines.append(f"Changes since scan {report.previous.id} ({report.previous.started_at:%Y-%m-%d %H:%M} UTC): {len(report.changes)}")
         for ch in report.changes[:limit]:
             arrow = f"{ch.before or '-'} -> {ch.after or '-'}"
-            lines.append(f"  {ch.kind:<11} {ch.target} ({ch.name}): {arrow}  {ch.detail}".rstrip())
+            lines.append(terminal(f"  {ch.kind:<11} {ch.target} ({ch.name}): {arrow}  {ch.detail}".rstrip(), _LINE_LIMIT))
         if len(report.changes) > limit:
             lines.append(f"  ... and {len(report.changes) - limit} more (--csv/--json/--html have them all)")
     lines.append("Certificates by expiry:")
     for e in report.expiries[:limit]:
         when = "EXPIRED" if e.days_left < 0 else f"{e.days_left:>4} days"
         more = f" +{len(e.servers) - 1} more" if len(e.servers) > 1 else ""
-        lines.append(f"  {e.not_after:%Y-%m-%d} {when:>9}  {e.subject}  ({e.servers[0]}{more})")
+        lines.append(terminal(f"  {e.not_after:%Y-%m-%d} {when:>9}  {e.subject}  ({e.servers[0]}{more})", _LINE_LIMIT))
     if len(report.expiries) > limit:
         lines.append(f"  ... and {len(report.expiries) - limit} more")
     return "\n".join(lines) + "\n"

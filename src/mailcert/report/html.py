@@ -11,12 +11,12 @@ of certificates expiring per month) and the list of certificates by expiry.  Pur
 from __future__ import annotations
 
 import datetime as dt
-import html
 import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Final
 
 from mailcert.report.fleet import Expiry, FleetReport
+from mailcert.textsafe import html_text
 
 if TYPE_CHECKING:
     from mailcert.scan.inventory import ResultRow
@@ -52,7 +52,7 @@ code{font-size:.85em}
 
 
 def _e(text: object) -> str:
-    return html.escape(str(text), quote=True)
+    return html_text(text)
 
 
 def render(report: FleetReport) -> str:

@@ -5,11 +5,11 @@ Fields named in PRODUCT.md are a promise to other programs: keep them; add freel
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from mailcert.assess import Assessment
 from mailcert.certs.info import CertificateFacts
+from mailcert.textsafe import json_dumps
 
 __all__ = ["SCHEMA_VERSION", "assessment_document", "certificate_document", "dumps"]
 
@@ -59,4 +59,5 @@ def assessment_document(assessment: Assessment, **extra: Any) -> dict[str, Any]:
 
 
 def dumps(doc: dict[str, Any]) -> str:
-    return json.dumps(doc, indent=2, ensure_ascii=False)
+    """The document as JSON text: values exactly as found, safe to print on a terminal."""
+    return json_dumps(doc)

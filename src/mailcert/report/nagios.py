@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from mailcert.model import Status
+from mailcert.textsafe import nagios_text
 
 if TYPE_CHECKING:  # types only: the UNKNOWN line is written after any failure, so it loads nothing
     import datetime as dt
@@ -29,10 +30,9 @@ _MAX_TEXT = 200
 
 
 def plugin_text(text: str) -> str:
-    """Outside text made safe for the part of the line before ``|``: one line (any run of
-    white space or control characters becomes one space), ``|`` shown as ``/``, bounded."""
-    out = " ".join("".join(c if c.isprintable() else " " for c in text).split()).replace("|", "/")
-    return out if len(out) <= _MAX_TEXT else out[: _MAX_TEXT - 1] + "…"
+    """Outside text made safe for the part of the line before ``|``
+    (:func:`mailcert.textsafe.nagios_text`: one line, controls shown escaped, no ``|``, bounded)."""
+    return nagios_text(text, _MAX_TEXT)
 
 
 def perf_label(text: str) -> str:

@@ -18,6 +18,7 @@ from mailcert.certs.info import CertificateFacts
 from mailcert.model import Status
 from mailcert.findings import Severity
 from mailcert.names.senders import profile_title
+from mailcert.textsafe import terminal
 
 __all__ = ["Style", "render_assessment", "render_certificate", "render_table"]
 
@@ -37,6 +38,13 @@ class Style:
     def __call__(self, text: str, colour: str) -> str:
         return f"\x1b[{_COLOURS[colour]}m{text}\x1b[0m" if self.enabled else text
 
+
+FIELD_LIMIT = 2000
+"""Characters of one certificate field shown on a terminal: a hostile certificate can carry
+megabytes of SAN; the JSON output keeps every byte for programs."""
+
+NAME_LIMIT = 80
+"""Characters of a typed server name shown in the table's header and the refusals."""
 
 _STATUS_COLOUR = {Status.OK: "green", Status.WARNING: "yellow", Status.CRITICAL: "red", Status.UNKNOWN: "red"}
 _SEVERITY_COLOUR = {Severity.INFO: "cyan", Severity.WARNING: "yellow", Severity.CRITICAL: "red"}
@@ -59,19 +67,20 @@ def render_certificate(facts: CertificateFacts, now: dt.datetime, style: Style, 
         ("SHA-256", _colons(facts.sha256)),
         ("SHA-1", _colons(facts.sha1)),
     ]
-    lines = [style(label, "bold")]
-    lines += [f"  {k:<9} {v}" for k, v in rows]
+    lines = [style(terminal(label), "bold")]
+    lines += [f"  {k:<9} {terminal(v, FIELD_LIMIT)}" for k, v in rows]
     return lines
 
 
 def render_table(assessment: Assessment, style: Style) -> list[str]:
     """Clients down, typed names across: ``ok`` or ``REFUSED`` in each cell."""
     names = list(assessment.names)
+    shown = [terminal(n, NAME_LIMIT) for n in names]
     cell: dict[tuple[str, str], bool | None] = {(v.client, v.name): v.accepted for v in assessment.results}
     clients = list(dict.fromkeys(v.client for v in assessment.results))
     width = max([len(profile_title(c)) for c in clients] + [7]) + 2
-    cols = [max(len(n), 8) + 2 for n in names]
-    head = "  " + "Client".ljust(width) + "".join(n.ljust(w) for n, w in zip(names, cols))
+    cols = [max(len(n), 8) + 2 for n in shown]
+    head = "  " + "Client".ljust(width) + "".join(n.ljust(w) for n, w in zip(shown, cols))
     lines = [style(head.rstrip(), "bold")]
     for c in clients:
         row = "  " + profile_title(c).ljust(width)
@@ -100,16 +109,16 @@ def render_assessment(
     if refusals:
         lines += ["", style("Why refused", "bold")]
         for v in refusals:
-            lines.append(f"  {profile_title(v.client)} / {v.name}: {v.reason}")
+            lines.append(f"  {profile_title(v.client)} / {terminal(v.name, NAME_LIMIT)}: {terminal(v.reason, FIELD_LIMIT)}")
             if v.message:
-                lines.append(style(f'    the client says: "{v.message}"', "dim"))
+                lines.append(style(f'    the client says: "{terminal(v.message, FIELD_LIMIT)}"', "dim"))
     if assessment.findings:
         lines += ["", style("Findings", "bold")]
         for f in assessment.findings:
             tag = style(f.severity.value.upper(), _SEVERITY_COLOUR[f.severity])
-            lines.append(f"  {tag} [{f.code}] {f.title}")
-            lines += _wrap("why: " + f.explanation, 6)
-            lines += _wrap("fix: " + f.remedy, 6)
+            lines.append(f"  {tag} [{f.code}] {terminal(f.title, FIELD_LIMIT)}")
+            lines += _wrap("why: " + terminal(f.explanation, FIELD_LIMIT), 6)
+            lines += _wrap("fix: " + terminal(f.remedy, FIELD_LIMIT), 6)
     lines += ["", "Status: " + style(assessment.status.name, _STATUS_COLOUR[assessment.status])]
     return "\n".join(lines) + "\n"
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import functools
-import json
+
 import time
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -38,6 +38,7 @@ from mailcert.names.profiles import ClientProfile
 from mailcert.probe.driver import ProbeResult, SniPair, probe, probe_both
 from mailcert.scan import DEFAULT_CONCURRENCY, DEFAULT_PER_HOST
 from mailcert.scan.targets import Target
+from mailcert.textsafe import json_dumps
 
 __all__ = ["ScanSettings", "ScanResult", "Judge", "check_target", "scan", "scan_chunk", "DEFAULT_CONCURRENCY", "DEFAULT_PER_HOST"]
 
@@ -131,7 +132,7 @@ class Judge:
 
 
 def _line(doc: dict[str, Any]) -> str:
-    return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+    return json_dumps(doc, indent=None, separators=(",", ":"))
 
 
 def _server(target: Target) -> dict[str, Any] | None:
