@@ -90,7 +90,7 @@ def test_bundle_from_dir_cert_and_chain_without_fullchain(tmp_path: Path, ca: Te
     ("encrypted", "is encrypted"),
     ("key-in-cert", "holds a private key"),
     ("no-key", "holds no key.pem or privkey.pem"),
-    ("not-a-dir", "not a directory"),
+    ("not-a-dir", "no such directory"),
 ])
 def test_bundle_refuses_bad_input(tmp_path: Path, ca: TestCA, case: str, message: str) -> None:
     from cryptography.hazmat.primitives import serialization
@@ -267,3 +267,35 @@ def test_plan_refuses_an_unwritable_directory_before_writing(ca: TestCA) -> None
     states = {p: FileState(p, "file", dir_problem="/ro is not writable", sha256="0", mode=0o644, uid=0, gid=0) for p in (c, k)}
     plan = make_plan(_discovery(c, k), _bundle(ca, NAME), states, PlanOptions())
     assert plan.problems == ("cannot write /ro/c.pem: /ro is not writable", "cannot write /ro/k.pem: /ro is not writable")
+
+
+def test_snapshot_follows_trusted_links_only(tmp_path: Path, ca: TestCA) -> None:
+    """certbot's live/ links are followed (digests of what they lead to); a link in a directory
+    every user may write (no sticky bit) is not."""
+    from mailcert.deploy.apply import snapshot
+
+    b = _bundle(ca, NAME)
+    archive, live = tmp_path / "archive" / "x", tmp_path / "live" / "x"
+    archive.mkdir(parents=True)
+    live.mkdir(parents=True)
+    (archive / "fullchain1.pem").write_bytes(b.fullchain_pem)
+    (live / "fullchain.pem").symlink_to("../../archive/x/fullchain1.pem")
+    s = snapshot(live / "fullchain.pem")
+    assert (s.kind, s.leaf_sha256, s.link_problem) == ("symlink", b.leaf_sha256, None)
+    live.chmod(0o777)
+    try:
+        s = snapshot(live / "fullchain.pem")
+        assert s.sha256 is None and s.link_problem == f"{live} is writable by every user"
+    finally:
+        live.chmod(0o755)
+
+
+def test_plan_leaves_a_link_that_already_leads_to_the_new_certificate(ca: TestCA) -> None:
+    b = _bundle(ca, NAME)
+    c, k = Path("/etc/letsencrypt/live/x/fullchain.pem"), Path("/etc/letsencrypt/live/x/privkey.pem")
+    states = {
+        c: FileState(c, "symlink", link_target="../../archive/x/fullchain2.pem", leaf_sha256=b.leaf_sha256),
+        k: FileState(k, "symlink", link_target="../../archive/x/privkey2.pem", sha256=hashlib.sha256(b.key_pem).hexdigest()),
+    }
+    plan = make_plan(_discovery(c, k), b, states, PlanOptions())
+    assert plan.problems == () and plan.writes_nothing and plan.unchanged == (c, k)

@@ -262,7 +262,7 @@ def snapshot(path: Path) -> FileState:
     except OSError:
         return FileState(path, "other")
     if stat.S_ISLNK(st.st_mode):
-        return FileState(path, "symlink", link_target=os.readlink(path))
+        return _snapshot_link(path)
     if not stat.S_ISREG(st.st_mode):
         return FileState(path, "other")
     try:
@@ -271,6 +271,50 @@ def snapshot(path: Path) -> FileState:
         return FileState(path, "other")
     return FileState(path, "file", dir_problem=problem, sha256=hashlib.sha256(data).hexdigest(),
                      mode=st.st_mode & 0o7777, uid=st.st_uid, gid=st.st_gid, leaf_sha256=_leaf_sha256(data))
+
+
+def _snapshot_link(path: Path) -> FileState:
+    """A symbolic link the configuration names (certbot's ``live/NAME/fullchain.pem`` ->
+    ``../../archive/NAME/fullchainN.pem``): the digests of what it leads to, so the plan can see
+    that it already leads to the new certificate, when the link can be trusted; else why not."""
+    target = os.readlink(path)
+    final, problem = _follow_trusted_links(path)
+    if problem is not None or final is None:
+        return FileState(path, "symlink", link_target=target, link_problem=problem)
+    try:
+        data = final.read_bytes()
+    except OSError as exc:
+        return FileState(path, "symlink", link_target=target, link_problem=f"cannot read {final}: {exc.strerror or exc}")
+    return FileState(path, "symlink", link_target=target, sha256=hashlib.sha256(data).hexdigest(),
+                     leaf_sha256=_leaf_sha256(data))
+
+
+_TRUSTED_OWNERS = frozenset({0, os.geteuid()})
+
+
+def _follow_trusted_links(path: Path) -> tuple[Path | None, str | None]:
+    """Follow ``path``'s links to a regular file, trusting only what root or this user could
+    have made: every link and the final file owned by root or us, and no link or file in a
+    directory that every user may write without the sticky bit (the rule the kernel's
+    protected_symlinks applies to sticky directories, made strict).  Returns the file, or why
+    the links are not followed."""
+    current = path
+    for _ in range(40):  # the kernel's own limit on links in one lookup
+        try:
+            st = os.lstat(current)
+            holder = os.stat(current.parent)
+        except OSError as exc:
+            return None, f"{current}: {exc.strerror or exc}"
+        if st.st_uid not in _TRUSTED_OWNERS:
+            return None, f"{current} belongs to uid {st.st_uid}, neither root nor this user"
+        if holder.st_mode & stat.S_IWOTH and not holder.st_mode & stat.S_ISVTX:
+            return None, f"{current.parent} is writable by every user"
+        if not stat.S_ISLNK(st.st_mode):
+            if not stat.S_ISREG(st.st_mode):
+                return None, f"{current} is not a regular file"
+            return current, None
+        current = Path(os.path.normpath(os.path.join(os.path.realpath(current.parent), os.readlink(current))))
+    return None, f"{path}: too many levels of symbolic links"
 
 
 def _dir_problem(directory: Path) -> str | None:

@@ -62,11 +62,15 @@ class CertBundle:
         return hashlib.sha256(self.leaf_der).hexdigest()
 
 
-def bundle_from_dir(directory: str | Path) -> CertBundle:
-    """``DIR/fullchain.pem`` (else ``cert.pem`` + ``chain.pem``) and ``DIR/key.pem`` (or ``privkey.pem``)."""
+def bundle_from_dir(directory: str | Path, *, given_as: str | None = None) -> CertBundle:
+    """``DIR/fullchain.pem`` (else ``cert.pem`` + ``chain.pem``) and ``DIR/key.pem`` (or ``privkey.pem``).
+
+    ``given_as`` is how the directory was named (default ``--cert DIR``; a deploy hook's
+    variable), so an error points at what the administrator or the hook actually set."""
     d = Path(directory)
     if not d.is_dir():
-        raise InputError(f"--cert {d}: not a directory (give the directory holding fullchain.pem and key.pem)")
+        what = "not a directory" if d.exists() else "no such directory"
+        raise InputError(f"{given_as or f'--cert {d}'}: {what} (it must be the directory holding fullchain.pem and key.pem or privkey.pem)")
     key_path = next((d / n for n in _KEY_NAMES if (d / n).is_file()), None)
     if key_path is None:
         raise InputError(f"{d} holds no key.pem or privkey.pem")
@@ -93,7 +97,7 @@ def bundle_from_env(env: Mapping[str, str]) -> CertBundle:
     """certbot's ``RENEWED_LINEAGE``, else acme.sh's ``CERT_FULLCHAIN_PATH`` + ``CERT_KEY_PATH``."""
     lineage = env.get("RENEWED_LINEAGE")
     if lineage:
-        return bundle_from_dir(lineage)
+        return bundle_from_dir(lineage, given_as=f"RENEWED_LINEAGE={lineage} (certbot's renewed lineage)")
     fullchain, key = env.get("CERT_FULLCHAIN_PATH"), env.get("CERT_KEY_PATH")
     if fullchain and key:
         return bundle_from_files(fullchain, key)
@@ -101,8 +105,9 @@ def bundle_from_env(env: Mapping[str, str]) -> CertBundle:
         missing = "CERT_KEY_PATH" if fullchain else "CERT_FULLCHAIN_PATH"
         raise InputError(f"--from-env: {missing} is not set (acme.sh style needs CERT_FULLCHAIN_PATH and CERT_KEY_PATH)")
     raise InputError(
-        "--from-env: neither RENEWED_LINEAGE (certbot deploy hook) nor CERT_FULLCHAIN_PATH and"
-        " CERT_KEY_PATH (acme.sh) is set"
+        "--from-env: RENEWED_LINEAGE is not set (certbot sets it when it runs a --deploy-hook after a"
+        " renewal), nor are acme.sh's CERT_FULLCHAIN_PATH and CERT_KEY_PATH; run from a hook, or"
+        " give --cert DIR"
     )
 
 

@@ -134,6 +134,8 @@ class FileState:
     Only the digest of the content is kept: a key's bytes need not outlive the snapshot.
     ``dir_problem`` says why nothing can be written in its directory (or the nearest existing
     ancestor, when the directory is still to be created): read-only, immutable, a file in the way.
+    For a symbolic link, ``sha256`` and ``leaf_sha256`` describe the file it leads to, unless
+    ``link_problem`` says why the link is not followed.
     """
 
     path: Path
@@ -146,6 +148,7 @@ class FileState:
     gid: int | None = None
     leaf_sha256: str | None = None
     link_target: str | None = None
+    link_problem: str | None = None
 
     @property
     def exists(self) -> bool:
@@ -254,6 +257,13 @@ def make_plan(
             files = [(cert_path, "certificate", bundle.fullchain_pem), (key_path, "key", bundle.key_pem)]
         for path, role, data in files:
             state = states.get(path) or FileState(path, "missing")
+            if state.kind == "symlink":
+                problem = _link_problem(state, role, data, bundle)
+                if problem:
+                    problems.append(problem)
+                else:
+                    unchanged.append(path)
+                continue
             problem = _target_problem(state, creating_dir=options.install_dir is not None)
             if problem:
                 problems.append(problem)
@@ -280,14 +290,27 @@ def make_plan(
     )
 
 
+def _link_problem(state: FileState, role: Role, data: bytes, bundle: CertBundle) -> str | None:
+    """A configured file that is a symbolic link is never written: certbot's live/ files are
+    links into archive/, and writing through one would corrupt certbot's bookkeeping, replacing
+    it would cut it.  It is fine as it is when it already leads to the new certificate (certbot
+    renewed and runs us as its deploy hook): then the server only needs a reload."""
+    if state.link_problem:
+        return f"{state.path} is a symbolic link (to {state.link_target}) that is not followed: {state.link_problem}"
+    if role == "certificate":
+        leads_to_new = state.leaf_sha256 == bundle.leaf_sha256
+    else:
+        leads_to_new = state.sha256 == hashlib.sha256(data).hexdigest()
+    if leads_to_new:
+        return None
+    return (
+        f"{state.path} is a symbolic link (to {state.link_target}) that leads to another {role};"
+        " deploy does not write through links: renew with the tool that owns the link, or give"
+        " --install-dir DIR to install elsewhere and point the configuration there"
+    )
+
+
 def _target_problem(state: FileState, *, creating_dir: bool) -> str | None:
-    if state.kind == "symlink":
-        # certbot's live/ files are links into archive/: writing through them would corrupt
-        # certbot's own bookkeeping, and replacing the link would cut it.
-        return (
-            f"{state.path} is a symbolic link (to {state.link_target}); deploy does not write"
-            " through links: give --install-dir DIR"
-        )
     if state.kind == "other":
         return f"{state.path} is not a regular file"
     if not state.parent_is_dir and not creating_dir:
