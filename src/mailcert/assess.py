@@ -17,6 +17,7 @@ from mailcert.names.identifiers import PresentedIdentifiers
 from mailcert.names.matcher import NameVerdict, verdicts_for
 from mailcert.names.profiles import PROFILES, ClientProfile
 from mailcert.findings import Finding, Severity, finding
+from mailcert.judgement import Judgement
 
 __all__ = ["Assessment", "assess_certificate", "ordered_findings", "status_of", "default_names", "select_profiles"]
 
@@ -34,6 +35,8 @@ class Assessment:
     names: tuple[str, ...]
     results: tuple[NameVerdict, ...]
     findings: tuple[Finding, ...]
+    judgement: Judgement  # what it was judged against: profiles, trust store, clock, thresholds
+    now: dt.datetime  # the clock it was judged by (judgement.now, or the moment of judging)
 
 
 def select_profiles(ids: Sequence[str] | None) -> list[ClientProfile]:
@@ -68,22 +71,18 @@ def status_of(findings: Iterable[Finding]) -> Status:
 def assess_certificate(
     facts: CertificateFacts,
     names: Sequence[str],
+    judgement: Judgement,
     *,
-    now: dt.datetime,
-    warn_days: int = 30,
-    critical_days: int | None = None,
-    profiles: Sequence[ClientProfile] | None = None,
     source: str = "CERT",
     served_to: Mapping[str, CertificateFacts] | None = None,
 ) -> Assessment:
-    """Judge one certificate for the names users type, by every chosen client profile.
+    """Judge one certificate for the names users type, by every profile of ``judgement``.
 
     ``served_to`` maps a client id to the certificate *that* client gets when it differs
     (a server whose default certificate, shown to clients without SNI, is another one).
-    ``critical_days``: expiry within that many days is critical, not only a warning (``None``:
-    only an expired certificate is).
     """
-    chosen = list(PROFILES.values()) if profiles is None else list(profiles)
+    chosen = list(judgement.profiles)
+    now = judgement.clock()
     served = dict(served_to or {})
 
     def facts_of(client: str) -> CertificateFacts:
@@ -101,9 +100,9 @@ def assess_certificate(
         verdicts = [by_client[p.id] for p in chosen]
         results.extend(verdicts)
         found.extend(_name_findings(facts, facts_of, name, verdicts, source))
-    found.extend(_certificate_findings(facts, names[0] if names else "NAME", now, warn_days, critical_days))
+    found.extend(_certificate_findings(facts, names[0] if names else "NAME", now, judgement.warn_days, judgement.critical_days))
     unique = ordered_findings(found)
-    return Assessment(status_of(unique), facts, tuple(names), tuple(results), tuple(unique))
+    return Assessment(status_of(unique), facts, tuple(names), tuple(results), tuple(unique), judgement, now)
 
 
 def _verdicts(ids: PresentedIdentifiers, name: str, group: list[ClientProfile]) -> Sequence[NameVerdict]:

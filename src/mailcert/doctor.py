@@ -7,7 +7,6 @@ SNI differences and the negotiated protocol become findings like any other.
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,11 +15,11 @@ from cryptography import x509
 
 from mailcert.assess import Assessment, assess_certificate, ordered_findings, status_of
 from mailcert.certs.info import CertificateFacts, facts_from_certificate
-from mailcert.certs.trust import TrustProblem, TrustResult, TrustStore, verify_chain
+from mailcert.certs.trust import TrustProblem, TrustResult, verify_chain
 from mailcert.errors import CertificateError, ProbeError
-from mailcert.names.profiles import ClientProfile
 from mailcert.probe.driver import ProbeResult, SniPair
 from mailcert.findings import Finding, finding
+from mailcert.judgement import Judgement
 
 __all__ = ["Diagnosis", "NotProbed", "diagnose"]
 
@@ -53,17 +52,13 @@ class Diagnosis:
     trust: TrustResult
 
 
-def diagnose(
-    pair: SniPair,
-    names: Sequence[str],
-    profiles: Sequence[ClientProfile],
-    store: TrustStore,
-    *,
-    now: dt.datetime,
-    warn_days: int,
-    critical_days: int | None = None,
-) -> Diagnosis:
-    """Judge both connections of ``pair``; raise the SNI error only when neither worked."""
+def diagnose(pair: SniPair, names: Sequence[str], judgement: Judgement) -> Diagnosis:
+    """Judge both connections of ``pair`` by ``judgement``.
+
+    Raises:
+        ProbeError: the SNI connection's error, when neither connection worked.
+        CertificateError: the server's certificate cannot be parsed.
+    """
     with_sni, without = pair.with_sni, pair.without_sni
     if isinstance(with_sni, ProbeError):
         if isinstance(without, ProbeError):
@@ -81,18 +76,16 @@ def diagnose(
     no_sni_facts = facts
     if isinstance(without, ProbeResult) and without.leaf != served.leaf:
         other = no_sni_facts = _parse(without.leaf, source)[1]
-    served_to = {p.id: no_sni_facts for p in profiles if not p.sends_sni} if other is not None else None
-    main = assess_certificate(
-        facts, names, now=now, warn_days=warn_days, critical_days=critical_days, profiles=profiles, source=source, served_to=served_to
-    )
+    served_to = {p.id: no_sni_facts for p in judgement.profiles if not p.sends_sni} if other is not None else None
+    main = assess_certificate(facts, names, judgement, source=source, served_to=served_to)
     findings = list(main.findings)
     results = main.results
 
-    trust = verify_chain(certs, store, now=now)
+    trust = verify_chain(certs, judgement.trust_store(), now=main.now)
     findings += _trust_findings(trust, names[0] if names else served.endpoint.host)
     findings += _connection_findings(pair, served, other, names)
     findings = ordered_findings(findings)
-    assessment = Assessment(status_of(findings), facts, tuple(names), results, tuple(findings))
+    assessment = Assessment(status_of(findings), facts, tuple(names), results, tuple(findings), judgement, main.now)
     return Diagnosis(assessment, pair, served, other, chain, trust)
 
 

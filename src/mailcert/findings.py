@@ -1,21 +1,32 @@
-"""The findings catalogue: stable code -> severity, title, explanation, remedy.
+"""Findings: one shape (code, severity, facts) and the catalogue that gives each code its words.
+
+A :class:`Finding` is what the judge found, as data: a stable code, a severity and the facts of
+the case (names, dates, counts...).  The words live here once, in :data:`CATALOGUE`: a title,
+an explanation and a remedy per code, templates filled with the facts (``{name}``,
+``{first}``, ``{clients}``...), so a remedy is the exact command to run, not advice in general.
+Text, JSON, HTML and the inventory all render from this one table, and the inventory keeps
+codes and facts, so a better wording reaches old scans too.
 
 Codes are part of the interface (JSON, inventory, monitoring rules); never rename one.
-Text, JSON and HTML renderers all read this one table.  Explanations and remedies are
-templates filled with the facts of the case (``{name}``, ``{first}``, ``{clients}``...), so a
-remedy is the exact command to run, not advice in general.
+
+Layer: below the judge (``assess``, ``doctor``, ``address``) and everything that renders;
+it imports nothing of mailcert.
 """
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
-from typing import Any, NamedTuple
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, NamedTuple, Union
 
-__all__ = ["Severity", "FindingSpec", "Finding", "CATALOGUE", "finding"]
+__all__ = ["Severity", "FindingSpec", "Finding", "Facts", "FactValue", "CATALOGUE", "finding"]
 
 
 class Severity(str, enum.Enum):
+    """How bad: critical (clients refuse), warning (some clients or soon), info (worth knowing)."""
+
     INFO = "info"
     WARNING = "warning"
     CRITICAL = "critical"
@@ -31,23 +42,106 @@ class FindingSpec(NamedTuple):
     remedy: str
 
 
+FactValue = Union[str, int, bool, None]
+"""A fact is plain data, so findings pickle, serialise to JSON and store as they are."""
+
+
+class Facts(Mapping[str, FactValue]):
+    """The facts of one finding: a read-only mapping that hashes, compares and pickles by value.
+
+    (A dict is not hashable and ``MappingProxyType`` does not pickle; findings need both: they
+    are deduplicated, and scans hand them across processes.)
+    """
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: Mapping[str, FactValue] | None = None, /, **kw: FactValue) -> None:
+        merged = dict(data or {})
+        merged.update(kw)
+        for key, value in merged.items():
+            if not isinstance(key, str) or not (value is None or isinstance(value, (str, int))):
+                raise TypeError(f"a finding fact is a str key with a str, int, bool or None value, not {key!r}: {value!r}")
+        object.__setattr__(self, "_data", merged)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("Facts are read-only")
+
+    def __getitem__(self, key: str) -> FactValue:
+        return self._data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __hash__(self) -> int:
+        return hash(tuple(self._data.items()))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Mapping) and self._data == dict(other.items())
+
+    def __repr__(self) -> str:
+        return f"Facts({self._data!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Facts, (self._data,))
+
+
+class _Missing(dict[str, Any]):
+    """Format values where an unknown placeholder stays visible instead of raising."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
 @dataclass(frozen=True)
 class Finding:
-    """One problem found, with its text filled in.  Plain data: serialises as is."""
+    """One problem found: its code, how bad it is, and the facts of the case.
+
+    The words (title, explanation, remedy) are not stored: they are the catalogue's templates
+    filled with the facts, read through the properties below by every renderer.
+    """
 
     code: str
     severity: Severity
-    title: str
-    explanation: str
-    remedy: str
+    facts: Facts = field(default_factory=Facts)
 
-    def as_dict(self) -> dict[str, str]:
+    def __post_init__(self) -> None:
+        if not isinstance(self.facts, Facts):
+            object.__setattr__(self, "facts", Facts(self.facts))
+        if not isinstance(self.severity, Severity):
+            object.__setattr__(self, "severity", Severity(self.severity))
+
+    @property
+    def spec(self) -> FindingSpec:
+        """The catalogue row of this code (raises ``KeyError`` for a code not in the catalogue)."""
+        return CATALOGUE[self.code]
+
+    def _fill(self, template: str) -> str:
+        return template.format_map(_Missing(self.facts))
+
+    @property
+    def title(self) -> str:
+        return self._fill(self.spec.title)
+
+    @property
+    def explanation(self) -> str:
+        return self._fill(self.spec.explanation)
+
+    @property
+    def remedy(self) -> str:
+        return self._fill(self.spec.remedy)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON form (schema_version 1): the rendered words, and the facts they came from."""
         return {
             "code": self.code,
             "severity": self.severity.value,
             "title": self.title,
             "explanation": self.explanation,
             "remedy": self.remedy,
+            "facts": dict(self.facts),
         }
 
 
@@ -373,22 +467,15 @@ _SPECS += (
     ),
 )
 
-CATALOGUE: dict[str, FindingSpec] = {s.code: s for s in _SPECS}
+CATALOGUE: Mapping[str, FindingSpec] = MappingProxyType({s.code: s for s in _SPECS})
+"""Code -> catalogue row; read-only (a finding's words must not change under it)."""
 
 
-class _Missing(dict[str, Any]):
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
+def finding(code: str, **facts: FactValue) -> Finding:
+    """The finding ``code`` with ``facts``, at the catalogue's severity.
 
-
-def finding(code: str, **facts: Any) -> Finding:
-    """Fill the catalogue entry ``code`` with ``facts`` (unknown placeholders stay visible)."""
-    spec = CATALOGUE[code]
-    values = _Missing(facts)
-    return Finding(
-        spec.code,
-        spec.severity,
-        spec.title.format_map(values),
-        spec.explanation.format_map(values),
-        spec.remedy.format_map(values),
-    )
+    Raises:
+        KeyError: ``code`` is not in the catalogue (a bug: codes are fixed at build time).
+        TypeError: a fact is not plain data (str, int, bool or None).
+    """
+    return Finding(code, CATALOGUE[code].severity, Facts(facts))

@@ -15,6 +15,7 @@ from mailcert.assess import assess_certificate, default_names
 from mailcert.certs.info import facts_from_certificate
 from mailcert.certs.load import read_certificates
 from mailcert.errors import CertificateError
+from mailcert.judgement import Judgement
 from tests.factory import NOW, der, make_cert, pem
 
 SEED = der(make_cert(("DNS:sbs.contoso.local", "DNS:remote.contoso.com", "IP:192.0.2.1", "DNS:*.contoso.com"), cn=("sbs.contoso.local",)))
@@ -27,7 +28,7 @@ def judge(data: bytes) -> None:
     except CertificateError:
         return
     names = default_names(facts) or ("remote.contoso.com",)
-    assessment = assess_certificate(facts, names, now=NOW)
+    assessment = assess_certificate(facts, names, Judgement(now=NOW))
     assert assessment.results
 
 

@@ -43,7 +43,11 @@ def test_seed_certificate_json_contract(tmp_path: Path, capsys: pytest.CaptureFi
     assert {r["name"] for r in doc["results"]} == {"remote.contoso.com"}
     assert "first-san-not-name" in [f["code"] for f in doc["findings"]]
     for f in doc["findings"]:
-        assert set(f) == {"code", "severity", "title", "explanation", "remedy"}
+        assert set(f) == {"code", "severity", "title", "explanation", "remedy", "facts"}
+    first = next(f for f in doc["findings"] if f["code"] == "first-san-not-name")
+    # the structured facts the words were filled from travel with them (schema 1, extended)
+    assert first["facts"]["name"] == "remote.contoso.com" and first["facts"]["position"] == 2
+    assert first["facts"]["first"] == "sbs.contoso.local"
 
 
 def test_fixed_certificate_is_ok(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

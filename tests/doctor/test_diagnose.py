@@ -7,6 +7,7 @@ import dataclasses
 from mailcert.certs.trust import TrustStore
 from mailcert.doctor import diagnose
 from mailcert.errors import HandshakeError
+from mailcert.judgement import Judgement
 from mailcert.model import parse_target
 from mailcert.names import PROFILES
 from mailcert.probe.driver import ProbeResult, SniPair
@@ -26,7 +27,7 @@ def run(pair: SniPair, trusted: list) -> object:  # type: ignore[type-arg]
     from cryptography import x509
 
     store = TrustStore([x509.load_der_x509_certificate(d) for d in trusted], "test store")
-    return diagnose(pair, ("remote.contoso.com",), list(PROFILES.values()), store, now=NOW, warn_days=30)
+    return diagnose(pair, ("remote.contoso.com",), Judgement(tuple(PROFILES.values()), store, NOW, 30))
 
 
 def test_each_client_is_judged_on_the_certificate_it_is_served() -> None:

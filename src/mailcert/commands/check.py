@@ -38,6 +38,7 @@ def run(args: argparse.Namespace) -> int:
     from mailcert.certs.trust import TrustStore
     from mailcert.doctor import diagnose
     from mailcert.errors import InputError, MailcertError
+    from mailcert.judgement import Judgement
     from mailcert.model import Status, parse_connect, parse_target
     from mailcert.probe.driver import probe_both_sync
     from mailcert.report import checkout
@@ -55,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
         pair = probe_both_sync(
             endpoint, names[0], timeout=args.timeout, connect_host=connect_host, connect_port=connect_port, ehlo_name=args.ehlo
         )
-        diagnosis = diagnose(pair, names, profiles, store, now=now, warn_days=args.warn_days, critical_days=critical)
+        diagnosis = diagnose(pair, names, Judgement(tuple(profiles), store, now, args.warn_days, critical))
     except MailcertError as exc:
         if args.format == "nagios":
             from mailcert.report.nagios import unknown_line

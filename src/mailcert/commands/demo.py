@@ -106,6 +106,7 @@ async def _check_all(cert_pem: bytes, key_pem: bytes, now: dt.datetime, timeout:
 
     from mailcert.certs.trust import TrustStore
     from mailcert.doctor import diagnose
+    from mailcert.judgement import Judgement
     from mailcert.names.profiles import PROFILES
     from mailcert.probe.driver import probe_both
     from mailcert.testing import MailEndpoint
@@ -113,7 +114,8 @@ async def _check_all(cert_pem: bytes, key_pem: bytes, now: dt.datetime, timeout:
     store = TrustStore([x509.load_pem_x509_certificate(cert_pem)], "certificate installed on the clients")
     async with MailEndpoint(cert_pem, key_pem, hostname=INTERNAL) as server:
         pairs = await asyncio.gather(*(probe_both(server.endpoint(s), PUBLIC, timeout=timeout) for s in SCHEMES))
-    return [diagnose(p, (PUBLIC,), list(PROFILES.values()), store, now=now, warn_days=30) for p in pairs]
+    judgement = Judgement(tuple(PROFILES.values()), store, now)
+    return [diagnose(p, (PUBLIC,), judgement) for p in pairs]
 
 
 class _Narrator:

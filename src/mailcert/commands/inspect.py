@@ -32,6 +32,7 @@ def run(args: argparse.Namespace) -> int:
     from mailcert.assess import assess_certificate, default_names, select_profiles
     from mailcert.certs.info import facts_from_certificate
     from mailcert.certs.load import load_certificates, password_from_env
+    from mailcert.judgement import Judgement
 
     profiles = select_profiles(args.client)
     now = parse_when(args.at)
@@ -40,9 +41,7 @@ def run(args: argparse.Namespace) -> int:
     facts = facts_from_certificate(certs[0], source=args.file)
     chain = [facts_from_certificate(c, source=args.file) for c in certs[1:]]
     names = tuple(args.name) or default_names(facts)
-    assessment = assess_certificate(
-        facts, names, now=now, warn_days=args.warn_days, critical_days=critical, profiles=profiles, source=args.file
-    )
+    assessment = assess_certificate(facts, names, Judgement(tuple(profiles), None, now, args.warn_days, critical), source=args.file)
     if args.format == "json":
         from mailcert.report.jsonout import assessment_document, certificate_document, dumps
 

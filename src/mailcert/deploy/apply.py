@@ -43,6 +43,7 @@ from mailcert.deploy.bundle import CertBundle
 from mailcert.deploy.checks import Checks, check_bundle
 from mailcert.deploy.plan import FileChange, FileState, Listener, Plan, PlanOptions, make_plan, short_fp, target_paths
 from mailcert.errors import MailcertError, ProbeError
+from mailcert.judgement import Judgement
 from mailcert.names.profiles import ClientProfile
 
 if TYPE_CHECKING:
@@ -433,7 +434,7 @@ async def _verify_new(listener: Listener, options: DeployOptions, checks: Checks
             return ListenerCheck(listener, False, f"{last} {options.verify_timeout:g} s after the reload", served,
                                  attempts=attempts, seconds=time.monotonic() - started)
         await asyncio.sleep(_RETRY_PAUSE)
-    diagnosis = diagnose(pair, [options.name], options.profiles, options.store, now=options.now, warn_days=0)
+    diagnosis = diagnose(pair, [options.name], Judgement(options.profiles, options.store, options.now, warn_days=0))
     refused = tuple(v.client for v in diagnosis.assessment.results if not v.accepted)
     unexpected = [v for v in diagnosis.assessment.results if not v.accepted and v.client not in checks.refused_by]
     took = time.monotonic() - started

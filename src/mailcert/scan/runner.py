@@ -34,13 +34,13 @@ from mailcert.certs.trust import TrustStore
 from mailcert.doctor import NotProbed, diagnose
 from mailcert.errors import InputError, MailcertError, ProbeError
 from mailcert.model import Status
-from mailcert.names.profiles import ClientProfile
+from mailcert.judgement import Judgement
 from mailcert.probe.driver import ProbeResult, SniPair, probe, probe_both
 from mailcert.scan import DEFAULT_CONCURRENCY, DEFAULT_PER_HOST
 from mailcert.scan.targets import Target
 from mailcert.textsafe import json_dumps
 
-__all__ = ["ScanSettings", "ScanResult", "Judge", "check_target", "scan", "scan_chunk", "DEFAULT_CONCURRENCY", "DEFAULT_PER_HOST"]
+__all__ = ["ScanSettings", "ScanResult", "judgement_for", "check_target", "scan", "scan_chunk", "DEFAULT_CONCURRENCY", "DEFAULT_PER_HOST"]
 
 
 NOT_PROBED: Final = "not probed (scan makes the SNI connection only; --sni both adds this one)"
@@ -101,34 +101,34 @@ class ScanResult:
     checked_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
 
 
-class Judge:
-    """What judging needs, made once per process: the chosen profiles and the trust store."""
+def judgement_for(settings: ScanSettings) -> Judgement:
+    """The judgement of ``settings``, made once per process (profiles chosen, trust store read)."""
+    return _judgement(
+        settings.clients, settings.cafile_pem, settings.cafile_label, settings.at, settings.warn_days, settings.critical_days
+    )
 
-    def __init__(self, profiles: Sequence[ClientProfile], store: TrustStore) -> None:
-        self.profiles = list(profiles)
-        self.store = store
 
-    @staticmethod
-    @functools.lru_cache(maxsize=8)
-    def of(clients: tuple[str, ...], cafile_pem: bytes | None, label: str) -> Judge:
-        from mailcert.assess import select_profiles
+@functools.lru_cache(maxsize=8)
+def _judgement(
+    clients: tuple[str, ...],
+    cafile_pem: bytes | None,
+    label: str,
+    at: dt.datetime | None,
+    warn_days: int,
+    critical_days: int | None,
+) -> Judgement:
+    from mailcert.assess import select_profiles
 
-        profiles = select_profiles(list(clients))
-        if cafile_pem is None:
-            store = TrustStore.system()
-        else:
-            from cryptography import x509
+    profiles = tuple(select_profiles(list(clients)))
+    if cafile_pem is None:
+        return Judgement(profiles, None, at, warn_days, critical_days)
+    from cryptography import x509
 
-            try:
-                anchors = x509.load_pem_x509_certificates(cafile_pem)
-            except ValueError as exc:
-                raise InputError(f"--cafile {label}: no PEM certificates ({exc})") from None
-            store = TrustStore(anchors, label or "--cafile")
-        return Judge(profiles, store)
-
-    @classmethod
-    def for_settings(cls, settings: ScanSettings) -> Judge:
-        return cls.of(settings.clients, settings.cafile_pem, settings.cafile_label)
+    try:
+        anchors = x509.load_pem_x509_certificates(cafile_pem)
+    except ValueError as exc:
+        raise InputError(f"--cafile {label}: no PEM certificates ({exc})") from None
+    return Judgement(profiles, TrustStore(anchors, label or "--cafile"), at, warn_days, critical_days)
 
 
 def _line(doc: dict[str, Any]) -> str:
@@ -175,7 +175,7 @@ def _connection_error(outcome: ProbeResult | ProbeError) -> dict[str, Any] | Non
     return {"ok": True}
 
 
-async def check_target(target: Target, settings: ScanSettings, judge: Judge) -> ScanResult:
+async def check_target(target: Target, settings: ScanSettings, judgement: Judgement) -> ScanResult:
     """Check one target; never raises (except cancellation): failures are UNKNOWN results."""
     started = time.monotonic()
     if target.problem is not None or target.endpoint is None:
@@ -196,11 +196,8 @@ async def check_target(target: Target, settings: ScanSettings, judge: Judge) -> 
             except ProbeError as exc:
                 outcome = exc
             pair = SniPair(target.name, outcome, NotProbed(NOT_PROBED))
-        now = settings.at or dt.datetime.now(dt.timezone.utc)
-        diagnosis = diagnose(
-            pair, (target.name,), judge.profiles, judge.store, now=now, warn_days=settings.warn_days, critical_days=settings.critical_days
-        )
-        return _verdict(target, diagnosis, judge, time.monotonic() - started)
+        diagnosis = diagnose(pair, (target.name,), judgement)
+        return _verdict(target, diagnosis, time.monotonic() - started)
     except MailcertError as exc:
         return unknown_result(target, str(exc), elapsed=time.monotonic() - started, pair=pair)
     except Exception as exc:  # noqa: BLE001 - a bug on one target must not end the fleet's scan
@@ -208,11 +205,11 @@ async def check_target(target: Target, settings: ScanSettings, judge: Judge) -> 
         return unknown_result(target, reason, elapsed=time.monotonic() - started, pair=pair)
 
 
-def _verdict(target: Target, diagnosis: Any, judge: Judge, elapsed: float) -> ScanResult:
+def _verdict(target: Target, diagnosis: Any, elapsed: float) -> ScanResult:
     from mailcert.report.checkout import document
 
     assert target.endpoint is not None
-    doc = document(diagnosis, target.endpoint, (target.name,), judge.store.description)
+    doc = document(diagnosis, target.endpoint, (target.name,), diagnosis.assessment.judgement.store_label)
     line: dict[str, Any] = {}
     for key, value in doc.items():
         if key == "target":
@@ -259,7 +256,7 @@ async def scan(
     Exactly one result per target taken from ``targets``, unless ``stop`` is set: then nothing
     new starts, the targets in flight are cancelled (no result), and the iterator ends.
     """
-    judge = Judge.for_settings(settings)
+    judgement = judgement_for(settings)
     slots = asyncio.Semaphore(settings.concurrency)
     hosts: dict[str, _HostSlot] = {}
     done: asyncio.Queue[ScanResult | _Stopped] = asyncio.Queue()
@@ -270,7 +267,7 @@ async def scan(
 
     async def one(target: Target) -> None:
         if target.problem is not None or target.endpoint is None:
-            done.put_nowait(await check_target(target, settings, judge))
+            done.put_nowait(await check_target(target, settings, judgement))
             return
         key = target.host
         slot = hosts.get(key)
@@ -279,7 +276,7 @@ async def scan(
         slot.users += 1
         try:
             async with slot.semaphore, slots:
-                result = await check_target(target, settings, judge)
+                result = await check_target(target, settings, judgement)
         finally:
             slot.users -= 1
             if slot.users == 0:

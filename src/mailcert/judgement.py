@@ -1,0 +1,77 @@
+"""The one judgement value: what every verdict is judged against.
+
+A verdict depends on four things besides the certificate: which clients (their profiles),
+which roots they trust (the trust store), when (the clock) and how early to warn (the
+thresholds).  They travel together as one frozen :class:`Judgement` through ``assess``,
+``doctor``, ``deploy`` and ``scan`` instead of four loose arguments, and results keep it, so a
+renderer can say what a verdict was judged against.
+
+Layer: judge (above names, certs and findings; below the engines).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from mailcert.certs.trust import TrustStore
+from mailcert.errors import InputError
+from mailcert.names.profiles import PROFILES, ClientProfile
+
+__all__ = ["Judgement", "DEFAULT_WARN_DAYS"]
+
+DEFAULT_WARN_DAYS = 30
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """Profiles, trust store, clock and thresholds of one judgement.
+
+    ``profiles`` are judged in the order given (all built-in profiles, in table order, by
+    default).  ``store`` is the trust store chains are verified against (``None``: the
+    operating system's, loaded when a chain is first judged; a certificate file alone is
+    judged without one).  ``now`` is the clock (``None``: the time of each judgement, as a
+    long scan wants).  ``warn_days``: a certificate expiring within this many days is a
+    warning; ``critical_days``: within this many it is critical (``None``: only an expired
+    certificate is).
+    """
+
+    profiles: tuple[ClientProfile, ...] = ()
+    store: TrustStore | None = None
+    now: dt.datetime | None = None
+    warn_days: int = DEFAULT_WARN_DAYS
+    critical_days: int | None = None
+
+    def __post_init__(self) -> None:
+        if not self.profiles:
+            object.__setattr__(self, "profiles", tuple(PROFILES.values()))
+        elif not isinstance(self.profiles, tuple):
+            object.__setattr__(self, "profiles", tuple(self.profiles))
+        if isinstance(self.warn_days, bool) or not isinstance(self.warn_days, int) or self.warn_days < 0:
+            raise InputError(f"warn_days must be a whole number of days, 0 or more, not {self.warn_days!r}")
+        crit = self.critical_days
+        if crit is not None and (isinstance(crit, bool) or not isinstance(crit, int) or not 0 <= crit <= self.warn_days):
+            raise InputError(f"critical_days must be a whole number of days from 0 to warn_days ({self.warn_days}), not {crit!r}")
+        if self.now is not None and self.now.tzinfo is None:
+            raise InputError("now must be an aware datetime (with a time zone), e.g. in UTC")
+
+    def clock(self) -> dt.datetime:
+        """The time to judge by: ``now``, or this moment (UTC) when ``now`` is ``None``."""
+        return self.now if self.now is not None else dt.datetime.now(dt.timezone.utc)
+
+    def trust_store(self) -> TrustStore:
+        """The store to verify chains against: ``store``, or the system's."""
+        return self.store if self.store is not None else _system_store()
+
+    @property
+    def store_label(self) -> str:
+        """How the store is named in reports (its file, or the system store's description)."""
+        return self.trust_store().description
+
+
+@functools.cache
+def _system_store() -> TrustStore:
+    """The system store, read once per process (a scan judges thousands of chains)."""
+    return TrustStore.system()

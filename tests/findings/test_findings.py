@@ -1,0 +1,62 @@
+"""The one finding shape: code, severity, facts; words from the catalogue; the judgement value."""
+
+from __future__ import annotations
+
+import datetime as dt
+import pickle
+
+import pytest
+
+from mailcert.errors import InputError
+from mailcert.findings import CATALOGUE, Facts, Finding, Severity, finding
+from mailcert.judgement import Judgement
+from mailcert.names.profiles import PROFILES
+
+
+def test_a_finding_is_code_severity_and_facts_and_its_words_come_from_the_catalogue() -> None:
+    f = finding("expiring-soon", days=12, warn_days=30, not_after="2027-01-01 00:00 UTC", name="mail.example.com")
+    assert (f.code, f.severity) == ("expiring-soon", Severity.WARNING)
+    assert dict(f.facts) == {"days": 12, "warn_days": 30, "not_after": "2027-01-01 00:00 UTC", "name": "mail.example.com"}
+    assert f.title == "The certificate expires in 12 days (2027-01-01 00:00 UTC)"
+    assert f.explanation == "Within the warning window of 30 days."
+    assert "mailcert cert new --name mail.example.com" in f.remedy
+    assert f.as_dict()["facts"] == dict(f.facts) and f.as_dict()["title"] == f.title
+
+
+def test_findings_are_values_they_hash_compare_and_pickle() -> None:
+    a = finding("weak-rsa-key", bits=1024, name="x.example")
+    b = Finding("weak-rsa-key", "warning", {"bits": 1024, "name": "x.example"})  # type: ignore[arg-type]
+    assert a == b and hash(a) == hash(b) and len({a, b}) == 1
+    assert pickle.loads(pickle.dumps(a)) == a
+    with pytest.raises(AttributeError):
+        a.facts._data = {}  # type: ignore[misc]
+    assert not hasattr(a.facts, "__setitem__")
+
+
+def test_facts_are_plain_data_only() -> None:
+    with pytest.raises(TypeError):
+        Facts(when=dt.datetime(2027, 1, 1))  # type: ignore[arg-type]
+    assert Facts({"a": 1}, b="2") == {"a": 1, "b": "2"}
+
+
+def test_unknown_placeholder_stays_visible_and_unknown_code_is_refused() -> None:
+    assert finding("expiring-soon", days=3).title.startswith("The certificate expires in 3 days ({not_after})")
+    with pytest.raises(KeyError):
+        finding("no-such-code")
+
+
+def test_the_catalogue_is_read_only() -> None:
+    with pytest.raises(TypeError):
+        CATALOGUE["new"] = CATALOGUE["expired"]  # type: ignore[index]
+
+
+def test_judgement_defaults_and_field_errors() -> None:
+    j = Judgement()
+    assert j.profiles == tuple(PROFILES.values()) and j.warn_days == 30 and j.store is None
+    now = dt.datetime(2027, 1, 1, tzinfo=dt.timezone.utc)
+    assert Judgement(now=now).clock() == now
+    assert Judgement().clock().tzinfo is not None
+    with pytest.raises(InputError, match="warn_days"):
+        Judgement(warn_days=-1)
+    with pytest.raises(InputError, match="now"):
+        Judgement(now=dt.datetime(2027, 1, 1))
