@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 from bench._prepare import compile_bytecode  # noqa: E402
 
 from mailcert.model import parse_target  # noqa: E402
-from mailcert.probe.driver import probe  # noqa: E402
+from mailcert.probe.driver import ProbeOptions, probe  # noqa: E402
 from tests.servers.certs import make_fixture_pki  # noqa: E402
 from tests.servers.dovecot import DovecotServer  # noqa: E402
 
@@ -64,14 +64,14 @@ async def in_process(port: int, n: int) -> tuple[float, float]:
     endpoint = parse_target(f"imap://127.0.0.1:{port}")
     for _ in range(5):
         await bare_starttls(port, ctx)
-        await probe(endpoint, sni=NAME, timeout=10)
+        await probe(endpoint, sni=NAME, options=ProbeOptions(timeout=10))
     t = time.perf_counter()
     for _ in range(n):
         await bare_starttls(port, ctx)
     bare = (time.perf_counter() - t) / n
     t = time.perf_counter()
     for _ in range(n):
-        await probe(endpoint, sni=NAME, timeout=10)
+        await probe(endpoint, sni=NAME, options=ProbeOptions(timeout=10))
     ours = (time.perf_counter() - t) / n
     return ours, bare
 

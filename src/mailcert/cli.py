@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from mailcert import __version__
-from mailcert.errors import MailcertError
+from mailcert.errors import InputError, MailcertError
 from mailcert.textsafe import terminal
 
 __all__ = ["main", "run", "build_parser"]
@@ -106,7 +106,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MailcertError as exc:
         if debug:
             raise
-        return _fail(f"mailcert: error: {terminal(exc)}", exc.exit_status, nagios=nagios, why=str(exc))
+        said = _in_flags(exc)
+        return _fail(f"mailcert: error: {terminal(said)}", exc.exit_status, nagios=nagios, why=said)
     except KeyboardInterrupt:
         print("mailcert: interrupted", file=sys.stderr)
         return 130
@@ -136,6 +137,28 @@ def _fail(message: str, status: int, *, nagios: bool, why: str) -> int:
 def _nagios_asked(argv: list[str]) -> bool:
     """``--format nagios`` (or ``--format=nagios``) somewhere in a command line argparse refused."""
     return "--format=nagios" in argv or any(a == "--format" and b == "nagios" for a, b in zip(argv, argv[1:]))
+
+
+_FLAGS = {
+    # engine field -> the flag that sets it, where the two are not spelled alike
+    "connect_host": "--connect",
+    "connect_port": "--connect",
+    "ehlo_name": "--ehlo",
+    "now": "--at",
+    "at": "--at",
+    "profiles": "--client",
+    "clients": "--client",
+}
+
+
+def _in_flags(exc: MailcertError) -> str:
+    """The error's message in the user's words: an engine field named at its start becomes the
+    flag that sets it (``timeout must be ...`` -> ``--timeout must be ...``)."""
+    text = str(exc)
+    field = exc.field if isinstance(exc, InputError) else None
+    if field and text.startswith(field):
+        return _FLAGS.get(field, "--" + field.replace("_", "-")) + text[len(field) :]
+    return text
 
 
 def _command_word(argv: list[str]) -> str | None:

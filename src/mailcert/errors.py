@@ -40,7 +40,17 @@ class MailcertError(Exception):
 
 
 class InputError(MailcertError):
-    """The user gave us something we cannot use (missing file, bad option, bad target)."""
+    """The user gave us something we cannot use (missing file, bad option, bad target).
+
+    The engine speaks in fields, not flags: ``InputError("timeout must be ...", field="timeout")``
+    names the field of the value it refused (its message starts with that name), and only the
+    CLI knows the flag to say instead (``--timeout``).  ``field`` is ``None`` when the message
+    is not about one field.
+    """
+
+    def __init__(self, message: str = "", *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class CertificateError(InputError):

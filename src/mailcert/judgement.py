@@ -50,12 +50,12 @@ class Judgement:
         elif not isinstance(self.profiles, tuple):
             object.__setattr__(self, "profiles", tuple(self.profiles))
         if isinstance(self.warn_days, bool) or not isinstance(self.warn_days, int) or self.warn_days < 0:
-            raise InputError(f"warn_days must be a whole number of days, 0 or more, not {self.warn_days!r}")
+            raise InputError(f"warn_days must be a whole number of days, 0 or more, not {self.warn_days!r}", field="warn_days")
         crit = self.critical_days
         if crit is not None and (isinstance(crit, bool) or not isinstance(crit, int) or not 0 <= crit <= self.warn_days):
-            raise InputError(f"critical_days must be a whole number of days from 0 to warn_days ({self.warn_days}), not {crit!r}")
+            raise InputError(f"critical_days must be a whole number of days from 0 to warn_days ({self.warn_days}), not {crit!r}", field="critical_days")
         if self.now is not None and self.now.tzinfo is None:
-            raise InputError("now must be an aware datetime (with a time zone), e.g. in UTC")
+            raise InputError("now must be an aware datetime (with a time zone), e.g. in UTC", field="now")
 
     def clock(self) -> dt.datetime:
         """The time to judge by: ``now``, or this moment (UTC) when ``now`` is ``None``."""

@@ -3,7 +3,7 @@
 ::
 
     async with MailEndpoint(cert_pem, key_pem, chain_pem) as server:
-        result = await probe(parse_target(server.url("imap")), sni="mail.example.com", timeout=5)
+        result = await probe(parse_target(server.url("imap")), sni="mail.example.com", options=ProbeOptions(timeout=5))
 
     server = MailEndpoint(cert_pem, key_pem).start()      # the same, in a background thread
     try: ...

@@ -14,7 +14,7 @@ import pytest
 
 from mailcert.errors import ConnectError, DeadlineError, HandshakeError, InputError, StartTlsError
 from mailcert.model import Endpoint, Protocol, TlsMode
-from mailcert.probe import ProbeResult, SniPair, probe, probe_both, probe_both_sync, probe_sync
+from mailcert.probe import ProbeOptions, ProbeResult, SniPair, probe, probe_both, probe_both_sync, probe_sync
 from mailcert.probe.driver import _peer_chain
 from mailcert.testing import SCHEMES, MailEndpoint
 
@@ -34,7 +34,7 @@ def _free_port() -> int:
 @pytest.mark.parametrize("sni", ["remote.contoso.com", None])
 def test_endpoint_chain_is_fetched_complete(endpoint: MailEndpoint, chain: CertChain, scheme: str, sni: str | None) -> None:
     before = len(endpoint.server_names)
-    result = probe_sync(endpoint.endpoint(scheme), sni=sni, timeout=5)
+    result = probe_sync(endpoint.endpoint(scheme), sni=sni, options=ProbeOptions(timeout=5))
     assert result.chain == (chain.leaf_der, chain.intermediate_der)
     assert result.chain_complete
     assert result.sni == sni
@@ -53,7 +53,7 @@ def test_endpoint_chain_is_fetched_complete(endpoint: MailEndpoint, chain: CertC
 
 
 def test_probe_both_against_the_endpoint(endpoint: MailEndpoint, chain: CertChain) -> None:
-    pair = probe_both_sync(endpoint.endpoint("imap"), "remote.contoso.com", timeout=5)
+    pair = probe_both_sync(endpoint.endpoint("imap"), "remote.contoso.com", ProbeOptions(timeout=5))
     assert isinstance(pair, SniPair) and pair.name == "remote.contoso.com"
     assert isinstance(pair.with_sni, ProbeResult) and isinstance(pair.without_sni, ProbeResult)
     assert (pair.with_sni.sni, pair.without_sni.sni) == ("remote.contoso.com", None)
@@ -61,18 +61,18 @@ def test_probe_both_against_the_endpoint(endpoint: MailEndpoint, chain: CertChai
 
 
 def test_probe_both_failures_are_values() -> None:
-    pair = probe_both_sync(Endpoint("127.0.0.1", _free_port(), Protocol.IMAP, TlsMode.IMPLICIT), "x.example", timeout=2)
+    pair = probe_both_sync(Endpoint("127.0.0.1", _free_port(), Protocol.IMAP, TlsMode.IMPLICIT), "x.example", ProbeOptions(timeout=2))
     assert isinstance(pair.with_sni, ConnectError) and isinstance(pair.without_sni, ConnectError)
 
 
 def test_probe_both_still_raises_bad_input() -> None:
     with pytest.raises(InputError):
-        probe_both_sync(Endpoint("127.0.0.1", 1, Protocol.IMAP, TlsMode.IMPLICIT), "x.example", timeout=0)
+        probe_both_sync(Endpoint("127.0.0.1", 1, Protocol.IMAP, TlsMode.IMPLICIT), "x.example", ProbeOptions(timeout=0))
 
 
 def test_https_is_implicit_tls_without_a_greeting(endpoint: MailEndpoint, chain: CertChain) -> None:
     target = Endpoint("127.0.0.1", endpoint.ports["imaps"], Protocol.HTTPS, TlsMode.IMPLICIT)
-    result = probe_sync(target, sni="remote.contoso.com", timeout=5)
+    result = probe_sync(target, sni="remote.contoso.com", options=ProbeOptions(timeout=5))
     assert result.chain[0] == chain.leaf_der
     assert result.banner is None and result.transcript == () and result.starttls_offered is None
 
@@ -80,19 +80,19 @@ def test_https_is_implicit_tls_without_a_greeting(endpoint: MailEndpoint, chain:
 def test_connect_override_and_name_resolution(endpoint: MailEndpoint) -> None:
     """``connect_host`` is where we go; the endpoint keeps naming the server the user typed."""
     target = Endpoint("mail.contoso.com", 143, Protocol.IMAP, TlsMode.STARTTLS)
-    result = probe_sync(target, sni="mail.contoso.com", timeout=5, connect_host="localhost", connect_port=endpoint.ports["imap"])
+    result = probe_sync(target, sni="mail.contoso.com", options=ProbeOptions(5, "localhost", endpoint.ports["imap"]))
     assert result.endpoint == target
     assert result.address == ("127.0.0.1", endpoint.ports["imap"])  # localhost may try ::1 first; it is refused
 
 
 def test_ip_address_is_never_sent_as_sni(endpoint: MailEndpoint) -> None:
     before = len(endpoint.server_names)
-    result = probe_sync(endpoint.endpoint("pop3s"), sni="127.0.0.1", timeout=5)
+    result = probe_sync(endpoint.endpoint("pop3s"), sni="127.0.0.1", options=ProbeOptions(timeout=5))
     assert result.sni is None and endpoint.server_names[before:] == [None]
 
 
 def test_ehlo_name(endpoint: MailEndpoint) -> None:
-    result = probe_sync(endpoint.endpoint("smtp"), sni=None, timeout=5, ehlo_name="probe.example")
+    result = probe_sync(endpoint.endpoint("smtp"), sni=None, options=ProbeOptions(timeout=5, ehlo_name="probe.example"))
     assert "C: EHLO probe.example" in result.transcript
 
 
@@ -100,7 +100,7 @@ def test_connection_refused() -> None:
     port = _free_port()
     started = time.monotonic()
     with pytest.raises(ConnectError) as caught:
-        probe_sync(Endpoint("127.0.0.1", port, Protocol.SMTP, TlsMode.IMPLICIT), sni=None, timeout=5)
+        probe_sync(Endpoint("127.0.0.1", port, Protocol.SMTP, TlsMode.IMPLICIT), sni=None, options=ProbeOptions(timeout=5))
     assert str(caught.value) == f"connection refused by 127.0.0.1:{port}"
     assert time.monotonic() - started < 1
 
@@ -108,7 +108,7 @@ def test_connection_refused() -> None:
 def test_implicit_tls_against_a_starttls_port_gives_a_hint(endpoint: MailEndpoint) -> None:
     port = endpoint.ports["imap"]
     with pytest.raises(HandshakeError) as caught:
-        probe_sync(Endpoint("127.0.0.1", port, Protocol.IMAP, TlsMode.IMPLICIT), sni=None, timeout=5)
+        probe_sync(Endpoint("127.0.0.1", port, Protocol.IMAP, TlsMode.IMPLICIT), sni=None, options=ProbeOptions(timeout=5))
     assert str(caught.value) == (
         "TLS handshake failed: the server did not answer in TLS (wrong version number);"
         f" if this port speaks STARTTLS, use imap://127.0.0.1:{port}"
@@ -118,33 +118,38 @@ def test_implicit_tls_against_a_starttls_port_gives_a_hint(endpoint: MailEndpoin
 def test_starttls_against_an_implicit_port_gives_a_hint(endpoint: MailEndpoint) -> None:
     port = endpoint.ports["pop3s"]
     with pytest.raises(DeadlineError) as caught:
-        probe_sync(Endpoint("127.0.0.1", port, Protocol.POP3, TlsMode.STARTTLS), sni=None, timeout=0.5)
+        probe_sync(Endpoint("127.0.0.1", port, Protocol.POP3, TlsMode.STARTTLS), sni=None, options=ProbeOptions(timeout=0.5))
     assert str(caught.value) == (
         f"no answer within 0.5 s (waiting for the POP3 greeting; if this port speaks implicit TLS, use pop3s://127.0.0.1:{port})"
     )
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "message"),
+    ("sni", "options", "message", "field"),
     [
-        ({"sni": "", "timeout": 5}, "cannot be sent as SNI"),
-        ({"sni": "two words", "timeout": 5}, "cannot be sent as SNI"),
-        ({"sni": None, "timeout": 0}, "timeout must be a positive number"),
-        ({"sni": None, "timeout": -1}, "timeout must be a positive number"),
+        ("", {"timeout": 5}, "cannot be sent as SNI", None),
+        ("two words", {"timeout": 5}, "cannot be sent as SNI", None),
+        (None, {"timeout": 0}, "^timeout must be a positive number", "timeout"),
+        (None, {"timeout": -1}, "^timeout must be a positive number", "timeout"),
+        (None, {"timeout": True}, "^timeout must be a positive number", "timeout"),
+        (None, {"connect_port": 0}, "^connect_port must be from 1 to 65535", "connect_port"),
+        (None, {"connect_host": ""}, "^connect_host must not be empty", "connect_host"),
     ],
 )
-def test_bad_input(kwargs: dict[str, object], message: str) -> None:
-    with pytest.raises(InputError, match=message):
-        probe_sync(Endpoint("127.0.0.1", 1, Protocol.IMAP, TlsMode.IMPLICIT), **kwargs)  # type: ignore[arg-type]
+def test_bad_input(sni: str | None, options: dict[str, object], message: str, field: str | None) -> None:
+    """Bad options are refused where they are made, naming the field (the CLI maps it to a flag)."""
+    with pytest.raises(InputError, match=message) as caught:
+        probe_sync(Endpoint("127.0.0.1", 1, Protocol.IMAP, TlsMode.IMPLICIT), sni=sni, options=ProbeOptions(**options))  # type: ignore[arg-type]
+    assert caught.value.field == field
 
 
 def test_https_has_no_starttls() -> None:
     with pytest.raises(InputError, match="HTTPS has no STARTTLS"):
-        probe_sync(Endpoint("127.0.0.1", 1, Protocol.HTTPS, TlsMode.STARTTLS), sni=None, timeout=1)
+        probe_sync(Endpoint("127.0.0.1", 1, Protocol.HTTPS, TlsMode.STARTTLS), sni=None, options=ProbeOptions(timeout=1))
 
 
 def test_result_is_plain_data(endpoint: MailEndpoint) -> None:
-    result = probe_sync(endpoint.endpoint("smtps"), sni="remote.contoso.com", timeout=5)
+    result = probe_sync(endpoint.endpoint("smtps"), sni="remote.contoso.com", options=ProbeOptions(timeout=5))
     assert pickle.loads(pickle.dumps(result)) == result
     plain = dataclasses.asdict(result)
     assert plain["chain"] == result.chain and result.leaf == result.chain[0]
@@ -202,7 +207,7 @@ def test_no_descriptor_leaks_after_many_probes(endpoint: MailEndpoint) -> None:
             ]
             for _ in range(rounds):
                 outcomes = await asyncio.gather(
-                    *(probe(target, sni="remote.contoso.com", timeout=timeout) for target, timeout in targets),
+                    *(probe(target, sni="remote.contoso.com", options=ProbeOptions(timeout=timeout)) for target, timeout in targets),
                     return_exceptions=True,
                 )
                 kinds.extend(type(o) for o in outcomes)
@@ -225,7 +230,7 @@ def test_no_descriptor_leaks_after_many_probes(endpoint: MailEndpoint) -> None:
 def test_probe_sync_is_asyncio_run_over_probe() -> None:
     async def inside_a_loop() -> None:
         with pytest.raises(RuntimeError, match="await probe"):
-            probe_sync(Endpoint("127.0.0.1", 1, Protocol.IMAP, TlsMode.IMPLICIT), sni=None, timeout=1)
+            probe_sync(Endpoint("127.0.0.1", 1, Protocol.IMAP, TlsMode.IMPLICIT), sni=None, options=ProbeOptions(timeout=1))
 
     asyncio.run(inside_a_loop())
 
@@ -236,7 +241,7 @@ def test_probe_both_is_concurrent(chain: CertChain) -> None:
     async def main() -> tuple[SniPair, float]:
         async with hostile_server(hostile.silence, Protocol.IMAP) as port:
             started = time.monotonic()
-            pair = await probe_both(Endpoint("127.0.0.1", port, Protocol.IMAP, TlsMode.STARTTLS), "x.example", timeout=0.5)
+            pair = await probe_both(Endpoint("127.0.0.1", port, Protocol.IMAP, TlsMode.STARTTLS), "x.example", ProbeOptions(timeout=0.5))
             return pair, time.monotonic() - started
 
     pair, elapsed = asyncio.run(main())

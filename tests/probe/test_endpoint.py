@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from mailcert.model import Protocol, TlsMode
-from mailcert.probe import probe
+from mailcert.probe import ProbeOptions, probe
 from mailcert.testing import SCHEMES, MailEndpoint
 
 from .conftest import CertChain
@@ -138,8 +138,8 @@ def test_over_long_line_is_refused(fresh: MailEndpoint) -> None:
 
 def test_records_the_sni_of_each_handshake(fresh: MailEndpoint) -> None:
     async def main() -> None:
-        await probe(fresh.endpoint("smtps"), sni="remote.contoso.com", timeout=5)
-        await probe(fresh.endpoint("smtp"), sni=None, timeout=5)
+        await probe(fresh.endpoint("smtps"), sni="remote.contoso.com", options=ProbeOptions(timeout=5))
+        await probe(fresh.endpoint("smtp"), sni=None, options=ProbeOptions(timeout=5))
 
     asyncio.run(main())
     assert fresh.server_names == ["remote.contoso.com", None]
@@ -163,7 +163,7 @@ def test_fixed_ports_are_used_and_others_stay_ephemeral(chain: CertChain) -> Non
             assert server.ports["imaps"] == imaps and server.ports["smtp"] == smtp
             assert server.url("imaps") == f"imaps://127.0.0.1:{imaps}"
             assert len(set(server.ports.values())) == len(SCHEMES)
-            result = asyncio.run(probe(server.endpoint("imaps"), sni="mail.test", timeout=5))
+            result = asyncio.run(probe(server.endpoint("imaps"), sni="mail.test", options=ProbeOptions(timeout=5)))
             assert result.chain
             # the same port again while it is taken: OSError, and nothing left listening
             with pytest.raises(OSError):

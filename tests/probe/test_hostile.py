@@ -17,7 +17,7 @@ import pytest
 
 from mailcert.errors import DeadlineError, HandshakeError, ProbeError, ProtocolError, StartTlsError
 from mailcert.model import Endpoint, Protocol, TlsMode
-from mailcert.probe import ProbeResult, SniPair, probe, probe_both
+from mailcert.probe import ProbeOptions, ProbeResult, SniPair, probe, probe_both
 
 from . import hostile
 from .conftest import CertChain
@@ -77,7 +77,7 @@ CASES = {
 async def _attempt(endpoint: Endpoint, timeout: float, sni: str | None = "remote.contoso.com") -> tuple[ProbeResult | ProbeError, float]:
     started = time.monotonic()
     try:
-        outcome: ProbeResult | ProbeError = await probe(endpoint, sni=sni, timeout=timeout)
+        outcome: ProbeResult | ProbeError = await probe(endpoint, sni=sni, options=ProbeOptions(timeout=timeout))
     except ProbeError as exc:
         outcome = exc
     return outcome, time.monotonic() - started
@@ -148,7 +148,7 @@ def test_probe_both_reports_each_variant_as_a_value(chain_files: dict[str, str])
 
     async def main() -> SniPair:
         async with hostile_server(hostile.tls_server(ctx), Protocol.HTTPS) as port:
-            return await probe_both(Endpoint("127.0.0.1", port, Protocol.HTTPS, TlsMode.IMPLICIT), "remote.contoso.com", timeout=3.0)
+            return await probe_both(Endpoint("127.0.0.1", port, Protocol.HTTPS, TlsMode.IMPLICIT), "remote.contoso.com", ProbeOptions(timeout=3.0))
 
     pair = asyncio.run(main())
     assert isinstance(pair.with_sni, ProbeResult) and pair.with_sni.sni == "remote.contoso.com"

@@ -37,25 +37,22 @@ def run(args: argparse.Namespace) -> int:
     from mailcert.assess import select_profiles
     from mailcert.certs.trust import TrustStore
     from mailcert.doctor import diagnose
-    from mailcert.errors import InputError, MailcertError
+    from mailcert.errors import MailcertError
     from mailcert.judgement import Judgement
     from mailcert.model import Status, parse_connect, parse_target
-    from mailcert.probe.driver import probe_both_sync
+    from mailcert.probe.driver import ProbeOptions, probe_both_sync
     from mailcert.report import checkout
 
     profiles = select_profiles(args.client)
     now = parse_when(args.at)
     critical = critical_days(args)
     endpoint = parse_target(args.target)
-    if not args.timeout > 0:
-        raise InputError("--timeout must be a positive number of seconds")
     connect_host, connect_port = parse_connect(args.connect) if args.connect else (None, None)
+    options = ProbeOptions(args.timeout, connect_host, connect_port, args.ehlo)
     names = tuple(args.name) or (endpoint.host,)
     store = TrustStore.from_file(args.cafile) if args.cafile else TrustStore.system()
     try:
-        pair = probe_both_sync(
-            endpoint, names[0], timeout=args.timeout, connect_host=connect_host, connect_port=connect_port, ehlo_name=args.ehlo
-        )
+        pair = probe_both_sync(endpoint, names[0], options)
         diagnosis = diagnose(pair, names, Judgement(tuple(profiles), store, now, args.warn_days, critical))
     except MailcertError as exc:
         if args.format == "nagios":

@@ -381,9 +381,9 @@ def _run(coro: Coroutine[Any, Any, list[T]]) -> tuple[T, ...]:
 
 
 async def _observe(listener: Listener, options: DeployOptions) -> Served:
-    from mailcert.probe.driver import probe_both
+    from mailcert.probe.driver import ProbeOptions, probe_both
 
-    pair = await probe_both(listener.endpoint, options.name, timeout=options.probe_timeout)
+    pair = await probe_both(listener.endpoint, options.name, ProbeOptions(timeout=options.probe_timeout))
     sni = _sha(pair.with_sni)
     plain = _sha(pair.without_sni)
     error = None
@@ -415,7 +415,7 @@ async def _verify_all(
 async def _verify_new(listener: Listener, options: DeployOptions, checks: Checks, new: str, old: Served) -> ListenerCheck:
     """Wait until the listener serves ``new`` with and without SNI, then judge what it serves."""
     from mailcert.doctor import diagnose
-    from mailcert.probe.driver import probe_both
+    from mailcert.probe.driver import ProbeOptions, probe_both
 
     started = time.monotonic()
     deadline = started + options.verify_timeout
@@ -424,7 +424,7 @@ async def _verify_new(listener: Listener, options: DeployOptions, checks: Checks
     served: str | None = None
     while True:
         attempts += 1
-        pair = await probe_both(listener.endpoint, options.name, timeout=options.probe_timeout)
+        pair = await probe_both(listener.endpoint, options.name, ProbeOptions(timeout=options.probe_timeout))
         sni, plain = _sha(pair.with_sni), _sha(pair.without_sni)
         served = sni
         if sni == new and plain == new:
@@ -453,14 +453,14 @@ async def _verify_new(listener: Listener, options: DeployOptions, checks: Checks
 async def _verify_same(listener: Listener, options: DeployOptions, old: Served, *, deadline: float | None = None) -> ListenerCheck:
     """Wait until the listener serves what it served before the deploy (rollback, or a listener
     with its own certificate that the deploy must not have changed)."""
-    from mailcert.probe.driver import probe_both
+    from mailcert.probe.driver import ProbeOptions, probe_both
 
     started = time.monotonic()
     end = started + (options.verify_timeout if deadline is None else deadline)
     attempts = 0
     while True:
         attempts += 1
-        pair = await probe_both(listener.endpoint, options.name, timeout=options.probe_timeout)
+        pair = await probe_both(listener.endpoint, options.name, ProbeOptions(timeout=options.probe_timeout))
         sni, plain = _sha(pair.with_sni), _sha(pair.without_sni)
         if sni == old.sni_sha256 and plain == old.plain_sha256:
             return ListenerCheck(listener, True, f"serves {short_fp(sni)} as before", sni, attempts=attempts,

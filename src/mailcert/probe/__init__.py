@@ -6,6 +6,7 @@ cryptography: probing needs only the standard library.
 """
 
 from mailcert.probe.driver import (
+    ProbeOptions,
     ProbeResult,
     SniPair,
     client_context,
@@ -25,6 +26,7 @@ from mailcert.probe.starttls import (
 )
 
 __all__ = [
+    "ProbeOptions",
     "ProbeResult",
     "SniPair",
     "probe",

@@ -29,7 +29,7 @@ import ssl
 import time
 import warnings
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 
 from mailcert.errors import (
     ConnectError,
@@ -43,11 +43,41 @@ from mailcert.model import Endpoint, Protocol, TlsMode
 from mailcert.probe.starttls import NEED_DATA, PAUSED, State, StartTlsDialogue
 from mailcert.probe.stream import ByteStream
 
-__all__ = ["ProbeResult", "SniPair", "probe", "probe_both", "probe_sync", "probe_both_sync", "client_context"]
+__all__ = ["ProbeOptions", "ProbeResult", "SniPair", "probe", "probe_both", "probe_sync", "probe_both_sync", "client_context"]
 
 IMPLICIT_GREETING_GRACE: Final = 1.0
 """Seconds we wait, inside implicit TLS, for the greeting (the banner) once we have the chain.
 The chain is what we came for; a mute server after the handshake costs at most this much."""
+
+@dataclass(frozen=True)
+class ProbeOptions:
+    """How to probe, the same for every connection of a check or a scan.
+
+    ``timeout`` bounds one whole probe, name resolution to last byte (seconds).
+    ``connect_host``/``connect_port``: connect there instead of the endpoint's host and port
+    (curl's ``--connect-to``; the endpoint's host is still the name judged).  ``ehlo_name`` is
+    what SMTP's EHLO says (default: our address literal, e.g. ``[192.0.2.7]``).
+
+    Raises:
+        InputError: a field is out of range (the message names the field).
+    """
+
+    timeout: float = 10.0
+    connect_host: str | None = None
+    connect_port: int | None = None
+    ehlo_name: str | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.timeout, bool) or not isinstance(self.timeout, (int, float)) or not self.timeout > 0:
+            raise InputError(f"timeout must be a positive number of seconds, not {self.timeout!r}", field="timeout")
+        if self.connect_port is not None and not 0 < self.connect_port < 65536:
+            raise InputError(f"connect_port must be from 1 to 65535, not {self.connect_port!r}", field="connect_port")
+        if self.connect_host is not None and not self.connect_host:
+            raise InputError("connect_host must not be empty", field="connect_host")
+
+
+DEFAULT_OPTIONS: Final = ProbeOptions()
+
 
 @dataclass(frozen=True)
 class ProbeResult:
@@ -124,34 +154,26 @@ def client_context() -> ssl.SSLContext:
 # --- public entry points -------------------------------------------------------------------
 
 
-async def probe(
-    endpoint: Endpoint,
-    *,
-    sni: str | None,
-    timeout: float,
-    connect_host: str | None = None,
-    connect_port: int | None = None,
-    ehlo_name: str | None = None,
-) -> ProbeResult:
-    """Connect to ``endpoint`` (or ``connect_host``/``connect_port``), upgrade, fetch the chain.
+async def probe(endpoint: Endpoint, *, sni: str | None, options: ProbeOptions = DEFAULT_OPTIONS) -> ProbeResult:
+    """Connect to ``endpoint`` (or where ``options`` says), upgrade, fetch the chain.
 
     ``sni=None`` sends no SNI extension at all; an IP address is never sent as SNI (RFC 6066
-    §3), so the result then says ``sni=None`` too.  ``timeout`` bounds the whole probe.
-    ``ehlo_name`` is what SMTP's EHLO says (default: our address literal, e.g. ``[192.0.2.7]``).
+    §3), so the result then says ``sni=None`` too.
 
-    Raises a :class:`~mailcert.errors.ProbeError` subclass whose message is one line.
+    Raises:
+        ProbeError: a subclass whose message is one line (connect, protocol, handshake, deadline).
+        InputError: ``sni`` is not a usable name, or the endpoint asks for HTTPS with STARTTLS.
     """
     sni_sent = _checked_sni(sni)
-    if not timeout > 0:
-        raise InputError(f"timeout must be a positive number of seconds, not {timeout}")
     if endpoint.protocol is Protocol.HTTPS and endpoint.mode is TlsMode.STARTTLS:
         raise InputError("HTTPS has no STARTTLS; use https:// (implicit TLS)")
+    timeout = options.timeout
     conversation = _Conversation(
         endpoint,
-        host=connect_host or endpoint.host,
-        port=connect_port or endpoint.port,
+        host=options.connect_host or endpoint.host,
+        port=options.connect_port or endpoint.port,
         sni=sni_sent,
-        ehlo_name=ehlo_name,
+        ehlo_name=options.ehlo_name,
     )
     deadline = asyncio.timeout(timeout)
     try:
@@ -165,21 +187,14 @@ async def probe(
         conversation.close()
 
 
-async def probe_both(
-    endpoint: Endpoint,
-    name: str,
-    *,
-    timeout: float,
-    connect_host: str | None = None,
-    connect_port: int | None = None,
-    ehlo_name: str | None = None,
-) -> SniPair:
-    """Probe with SNI ``name`` and without SNI, concurrently; a failure of either is a value."""
-    common: dict[str, Any] = dict(
-        timeout=timeout, connect_host=connect_host, connect_port=connect_port, ehlo_name=ehlo_name
-    )
+async def probe_both(endpoint: Endpoint, name: str, options: ProbeOptions = DEFAULT_OPTIONS) -> SniPair:
+    """Probe with SNI ``name`` and without SNI, concurrently; a failure of either is a value.
+
+    Raises:
+        InputError: bad input (as :func:`probe`); a probe's failure is not raised but kept.
+    """
     outcomes = await asyncio.gather(
-        probe(endpoint, sni=name, **common), probe(endpoint, sni=None, **common), return_exceptions=True
+        probe(endpoint, sni=name, options=options), probe(endpoint, sni=None, options=options), return_exceptions=True
     )
     for outcome in outcomes:
         if isinstance(outcome, BaseException) and not isinstance(outcome, ProbeError):
@@ -189,38 +204,16 @@ async def probe_both(
     return SniPair(name, with_sni, without_sni)
 
 
-def probe_sync(
-    endpoint: Endpoint,
-    *,
-    sni: str | None,
-    timeout: float,
-    connect_host: str | None = None,
-    connect_port: int | None = None,
-    ehlo_name: str | None = None,
-) -> ProbeResult:
+def probe_sync(endpoint: Endpoint, *, sni: str | None, options: ProbeOptions = DEFAULT_OPTIONS) -> ProbeResult:
     """:func:`probe` for callers without an event loop (runs one with ``asyncio.run``)."""
     _no_running_loop("probe_sync", "probe")
-    return asyncio.run(
-        probe(endpoint, sni=sni, timeout=timeout, connect_host=connect_host, connect_port=connect_port, ehlo_name=ehlo_name)
-    )
+    return asyncio.run(probe(endpoint, sni=sni, options=options))
 
 
-def probe_both_sync(
-    endpoint: Endpoint,
-    name: str,
-    *,
-    timeout: float,
-    connect_host: str | None = None,
-    connect_port: int | None = None,
-    ehlo_name: str | None = None,
-) -> SniPair:
+def probe_both_sync(endpoint: Endpoint, name: str, options: ProbeOptions = DEFAULT_OPTIONS) -> SniPair:
     """:func:`probe_both` for callers without an event loop."""
     _no_running_loop("probe_both_sync", "probe_both")
-    return asyncio.run(
-        probe_both(
-            endpoint, name, timeout=timeout, connect_host=connect_host, connect_port=connect_port, ehlo_name=ehlo_name
-        )
-    )
+    return asyncio.run(probe_both(endpoint, name, options))
 
 
 def _no_running_loop(name: str, instead: str) -> None:

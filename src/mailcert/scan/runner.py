@@ -35,7 +35,7 @@ from mailcert.doctor import NotProbed, diagnose
 from mailcert.errors import InputError, MailcertError, ProbeError
 from mailcert.model import Status
 from mailcert.judgement import Judgement
-from mailcert.probe.driver import ProbeResult, SniPair, probe, probe_both
+from mailcert.probe.driver import ProbeOptions, ProbeResult, SniPair, probe, probe_both
 from mailcert.scan import DEFAULT_CONCURRENCY, DEFAULT_PER_HOST
 from mailcert.scan.targets import Target
 from mailcert.textsafe import json_dumps
@@ -185,13 +185,13 @@ async def check_target(target: Target, settings: ScanSettings, judgement: Judgem
     try:
         if settings.sni_both:
             pair = await probe_both(
-                endpoint, target.name, timeout=settings.timeout, connect_host=target.connect, ehlo_name=settings.ehlo_name
+                endpoint, target.name, ProbeOptions(settings.timeout, target.connect, None, settings.ehlo_name)
             )
         else:
             outcome: ProbeResult | ProbeError
             try:
                 outcome = await probe(
-                    endpoint, sni=target.name, timeout=settings.timeout, connect_host=target.connect, ehlo_name=settings.ehlo_name
+                    endpoint, sni=target.name, options=ProbeOptions(settings.timeout, target.connect, None, settings.ehlo_name)
                 )
             except ProbeError as exc:
                 outcome = exc
