@@ -9,14 +9,13 @@ Where it lives, first match wins:
 4. ``$XDG_CONFIG_HOME/mailcert/config.toml`` (``~/.config/mailcert/config.toml``) otherwise.
 
 The environment and the effective uid are passed in, never read deep inside, so the rules
-above are tested as a table.  Writing keeps every section mailcert does not know about (other
-commands add theirs) and goes through :mod:`mailcert.fsutil` (atomic, with a backup).
+above are tested as a table.  Writing edits the file with tomlkit, which keeps what the
+administrator wrote (comments, order, sections mailcert does not know about) and changes only
+the values set; it goes through :mod:`mailcert.fsutil` (atomic, with a backup).
 """
 
 from __future__ import annotations
 
-import json
-import math
 import os
 import tomllib
 from collections.abc import Mapping
@@ -31,11 +30,9 @@ __all__ = [
     "DEFAULT_PREFIX",
     "AddressConfig",
     "config_path",
-    "dump_toml",
     "load_address",
     "read_config",
     "save_address",
-    "write_config",
 ]
 
 DEFAULT_PREFIX = "remote"
@@ -100,61 +97,33 @@ def load_address(path: Path) -> AddressConfig | None:
 
 
 def save_address(path: Path, address: AddressConfig, *, now: datetime | None = None) -> Path | None:
-    """Store ``address`` in ``[address]``, keeping the rest of the file; return the backup path."""
-    data = read_config(path)
-    data["address"] = {"domain": address.domain, "prefix": address.prefix, "fqdn": address.fqdn}
-    return write_config(path, data, now=now)
+    """Store ``address`` in ``[address]``, keeping the rest of the file as the administrator
+    wrote it (comments, order, other sections); return the backup path."""
+    import tomlkit
+    from tomlkit.exceptions import TOMLKitError
+    from tomlkit.items import InlineTable, Table
 
-
-def write_config(path: Path, data: Mapping[str, Any], *, now: datetime | None = None) -> Path | None:
-    """Write ``data`` as TOML (0644: it holds names, never secrets); return the backup path."""
     from mailcert import fsutil
 
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        text = _NEW_FILE
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read configuration {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    try:
+        document = tomlkit.parse(text)
+    except TOMLKitError as exc:
+        raise InputError(f"configuration {path} is not valid TOML: {exc}") from None
+    section = document.get("address")
+    if not isinstance(section, (Table, InlineTable)):
+        section = tomlkit.table()
+        document["address"] = section
+    for key, value in (("domain", address.domain), ("prefix", address.prefix), ("fqdn", address.fqdn)):
+        section[key] = value  # tomlkit replaces the value in place: the line's comment stays
     fsutil.ensure_dir(path.parent, mode=0o755)
-    text = "# mailcert configuration; `mailcert address set` rewrites this file (comments are not kept)\n"
-    return fsutil.write_atomic(path, (text + dump_toml(data)).encode("utf-8"), mode=0o644, now=now)
+    # 0644: it holds names, never secrets
+    return fsutil.write_atomic(path, tomlkit.dumps(document).encode("utf-8"), mode=0o644, now=now)
 
 
-# --- a small TOML writer ------------------------------------------------------------------------
-# The configuration holds strings, numbers, booleans, lists of those and nested tables; that is
-# all this writer supports, and it refuses anything else rather than write something wrong.
-
-
-def _scalar(value: Any, where: str) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if math.isnan(value) or math.isinf(value):
-            return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=True)  # a JSON string is a valid TOML basic string
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_scalar(v, where) for v in value) + "]"
-    raise InputError(f"cannot write {where} to the configuration: unsupported type {type(value).__name__}")
-
-
-def _key(k: str) -> str:
-    if k and all(c.isascii() and (c.isalnum() or c in "-_") for c in k):
-        return k
-    return json.dumps(k, ensure_ascii=True)
-
-
-def dump_toml(data: Mapping[str, Any], _prefix: tuple[str, ...] = ()) -> str:
-    """TOML text for ``data``: plain keys first, then one ``[table]`` per nested mapping."""
-    lines: list[str] = []
-    tables: list[tuple[str, Mapping[str, Any]]] = []
-    for k, v in data.items():
-        if isinstance(v, Mapping):
-            tables.append((k, v))
-        else:
-            lines.append(f"{_key(k)} = {_scalar(v, '.'.join((*_prefix, k)))}")
-    out = "\n".join(lines) + ("\n" if lines else "")
-    for k, v in tables:
-        path = (*_prefix, k)
-        body = dump_toml(v, path)
-        header = "[" + ".".join(_key(p) for p in path) + "]\n"
-        out += ("\n" if out else "") + header + body
-    return out
+_NEW_FILE = "# mailcert configuration (comments and other sections are kept when mailcert edits it)\n"

@@ -102,3 +102,11 @@ def test_missing_extra_is_named_in_one_line(plain: Path, tmp_path: Path, args: t
     assert done.returncode == 3, done
     assert done.stderr.count("\n") == 1 and f"pip install '{extra}'" in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / ".local/share/mailcert/inventory.sqlite3").exists() or args[0] == "report"
+
+
+def test_address_set_edits_the_file_on_a_plain_install(plain: Path, tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text("# kept\n[address]\ndomain = \"contoso.com\"  # kept too\n")
+    done = run(plain, "address", "set", "fabrikam.com", "--config", str(config), home=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert config.read_text().startswith("# kept\n[address]\ndomain = \"fabrikam.com\"  # kept too\n")
