@@ -63,7 +63,7 @@ def hook(server: str, config: Path, lineage: Lineage, ca: Path, env_extra: dict[
     env = {k: v for k, v in os.environ.items() if k not in ("CERT_FULLCHAIN_PATH", "CERT_KEY_PATH")}
     env.update(RENEWED_LINEAGE=str(lineage.live), RENEWED_DOMAINS=NAME, MAILCERT_CONFIG="/nonexistent/mailcert.toml", NO_COLOR="1")
     env.update(env_extra or {})
-    command = f"{sys.executable} -m mailcert deploy {server} --from-env --config {config} --cafile {ca}"
+    command = f"{sys.executable} -m mailcert deploy {server} --from-env --server-config {config} --cafile {ca}"
     return subprocess.run(["/bin/sh", "-c", command], capture_output=True, text=True, timeout=180, env=env, stdin=subprocess.DEVNULL)
 
 
@@ -129,7 +129,8 @@ def test_renewal_hook_reloads_and_the_new_certificate_is_served(
 def test_links_that_lead_elsewhere_are_refused_not_written(
     make_dovecot: Callable[..., DovecotServer], lineage: Lineage, server_pki: FixturePKI, tmp_path: Path
 ) -> None:
-    """A deploy of another certificate onto certbot's links: refused with the reason, nothing written."""
+    """A deploy of another certificate onto certbot's links: refused with the reason, nothing
+    written.  (Spelled with the old ``--config``, which keeps working with a note.)"""
     server, config = dovecot_on_live(make_dovecot, lineage)
     other = tmp_path / "other"
     other.mkdir()
@@ -144,6 +145,7 @@ def test_links_that_lead_elsewhere_are_refused_not_written(
     )
     assert done.returncode == 1
     assert "symbolic link" in done.stderr and "leads to another certificate" in done.stderr
+    assert "note: deploy --config is the old spelling of --server-config" in done.stderr
     assert {p.name: p.read_bytes() for p in lineage.archive.iterdir()} == archive_before
     assert served(server, NAME) == {server_pki.sbs.der}
 

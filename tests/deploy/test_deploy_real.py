@@ -103,7 +103,7 @@ class Site:
         return set(self.served()) == {der} and set(self.served(None)) == {der}
 
     def deploy(self, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-        return mailcert("deploy", self.kind, "--config", str(self.config), *args, env=env)
+        return mailcert("deploy", self.kind, "--server-config", str(self.config), *args, env=env)
 
     def backups(self) -> list[Path]:
         return sorted(p for p in self.live.iterdir() if ".mailcert-bak-" in p.name)
@@ -438,7 +438,7 @@ def test_unreadable_server_configuration_is_one_line(tmp_path: Path, server_pki:
     config = tmp_path / ("dovecot.conf" if kind == "dovecot" else "postfix")
     if content is not None:
         config.write_text(content)
-    r = mailcert("deploy", kind, "--config", str(config), "--cert", str(from_files(tmp_path / "new", server_pki.ordered)))
+    r = mailcert("deploy", kind, "--server-config", str(config), "--cert", str(from_files(tmp_path / "new", server_pki.ordered)))
     assert r.returncode == 3, r.stdout + r.stderr
     assert words in one_line(r.stderr)
     assert r.stdout == ""

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from mailcert.commands._common import emit
+from mailcert.commands._common import emit, say
 
 __all__ = ["register", "run"]
 
@@ -34,8 +34,11 @@ def register(sub: Any) -> None:
     src.add_argument("--cert", metavar="DIR", help="directory holding fullchain.pem (or cert.pem + chain.pem) and key.pem (or privkey.pem)")
     src.add_argument("--from-env", action="store_true",
                      help="read the certificate from $RENEWED_LINEAGE (certbot deploy hook) or $CERT_FULLCHAIN_PATH + $CERT_KEY_PATH (acme.sh)")
-    p.add_argument("--config", metavar="PATH",
-                   help="the server's configuration: dovecot.conf (default /etc/dovecot/dovecot.conf) or the Postfix directory (default /etc/postfix)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--server-config", metavar="PATH",
+                       help="the server's configuration: dovecot.conf (default /etc/dovecot/dovecot.conf) or the Postfix directory (default /etc/postfix)")
+    where.add_argument("--config", dest="old_server_config", metavar="PATH",
+                       help="deprecated spelling of --server-config (in every other command --config is mailcert's own file)")
     p.add_argument("--install-dir", metavar="DIR", help="write DIR/fullchain.pem and DIR/key.pem and point the settings there (config file backed up)")
     p.add_argument("--key-group", metavar="GROUP", help="make the key 0640 and owned by this group (the server's group), instead of 0600")
     p.add_argument("--name", metavar="FQDN", help="the name users type into their mail client (default: the configured address, else the certificate's first name)")
@@ -48,7 +51,9 @@ def register(sub: Any) -> None:
     p.add_argument("--verify-timeout", type=float, default=15.0, metavar="S", help="how long to wait for the new certificate to be served (default 15)")
     p.add_argument("--timeout", type=float, default=5.0, metavar="S", help="deadline of each probe connection, seconds (default 5)")
     p.add_argument("--format", choices=["text", "json"], default="text", help="output format (default text)")
-    p.add_argument("--mailcert-config", metavar="FILE", help="mailcert's own configuration, for the configured address (default: $MAILCERT_CONFIG, ...)")
+    p.add_argument("--mailcert-config", metavar="FILE",
+                   help="mailcert's own configuration, for the configured address (what --config is in the other commands;"
+                   " default: $MAILCERT_CONFIG, /etc/mailcert/config.toml as root, else ~/.config/mailcert/config.toml)")
     p.set_defaults(func=run)
 
 
@@ -67,6 +72,13 @@ def run(args: argparse.Namespace) -> int:
     for option, value in (("--timeout", args.timeout), ("--verify-timeout", args.verify_timeout)):
         if not value > 0:
             raise InputError(f"{option} must be a positive number of seconds")
+    if args.old_server_config:
+        say(
+            "mailcert: note: deploy --config is the old spelling of --server-config (--config names"
+            " mailcert's own file in the other commands); it still works, but change your hook to --server-config",
+            err=True,
+        )
+    server_config = args.server_config or args.old_server_config
     profiles = tuple(select_profiles(args.client))
     bundle = bundle_from_env(os.environ) if args.from_env else bundle_from_dir(args.cert)
     name = args.name or _configured_name(args.mailcert_config) or _first_name(bundle.leaf)
@@ -78,11 +90,11 @@ def run(args: argparse.Namespace) -> int:
     if args.server == "dovecot":
         from mailcert.deploy.dovecot import DovecotServer
 
-        server = DovecotServer(args.config, reload_cmd=args.reload_cmd, config_test_cmd=args.config_test_cmd)
+        server = DovecotServer(server_config, reload_cmd=args.reload_cmd, config_test_cmd=args.config_test_cmd)
     else:
         from mailcert.deploy.postfix import PostfixServer
 
-        server = PostfixServer(args.config, reload_cmd=args.reload_cmd, config_test_cmd=args.config_test_cmd)
+        server = PostfixServer(server_config, reload_cmd=args.reload_cmd, config_test_cmd=args.config_test_cmd)
     options = DeployOptions(
         name=name,
         profiles=profiles,
