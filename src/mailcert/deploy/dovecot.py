@@ -200,7 +200,7 @@ class DovecotServer(ServerBase):
         if path.is_dir():
             path = path / "dovecot.conf"
         if not path.is_file():
-            raise InputError(f"--config {path}: no such Dovecot configuration file")
+            raise InputError(f"{path}: no such Dovecot configuration file (give dovecot.conf)")
         self.config = path
         self._log: Path | None = None
 

@@ -163,7 +163,7 @@ class PostfixServer(ServerBase):
         if path.name == "main.cf" and path.is_file():
             path = path.parent
         if not (path / "main.cf").is_file():
-            raise InputError(f"--config {path}: no main.cf there (give the Postfix configuration directory)")
+            raise InputError(f"{path}: no main.cf there (give the Postfix configuration directory)")
         self.config_dir = path
         self._log: Path | None = None
 
