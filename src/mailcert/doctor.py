@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from cryptography import x509
 
@@ -20,6 +21,9 @@ from mailcert.errors import CertificateError, ProbeError
 from mailcert.probe.driver import ProbeResult, SniPair
 from mailcert.findings import Finding, finding
 from mailcert.judgement import Judgement
+
+if TYPE_CHECKING:  # only `check --ocsp/--crl` loads the revocation machinery (start-up time)
+    from mailcert.revocation import RevocationFacts
 
 __all__ = ["Diagnosis", "NotProbed", "diagnose"]
 
@@ -50,10 +54,14 @@ class Diagnosis:
     other_certificate: CertificateFacts | None  # the no-SNI certificate when it differs
     chain: tuple[CertificateFacts, ...]  # what the server sent after the leaf
     trust: TrustResult
+    revocation: RevocationFacts | None = None  # when it was looked into (check --ocsp/--crl)
 
 
-def diagnose(pair: SniPair, names: Sequence[str], judgement: Judgement) -> Diagnosis:
-    """Judge both connections of ``pair`` by ``judgement``.
+def diagnose(
+    pair: SniPair, names: Sequence[str], judgement: Judgement, *, revocation: RevocationFacts | None = None
+) -> Diagnosis:
+    """Judge both connections of ``pair`` by ``judgement``; ``revocation`` is what the staple,
+    the responder and the CRL said about the served leaf (``check --ocsp/--crl``).
 
     Raises:
         ProbeError: the SNI connection's error, when neither connection worked.
@@ -84,9 +92,11 @@ def diagnose(pair: SniPair, names: Sequence[str], judgement: Judgement) -> Diagn
     trust = verify_chain(certs, judgement.trust_store(), now=main.now)
     findings += _trust_findings(trust, names[0] if names else served.endpoint.host)
     findings += _connection_findings(pair, served, other, names)
+    if revocation is not None:
+        findings += _revocation_findings(revocation, certs[0], names[0] if names else served.endpoint.host)
     findings = ordered_findings(findings)
     assessment = Assessment(status_of(findings), facts, tuple(names), results, tuple(findings), judgement, main.now)
-    return Diagnosis(assessment, pair, served, other, chain, trust)
+    return Diagnosis(assessment, pair, served, other, chain, trust, revocation)
 
 
 @functools.lru_cache(maxsize=512)
@@ -131,3 +141,39 @@ def _connection_findings(pair: SniPair, served: ProbeResult, other: CertificateF
         out.append(finding("old-tls-version", version=served.tls_version))
     return out
 
+
+
+_SOURCES = {"stapled": "stapled OCSP response", "ocsp": "OCSP responder", "crl": "CRL"}
+_UNNAMED = {"ocsp": "OCSP responder (Authority Information Access)", "crl": "CRL distribution point"}
+
+
+def _revocation_findings(r: RevocationFacts, leaf: x509.Certificate, name: str) -> list[Finding]:
+    """Revoked outranks everything; each source that could not tell says why; a missing
+    staple is worth knowing, and critical when the certificate demands one (RFC 7633)."""
+    out: list[Finding] = []
+    if r.issuer_missing:
+        detail = "the issuer's certificate is neither sent by the server nor in the trust store"
+        return [finding("revocation-check-failed", source="no source", detail=detail, where="any responder or CRL")]
+    for a in r.all:
+        source = _SOURCES.get(a.source, a.source)
+        where = a.url or "the server's staple"
+        if a.status == "revoked":  # Revocation is a str enum; comparing values spares the import
+            reason = f" (reason: {a.reason})" if a.reason else ""
+            out.append(finding("revoked", source=source, detail=a.detail[0].upper() + a.detail[1:], reason=reason, name=name))
+        elif a.status == "unknown":
+            out.append(finding("revocation-unknown", source=source, where=where, serial=format(leaf.serial_number, "x")))
+        elif a.status == "error":
+            out.append(finding("revocation-check-failed", source=source, detail=a.detail, where=where))
+    if r.stapling_requested and r.stapled is None:
+        out.append(finding("must-staple-not-stapled" if _must_staple(leaf) else "ocsp-stapling-missing", name=name))
+    for what in r.unnamed:
+        out.append(finding("revocation-unpublished", what=_UNNAMED[what], name=name))
+    return out
+
+
+def _must_staple(cert: x509.Certificate) -> bool:
+    try:
+        features = cert.extensions.get_extension_for_class(x509.TLSFeature).value
+    except (x509.ExtensionNotFound, ValueError):
+        return False
+    return x509.TLSFeatureType.status_request in features

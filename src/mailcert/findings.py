@@ -370,6 +370,63 @@ _SPECS += (
     ),
 )
 
+# Revocation (check --ocsp / --crl; the stapled response whenever the handshake asked for one).
+_SPECS += (
+    FindingSpec(
+        "revoked", _C,
+        "The certificate is revoked (says the {source})",
+        "{detail}{reason}. The CA has withdrawn the certificate: clients that check revocation"
+        " (Outlook and every Windows client through CryptoAPI, Apple Mail, Thunderbird) refuse it,"
+        " and the others should.",
+        "Replace it now: mailcert acme issue --name {name} --out DIR (or mailcert cert new --name"
+        " {name} --csr --out DIR for your CA), then mailcert deploy dovecot --cert DIR and mailcert"
+        " deploy postfix --cert DIR.",
+    ),
+    FindingSpec(
+        "revocation-unknown", _W,
+        "The {source} does not know this certificate",
+        "Asked about the certificate, {where} answered \"unknown\" (RFC 6960): it was not issued"
+        " by that CA, the responder is out of step with the CA, or the certificate is forged."
+        " Clients that check revocation may refuse it.",
+        "Ask the CA why its responder does not know serial {serial}; check that the server"
+        " sends the certificate the CA issued (mailcert check shows its fingerprint).",
+    ),
+    FindingSpec(
+        "revocation-check-failed", _W,
+        "Revocation could not be checked ({source}): {detail}",
+        "No usable answer from {where}. Clients that check revocation then warn, fail"
+        " closed, or (most) carry on without knowing.",
+        "Check that this machine reaches {where} over HTTP and that the CA's responder works;"
+        " ask the CA if it keeps failing.",
+    ),
+    FindingSpec(
+        "ocsp-stapling-missing", _I,
+        "The server does not staple an OCSP response",
+        "Asked for one in the TLS handshake (status_request), the server sent none, so clients"
+        " that check revocation must ask the CA's responder themselves (slower, and the CA learns"
+        " who connects where). Dovecot and Postfix cannot staple; a TLS proxy or web server in"
+        " front of them can.",
+        "Nothing is wrong for Dovecot or Postfix. For webmail behind nginx: ssl_stapling on;"
+        " ssl_stapling_verify on; (Apache: SSLUseStapling on).",
+    ),
+    FindingSpec(
+        "must-staple-not-stapled", _C,
+        "The certificate demands OCSP stapling (Must-Staple) but the server does not staple",
+        "The certificate carries the TLS Feature extension status_request (RFC 7633): clients that"
+        " honour it (Firefox, Thunderbird) refuse the connection when no OCSP response is stapled.",
+        "Serve it from a server that staples (nginx ssl_stapling on), or get a certificate without"
+        " Must-Staple: mailcert acme issue --name {name} --out DIR.",
+    ),
+    FindingSpec(
+        "revocation-unpublished", _I,
+        "The certificate names no {what}",
+        "So nobody can check revocation that way. Normal for self-signed and private-CA"
+        " certificates; public CAs publish at least one way (Let's Encrypt only CRLs since 2025).",
+        "Check the other way (mailcert check with --crl or --ocsp); for a private CA that never"
+        " revokes there is nothing to do.",
+    ),
+)
+
 # Sending servers (port 25): DANE (RFC 7672) and MTA-STS (RFC 8461); judged in mailcert.senders.
 _SPECS += (
     FindingSpec(

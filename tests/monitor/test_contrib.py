@@ -40,7 +40,8 @@ def _icinga_check(tmp_path: Path, conf: Path) -> subprocess.CompletedProcess[str
         'object Host "mail" { check_command = "alive"; address = "127.0.0.1" }\n'
         'object Service "imaps" { host_name = "mail"; check_command = "mailcert"\n'
         '  vars.mailcert_target = "imaps://127.0.0.1:993"; vars.mailcert_name = [ "remote.contoso.com" ]\n'
-        '  vars.mailcert_clients = [ "outlook2007", "thunderbird" ]; vars.mailcert_critical_days = 7 }\n'
+        '  vars.mailcert_clients = [ "outlook2007", "thunderbird" ]; vars.mailcert_critical_days = 7\n'
+        '  vars.mailcert_ocsp = true; vars.mailcert_crl = false }\n'
         'object Service "file" { host_name = "mail"; check_command = "mailcert-file"; vars.mailcert_file = "/etc/ssl/mail.pem" }\n'
     )
     # as root icinga2 drops to its own user, which cannot read pytest's private directories

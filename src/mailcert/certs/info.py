@@ -21,7 +21,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 from mailcert.errors import CertificateError
 from mailcert.names.identifiers import PresentedIdentifiers, SanEntry
 
-__all__ = ["CertificateFacts", "facts_from_certificate"]
+__all__ = ["CertificateFacts", "facts_from_certificate", "signed_by", "first_line"]
 
 _EKU_NAMES = {
     ExtendedKeyUsageOID.SERVER_AUTH: "serverAuth",
@@ -90,7 +90,7 @@ def facts_from_certificate(cert: x509.Certificate, *, source: str = "certificate
     try:
         extensions = cert.extensions
     except (ValueError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType) as exc:
-        raise CertificateError(f"{source}: malformed certificate extension ({_first_line(exc)})") from None
+        raise CertificateError(f"{source}: malformed certificate extension ({first_line(exc)})") from None
     try:
         ids = PresentedIdentifiers.from_certificate(cert)
         if ids.san_error:
@@ -98,7 +98,7 @@ def facts_from_certificate(cert: x509.Certificate, *, source: str = "certificate
         subject = cert.subject.rfc4514_string()
         issuer = cert.issuer.rfc4514_string()
     except ValueError as exc:
-        raise CertificateError(f"{source}: malformed name in the certificate ({_first_line(exc)})") from None
+        raise CertificateError(f"{source}: malformed name in the certificate ({first_line(exc)})") from None
     key_type, key_bits, curve = _key(cert)
     hash_alg = None
     try:
@@ -146,7 +146,7 @@ def facts_from_certificate(cert: x509.Certificate, *, source: str = "certificate
         is_ca=is_ca,
         path_length=path_length,
         self_issued=self_issued,
-        self_signed=self_issued and _signed_by(cert, cert),
+        self_signed=self_issued and signed_by(cert, cert),
         sha256=hashlib.sha256(der).hexdigest(),
         sha1=hashlib.sha1(der).hexdigest(),  # noqa: S324 - a fingerprint Windows shows, not security
     )
@@ -182,7 +182,7 @@ def _key_usage(extensions: x509.Extensions) -> tuple[str, ...] | None:
     return tuple(out)
 
 
-def _signed_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
+def signed_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
     """Does ``issuer``'s key verify ``cert``'s signature?  (Self-signed vs merely self-issued.)"""
     try:
         cert.verify_directly_issued_by(issuer)
@@ -191,7 +191,7 @@ def _signed_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
         return False
 
 
-def _first_line(exc: Exception) -> str:
+def first_line(exc: Exception) -> str:
     text = str(exc).strip().splitlines()
     return text[0][:160] if text else type(exc).__name__
 

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mailcert.commands._common import add_judgement_options, critical_days, emit, parse_when
+
+if TYPE_CHECKING:
+    import datetime as dt
+
+    from mailcert.certs.trust import TrustStore
+    from mailcert.probe.driver import SniPair
+    from mailcert.revocation import RevocationFacts
 
 __all__ = ["register", "run"]
 
@@ -30,6 +37,11 @@ def register(sub: Any) -> None:
     p.add_argument("--cafile", metavar="FILE", help="trust these CA certificates instead of the system store")
     p.add_argument("--timeout", type=float, default=10.0, metavar="S", help="overall deadline per connection, seconds (default 10)")
     p.add_argument("--ehlo", metavar="NAME", help="name to give in SMTP EHLO (default: our address literal)")
+    p.add_argument(
+        "--ocsp", action="store_true",
+        help="check revocation over OCSP: ask the server to staple its response, and ask the responder the certificate names (AIA)",
+    )
+    p.add_argument("--crl", action="store_true", help="check revocation in the CRL the certificate names (CRL distribution point)")
     p.set_defaults(func=run)
 
 
@@ -48,12 +60,13 @@ def run(args: argparse.Namespace) -> int:
     critical = critical_days(args)
     endpoint = parse_target(args.target)
     connect_host, connect_port = parse_connect(args.connect) if args.connect else (None, None)
-    options = ProbeOptions(args.timeout, connect_host, connect_port, args.ehlo)
+    options = ProbeOptions(args.timeout, connect_host, connect_port, args.ehlo, ocsp_stapling=args.ocsp)
     names = tuple(args.name) or (endpoint.host,)
     store = TrustStore.from_file(args.cafile) if args.cafile else TrustStore.system()
     try:
         pair = probe_both_sync(endpoint, names[0], options)
-        diagnosis = diagnose(pair, names, Judgement(tuple(profiles), store, now, args.warn_days, critical))
+        revocation = _revocation(args, pair, store, now)
+        diagnosis = diagnose(pair, names, Judgement(tuple(profiles), store, now, args.warn_days, critical), revocation=revocation)
     except MailcertError as exc:
         if args.format == "nagios":
             from mailcert.report.nagios import unknown_line
@@ -73,3 +86,17 @@ def run(args: argparse.Namespace) -> int:
 
         emit(checkout.text(diagnosis, endpoint, now, Style.for_stream(sys.stdout)))
     return int(diagnosis.assessment.status)
+
+
+def _revocation(args: argparse.Namespace, pair: SniPair, store: TrustStore, now: dt.datetime) -> RevocationFacts | None:
+    """--ocsp / --crl: what the staple, the responder and the CRL say about the served leaf."""
+    if not (args.ocsp or args.crl):
+        return None
+    from mailcert.probe.driver import ProbeResult
+    from mailcert.revocation import RevocationRequest, gather_revocation
+
+    served = pair.with_sni if isinstance(pair.with_sni, ProbeResult) else pair.without_sni
+    if not isinstance(served, ProbeResult):
+        return None  # nothing was served: diagnose reports the connection error
+    request = RevocationRequest(ocsp=args.ocsp, crl=args.crl, timeout=args.timeout)
+    return gather_revocation(served, store, request, now=now)

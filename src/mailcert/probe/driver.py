@@ -15,6 +15,14 @@ Design decisions and why:
   byte that arrived before the TLS handshake (streams would hide bytes buffered after the
   STARTTLS reply, which must be refused, not fed to TLS).
 * **Abort, don't close**: a probe never waits for a polite TLS or TCP shutdown.
+* **Stapled OCSP through pyOpenSSL, only when asked.**  Python's ``ssl`` cannot send the
+  status_request extension nor read the OCSP response a server staples (RFC 6066 §8), so a
+  probe asked for it (``ocsp_stapling=True``) does its handshake with pyOpenSSL
+  (``Connection.request_ocsp`` + ``Context.set_ocsp_client_callback``) over memory BIOs on the
+  same socket, after the same STARTTLS dialogue, behind the same asyncio transport interface
+  (:class:`_StaplingTls`), so everything before and after the handshake is one code path.
+  Only then: importing pyOpenSSL costs ``check`` tens of milliseconds at every run, and every
+  other probe's facts come from the stdlib as before.
 * **Foreign exceptions stop here**: ``OSError``, ``ssl.SSLError``, ``TimeoutError``... become
   :mod:`mailcert.errors` with a one-line message an administrator can act on.
 """
@@ -22,6 +30,7 @@ Design decisions and why:
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import ipaddress
 import socket
@@ -29,7 +38,7 @@ import ssl
 import time
 import warnings
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 from mailcert.errors import (
     ConnectError,
@@ -57,6 +66,8 @@ class ProbeOptions:
     ``connect_host``/``connect_port``: connect there instead of the endpoint's host and port
     (curl's ``--connect-to``; the endpoint's host is still the name judged).  ``ehlo_name`` is
     what SMTP's EHLO says (default: our address literal, e.g. ``[192.0.2.7]``).
+    ``ocsp_stapling`` asks the server to staple its OCSP response (see the module notes;
+    :func:`probe_both` asks on the SNI connection only, the one current clients make).
 
     Raises:
         InputError: a field is out of range (the message names the field).
@@ -66,6 +77,7 @@ class ProbeOptions:
     connect_host: str | None = None
     connect_port: int | None = None
     ehlo_name: str | None = None
+    ocsp_stapling: bool = False
 
     def __post_init__(self) -> None:
         if isinstance(self.timeout, bool) or not isinstance(self.timeout, (int, float)) or not self.timeout > 0:
@@ -89,6 +101,8 @@ class ProbeResult:
     the name actually sent (``None``: no SNI extension at all).  ``starttls_offered`` is
     ``None`` for implicit TLS.  ``banner`` is the greeting text (read inside TLS for implicit
     mail ports, best effort); ``ehlo_host`` the name an SMTP server gives in its EHLO reply.
+    ``ocsp_requested``: the handshake asked for a stapled OCSP response; ``ocsp_staple`` is
+    the DER response the server stapled (``None``: none, or not asked).
     """
 
     endpoint: Endpoint
@@ -104,6 +118,8 @@ class ProbeResult:
     capabilities: tuple[str, ...]
     transcript: tuple[str, ...]
     elapsed: float
+    ocsp_requested: bool = False
+    ocsp_staple: bytes | None = None
 
     @property
     def leaf(self) -> bytes:
@@ -174,6 +190,7 @@ async def probe(endpoint: Endpoint, *, sni: str | None, options: ProbeOptions = 
         port=options.connect_port or endpoint.port,
         sni=sni_sent,
         ehlo_name=options.ehlo_name,
+        ocsp_stapling=options.ocsp_stapling,
     )
     deadline = asyncio.timeout(timeout)
     try:
@@ -193,8 +210,9 @@ async def probe_both(endpoint: Endpoint, name: str, options: ProbeOptions = DEFA
     Raises:
         InputError: bad input (as :func:`probe`); a probe's failure is not raised but kept.
     """
+    without = dataclasses.replace(options, ocsp_stapling=False) if options.ocsp_stapling else options
     outcomes = await asyncio.gather(
-        probe(endpoint, sni=name, options=options), probe(endpoint, sni=None, options=options), return_exceptions=True
+        probe(endpoint, sni=name, options=options), probe(endpoint, sni=None, options=without), return_exceptions=True
     )
     for outcome in outcomes:
         if isinstance(outcome, BaseException) and not isinstance(outcome, ProbeError):
@@ -231,8 +249,11 @@ def _no_running_loop(name: str, instead: str) -> None:
 class _Conversation:
     """One probe's connection and bookkeeping: what we wait for (for messages), what to close."""
 
-    def __init__(self, endpoint: Endpoint, *, host: str, port: int, sni: str | None, ehlo_name: str | None) -> None:
+    def __init__(
+        self, endpoint: Endpoint, *, host: str, port: int, sni: str | None, ehlo_name: str | None, ocsp_stapling: bool = False
+    ) -> None:
         self.endpoint = endpoint
+        self.ocsp_stapling = ocsp_stapling
         self.host = host
         self.port = port
         self.sni = sni
@@ -259,10 +280,11 @@ class _Conversation:
             await self._converse(self.dialogue, transport, stream)
             starttls_offered = self.dialogue.starttls_offered
 
-        tls = await self._handshake(transport, stream, deadline)
-        ssl_object: ssl.SSLObject = tls.get_extra_info("ssl_object")
-        chain, complete = _peer_chain(ssl_object)
-        cipher = ssl_object.cipher()
+        if self.ocsp_stapling:
+            tls, facts = await self._stapling_handshake(transport, stream)
+        else:
+            tls = await self._handshake(transport, stream, deadline)
+            facts = _stdlib_facts(tls.get_extra_info("ssl_object"))
 
         before = self.dialogue
         if self.endpoint.mode is TlsMode.IMPLICIT and self.endpoint.protocol is not Protocol.HTTPS:
@@ -272,16 +294,18 @@ class _Conversation:
             endpoint=self.endpoint,
             address=address,
             sni=self.sni,
-            chain=chain,
-            chain_complete=complete,
-            tls_version=ssl_object.version() or "",
-            cipher=cipher[0] if cipher else "",
+            chain=facts.chain,
+            chain_complete=facts.complete,
+            tls_version=facts.version,
+            cipher=facts.cipher,
             starttls_offered=starttls_offered,
             banner=dialogue.banner if dialogue else None,
             ehlo_host=before.ehlo_host if before else None,
             capabilities=before.capabilities if before else (),
             transcript=dialogue.transcript if dialogue else (),
             elapsed=time.monotonic() - started,
+            ocsp_requested=self.ocsp_stapling,
+            ocsp_staple=facts.staple,
         )
 
     async def _connect(self) -> tuple[socket.socket, tuple[str, int]]:
@@ -351,7 +375,7 @@ class _Conversation:
                 ssl_handshake_timeout=remaining + 5.0,  # the probe's deadline fires first
             )
         except ssl.SSLError as exc:
-            raise HandshakeError(self._handshake_message(exc)) from None
+            raise HandshakeError(self._handshake_message(exc.reason or str(exc))) from None
         except OSError as exc:
             raise HandshakeError(f"TLS handshake failed: {_os_reason(exc)}") from None
         if tls is None:  # the connection died while the handshake finished
@@ -359,6 +383,24 @@ class _Conversation:
         self.transports.append(tls)
         stream.use(tls)
         return tls
+
+    async def _stapling_handshake(self, transport: asyncio.Transport, stream: ByteStream) -> tuple[asyncio.Transport, _TlsFacts]:
+        """The handshake through pyOpenSSL, asking for the stapled OCSP response (the probe's
+        deadline bounds it, as it bounds the stdlib one)."""
+        from OpenSSL import SSL
+
+        self.waiting_for = "the server's reply to our TLS ClientHello"
+        tls = _StaplingTls(transport, stream, self.sni)
+        transport.set_protocol(tls)
+        self.transports.append(tls)
+        try:
+            await tls.handshake()
+        except SSL.Error as exc:
+            raise HandshakeError(self._handshake_message(_openssl_reason(exc))) from None
+        except OSError as exc:
+            raise HandshakeError(f"TLS handshake failed: {_os_reason(exc)}") from None
+        stream.use(tls)
+        return tls, tls.facts()
 
     async def _implicit_greeting(self, tls: asyncio.Transport, stream: ByteStream, deadline: asyncio.Timeout) -> None:
         """Best effort: the greeting inside implicit TLS, for the banner.  Never fails the probe."""
@@ -385,9 +427,12 @@ class _Conversation:
             hint = f"; if this port speaks implicit TLS, use {_other_scheme(self.endpoint)}"
         return f"no answer within {timeout:g} s (waiting for {self.waiting_for}{hint})"
 
-    def _handshake_message(self, exc: ssl.SSLError) -> str:
-        reason = (exc.reason or str(exc)).lower().replace("_", " ")
-        if exc.reason == "WRONG_VERSION_NUMBER":
+    def _handshake_message(self, code: str) -> str:
+        """The one line for OpenSSL's reason ``code`` (``WRONG_VERSION_NUMBER`` as ``ssl`` gives
+        it, or ``wrong version number`` as pyOpenSSL does)."""
+        code = code.upper().replace(" ", "_")
+        reason = code.lower().replace("_", " ")
+        if code == "WRONG_VERSION_NUMBER":
             if self.endpoint.mode is TlsMode.IMPLICIT and self.endpoint.protocol is not Protocol.HTTPS:
                 return (
                     f"TLS handshake failed: the server did not answer in TLS ({reason});"
@@ -395,7 +440,7 @@ class _Conversation:
                 )
             if self.endpoint.mode is TlsMode.STARTTLS:
                 return f"TLS handshake failed: the server accepted STARTTLS but did not switch to TLS ({reason})"
-        if exc.reason in ("UNSUPPORTED_PROTOCOL", "NO_PROTOCOLS_AVAILABLE", "TLSV1_ALERT_PROTOCOL_VERSION"):
+        if code in ("UNSUPPORTED_PROTOCOL", "NO_PROTOCOLS_AVAILABLE", "TLSV1_ALERT_PROTOCOL_VERSION"):
             return f"TLS handshake failed: no TLS version in common with this machine's OpenSSL ({reason})"
         return f"TLS handshake failed: {reason}"
 
@@ -410,6 +455,183 @@ class _Conversation:
 
 
 # --- helpers -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _TlsFacts:
+    """What a finished handshake tells, whichever library did it."""
+
+    chain: tuple[bytes, ...]
+    complete: bool
+    version: str
+    cipher: str
+    staple: bytes | None = None
+
+
+def _stdlib_facts(ssl_object: ssl.SSLObject) -> _TlsFacts:
+    chain, complete = _peer_chain(ssl_object)
+    cipher = ssl_object.cipher()
+    return _TlsFacts(chain, complete, ssl_object.version() or "", cipher[0] if cipher else "")
+
+
+@functools.cache
+def _stapling_context() -> Any:
+    """The pyOpenSSL twin of :func:`client_context` (same policy: verify nothing, accept every
+    version and cipher this OpenSSL knows), whose callback keeps the stapled response."""
+    from OpenSSL import SSL
+
+    ctx = SSL.Context(SSL.TLS_CLIENT_METHOD)
+    ctx.set_verify(SSL.VERIFY_NONE)
+    try:
+        ctx.set_cipher_list(b"ALL:@SECLEVEL=0")
+    except SSL.Error:
+        ctx.set_cipher_list(b"ALL")
+    for version in (SSL.SSL3_VERSION, SSL.TLS1_VERSION):
+        try:
+            ctx.set_min_proto_version(version)
+            break
+        except SSL.Error:
+            continue
+    ctx.set_options(getattr(SSL, "OP_LEGACY_SERVER_CONNECT", 0x4))
+
+    def keep_staple(conn: SSL.Connection, staple: bytes, _data: object) -> bool:
+        conn.get_app_data().staple = staple or None
+        return True  # judged offline like everything else: never fail the handshake over it
+
+    ctx.set_ocsp_client_callback(keep_staple)
+    return ctx
+
+
+class _StaplingTls(asyncio.Protocol, asyncio.Transport):
+    """pyOpenSSL over memory BIOs, between the TCP transport and the :class:`ByteStream`.
+
+    To the TCP transport it is the protocol (ciphertext in); to the ByteStream it is the
+    transport (plaintext out via :meth:`write`, flow control passed through), which is what
+    asyncio's own SSL layer does for ``start_tls``.
+    """
+
+    def __init__(self, tcp: asyncio.Transport, app: ByteStream, sni: str | None) -> None:
+        from OpenSSL import SSL
+
+        super().__init__()
+        self._ssl = SSL
+        self._tcp = tcp
+        self._app = app
+        self.staple: bytes | None = None
+        self._conn = SSL.Connection(_stapling_context(), None)
+        self._conn.set_app_data(self)
+        self._conn.set_connect_state()
+        if sni is not None:
+            self._conn.set_tlsext_host_name(sni.encode("idna"))
+        self._conn.request_ocsp()
+        self._done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    async def handshake(self) -> None:
+        self._step()
+        await self._done
+
+    def facts(self) -> _TlsFacts:
+        from cryptography.hazmat.primitives.serialization import Encoding
+
+        chain = tuple(c.public_bytes(Encoding.DER) for c in (self._conn.get_peer_cert_chain(as_cryptography=True) or []))
+        if not chain:
+            raise HandshakeError("TLS handshake finished but the server sent no certificate")
+        cipher = self._conn.get_cipher_name() or ""
+        return _TlsFacts(chain, True, self._conn.get_protocol_version_name(), cipher, self.staple)
+
+    # -- protocol side (TCP -> us)
+
+    def data_received(self, data: bytes) -> None:
+        self._conn.bio_write(data)
+        self._step()
+
+    def eof_received(self) -> bool:
+        self._fail(ConnectionResetError("the server closed the connection"))
+        self._app.eof_received()
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._fail(exc or ConnectionResetError("the server closed the connection"))
+        self._app.connection_lost(exc)
+
+    def pause_writing(self) -> None:  # the probe writes a few lines; nothing to throttle
+        pass
+
+    def resume_writing(self) -> None:
+        pass
+
+    def _fail(self, exc: BaseException) -> None:
+        if not self._done.done():
+            self._done.set_exception(exc)
+
+    def _step(self) -> None:
+        SSL = self._ssl
+        try:
+            if not self._done.done():
+                try:
+                    self._conn.do_handshake()
+                except SSL.WantReadError:
+                    return
+                self._done.set_result(None)
+            while True:
+                try:
+                    plain = self._conn.recv(65536)
+                except SSL.WantReadError:
+                    break
+                except SSL.ZeroReturnError:
+                    self._app.eof_received()
+                    break
+                self._app.data_received(plain)
+        except SSL.Error as exc:
+            if self._done.done():
+                self._app.connection_lost(ConnectionResetError(f"TLS error: {_openssl_reason(exc).lower()}"))
+            else:
+                self._done.set_exception(exc)
+        finally:
+            self._flush()
+
+    def _flush(self) -> None:
+        while True:
+            try:
+                out = self._conn.bio_read(65536)
+            except self._ssl.WantReadError:
+                return
+            if not out:
+                return
+            self._tcp.write(out)
+
+    # -- transport side (us -> ByteStream's owner)
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        self._conn.sendall(bytes(data))
+        self._flush()
+
+    def abort(self) -> None:
+        self._tcp.abort()
+
+    def close(self) -> None:
+        self._tcp.close()
+
+    def is_closing(self) -> bool:
+        return self._tcp.is_closing()
+
+    def pause_reading(self) -> None:
+        self._tcp.pause_reading()
+
+    def resume_reading(self) -> None:
+        self._tcp.resume_reading()
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return self._tcp.get_extra_info(name, default)
+
+
+def _openssl_reason(exc: Exception) -> str:
+    """OpenSSL's reason from a pyOpenSSL error: ``[(lib, func, reason), ...]``, last is nearest."""
+    errors = exc.args[0] if exc.args and isinstance(exc.args[0], list) else []
+    for entry in reversed(errors):
+        if isinstance(entry, tuple) and entry and entry[-1]:
+            return str(entry[-1])
+    return str(exc) or type(exc).__name__
 
 
 def _peer_chain(ssl_object: ssl.SSLObject) -> tuple[tuple[bytes, ...], bool]:

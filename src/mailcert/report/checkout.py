@@ -14,6 +14,8 @@ from mailcert.report.jsonout import assessment_document, certificate_document, d
 from mailcert.textsafe import terminal
 
 if TYPE_CHECKING:
+    from mailcert.certs.revocation import RevocationStatus
+    from mailcert.revocation import RevocationFacts
     from mailcert.report.text import Style
 
 __all__ = ["document", "json_text", "text"]
@@ -45,6 +47,28 @@ def _sha256(der: bytes) -> str:
     return hashlib.sha256(der).hexdigest()
 
 
+def _revocation(r: RevocationFacts) -> dict[str, Any]:
+    """What each source said (``stapled``: null when the server stapled nothing)."""
+
+    def answer(a: RevocationStatus) -> dict[str, Any]:
+        return {
+            "source": a.source, "url": a.url, "status": a.status.value, "detail": a.detail,
+            "revoked_at": a.revoked_at.isoformat() if a.revoked_at else None, "reason": a.reason,
+            "this_update": a.this_update.isoformat() if a.this_update else None,
+            "next_update": a.next_update.isoformat() if a.next_update else None,
+        }
+
+    return {
+        "ocsp": r.request.ocsp,
+        "crl": r.request.crl,
+        "stapling_requested": r.stapling_requested,
+        "stapled": None if r.stapled is None else answer(r.stapled),
+        "answers": [answer(a) for a in r.answers],
+        "unnamed": list(r.unnamed),
+        "issuer_missing": r.issuer_missing,
+    }
+
+
 def document(d: Diagnosis, endpoint: Endpoint, names: Sequence[str], store: str) -> dict[str, Any]:
     """The ``check --format json`` document as a dict (``scan`` adds ``target`` and ``name``)."""
     return assessment_document(
@@ -54,6 +78,7 @@ def document(d: Diagnosis, endpoint: Endpoint, names: Sequence[str], store: str)
         connections={"with_sni": _connection(d.pair.with_sni), "without_sni": _connection(d.pair.without_sni)},
         chain=[certificate_document(c) for c in d.chain],
         certificate_without_sni=None if d.other_certificate is None else certificate_document(d.other_certificate),
+        revocation=None if d.revocation is None else _revocation(d.revocation),
         trust={
             "trusted": d.trust.trusted,
             "problem": None if d.trust.trusted else d.trust.problem.name.lower(),
@@ -88,6 +113,11 @@ def text(d: Diagnosis, endpoint: Endpoint, now: dt.datetime, style: Style) -> st
     trusted = style("trusted", "green") if d.trust.trusted else style("NOT TRUSTED", "red")
     path = terminal(" <- ".join(d.trust.path), FIELD_LIMIT)
     header.append(f"  chain: {path}: {trusted} ({terminal(d.trust.detail, FIELD_LIMIT)})")
+    if d.revocation is not None:
+        said = [f"{a.source} {a.status.value}" + (f" ({a.detail})" if a.status.value != "good" else "") for a in d.revocation.all]
+        if d.revocation.stapling_requested and d.revocation.stapled is None:
+            said.insert(0, "nothing stapled")
+        header.append(f"  revocation: {terminal('; '.join(said), FIELD_LIMIT) or 'nothing to check'}")
     header.append("")
     out = render_assessment(d.assessment, now=now, style=style, header=header)
     if d.other_certificate is not None:
