@@ -102,6 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     debug = bool(getattr(args, "debug", False))
     nagios = getattr(args, "format", None) == "nagios"
     try:
+        _backup_policy(os.environ)
         return int(args.func(args))
     except MailcertError as exc:
         if debug:
@@ -118,6 +119,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         message = f"mailcert: internal error: {type(exc).__name__}: {terminal(exc)} (run with --debug for details)"
         return _fail(message, 3, nagios=nagios, why=message.removeprefix("mailcert: "))
+
+
+def _backup_policy(env: os._Environ[str] | dict[str, str]) -> None:
+    """``$MAILCERT_KEEP_BACKUPS``: how many ``*.mailcert-bak-*`` of each file to keep (0: all)."""
+    value = env.get("MAILCERT_KEEP_BACKUPS")
+    if value is None:
+        return  # the default; and `check` need not load the file-writing module at all
+    if not value.strip().isdigit():
+        raise MailcertError(f"MAILCERT_KEEP_BACKUPS={value!r}: give a number of backups to keep (0: keep all)")
+    from mailcert.fsutil import set_keep_backups
+
+    set_keep_backups(int(value))
 
 
 def _fail(message: str, status: int, *, nagios: bool, why: str) -> int:

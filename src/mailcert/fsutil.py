@@ -12,6 +12,9 @@ goes through here, so the promises hold everywhere at once:
   0644 even under umask 077.
 * **Nothing is lost.**  An existing target is kept as ``NAME.mailcert-bak-YYYYMMDDTHHMMSS``
   (a hard link to the old inode where the file system allows it, so its mode and owner stay).
+  Only the newest few backups of each file are kept (:func:`set_keep_backups`, default
+  :data:`DEFAULT_KEEP_BACKUPS`): a renewal twice a month would otherwise pile up hundreds of
+  old keys next to the live one.
 * **All or nothing.**  :func:`write_files` stages every file first and renames only when all
   are staged; if a rename still fails, the ones already renamed are put back.
 
@@ -23,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import shutil
 import stat
 from collections.abc import Sequence
@@ -34,11 +38,14 @@ from mailcert.errors import OperationError
 
 __all__ = [
     "BACKUP_MARK",
+    "DEFAULT_KEEP_BACKUPS",
     "CERT_MODE",
     "KEY_MODE",
     "PlannedFile",
     "backup_name",
     "ensure_dir",
+    "prune_backups",
+    "set_keep_backups",
     "write_atomic",
     "write_files",
     "write_private_key",
@@ -47,6 +54,11 @@ __all__ = [
 KEY_MODE = 0o600
 CERT_MODE = 0o644
 BACKUP_MARK = ".mailcert-bak-"
+DEFAULT_KEEP_BACKUPS = 5
+"""Backups kept per file: enough to go back a few renewals, few enough not to pile up."""
+
+_keep_backups = DEFAULT_KEEP_BACKUPS
+_BACKUP_STAMP = re.compile(r"\d{8}T\d{6}(?:-\d+)?")
 
 Owner = tuple[int, int]
 """``(uid, gid)`` for ``os.fchown``; -1 leaves that one unchanged."""
@@ -65,12 +77,54 @@ class PlannedFile:
 def backup_name(path: Path, now: datetime) -> Path:
     """The backup path for ``path`` at ``now``; a counter is added if that second is taken."""
     stamp = now.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%S")
-    candidate = path.with_name(f"{path.name}{BACKUP_MARK}{stamp}")
-    n = 1
-    while os.path.lexists(candidate):
-        candidate = path.with_name(f"{path.name}{BACKUP_MARK}{stamp}-{n}")
+    base = f"{path.name}{BACKUP_MARK}{stamp}"
+    try:
+        taken = [n[len(base):] for n in os.listdir(path.parent) if n.startswith(base)]
+    except OSError:
+        taken = []
+    if "" not in taken and not any(t.startswith("-") for t in taken):
+        return path.with_name(base)
+    # above every counter in use, never in a gap that pruning left: names must sort by age
+    counters = [int(t[1:]) for t in taken if t[1:].isdigit() and t.startswith("-")]
+    n = max(counters, default=0) + 1
+    while os.path.lexists(path.with_name(f"{base}-{n}")):
         n += 1
-    return candidate
+    return path.with_name(f"{base}-{n}")
+
+
+def set_keep_backups(keep: int) -> None:
+    """How many backups of each file to keep from now on (0: keep them all).  The CLI sets it
+    once from ``$MAILCERT_KEEP_BACKUPS``; a library caller may set it the same way."""
+    global _keep_backups
+    if keep < 0:
+        raise ValueError("the number of backups to keep cannot be negative")
+    _keep_backups = keep
+
+
+def prune_backups(path: Path, keep: int | None = None, *, spare: Path | None = None) -> list[Path]:
+    """Remove all but the ``keep`` newest backups of ``path`` (names as :func:`backup_name`
+    makes them, which sort by time); return what was removed.  Only names of exactly that
+    form are touched, ``spare`` (the backup just made) never, and a backup that cannot be
+    removed is left for next time: pruning never fails a write."""
+    keep = _keep_backups if keep is None else keep
+    if keep <= 0:
+        return []
+    prefix = path.name + BACKUP_MARK
+    try:
+        names = [n for n in os.listdir(path.parent) if n.startswith(prefix) and _BACKUP_STAMP.fullmatch(n[len(prefix):])]
+    except OSError:
+        return []
+    # "T123456" sorts before "T123456-1": a counter marks a later backup in the same second
+    names.sort(key=lambda n: (n[len(prefix):len(prefix) + 15], int(n[len(prefix) + 16:] or 0)))
+    removed = []
+    for name in names[:-keep]:
+        old = path.parent / name
+        if spare is not None and old == spare:
+            continue
+        with contextlib.suppress(OSError):
+            os.unlink(old)  # a link is removed, never what it points to
+            removed.append(old)
+    return removed
 
 
 def ensure_dir(path: str | os.PathLike[str], *, mode: int = 0o700) -> Path:
@@ -165,6 +219,9 @@ def write_files(
         raise
     for directory in {f.path.parent for f in files}:
         _fsync_dir(directory)
+    for f, saved in done:
+        if saved is not None:
+            prune_backups(f.path, spare=saved)
     return [saved for _, saved in done]
 
 
