@@ -9,8 +9,10 @@ from typing import TYPE_CHECKING, Any, TextIO
 from mailcert.commands._common import add_expiry_options, critical_days, parse_when, say
 
 if TYPE_CHECKING:
+    import datetime as dt
     from collections.abc import AsyncIterator, Iterable, Iterator
 
+    from mailcert.report.metrics import TargetMetrics
     from mailcert.scan.inventory import Inventory
     from mailcert.scan.runner import ScanResult, ScanSettings
     from mailcert.scan.targets import Target
@@ -56,6 +58,11 @@ def register(sub: Any) -> None:
     add_expiry_options(p)
     p.add_argument("--at", metavar="ISO-DATE", help="judge as of this date/time instead of now")
     p.add_argument("--ehlo", metavar="NAME", help="name to give in SMTP EHLO (default: our address literal)")
+    p.add_argument(
+        "--openmetrics", metavar="FILE",
+        help="also write the results as OpenMetrics text to FILE, atomically: per-target status and days left,"
+        " per-client refusals (for node_exporter's textfile collector: a *.prom file in its directory)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
     p.set_defaults(func=run)
 
@@ -134,6 +141,8 @@ def run(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise InputError(f"targets file {args.file}: {exc.strerror}") from None
 
+    if args.openmetrics and not os.path.isdir(os.path.dirname(os.path.abspath(args.openmetrics))):
+        raise InputError(f"--openmetrics {args.openmetrics}: no such directory")
     out: TextIO | None = None
     if args.out:
         try:
@@ -162,6 +171,8 @@ def run(args: argparse.Namespace) -> int:
         "pid": os.getpid(),
     }
     sink = _Sink(inventory, inventory.begin_scan(options, targets=total), out, total, quiet=args.quiet)
+    if args.openmetrics:
+        sink.metrics, sink.at = [], settings.at
     try:
         if args.dask:
             from mailcert.scan.targets import read_targets
@@ -179,9 +190,23 @@ def run(args: argparse.Namespace) -> int:
         if out is not None and out is not sys.stdout:
             out.close()
         inventory.close()
+    if args.openmetrics:
+        _write_metrics(args.openmetrics, sink)
     if not args.quiet:
         sink.summary()
     return 130 if sink.interrupted else exit_status(sink.counts)
+
+
+def _write_metrics(path: str, sink: _Sink) -> None:
+    """The metrics file, replaced in one rename: node_exporter never reads half of it."""
+    import datetime as dt
+
+    from mailcert.fsutil import write_atomic
+    from mailcert.report.metrics import openmetrics_text
+
+    assert sink.metrics is not None
+    text = openmetrics_text(sink.metrics, finished=dt.datetime.now(dt.timezone.utc))
+    write_atomic(path, text.encode("utf-8"), mode=0o644, backup=False)
 
 
 async def _run_local(
@@ -282,6 +307,24 @@ def _run_dask(address: str, targets: Iterable[Target], settings: ScanSettings, s
         signal.signal(signal.SIGTERM, previous)
 
 
+def _target_metrics(result: ScanResult, at: dt.datetime | None) -> TargetMetrics:
+    """The few facts of ``result`` the metrics need (days left as of ``--at`` or the check)."""
+    from mailcert.report.metrics import TargetMetrics
+
+    days = None
+    if result.not_after is not None:
+        days = int((result.not_after - (at or result.checked_at)).total_seconds() // 86400)
+    return TargetMetrics(
+        target=result.target.text,
+        name=result.target.name,
+        status=result.status.name,
+        not_after=result.not_after,
+        days_left=days,
+        refused=tuple(c for c, ok in result.verdicts if not ok),
+        judged=tuple(c for c, _ in result.verdicts),
+    )
+
+
 class _Sink:
     """Where results go: the JSON lines, the inventory (in batches, one transaction each),
     the progress bar.  ``add`` returns False when the output is gone (a closed pipe)."""
@@ -302,6 +345,8 @@ class _Sink:
         self.batch: list[ScanResult] = []
         self.flushed = time.monotonic()
         self.progress: Any = None
+        self.metrics: list[TargetMetrics] | None = None  # kept only for --openmetrics
+        self.at: dt.datetime | None = None
         self.task: Any = None
         if not quiet and sys.stderr.isatty():
             from rich.console import Console
@@ -318,6 +363,8 @@ class _Sink:
         import time
 
         self.counts[result.status.name] += 1
+        if self.metrics is not None:
+            self.metrics.append(_target_metrics(result, self.at))
         self.done += 1
         self.batch.append(result)
         ok = True
