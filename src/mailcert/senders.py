@@ -19,20 +19,22 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from cryptography import x509
 
+from mailcert.assess import ordered_findings, status_of
 from mailcert.certs.info import CertificateFacts
 from mailcert.certs.tlsa import DnsStatus, TlsaLookup, TlsaMatch, Usage, match_chain, records_for
 from mailcert.certs.trust import TrustResult, TrustStore, verify_chain
+from mailcert.doctor import Diagnosis
 from mailcert.names.matcher import NameVerdict, verdicts_for
 from mailcert.names.mtasts import Mode, StsLookup, StsStatus
 from mailcert.names.profiles import ClientProfile
 from mailcert.names.senders import SENDERS, Refusal
 from mailcert.findings import Finding, finding
 
-__all__ = ["SenderContext", "SenderJudgement", "judge_senders", "sender_profiles"]
+__all__ = ["SenderContext", "SenderJudgement", "judge_senders", "sender_profiles", "with_senders"]
 
 
 @dataclass(frozen=True)
@@ -59,9 +61,10 @@ class SenderJudgement:
 
 
 def sender_profiles(ids: Sequence[str] | None = None) -> list[ClientProfile]:
-    """The sender rows named in ``ids`` (all when none or when none of them is a sender)."""
-    chosen = [SENDERS[i] for i in ids or () if i in SENDERS]
-    return chosen or list(SENDERS.values())
+    """The sender rows among ``--client`` ids (all of them when no id is given)."""
+    if not ids:
+        return list(SENDERS.values())
+    return [p for p in SENDERS.values() if p.id in ids]
 
 
 def judge_senders(
@@ -78,6 +81,25 @@ def judge_senders(
     verdicts = [_verdict(p, ctx, leaf, trust, dane, now) for p in chosen if p.sender is not None]
     found = _dane_findings(ctx, dane) + _sts_findings(ctx, leaf, trust, now)
     return SenderJudgement(tuple(verdicts), tuple(found), dane.match)
+
+
+def with_senders(
+    d: Diagnosis,
+    tlsa: TlsaLookup | None,
+    sts: StsLookup | None,
+    *,
+    now: dt.datetime,
+    profiles: Sequence[ClientProfile] | None = None,
+) -> Diagnosis:
+    """``d`` with the sender rows added to its client table and their findings to its findings
+    (status recomputed): the MX name is the first typed name, the chain the SNI one."""
+    served = d.served
+    host = d.assessment.names[0] if d.assessment.names else served.endpoint.host
+    ctx = SenderContext(host, served.endpoint.port, served.address[0], served.chain, tlsa, sts)
+    j = judge_senders(ctx, d.assessment.certificate, d.trust, now=now, profiles=profiles)
+    findings = tuple(ordered_findings([*d.assessment.findings, *j.findings]))
+    a = replace(d.assessment, results=d.assessment.results + j.verdicts, findings=findings, status=status_of(findings))
+    return replace(d, assessment=a)
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,12 @@ def register(sub: Any) -> None:
         help="check revocation over OCSP: ask the server to staple its response, and ask the responder the certificate names (AIA)",
     )
     p.add_argument("--crl", action="store_true", help="check revocation in the CRL the certificate names (CRL distribution point)")
+    p.add_argument(
+        "--dane", action="store_true",
+        help="judge the sending mail servers (DANE TLSA, MTA-STS) on this SMTP port too (always on for port 25)",
+    )
+    p.add_argument("--resolver", metavar="ADDR[:PORT]", help="the DNSSEC-validating resolver to ask for TLSA (default: the system's)")
+    p.add_argument("--mail-domain", metavar="DOMAIN", help="the mail domain this MX serves: its MTA-STS policy is checked too")
     p.set_defaults(func=run)
 
 
@@ -51,11 +57,13 @@ def run(args: argparse.Namespace) -> int:
     from mailcert.doctor import diagnose
     from mailcert.errors import MailcertError
     from mailcert.judgement import Judgement
-    from mailcert.model import Status, parse_connect, parse_target
+    from mailcert.model import Protocol, Status, parse_connect, parse_target
+    from mailcert.names.senders import SENDERS
     from mailcert.probe.driver import ProbeOptions, probe_both_sync
     from mailcert.report import checkout
 
-    profiles = select_profiles(args.client)
+    mail_ids = [c for c in args.client if c not in SENDERS]
+    profiles = select_profiles(mail_ids) if mail_ids or not args.client else []
     now = parse_when(args.at)
     critical = critical_days(args)
     endpoint = parse_target(args.target)
@@ -67,6 +75,14 @@ def run(args: argparse.Namespace) -> int:
         pair = probe_both_sync(endpoint, names[0], options)
         revocation = _revocation(args, pair, store, now)
         diagnosis = diagnose(pair, names, Judgement(tuple(profiles), store, now, args.warn_days, critical), revocation=revocation)
+        if endpoint.protocol is Protocol.SMTP and (endpoint.port == 25 or args.dane or args.mail_domain):
+            from mailcert.probe.dane import lookup_sync, parse_resolver
+            from mailcert.senders import sender_profiles, with_senders
+
+            resolver = parse_resolver(args.resolver)
+            # the TLSA name has the port a sender connects to: TARGET's, whatever --connect says
+            tlsa, sts = lookup_sync(resolver, names[0], endpoint.port, args.mail_domain, timeout=args.timeout, cafile=args.cafile)
+            diagnosis = with_senders(diagnosis, tlsa, sts, now=now, profiles=sender_profiles(args.client))
     except MailcertError as exc:
         if args.format == "nagios":
             from mailcert.report.nagios import unknown_line

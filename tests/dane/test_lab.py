@@ -1,0 +1,110 @@
+"""mailcert's sender verdicts against a real Postfix DANE sender, a real signed zone (NSD +
+ldns), a real validating resolver (Unbound) and an HTTPS MTA-STS policy server.
+
+Every case asks mailcert first (its prediction), then lets the real Postfix deliver, and
+compares: the verdict (delivered or deferred) and Postfix's own log line, word for word.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.dane.lab import MX, RES_NV, SMTP_PORT, Lab, codes, result
+
+pytestmark = pytest.mark.integration
+
+
+def _predicted_line(doc: dict, client: str = "postfix-dane") -> str:  # type: ignore[type-arg]
+    r = result(doc, client)
+    assert r["message"], r
+    return str(r["message"])
+
+
+def test_renewal_with_new_key_breaks_dane_as_predicted_and_the_rollover_keeps_mail_flowing(lab: Lab) -> None:
+    # (a) TLSA 3 1 1 matches: mailcert says the Postfix DANE sender delivers; it does
+    lab.publish([lab.receiver_tlsa()])
+    doc, _ = lab.check()
+    assert result(doc, "postfix-dane")["accepted"] is True
+    assert "dane-no-rollover" in codes(doc)
+    status, log = lab.send("dane-a")
+    assert status == "sent" and "Verified TLS connection established" in log
+
+    # (b) renewal with a fresh key, TLSA not updated: mailcert predicts the refusal in Postfix's words
+    old = lab.receiver_tlsa()
+    lab.new_receiver_key()
+    doc, rc = lab.check()
+    assert result(doc, "postfix-dane")["accepted"] is False and rc == 2
+    assert "dane-tlsa-mismatch" in codes(doc)
+    predicted = _predicted_line(doc)
+    status, log = lab.send("dane-b")
+    assert status == "deferred"
+    assert predicted in log, f"predicted {predicted!r}, Postfix logged:\n{log}"
+    assert "status=deferred (Server certificate not verified)" in log
+
+    # (c) the rollover: old and new key published side by side -> delivered, mailcert agrees
+    lab.publish([old, lab.receiver_tlsa()])
+    doc, _ = lab.check()
+    assert result(doc, "postfix-dane")["accepted"] is True and "dane-no-rollover" not in codes(doc)
+    status, log = lab.send("dane-c")
+    assert status == "sent" and "Verified TLS connection established" in log
+
+
+def test_bogus_signature_defers_with_postfix_words(lab: Lab) -> None:
+    lab.publish([lab.receiver_tlsa()])
+    lab.tamper_tlsa()
+    doc, rc = lab.check()
+    r = result(doc, "postfix-dane")
+    assert r["accepted"] is False and "bogus" in r["reason"] and "dane-dnssec-bogus" in codes(doc) and rc == 2
+    status, log = lab.send("dane-bogus")
+    assert status == "deferred"
+    assert _predicted_line(doc) == f"TLSA lookup error for {MX}:{SMTP_PORT}"
+    assert _predicted_line(doc) in log, log
+
+
+def test_unknown_usage_only_means_tls_without_authentication(lab: Lab) -> None:
+    hexdata = lab.receiver_tlsa().split()[3]
+    lab.publish([f"7 1 1 {'00' * 32}", f"1 1 1 {hexdata}"])  # unknown usage; PKIX-EE (unusable for SMTP)
+    doc, _ = lab.check()
+    r = result(doc, "postfix-dane")
+    assert r["accepted"] is True and "unknown certificate usage 7" in r["reason"]
+    assert "dane-unusable-records" in codes(doc)
+    status, log = lab.send("dane-unusable")
+    assert status == "sent"
+
+
+def test_digest_agility_a_wrong_sha512_beside_a_right_sha256(lab: Lab) -> None:
+    lab.publish([lab.receiver_tlsa(), "3 1 2 " + "ab" * 64])
+    doc, _ = lab.check()
+    assert result(doc, "postfix-dane")["accepted"] is False
+    status, log = lab.send("dane-agility")
+    assert status == "deferred" and _predicted_line(doc) in log, log
+
+
+def test_no_validating_resolver_dane_silently_off(lab: Lab) -> None:
+    """The 'missing DS' / unvalidated case: without the AD bit DANE does not apply, and the
+    real Postfix delivers despite a stale TLSA record, as mailcert says."""
+    lab.publish(["3 1 1 " + "00" * 32])  # matches nothing
+    doc, _ = lab.check(resolver=RES_NV)
+    r = result(doc, "postfix-dane")
+    assert r["accepted"] is True and "insecure" in r["reason"] and "dane-insecure" in codes(doc)
+    lab.use_resolver("resolv-nonvalidating.conf")
+    try:
+        status, log = lab.send("dane-insecure")
+    finally:
+        lab.ns("umount", "-n", "/etc/resolv.conf")
+    assert status == "sent" and "DNSSEC validation may be unavailable" in log
+
+
+def test_mta_sts_policy_from_the_lab_https_server(lab: Lab) -> None:
+    lab.publish([lab.receiver_tlsa()])
+    lab.policy(f"version: STSv1\nmode: enforce\nmx: {MX}\nmax_age: 86400\n")
+    doc, _ = lab.check()
+    assert result(doc, "gmail-mta-sts")["accepted"] is True
+    lab.policy("version: STSv1\nmode: enforce\nmx: *.elsewhere.test\nmax_age: 86400\n")
+    doc, _ = lab.check()
+    g = result(doc, "gmail-mta-sts")
+    assert g["accepted"] is False and "mta-sts-mx-not-listed" in codes(doc)
+    assert result(doc, "postfix-dane")["accepted"] is True  # DANE decides for a DANE sender
+    lab.policy("version: STSv1\nmode: enforce\nmx: " + "x" * 70000 + "\n")
+    doc, _ = lab.check()
+    assert "mta-sts-unavailable" in codes(doc) and result(doc, "gmail-mta-sts")["accepted"] is True
