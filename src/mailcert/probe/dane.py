@@ -205,9 +205,10 @@ def fetch_policy(host: str, ip: str, port: int = STS_PORT, *, timeout: float, ca
             left = deadline - time.monotonic()
             if left <= 0:
                 raise OSError(f"the policy did not arrive within {timeout:g} s")
-            if resp.connection is not None and resp.connection.sock is not None:
-                resp.connection.sock.settimeout(left)
-            chunk = resp.read(16384, decode_content=False)
+            sock = getattr(resp.connection, "sock", None)  # the read timeout shrinks with the deadline
+            if sock is not None:
+                sock.settimeout(left)
+            chunk = resp.read1(16384, decode_content=False)  # what has arrived: a trickle cannot stretch the deadline
             if not chunk:
                 return bytes(body)
             body += chunk
@@ -227,6 +228,8 @@ def _http_reason(exc: Exception, timeout: float) -> str:
     reason = getattr(exc, "reason", None) or exc
     if isinstance(reason, ssl.SSLCertVerificationError):
         return f"certificate not valid for the policy host: {reason.verify_message}"
+    if isinstance(reason, urllib3.exceptions.SSLError) or "CertificateError" in type(reason).__name__:
+        return f"certificate not valid for the policy host: {reason}"
     text = str(reason)
     return text.split(": ", 1)[-1] if "Max retries" in text else text
 
