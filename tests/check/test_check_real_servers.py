@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.schemas import validate
 from tests.servers.certs import FixturePKI
 from tests.servers.dovecot import DovecotServer
 from tests.servers.postfix import PostfixServer
@@ -38,7 +39,7 @@ def check(url: str, ca: Path, *extra: str, timeout: float = 60) -> tuple[int, di
         [sys.executable, "-m", "mailcert", "check", url, "--name", NAME, "--cafile", str(ca), "--format", "json", *extra],
         capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL, env={**os.environ, "NO_COLOR": "1"},
     )
-    doc = json.loads(proc.stdout) if proc.stdout.strip() else {}
+    doc = validate(json.loads(proc.stdout), "check") if proc.stdout.strip() else {}
     return proc.returncode, doc, proc.stderr
 
 

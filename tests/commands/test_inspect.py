@@ -14,6 +14,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from mailcert.cli import main
 from tests.factory import NOW, der, make_cert, pem, rsa_key
+from tests.schemas import validate
 
 SBS = ("DNS:sbs.contoso.local", "DNS:remote.contoso.com", "DNS:sites", "DNS:companyweb")
 AT = ["--at", NOW.isoformat()]
@@ -27,7 +28,7 @@ def write(tmp_path: Path, name: str, data: bytes) -> str:
 
 def inspect_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict]:  # type: ignore[type-arg]
     rc = main(["inspect", *args, "--format", "json", *AT])
-    return rc, json.loads(capsys.readouterr().out)
+    return rc, validate(json.loads(capsys.readouterr().out), "inspect")
 
 
 def test_seed_certificate_json_contract(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

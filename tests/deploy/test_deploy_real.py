@@ -27,6 +27,7 @@ from pathlib import Path
 import pytest
 
 from mailcert.certs.build import TestCA
+from tests.schemas import validate
 from tests.servers.certs import CertFiles, FixturePKI
 from tests.servers.dovecot import DovecotServer
 from tests.servers.postfix import PostfixServer
@@ -176,7 +177,7 @@ def test_second_deploy_of_the_same_certificate_changes_nothing(site: Site, serve
 
     again = site.deploy("--cert", str(new), "--cafile", ca, "--format", "json")
     assert again.returncode == 0, again.stderr
-    doc = json.loads(again.stdout)
+    doc = validate(json.loads(again.stdout), "deploy")
     assert doc["status"] == "already-deployed"
     assert doc["plan"]["files"] == [] and doc["backups"] == [] and doc["steps"][-1]["step"] == "config test (before)"
     assert checksums(site.live) == state
@@ -202,7 +203,7 @@ def test_install_dir_points_postfix_at_new_files(new_site: Callable[..., Site], 
     r = s.deploy("--cert", str(from_files(tmp_path / "new", server_pki.ordered)), "--cafile", str(server_pki.ca.cert_path),
                  "--install-dir", str(inst), "--key-group", "postfix", "--format", "json")
     assert r.returncode == 0, r.stdout + r.stderr
-    doc = json.loads(r.stdout)
+    doc = validate(json.loads(r.stdout), "deploy")
     assert f"+smtpd_tls_chain_files = {inst}/key.pem, {inst}/fullchain.pem" in doc["plan"]["diff"]
     assert s.server.postconf("-h", "smtpd_tls_chain_files").strip() == f"{inst}/key.pem, {inst}/fullchain.pem"
     (main_backup,) = [b["backup"] for b in doc["backups"]]
@@ -387,7 +388,7 @@ def test_fault_leaves_the_old_certificate_served(
     assert r.returncode == 1, r.stdout + r.stderr
     line = one_line(r.stderr)
     assert line.startswith(f"mailcert: error: {words}"), line
-    doc = json.loads(r.stdout)
+    doc = validate(json.loads(r.stdout), "deploy")
     if writes:
         assert "rolled back: the old certificate is served again" in line, line
         assert doc["status"] == "failed" and doc["rollback"]["ok"] is True
@@ -416,7 +417,7 @@ def test_rollback_restores_the_config_file_with_install_dir(new_site: Callable[.
     r = s.deploy("--cert", str(from_files(tmp_path / "new", server_pki.ordered)), "--cafile", str(server_pki.ca.cert_path),
                  "--install-dir", str(inst), "--reload-cmd", "false", "--format", "json")
     assert r.returncode == 1
-    doc = json.loads(r.stdout)
+    doc = validate(json.loads(r.stdout), "deploy")
     assert doc["rollback"]["ok"] is True
     assert sorted(doc["rollback"]["removed"]) == [str(inst / "fullchain.pem"), str(inst / "key.pem")]
     assert s.server.main_cf.read_bytes() == main_before

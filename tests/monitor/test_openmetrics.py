@@ -5,6 +5,7 @@ parsers (the strict OpenMetrics one and the Prometheus text one node_exporter's 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 from pathlib import Path
 
@@ -12,7 +13,8 @@ import pytest
 from prometheus_client.openmetrics.parser import text_string_to_metric_families as openmetrics_families
 from prometheus_client.parser import text_string_to_metric_families as prometheus_families
 
-from tests.scan.helpers import closed_port, mailcert
+from tests.scan.helpers import closed_port, mailcert, read_lines
+from tests.schemas import validate
 from tests.servers.certs import FixturePKI
 from tests.servers.dovecot import DovecotServer
 
@@ -61,6 +63,13 @@ def test_scan_writes_a_textfile_both_parsers_read(dovecot: DovecotServer, server
     totals = strict["mailcert_scan_targets"]
     assert {dict(k)["status"]: v for k, v in totals.items()} == {"OK": 0, "WARNING": 1, "CRITICAL": 0, "UNKNOWN": 2}
     assert abs(strict["mailcert_scan_timestamp_seconds"][()] - dt.datetime.now(dt.timezone.utc).timestamp()) < 300
+
+    # the same scan's JSON lines and report, against their published schemas
+    lines = [validate(line, "scan-line") for line in read_lines(tmp_path / "out.jsonl")]
+    assert sorted(line["status"] for line in lines) == ["UNKNOWN", "UNKNOWN", "WARNING"]
+    report = mailcert("report", "--db", str(tmp_path / "inv.sqlite3"), "--json", str(tmp_path / "report.json"))
+    assert report.rc == 0, report.stderr
+    validate(json.loads((tmp_path / "report.json").read_text()), "report")
 
 
 def test_openmetrics_needs_an_existing_directory(tmp_path: Path) -> None:

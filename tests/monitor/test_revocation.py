@@ -17,6 +17,7 @@ import pytest
 from mailcert.model import parse_target
 from mailcert.probe.driver import ProbeOptions, probe_sync
 from tests.monitor.revocation_lab import RevocationLab
+from tests.schemas import validate
 from tests.servers.certs import FixturePKI
 from tests.servers.dovecot import DovecotServer
 from tests.servers.procs import missing_binaries
@@ -63,7 +64,7 @@ def check(target: str, ca: Path, *extra: str) -> tuple[int, dict[str, Any], str]
         capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL, env={**os.environ, "NO_COLOR": "1"},
     )
     assert "Traceback" not in proc.stderr, proc.stderr
-    return proc.returncode, json.loads(proc.stdout) if proc.stdout.strip() else {}, proc.stderr
+    return proc.returncode, validate(json.loads(proc.stdout), "check") if proc.stdout.strip() else {}, proc.stderr
 
 
 def codes(doc: dict[str, Any]) -> list[str]:

@@ -20,6 +20,7 @@ import pytest
 from mailcert.testing import MailEndpoint
 from tests.scan.conftest import NAME, endpoint_for
 from tests.scan.helpers import closed_port, create_database, dump_dom, mailcert, screenshot
+from tests.schemas import validate
 from tests.servers.certs import FixturePKI
 from tests.servers.dovecot import DovecotServer
 from tests.servers.fixtures import DOVECOT_BINARIES, require_servers
@@ -78,7 +79,7 @@ def test_report_json_says_what_changed_and_what_expires(history: History, kind: 
     out = tmp_path / "report.json"
     run = mailcert("report", "--db", history.dbs[kind], "--json", str(out))
     assert run.rc == 0 and run.stdout == "", run.stderr
-    doc = json.loads(out.read_text())
+    doc = validate(json.loads(out.read_text()), "report")
     assert doc["schema_version"] == 1 and doc["scan"]["state"] == "finished"
     assert doc["previous"]["id"] < doc["scan"]["id"]
     changes = {(c["target"], c["kind"]): c for c in doc["changes"]}

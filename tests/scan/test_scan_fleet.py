@@ -11,6 +11,7 @@ import pytest
 from mailcert.scan.inventory import Inventory
 from tests.scan.conftest import NAME, Fleet
 from tests.scan.helpers import mailcert, read_lines
+from tests.schemas import validate
 
 pytestmark = pytest.mark.integration
 
@@ -30,7 +31,7 @@ def test_every_target_gets_exactly_one_line_with_the_right_status(fleet: Fleet, 
                    "--timeout", "2", "--concurrency", "8", "--per-host", "8")
     assert run.rc == 2, run.stderr  # the worst target is CRITICAL (expired)
     assert "Traceback" not in run.stderr
-    lines = _by_target(read_lines(out))
+    lines = _by_target([validate(line, "scan-line") for line in read_lines(out)])
     assert len(lines) == len(fleet.expected) + 2
     for target, status in fleet.expected.items():
         line = lines[target]
