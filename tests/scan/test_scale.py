@@ -72,7 +72,7 @@ def test_ten_thousand_targets_exactly_ten_thousand_results(
     before = _fds()
     started = time.monotonic()
     rc = main(["scan", str(targets), "--out", str(out), "--db", str(db), "--cafile", str(server_pki.ca.cert_path),
-               "--timeout", "2", "--concurrency", "500", "--per-host", "500", "--quiet"])
+               "--timeout", "6", "--concurrency", "500", "--per-host", "500", "--quiet"])
     took = time.monotonic() - started
     after = _fds()
     err = capfd.readouterr().err
