@@ -83,7 +83,7 @@ def test_check_json(served: tuple[str, MailEndpoint, Path], capsys: pytest.Captu
     assert doc["certificate"]["common_names"] == [f"mail.example.com{HOSTILE[case]}"]
 
 
-def test_inspect_text_and_json(served: tuple[str, MailEndpoint, Path], capsys: pytest.CaptureFixture[str]) -> None:
+def test_inspect_text_json_nagios(served: tuple[str, MailEndpoint, Path], capsys: pytest.CaptureFixture[str]) -> None:
     case, _, path = served
     rc, out, err = _run(capsys, "inspect", str(path), *AT)
     assert err == ""
@@ -92,6 +92,9 @@ def test_inspect_text_and_json(served: tuple[str, MailEndpoint, Path], capsys: p
     rc2, out, err = _run(capsys, "inspect", str(path), "--format", "json", *AT)
     assert err == "" and rc2 == rc
     assert assert_json_exact(out, [HOSTILE[case]])["certificate"]["common_names"] == [f"mail.example.com{HOSTILE[case]}"]
+    rc3, out, err = _run(capsys, "inspect", str(path), "--format", "nagios", *AT)
+    assert err == "" and rc3 == rc
+    assert_nagios_line(out, STATUS[rc])
 
 
 def test_scan_and_every_report_format(served: tuple[str, MailEndpoint, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
