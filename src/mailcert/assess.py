@@ -19,7 +19,9 @@ from mailcert.names.profiles import PROFILES, ClientProfile
 from mailcert.findings import Finding, Severity, finding
 from mailcert.judgement import Judgement
 
-__all__ = ["Assessment", "assess_certificate", "ordered_findings", "status_of", "default_names", "select_profiles"]
+__all__ = [
+    "DEFAULT_NAMES_MAX", "Assessment", "assess_certificate", "ordered_findings", "status_of", "default_names", "select_profiles",
+]
 
 _APPLE_825_SINCE = dt.datetime(2019, 7, 1, tzinfo=dt.timezone.utc)
 _WEAK_HASHES = {"sha1", "md5", "md2"}
@@ -52,10 +54,19 @@ def select_profiles(ids: Sequence[str] | None) -> list[ClientProfile]:
     return [p for p in PROFILES.values() if p.id in wanted]
 
 
+DEFAULT_NAMES_MAX = 20
+"""Names judged without ``--name``: a certificate may list tens of thousands, and each one is
+a row of verdicts for every client; past this the administrator names the one users type."""
+
+
 def default_names(facts: CertificateFacts) -> tuple[str, ...]:
-    """Without ``--name``: every DNS name the certificate offers (the CN when it has none)."""
+    """Without ``--name``: the DNS names the certificate offers (the CN when it has none), the
+    first :data:`DEFAULT_NAMES_MAX` of those short enough to be names."""
     names = tuple(dict.fromkeys(facts.dns_names)) or tuple(dict.fromkeys(facts.common_names))
-    return names or tuple(v for t, v in facts.san if t == "IP")
+    names = names or tuple(v for t, v in facts.san if t == "IP")
+    # a "name" longer than DNS allows (255) is no name anyone types: judging it would only
+    # echo megabytes into every verdict
+    return tuple(n for n in names if len(n) <= 255)[:DEFAULT_NAMES_MAX]
 
 
 def status_of(findings: Iterable[Finding]) -> Status:

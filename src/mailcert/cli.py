@@ -90,6 +90,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run mailcert with ``argv`` and return the exit status (never raises for bad input)."""
+    _quiet_certificate_warnings()
     args_list = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(_command_word(args_list))
     try:
@@ -172,6 +173,15 @@ def _in_flags(exc: MailcertError) -> str:
     if field and text.startswith(field):
         return _FLAGS.get(field, "--" + field.replace("_", "-")) + text[len(field) :]
     return text
+
+
+def _quiet_certificate_warnings() -> None:
+    """cryptography warns on stderr each time it reads a name attribute longer than X.520
+    allows (a CN over 64 characters): the certificate's fault, not the administrator's, and
+    the warnings break the one-line promise.  What the certificate holds is reported anyway."""
+    import warnings
+
+    warnings.filterwarnings("ignore", message="Attribute's length must be", category=UserWarning)
 
 
 def _command_word(argv: list[str]) -> str | None:

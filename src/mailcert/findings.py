@@ -10,7 +10,7 @@ codes and facts, so a better wording reaches old scans too.
 Codes are part of the interface (JSON, inventory, monitoring rules); never rename one.
 
 Layer: below the judge (``assess``, ``doctor``, ``address``) and everything that renders;
-it imports nothing of mailcert.
+it imports nothing of mailcert but the pure :mod:`mailcert.textsafe`.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, NamedTuple, Union
+
+from mailcert.textsafe import shorten
 
 __all__ = ["Severity", "FindingSpec", "Finding", "Facts", "FactValue", "CATALOGUE", "finding"]
 
@@ -528,11 +530,18 @@ CATALOGUE: Mapping[str, FindingSpec] = MappingProxyType({s.code: s for s in _SPE
 """Code -> catalogue row; read-only (a finding's words must not change under it)."""
 
 
+FACT_LIMIT = 1000
+"""Characters of one text fact: facts quote the certificate and the server, and one hostile
+value must not make every finding (and the inventory, and every report) megabytes long."""
+
+
 def finding(code: str, **facts: FactValue) -> Finding:
-    """The finding ``code`` with ``facts``, at the catalogue's severity.
+    """The finding ``code`` with ``facts``, at the catalogue's severity; a text fact longer
+    than :data:`FACT_LIMIT` is cut, saying how much was left out.
 
     Raises:
         KeyError: ``code`` is not in the catalogue (a bug: codes are fixed at build time).
         TypeError: a fact is not plain data (str, int, bool or None).
     """
-    return Finding(code, CATALOGUE[code].severity, Facts(facts))
+    bounded = {k: shorten(v, FACT_LIMIT) if isinstance(v, str) else v for k, v in facts.items()}
+    return Finding(code, CATALOGUE[code].severity, Facts(bounded))

@@ -39,6 +39,7 @@ __all__ = [
     "html_text",
     "json_dumps",
     "nagios_text",
+    "shorten",
     "terminal",
 ]
 
@@ -71,7 +72,7 @@ def terminal(text: object, limit: int | None = None) -> str:
     s = text if isinstance(text, str) else str(text)
     if not s.isprintable():  # the common case costs one C call
         s = "".join(ch if ch.isprintable() or ch == " " else _escape_char(ch) for ch in s)
-    return _cap(s, limit)
+    return shorten(s, limit)
 
 
 def nagios_text(text: object, limit: int = NAGIOS_MAX) -> str:
@@ -133,7 +134,9 @@ def _json_char(ch: str) -> str:
     return f"\\u{0xD800 + (n >> 10):04x}\\u{0xDC00 + (n & 0x3FF):04x}"
 
 
-def _cap(s: str, limit: int | None) -> str:
+def shorten(s: str, limit: int | None) -> str:
+    """``s`` cut to at most ``limit`` characters, saying how many were left out: for texts
+    derived from outside values (a refusal's reason, a finding), whose source keeps them whole."""
     if limit is None or len(s) <= limit:
         return s
     cut = max(limit - 40, 1)

@@ -141,3 +141,85 @@ def key_pem() -> bytes:
     from cryptography.hazmat.primitives import serialization
 
     return _KEY.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+
+
+# --- DER surgery for hostile PKCS#12 files ------------------------------------------------
+# Building a PFX that really asks for 2^31-1 iterations with cryptography would run them; so
+# a normal one is built and its counts rewritten (lengths re-encoded up the tree).  This is
+# the tests' own tiny codec, independent of the reader under test.
+
+DerNode = tuple[int, "bytes | list[DerNode]", bool]  # (tag, content, content was DER in an OCTET STRING)
+
+
+def _der_len(n: int) -> bytes:
+    if n < 0x80:
+        return bytes([n])
+    body = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes([0x80 | len(body)]) + body
+
+
+def der_parse(buf: bytes) -> DerNode:
+    node, used = _der_parse_at(buf, 0)
+    assert used == len(buf)
+    return node
+
+
+def _der_parse_at(buf: bytes, pos: int) -> tuple[DerNode, int]:
+    tag, first = buf[pos], buf[pos + 1]
+    pos += 2
+    if first & 0x80:
+        k = first & 0x7F
+        length, pos = int.from_bytes(buf[pos : pos + k], "big"), pos + k
+    else:
+        length = first
+    body, end = buf[pos : pos + length], pos + length
+    if tag & 0x20:
+        kids, p = [], 0
+        while p < len(body):
+            kid, p = _der_parse_at(body, p)
+            kids.append(kid)
+        return (tag, kids, False), end
+    if tag == 0x04 and body[:1] == b"\x30":
+        try:
+            inner = der_parse(body)
+        except (AssertionError, IndexError):
+            return (tag, body, False), end
+        return (tag, [inner], True), end
+    return (tag, body, False), end
+
+
+def der_encode(node: DerNode) -> bytes:
+    tag, value, wrapped = node
+    body = b"".join(der_encode(k) for k in value) if isinstance(value, list) else value
+    return bytes([tag]) + _der_len(len(body)) + body
+
+
+def der_int(n: int) -> bytes:
+    return n.to_bytes((n.bit_length() + 8) // 8, "big", signed=True)
+
+
+def set_mac_iterations(pfx: bytes, n: int) -> bytes:
+    """The PFX with its MacData iteration count set to ``n``."""
+    tag, (version, auth, (mtag, mac, _), *rest), w = der_parse(pfx)  # type: ignore[misc]
+    mac = [*mac[:2], (0x02, der_int(n), False)]
+    return der_encode((tag, [version, auth, (mtag, mac, False), *rest], w))
+
+
+def set_kdf_iterations(pfx: bytes, n: int) -> bytes:
+    """The PFX with the iteration count of every PBKDF2 / PBE parameter block set to ``n``."""
+    pbkdf2 = bytes.fromhex("2a864886f70d01050c")
+    pkcs12_pbe = bytes.fromhex("2a864886f70d010c01")
+
+    def walk(node: DerNode) -> DerNode:
+        tag, value, w = node
+        if not isinstance(value, list):
+            return node
+        if (
+            tag == 0x30 and len(value) >= 2 and value[0][0] == 0x06 and value[1][0] == 0x30
+            and isinstance(value[0][1], bytes) and (value[0][1] == pbkdf2 or value[0][1].startswith(pkcs12_pbe))
+        ):
+            params = [(0x02, der_int(n), False) if k[0] == 0x02 else k for k in value[1][1]]  # type: ignore[union-attr]
+            value = [value[0], (0x30, params, False), *value[2:]]
+        return (tag, [walk(k) for k in value], w)
+
+    return der_encode(walk(der_parse(pfx)))

@@ -66,7 +66,7 @@ def test_read_targets_streams_in_order_with_line_numbers(tmp_path: Path) -> None
     assert got[2].problem is not None and got[2].problem.startswith("fleet.txt:5:")
     path = tmp_path / "fleet.txt"
     path.write_text("\n".join(lines) + "\n")
-    assert count_targets(str(path)) == 4
+    assert count_targets(path.read_text().splitlines()) == 4
 
 
 def test_targets_pickle_and_compare() -> None:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from cryptography import x509
 
+from mailcert.certs.pfxwork import refuse_costly_pfx
 from mailcert.errors import CertificateError, InputError
 from mailcert.inputs import MAX_INPUT_BYTES, read_input
 
@@ -111,6 +112,7 @@ def _read_pkcs12(
     # imported here: pkcs7/pkcs12 pull in the email package, 5 ms that ``check`` never needs
     from cryptography.hazmat.primitives.serialization import pkcs12
 
+    refuse_costly_pfx(data, source)  # before the first try: each one runs the file's counts
     attempts = [password] if password is not None else [None, b""]
     for attempt in attempts:
         try:

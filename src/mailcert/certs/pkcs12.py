@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 
 from mailcert.certs.build import PrivateKey, cert_to_pem, key_matches, key_to_pem
+from mailcert.certs.pfxwork import refuse_costly_pfx
 from mailcert.errors import CertificateError, InputError
 
 __all__ = ["LEGACY_ROUNDS", "MODERN_ROUNDS", "pem_bundle", "read_pfx", "to_pfx"]
@@ -96,6 +97,7 @@ def read_pfx(
     One :class:`CertificateError` line for a wrong password or a file that is no PFX, as
     PKCS#12 cannot tell the two apart.
     """
+    refuse_costly_pfx(data, source)
     try:
         key, cert, others = pkcs12.load_key_and_certificates(data, password)
     except ValueError:

@@ -69,7 +69,7 @@ class TrustStore:
     def from_file(cls, path: str) -> TrustStore:
         try:
             return cls(load_certificates(path), path)
-        except CertificateError as exc:
+        except InputError as exc:  # unreadable, not a regular file, or not certificates
             raise InputError(f"--cafile: {exc}") from None
 
     @classmethod

@@ -90,11 +90,12 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("--services goes with --domain")
     cafile_pem = None
     if args.cafile:
+        from mailcert.inputs import read_input
+
         try:
-            with open(args.cafile, "rb") as f:
-                cafile_pem = f.read()
-        except OSError as exc:
-            raise InputError(f"--cafile {args.cafile}: {exc.strerror}") from None
+            cafile_pem = read_input(args.cafile, what="CA certificates")
+        except InputError as exc:
+            raise InputError(f"--cafile {exc}") from None
     from mailcert.assess import select_profiles
 
     select_profiles(args.client)  # unknown ids fail now, not on every target
@@ -132,12 +133,18 @@ def run(args: argparse.Namespace) -> int:
     if args.file == "-":
         total = None
     elif args.file is not None:
+        from mailcert.inputs import open_text_input
         from mailcert.scan.targets import count_targets
 
         try:
+            # one descriptor, checked once (a regular file, never a FIFO or a device), counted
+            # for the progress bar, then read from the start
+            file_stream = open_text_input(args.file)
             assert total is not None
-            total += count_targets(args.file)
-            file_stream = open(args.file, encoding="utf-8", errors="replace")  # noqa: SIM115 - closed below
+            total += count_targets(file_stream)
+            file_stream.seek(0)
+        except InputError as exc:
+            raise InputError(f"targets file {exc}") from None
         except OSError as exc:
             raise InputError(f"targets file {args.file}: {exc.strerror}") from None
 

@@ -9,11 +9,16 @@ from typing import Any
 
 from mailcert.assess import Assessment
 from mailcert.certs.info import CertificateFacts
-from mailcert.textsafe import json_dumps
+from mailcert.textsafe import json_dumps, shorten
 
 __all__ = ["SCHEMA_VERSION", "assessment_document", "certificate_document", "dumps"]
 
 SCHEMA_VERSION = 1
+
+TEXT_LIMIT = 4000
+"""Characters of a derived text (a refusal's reason, the client's message): they quote the
+certificate's names, which a hostile certificate makes megabytes long; the ``certificate``
+object keeps every value whole."""
 
 
 def certificate_document(facts: CertificateFacts) -> dict[str, Any]:
@@ -48,9 +53,9 @@ def assessment_document(assessment: Assessment, **extra: Any) -> dict[str, Any]:
             "name": v.name,
             "client": v.client,
             "accepted": v.accepted,
-            "reason": v.reason,
-            "message": v.message,
-            "matched": v.matched,
+            "reason": shorten(v.reason, TEXT_LIMIT),
+            "message": None if v.message is None else shorten(v.message, TEXT_LIMIT),
+            "matched": None if v.matched is None else shorten(v.matched, TEXT_LIMIT),
         }
         for v in assessment.results
     ]

@@ -82,10 +82,9 @@ def read_targets(lines: Iterable[str], source: str = "-") -> Iterator[Target]:
             yield target
 
 
-def count_targets(path: str) -> int:
-    """How many targets a file holds (for the progress bar), without keeping them."""
-    with open(path, encoding="utf-8", errors="replace") as f:
-        return sum(1 for line in f if line.split("#", 1)[0].strip())
+def count_targets(lines: Iterable[str]) -> int:
+    """How many targets ``lines`` hold (for the progress bar), without keeping them."""
+    return sum(1 for line in lines if line.split("#", 1)[0].strip())
 
 
 SRV_SCHEMES: Final[tuple[tuple[str, str], ...]] = (
