@@ -85,12 +85,15 @@ def diagnose(
     if isinstance(without, ProbeResult) and without.leaf != served.leaf:
         other = no_sni_facts = _parse(without.leaf, source)[1]
     served_to = {p.id: no_sni_facts for p in judgement.profiles if not p.sends_sni} if other is not None else None
-    main = assess_certificate(facts, names, judgement, source=source, served_to=served_to)
+    # remedies name the server by where we reached it, so `mailcert cert fix URL` and
+    # `mailcert check URL` run as printed even when the typed name does not resolve here
+    reached = _reached_url(served)
+    main = assess_certificate(facts, names, judgement, source=reached, served_to=served_to)
     findings = list(main.findings)
     results = main.results
 
     trust = verify_chain(certs, judgement.trust_store(), now=main.now)
-    findings += _trust_findings(trust, names[0] if names else served.endpoint.host)
+    findings += _trust_findings(trust, names[0] if names else served.endpoint.host, reached)
     findings += _connection_findings(pair, served, other, names)
     if revocation is not None:
         findings += _revocation_findings(revocation, certs[0], names[0] if names else served.endpoint.host)
@@ -117,11 +120,18 @@ def _parse(der: bytes, source: str) -> tuple[x509.Certificate, CertificateFacts]
         raise CertificateError(f"{source}: the server's certificate cannot be parsed ({exc})") from None
 
 
-def _trust_findings(trust: TrustResult, name: str) -> list[Finding]:
+def _reached_url(served: ProbeResult) -> str:
+    """The endpoint's URL with the address actually connected to (``--connect`` applied)."""
+    scheme = served.endpoint.url.partition("://")[0]
+    host, port = served.address[0], served.address[1]
+    return f"{scheme}://{f'[{host}]' if ':' in host else host}:{port}"
+
+
+def _trust_findings(trust: TrustResult, name: str, target: str) -> list[Finding]:
     out: list[Finding] = []
     if not trust.trusted:
         code = _TRUST_CODES.get(trust.problem, "chain-broken")
-        out.append(finding(code, detail=trust.detail, name=name))
+        out.append(finding(code, detail=trust.detail, name=name, target=target))
     if trust.extra_sent:
         out.append(finding("chain-extra", extra=", ".join(trust.extra_sent)))
     return out

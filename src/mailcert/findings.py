@@ -23,7 +23,7 @@ from typing import Any, NamedTuple, Union
 
 from mailcert.textsafe import shorten
 
-__all__ = ["Severity", "FindingSpec", "Finding", "Facts", "FactValue", "CATALOGUE", "finding"]
+__all__ = ["Severity", "FindingSpec", "Finding", "Facts", "FactValue", "CATALOGUE", "fill", "finding"]
 
 
 class Severity(str, enum.Enum):
@@ -90,6 +90,23 @@ class Facts(Mapping[str, FactValue]):
         return (Facts, (self._data,))
 
 
+def fill(template: str, facts: Mapping[str, FactValue]) -> str:
+    """``template`` with ``{fact}`` replaced by its value; unknown placeholders stay visible.
+
+    Commands to run are quoted with backticks (`` `mailcert cert new --name {name} ...` ``):
+    inside them every value is shell-quoted, so a command runs as printed when pasted into a
+    shell, and a name read from a hostile certificate (``*.x';rm -rf ~;'``) stays one word.
+    """
+    import shlex  # here: only findings with a command pay for it, not every start-up
+
+    parts = template.split("`")
+    for i in range(1, len(parts), 2):  # the odd parts are inside backticks
+        parts[i] = parts[i].format_map(_Missing({k: shlex.quote(str(v)) for k, v in facts.items()}))
+    for i in range(0, len(parts), 2):
+        parts[i] = parts[i].format_map(_Missing(facts))
+    return "`".join(parts)
+
+
 class _Missing(dict[str, Any]):
     """Format values where an unknown placeholder stays visible instead of raising."""
 
@@ -121,7 +138,7 @@ class Finding:
         return CATALOGUE[self.code]
 
     def _fill(self, template: str) -> str:
-        return template.format_map(_Missing(self.facts))
+        return fill(template, self.facts)
 
     @property
     def title(self) -> str:
@@ -158,10 +175,11 @@ _SPECS: tuple[FindingSpec, ...] = (
         " {name} is in the certificate, but at position {position}, so at every start Outlook 2007"
         " shows \"The target principal name is incorrect\" (Microsoft KB958977). Other clients accept"
         " the certificate.",
-        "Put {name} first. For a self-signed certificate: mailcert cert fix {file} --key KEY --first {name}"
-        " --out DIR. For a CA-issued one: mailcert cert new --name {name} --csr --out DIR, submit"
-        " DIR/request.csr to your CA (or mailcert acme issue --name {name} --out DIR), then"
-        " mailcert deploy dovecot|postfix --cert DIR.",
+        "Put {name} first. For a self-signed certificate: `mailcert cert fix {file} --key KEY --first {name}"
+        " --out {name}`. For a CA-issued one: `mailcert cert new --name {name} --csr --out {name}`, submit"
+        " {name}/request.csr to your CA and `mailcert cert import ISSUED.pem --out {name}` (or"
+        " `mailcert acme issue --name {name} --directory letsencrypt --agree-tos --out {name}`); then `mailcert deploy dovecot --cert {name}`"
+        " (IMAP, POP3) and `mailcert deploy postfix --cert {name}` (SMTP).",
     ),
     FindingSpec(
         "name-absent", _C,
@@ -169,22 +187,22 @@ _SPECS: tuple[FindingSpec, ...] = (
         "{name} is not among the names the certificate presents ({presented}). Every mail client will"
         " refuse the connection or warn at every connection.",
         "Either point your users at a name the certificate has ({suggest}), or get a certificate"
-        " for {name}: mailcert cert new --name {name} --csr --out DIR (or mailcert acme issue --name"
-        " {name} --out DIR).",
+        " for {name}: `mailcert cert new --name {name} --csr --out {name}` (or `mailcert acme issue --name"
+        " {name} --directory letsencrypt --agree-tos --out {name}`).",
     ),
     FindingSpec(
         "clients-refuse", _W,
         "Some clients refuse the certificate for {name}: {clients}",
         "These clients check names by stricter or different rules than others: {details}.",
         "Issue a certificate with {name} as the common name and first SAN DNS name, with no"
-        " wildcard or trailing dot: mailcert cert new --name {name} --csr --out DIR.",
+        " wildcard or trailing dot: `mailcert cert new --name {name} --csr --out {name}`.",
     ),
     FindingSpec(
         "cn-only", _W,
         "The certificate has no Subject Alternative Name; the name is only in the CN",
         "Apple Mail (iOS 13, macOS 10.15 and later), Thunderbird, Go and RFC 9525 ignore the subject"
         " CN, so they refuse this certificate whatever the name.",
-        "Re-issue with the names in the SAN: mailcert cert new --name {name} --csr --out DIR.",
+        "Re-issue with the names in the SAN: `mailcert cert new --name {name} --csr --out {name}`.",
     ),
     FindingSpec(
         "cn-not-in-san", _I,
@@ -206,45 +224,48 @@ _SPECS: tuple[FindingSpec, ...] = (
         "Wildcard {pattern} is too broad",
         "A wildcard over a top-level domain or a public suffix (*.com, *.co.uk), or a lone *, is"
         " refused by every careful client and no public CA issues it.",
-        "Use the exact server name: mailcert cert new --name {name} --csr --out DIR.",
+        "Use the exact server name: `mailcert cert new --name {name} --csr --out {name}`.",
     ),
     FindingSpec(
         "wildcard-first-san", _I,
         "The first SAN name is a wildcard ({pattern})",
         "Outlook 2007 compares only the first SAN name; a wildcard there covers one label only, so"
         " the mail name must be exactly one label under it.",
-        "Put the exact mail server name first: mailcert cert new --name {name} --alt '{pattern}' --csr --out DIR.",
+        "Put the exact mail server name first: `mailcert cert new --name {name} --alt {pattern} --csr --out {name}`.",
     ),
     FindingSpec(
         "expired", _C,
         "The certificate expired on {not_after}",
         "Every client refuses an expired certificate or warns at every connection.",
-        "Renew now: mailcert acme renew --days 9999, or mailcert cert new --name {name} --csr --out DIR.",
+        "Renew now: `mailcert acme renew --days 9999` (certificates mailcert issued over ACME), or"
+        " `mailcert cert new --name {name} --csr --out {name}` for your CA.",
     ),
     FindingSpec(
         "not-yet-valid", _C,
         "The certificate is not valid before {not_before}",
         "Clients refuse it until then. Often the server's or the issuer's clock is wrong.",
-        "Check the clock (date -u) of this machine and of the server that issued the certificate.",
+        "Check the clock (`date -u`) of this machine and of the server that issued the certificate.",
     ),
     FindingSpec(
         "expiring-soon", _W,
         "The certificate expires in {days} days ({not_after})",
         "Within the warning window of {warn_days} days.",
-        "Renew it: mailcert acme renew, or mailcert cert new --name {name} --csr --out DIR and deploy.",
+        "Renew it: `mailcert acme renew` (certificates mailcert issued over ACME), or"
+        " `mailcert cert new --name {name} --csr --out {name}` for your CA, and deploy.",
     ),
     FindingSpec(
         "expiring-critical", _C,
         "The certificate expires in {days} days ({not_after})",
         "Within the critical window of {critical_days} days: renewal has not happened in time.",
-        "Renew it now: mailcert acme renew, or mailcert cert new --name {name} --csr --out DIR and deploy.",
+        "Renew it now: `mailcert acme renew` (certificates mailcert issued over ACME), or"
+        " `mailcert cert new --name {name} --csr --out {name}` for your CA, and deploy.",
     ),
     FindingSpec(
         "weak-rsa-key", _W,
         "RSA key of {bits} bits",
         "Keys under 2048 bits are refused by Apple Mail, by OpenSSL at its default security level"
         " (so by Python and most Linux clients) and by current Windows.",
-        "Re-issue with a 2048-bit or larger key: mailcert cert new --name {name} --key-type rsa2048 --csr --out DIR.",
+        "Re-issue with a 2048-bit or larger key: `mailcert cert new --name {name} --key-type rsa2048 --csr --out {name}`.",
     ),
     FindingSpec(
         "sha1-signature", _W,
@@ -266,16 +287,16 @@ _SPECS: tuple[FindingSpec, ...] = (
         "Since iOS 13 and macOS 10.15 a TLS server certificate issued after 1 July 2019 must"
         " carry an extendedKeyUsage extension with id-kp-serverAuth (support.apple.com/HT210176);"
         " others accept a certificate without the extension.",
-        "Re-issue with extendedKeyUsage serverAuth: mailcert cert new --name {name} (self-signed"
-        " or --csr) does this.",
+        "Re-issue with extendedKeyUsage serverAuth, as `mailcert cert new --name {name} --csr --out {name}`"
+        " (or --self-signed) does.",
     ),
     FindingSpec(
         "self-signed", _I,
         "Self-signed certificate",
         "No client trusts it until the certificate itself is installed on every client as trusted"
         " (as Windows SBS did through its connect-computer wizard). Phones and new PCs will warn.",
-        "Get a certificate from a trusted CA: mailcert acme issue --name {name} --out DIR, or"
-        " mailcert cert new --name {name} --csr --out DIR.",
+        "Get a certificate from a trusted CA: `mailcert acme issue --name {name} --directory letsencrypt --agree-tos --out {name}`, or"
+        " `mailcert cert new --name {name} --csr --out {name}`.",
     ),
     FindingSpec(
         "ca-as-server", _W,
@@ -306,8 +327,8 @@ _SPECS += (
         "Untrusted: the server's certificate is self-signed",
         "{detail}. Clients that do not have this very certificate installed as trusted warn at every"
         " connection or refuse (phones, new PCs, Thunderbird, Apple Mail).",
-        "Get a certificate from a trusted CA (mailcert acme issue --name {name} --out DIR), or if your"
-        " clients have it installed, tell mailcert: --cafile THE-CERT.pem.",
+        "Get a certificate from a trusted CA (`mailcert acme issue --name {name} --directory letsencrypt --agree-tos --out {name}`), or if your"
+        " clients have it installed, tell mailcert: `mailcert check {target} --name {name} --cafile THE-CERT.pem`.",
     ),
     FindingSpec(
         "chain-incomplete", _C,
@@ -315,22 +336,25 @@ _SPECS += (
         "{detail}. Browsers sometimes fetch missing intermediates; mail clients do not, so they"
         " refuse the certificate.",
         "Serve the full chain (leaf then intermediates): Dovecot ssl_cert = </path/fullchain.pem,"
-        " Postfix smtpd_tls_chain_files = key.pem, fullchain.pem. mailcert cert import and mailcert"
-        " deploy --cert DIR build and install fullchain.pem.",
+        " Postfix smtpd_tls_chain_files = key.pem, fullchain.pem. `mailcert cert import ISSUED.pem"
+        " --chain INTERMEDIATE.pem --out {name}` builds fullchain.pem; `mailcert deploy dovecot --cert"
+        " {name}` and `mailcert deploy postfix --cert {name}` install it.",
     ),
     FindingSpec(
         "chain-untrusted-root", _C,
         "Untrusted: the chain ends at a root that is not trusted",
         "{detail}. Unless every client has that root installed, they warn or refuse.",
-        "Use a certificate from a publicly trusted CA (mailcert acme issue), or pass the private"
-        " root with --cafile ROOT.pem if your clients have it installed.",
+        "Use a certificate from a publicly trusted CA (`mailcert acme issue --name {name} --directory letsencrypt --agree-tos --out {name}`),"
+        " or if your clients have the private root installed, tell mailcert: `mailcert check {target} --name {name}"
+        " --cafile ROOT.pem`.",
     ),
     FindingSpec(
         "chain-broken", _C,
         "Untrusted: the chain does not verify",
         "{detail}.",
-        "Re-assemble the chain from the certificates your CA gave you: mailcert cert import"
-        " ISSUED --chain INTERMEDIATE.pem --out DIR, then mailcert deploy.",
+        "Re-assemble the chain from the certificates your CA gave you: `mailcert cert import"
+        " ISSUED.pem --chain INTERMEDIATE.pem --out {name}`, then `mailcert deploy dovecot --cert"
+        " {name}` and `mailcert deploy postfix --cert {name}`.",
     ),
     FindingSpec(
         "chain-extra", _I,
@@ -380,9 +404,9 @@ _SPECS += (
         "{detail}{reason}. The CA has withdrawn the certificate: clients that check revocation"
         " (Outlook and every Windows client through CryptoAPI, Apple Mail, Thunderbird) refuse it,"
         " and the others should.",
-        "Replace it now: mailcert acme issue --name {name} --out DIR (or mailcert cert new --name"
-        " {name} --csr --out DIR for your CA), then mailcert deploy dovecot --cert DIR and mailcert"
-        " deploy postfix --cert DIR.",
+        "Replace it now: `mailcert acme issue --name {name} --directory letsencrypt --agree-tos --out {name}` (or `mailcert cert new --name"
+        " {name} --csr --out {name}` for your CA), then `mailcert deploy dovecot --cert {name}` and"
+        " `mailcert deploy postfix --cert {name}`.",
     ),
     FindingSpec(
         "revocation-unknown", _W,
@@ -417,7 +441,7 @@ _SPECS += (
         "The certificate carries the TLS Feature extension status_request (RFC 7633): clients that"
         " honour it (Firefox, Thunderbird) refuse the connection when no OCSP response is stapled.",
         "Serve it from a server that staples (nginx ssl_stapling on), or get a certificate without"
-        " Must-Staple: mailcert acme issue --name {name} --out DIR.",
+        " Must-Staple: `mailcert acme issue --name {name} --directory letsencrypt --agree-tos --out {name}`.",
     ),
     FindingSpec(
         "revocation-unpublished", _I,
@@ -504,7 +528,8 @@ _SPECS += (
         "MTA-STS senders will not deliver to {host}: {problem}",
         "{domain}'s policy is in enforce mode: senders require a certificate for the MX name that"
         " chains to a public root and is valid now (RFC 8461 section 4.2).",
-        "Get a publicly trusted certificate for {host}: mailcert acme issue --name {host} --out DIR, then mailcert deploy postfix --cert DIR.",
+        "Get a publicly trusted certificate for {host}: `mailcert acme issue --name {host} --directory letsencrypt --agree-tos --out {host}`,"
+        " then `mailcert deploy postfix --cert {host}`.",
     ),
     FindingSpec(
         "mta-sts-testing-fails", _W,

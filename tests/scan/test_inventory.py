@@ -25,7 +25,7 @@ def result(text: str, status: Status, *, fp: str | None = "aa" * 32, days: int =
         target, status, "{}", error=None if fp else "connection refused", url=text, fingerprint=fp,
         subject="CN=remote.contoso.com" if fp else None, issuer="CN=CA" if fp else None,
         not_before=T0 - dt.timedelta(days=1) if fp else None, not_after=T0 + dt.timedelta(days=days) if fp else None,
-        trusted=True if fp else None, findings=tuple((c, "warning", f"title {c}", f"remedy {c}") for c in codes),
+        trusted=True if fp else None, findings=tuple((c, "warning", f"title {c}", f"remedy {c}", (("name", "remote.contoso.com"),)) for c in codes),
         verdicts=(("outlook2007", not codes), ("thunderbird", True)) if fp else (), elapsed=0.012, checked_at=T0,
     )
 
@@ -43,7 +43,7 @@ def test_new_inventory_is_created_at_the_current_version_and_round_trips(db_url:
         a, b = inv.results(scan_id)
     assert (a.target, a.name, a.status, a.fingerprint, a.trusted) == ("imaps://a.test", "remote.contoso.com", "WARNING", "aa" * 32, True)
     assert a.not_after == T0 + dt.timedelta(days=90) and a.checked_at == T0
-    assert a.findings == (("first-san-not-name", "warning", "title first-san-not-name", "remedy first-san-not-name"),)
+    assert a.findings == (("first-san-not-name", "warning", "title first-san-not-name", "remedy first-san-not-name", {"name": "remote.contoso.com"}),)
     assert a.verdicts == {"outlook2007": False, "thunderbird": True}
     assert (b.status, b.error, b.fingerprint, b.not_after, b.verdicts) == ("UNKNOWN", "connection refused", None, None, {})
     with Inventory.open(db_url) as again:  # opening again migrates nothing and keeps everything

@@ -126,7 +126,8 @@ def register(sub: Any) -> None:
             " made the CN. For a CA-issued certificate, explains why not and prints the request to make."
         ),
     )
-    f.add_argument("cert", metavar="CERT", help="the certificate to fix (PEM, DER, or a PFX holding its key)")
+    f.add_argument("cert", metavar="CERT", help="the certificate to fix (PEM, DER, or a PFX holding its key), or the server"
+                   " serving it (imap://HOST:PORT, smtp://..., as check names it)")
     f.add_argument("--key", metavar="KEY", help="its private key (not needed when CERT is a PFX with the key)")
     f.add_argument("--first", metavar="NAME", help="the name to put first (default: the configured address)")
     f.add_argument("--out", required=True, metavar="DIR", help="directory for cert.pem and key.pem")
@@ -524,13 +525,32 @@ def run_export(args: argparse.Namespace) -> int:
 # --- fix ----------------------------------------------------------------------------------------
 
 
+def _served_certificate(target: str, name: str | None) -> x509.Certificate:
+    """The certificate ``target`` (``imap://host:port`` ...) serves for ``name`` (SNI), as
+    ``check`` fetches it: what a remedy printed by ``check`` hands to ``cert fix``."""
+    from cryptography import x509 as _x509
+
+    from mailcert.model import parse_target
+    from mailcert.probe.driver import probe_sync
+
+    endpoint = parse_target(target)
+    result = probe_sync(endpoint, sni=name or endpoint.host)
+    return _x509.load_der_x509_certificate(result.leaf)
+
+
 def run_fix(args: argparse.Namespace) -> int:
     from mailcert.certs import build
     from mailcert.certs.load import load_certificates
     from mailcert.fsutil import CERT_MODE, KEY_MODE, PlannedFile, ensure_dir
 
     password = _password(args.password_env, what="password") if args.password_env else None
-    cert = load_certificates(args.cert, password=password)[0]
+    served = "://" in args.cert
+    if served:
+        if not args.key:
+            raise InputError(f"{args.cert} is a server: its certificate comes over the wire, its key does not; give --key KEY")
+        cert = _served_certificate(args.cert, args.first or _configured_fqdn(args))
+    else:
+        cert = load_certificates(args.cert, password=password)[0]
     names = build.san_names(cert)
     if not names:
         from cryptography.x509.oid import NameOID
@@ -545,12 +565,14 @@ def run_fix(args: argparse.Namespace) -> int:
 
     if not build.is_self_signed(cert):
         issuer = cert.issuer.rfc4514_string()
-        alts = "".join(f" --alt {n}" for n in new_names[1:])
+        from shlex import quote
+
+        alts = "".join(f" --alt {quote(n)}" for n in new_names[1:])
         say(f"{args.cert} was issued by {issuer}, not self-signed: only that CA can issue it again,")
         say("and a certificate re-signed here would not be trusted by your users' clients.")
         say(f"Request a new one with {first} first (CN and first name), then import what the CA issues:")
-        say(f"  mailcert cert new --name {first}{alts} --csr --out {args.out}")
-        say(f"  mailcert cert import ISSUED.pem --out {args.out}")
+        say(f"  mailcert cert new --name {quote(first)}{alts} --csr --out {quote(args.out)}")
+        say(f"  mailcert cert import ISSUED.pem --out {quote(args.out)}")
         return 1
 
     if args.key:

@@ -227,7 +227,7 @@ def json_document(report: FleetReport) -> dict[str, Any]:
                 "not_before": r.not_before.isoformat() if r.not_before else None,
                 "not_after": r.not_after.isoformat() if r.not_after else None,
                 "trusted": r.trusted, "verdicts": r.verdicts,
-                "findings": [{"code": f[0], "severity": f[1], "title": f[2], "remedy": f[3]} for f in r.findings],
+                "findings": [{"code": f[0], "severity": f[1], "title": f[2], "remedy": f[3], "facts": f[4]} for f in r.findings],
                 "checked_at": r.checked_at.isoformat(),
             }
             for r in report.rows

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from mailcert.report.fleet import Expiry, FleetReport
 from mailcert.textsafe import html_text
@@ -48,8 +48,11 @@ th{background:#f2f4f8}.matrix td.v{text-align:center;font-weight:bold;min-width:
 .finding{border:1px solid #d8dce4;border-radius:.4rem;padding:.6rem .8rem;margin:.6rem 0}
 .finding h3{font-size:1rem;margin:0 0 .3rem}.muted{color:#6b7280}.remedy{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.8rem;white-space:pre-wrap}
 code{font-size:.85em}
+@media print{details::details-content{content-visibility:visible;height:auto}details>summary{list-style:none}}
 """
-
+# Per-server remedies sit in <details> that start open, so a printout has them all; the print
+# style also opens one the reader closed (::details-content, current browsers).  No script:
+# the page shows text from hostile certificates and runs nothing.
 
 def _e(text: object) -> str:
     return html_text(text)
@@ -134,15 +137,28 @@ def _matrix(report: FleetReport) -> str:
     )
 
 
-def _template(text: str) -> str:
-    """A catalogue template for the page: placeholders shown as ‹name›."""
-    return re.sub(r"\{(\w+)\}", lambda m: f"‹{m.group(1)}›", text)
+def _shared_words(template: str, facts: Sequence[dict[str, Any]]) -> str:
+    """A catalogue template for a group of servers: each fact the servers share filled in, a
+    fact that differs from server to server shown as "…" (its value is in each server's row)."""
+    from mailcert.findings import fill
+
+    values: dict[str, Any] = {}
+    for key in re.findall(r"\{(\w+)\}", template):
+        seen = {repr(f.get(key)) for f in facts}
+        values[key] = facts[0][key] if len(seen) == 1 and key in facts[0] else "…"
+    return fill(template, values)
+
+
+def _with_commands(text: str) -> str:
+    """Escaped text with the commands to run (quoted with backticks) set as code."""
+    parts = text.split("`")
+    return "".join(f"<code>{_e(p)}</code>" if i % 2 else _e(p) for i, p in enumerate(parts))
 
 
 def _findings(rows: Sequence[ResultRow]) -> str:
-    from mailcert.findings import CATALOGUE
+    from mailcert.findings import CATALOGUE, fill
 
-    groups: dict[str, list[tuple[ResultRow, tuple[str, str, str, str]]]] = {}
+    groups: dict[str, list[tuple[ResultRow, tuple[str, str, str, str, dict[str, Any]]]]] = {}
     for r in rows:
         for f in r.findings:
             groups.setdefault(f[0], []).append((r, f))
@@ -154,18 +170,27 @@ def _findings(rows: Sequence[ResultRow]) -> str:
         members = groups[code]
         severity = members[0][1][1]
         spec = CATALOGUE.get(code)
-        title = _template(spec.title) if spec else members[0][1][2]
-        explain = f"<p>{_e(_template(spec.explanation))}</p>" if spec else ""
-        generic = f'<p><b>Remedy:</b> {_e(_template(spec.remedy))}</p>' if spec else ""
+        facts = [f[4] for _, f in members]
+        titles = {f[2] for _, f in members}
+        title = titles.pop() if len(titles) == 1 or spec is None else _shared_words(spec.title, facts)
+        shared = _shared_words(spec.explanation, facts) if spec else ""
+        explain = f"<p>{_with_commands(shared)}</p>" if shared else ""
+
+        def why(f: tuple[str, str, str, str, dict[str, Any]]) -> str:
+            # this server's own explanation, where the shared one had to leave a fact out
+            own = fill(spec.explanation, f[4]) if spec and f[4] else ""
+            return f'<br><span class="muted">{_with_commands(own)}</span>' if own and own != shared else ""
+
         items = "".join(
-            f"<tr><td>{_e(r.target)}</td><td>{_e(r.name)}</td><td>{_e(f[2])}</td><td class=\"remedy\">{_e(f[3])}</td></tr>"
+            f"<tr><td>{_e(r.target)}</td><td>{_e(r.name)}</td><td>{_e(f[2])}{why(f)}</td>"
+            f'<td class="remedy">{_with_commands(f[3])}</td></tr>'
             for r, f in members[:500]
         )
         more = f'<p class="muted">… and {len(members) - 500} more servers.</p>' if len(members) > 500 else ""
         out.append(
             f'<div class="finding" id="finding-{_e(code)}"><h3><span class="sev-{_e(severity)}">{_e(severity.upper())}</span>'
             f" <code>{_e(code)}</code>: {_e(title)} <span class=\"muted\">({len(members)} server{'s' if len(members) != 1 else ''})</span></h3>"
-            f"{explain}{generic}<details><summary>Servers and their exact remedy</summary>"
+            f"{explain}<details open><summary>Servers and their exact remedy</summary>"
             f"<table><tr><th>server</th><th>name</th><th>finding</th><th>remedy</th></tr>{items}</table>{more}</details></div>"
         )
     return "\n".join(out)

@@ -123,9 +123,17 @@ def render_assessment(
     return "\n".join(lines) + "\n"
 
 
+_GLUE = "\x00"  # never in the text: terminal() shows a NUL as \x00
+
+
 def _wrap(text: str, indent: int) -> list[str]:
+    """Wrapped to the terminal, except a command to run (in backticks): it stays on one line,
+    so it pastes into a shell as printed (a long one overflows; the terminal wraps it softly)."""
     width = max(60, min(110, _columns()) - indent)
-    return textwrap.wrap(text, width, initial_indent=" " * indent, subsequent_indent=" " * (indent + 5), break_on_hyphens=False)
+    parts = text.split("`")
+    glued = "`".join(p.replace(" ", _GLUE) if i % 2 else p for i, p in enumerate(parts))
+    lines = textwrap.wrap(glued, width, initial_indent=" " * indent, subsequent_indent=" " * (indent + 5), break_on_hyphens=False, break_long_words=False)
+    return [line.replace(_GLUE, " ") for line in lines]
 
 
 def _columns() -> int:

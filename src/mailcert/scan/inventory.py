@@ -103,7 +103,7 @@ results = sa.Table(
     sa.Column("error", sa.Text),
     sa.Column("fingerprint", sa.String(64)),
     sa.Column("not_after", UtcDateTime),
-    sa.Column("findings", sa.Text, nullable=False),  # JSON [[code, severity, title, remedy], ...]
+    sa.Column("findings", sa.Text, nullable=False),  # JSON [[code, severity, title, remedy, {facts}], ...]
     sa.Column("verdicts", sa.Text, nullable=False),  # JSON {client: accepted}
     sa.Column("checked_at", UtcDateTime, nullable=False),
     # v2
@@ -200,7 +200,7 @@ class ResultRow:
     not_before: dt.datetime | None
     not_after: dt.datetime | None
     trusted: bool | None
-    findings: tuple[tuple[str, str, str, str], ...]
+    findings: tuple[tuple[str, str, str, str, dict[str, Any]], ...]  # facts: {} in rows stored before they were kept
     verdicts: dict[str, bool]
     checked_at: dt.datetime
     elapsed_ms: float | None
@@ -349,7 +349,7 @@ class Inventory:
                 "error": r.error,
                 "fingerprint": r.fingerprint,
                 "not_after": r.not_after,
-                "findings": json.dumps([list(f) for f in r.findings], ensure_ascii=False),
+                "findings": json.dumps([[*f[:4], dict(f[4])] for f in r.findings], ensure_ascii=False),
                 "verdicts": json.dumps(dict(r.verdicts)),
                 "checked_at": r.checked_at,
                 "url": r.url,
@@ -472,7 +472,10 @@ def _result_row(r: Any) -> ResultRow:
         not_before=r["not_before"],
         not_after=r["not_after"],
         trusted=None if r["trusted"] is None else bool(r["trusted"]),
-        findings=tuple((str(f[0]), str(f[1]), str(f[2]), str(f[3])) for f in json.loads(r["findings"] or "[]")),
+        findings=tuple(
+            (str(f[0]), str(f[1]), str(f[2]), str(f[3]), dict(f[4]) if len(f) > 4 and isinstance(f[4], dict) else {})
+            for f in json.loads(r["findings"] or "[]")
+        ),
         verdicts={str(k): bool(v) for k, v in json.loads(r["verdicts"] or "{}").items()},
         checked_at=r["checked_at"],
         elapsed_ms=r["elapsed_ms"],

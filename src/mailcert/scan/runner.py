@@ -76,8 +76,9 @@ class ScanSettings:
             raise InputError("--per-host must be at least 1")
 
 
-FindingRow = tuple[str, str, str, str]
-"""(code, severity, title, remedy) of one finding, as the inventory keeps it."""
+FindingRow = tuple[str, str, str, str, tuple[tuple[str, str | int | bool | None], ...]]
+"""(code, severity, title, remedy, facts) of one finding, as the inventory keeps it; the facts
+let a report fill the catalogue's explanation for this server (and say what servers share)."""
 
 
 @dataclass(frozen=True)
@@ -234,7 +235,7 @@ def _verdict(target: Target, diagnosis: Any, elapsed: float) -> ScanResult:
         not_before=facts.not_before,
         not_after=facts.not_after,
         trusted=diagnosis.trust.trusted,
-        findings=tuple((f.code, f.severity.value, f.title, f.remedy) for f in a.findings),
+        findings=tuple((f.code, f.severity.value, f.title, f.remedy, tuple(f.facts.items())) for f in a.findings),
         verdicts=tuple(accepted.items()),
         elapsed=elapsed,
     )
