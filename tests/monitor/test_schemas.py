@@ -14,7 +14,7 @@ from mailcert.cli import main
 from tests.factory import NOW, make_cert, pem
 from tests.schemas import SCHEMAS, validate
 
-EXPECTED = {"common", "inspect", "check", "scan-line", "report", "deploy"}
+EXPECTED = {"common", "inspect", "check", "scan-line", "report", "deploy", "acme"}
 
 
 def test_every_schema_is_a_valid_schema() -> None:

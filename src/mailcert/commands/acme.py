@@ -83,6 +83,10 @@ def register(sub: Any) -> None:
     )
     i.add_argument("--force", action="store_true", help="order even when the plan predicts a client refusal (the result is still checked)")
     i.add_argument("--config", metavar="FILE", help="configuration file holding the external name (see mailcert address)")
+    i.add_argument(
+        "--format", choices=["text", "json"], default="text",
+        help="text (default), or json: the outcome as one document on standard output, progress on standard error",
+    )
     _common(i)
     i.set_defaults(func=run_issue)
 
@@ -130,7 +134,8 @@ def _directory(text: str) -> str:
     return url
 
 
-def _report(outcome: Any, out: Path) -> int:
+def _report(outcome: Any, out: Path, say: Any = say) -> int:
+    """Say how it ended (``say``: where the lines go); the exit status."""
     from mailcert.issue.issuer import IssueStatus
 
     if outcome.status is IssueStatus.PLAN_REFUSED:
@@ -200,9 +205,21 @@ def run_issue(args: argparse.Namespace) -> int:
         hook_timeout=args.hook_timeout,
     )
     state = _state(args)
+    speak = _to_stderr if args.format == "json" else say  # JSON alone on standard output
     with exclusive(state):
-        outcome = issue(request, state=state, clock=SystemClock(), env=dict(os.environ), say=say)
-    return _report(outcome, out)
+        outcome = issue(request, state=state, clock=SystemClock(), env=dict(os.environ), say=speak)
+    status = _report(outcome, out, speak)
+    if args.format == "json":
+        from mailcert.commands._common import emit
+        from mailcert.issue.render import document
+        from mailcert.textsafe import json_dumps
+
+        emit(json_dumps(document(outcome, out, status)) + "\n")
+    return status
+
+
+def _to_stderr(*lines: str) -> None:
+    say(*lines, err=True)
 
 
 def run_renew(args: argparse.Namespace) -> int:
