@@ -112,6 +112,35 @@ class Lab:
     def reload_dns(self) -> None:
         self._lib("reload_dns")
 
+    def cert_dir(self, name: str, key: Path | None = None) -> Path:
+        """A certificate directory (fullchain.pem, key.pem) for the MX name, issued by the lab
+        CA: a stand-in for what a CA returns at renewal.  ``key``: certify this key (the next
+        key mailcert dane keeps) instead of a fresh one."""
+        d = self.run / "certs" / name
+        d.mkdir(parents=True, exist_ok=True)
+        pki = self.run / "pki"
+        if key is None:
+            subprocess.run(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", str(d / "key.pem")],
+                           check=True, capture_output=True, timeout=30)
+        else:
+            (d / "key.pem").write_bytes(key.read_bytes())
+        (d / "key.pem").chmod(0o600)
+        subprocess.run(["openssl", "req", "-new", "-key", str(d / "key.pem"), "-subj", f"/CN={MX}", "-out", str(d / "req.csr")],
+                       check=True, capture_output=True, timeout=30)
+        subprocess.run(["openssl", "x509", "-req", "-in", str(d / "req.csr"), "-CA", str(pki / "ca.crt"), "-CAkey", str(pki / "ca.key"),
+                        "-CAcreateserial", "-days", "30", "-sha256", "-extfile", str(pki / "mx.ext"), "-out", str(d / "cert.pem")],
+                       check=True, capture_output=True, timeout=30)
+        (d / "fullchain.pem").write_bytes((d / "cert.pem").read_bytes() + (pki / "ca.crt").read_bytes())
+        return d
+
+    def deploy(self, cert: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+        """``mailcert deploy postfix`` into the lab's receiving Postfix, TLSA-guarded for its port."""
+        return self.mailcert(
+            "deploy", "postfix", "--cert", str(cert), "--server-config", str(self.run / "receiver" / "conf"),
+            "--name", MX, "--cafile", str(self.run / "pki/ca.crt"), "--resolver", RES, "--tlsa-port", str(SMTP_PORT),
+            "--state-dir", str(self.run / "state"), *extra, timeout=120,
+        )
+
     def receiver_tlsa(self) -> str:
         """``3 1 1 HEX`` for the receiver's current certificate."""
         return "3 1 1 " + self._lib(f'tlsa_311 "{self.run}/pki/mx.crt"').strip()

@@ -7,9 +7,11 @@ compares: the verdict (delivered or deferred) and Postfix's own log line, word f
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
-from tests.dane.lab import MX, RES_NV, SMTP_PORT, Lab, codes, result
+from tests.dane.lab import MX, RES, RES_NV, SMTP_PORT, Lab, codes, result
 
 pytestmark = pytest.mark.integration
 
@@ -108,3 +110,50 @@ def test_mta_sts_policy_from_the_lab_https_server(lab: Lab) -> None:
     lab.policy("version: STSv1\nmode: enforce\nmx: " + "x" * 70000 + "\n")
     doc, _ = lab.check()
     assert "mta-sts-unavailable" in codes(doc) and result(doc, "gmail-mta-sts")["accepted"] is True
+
+
+def test_mailcert_rollover_plan_keeps_dane_mail_flowing(lab: Lab) -> None:
+    """mailcert dane -> publish the next key's record -> wait TTL -> deploy: the real Postfix
+    DANE sender delivers at every step; a renewal that skips the plan is refused first."""
+    ttl = 4
+    lab.publish([lab.receiver_tlsa()], ttl=ttl)
+    now = lab.cert_dir("now", key=lab.run / "pki" / "mx.key")  # what the receiver serves today (same key)
+    r = lab.deploy(now)
+    assert r.returncode == 0, r.stderr + r.stdout  # same key: nothing for senders to notice
+    dane = lab.mailcert("dane", "--cert", str(now), "--name", MX, "--port", str(SMTP_PORT), "--resolver", RES,
+                        "--state-dir", str(lab.run / "state"))
+    assert dane.returncode == 0, dane.stderr
+    next_key = now / "next-key.pem"
+    assert next_key.stat().st_mode & 0o777 == 0o600 and "PRIVATE KEY" not in dane.stdout
+    records = [line.split(" IN TLSA ", 1)[1] for line in dane.stdout.splitlines() if " IN TLSA " in line]
+    current, nxt = records[0], records[1]
+    assert current == lab.receiver_tlsa() and "NOT published" in dane.stdout
+
+    # a renewal with a fresh key, outside the plan: refused before anything changes
+    fresh = lab.cert_dir("fresh")
+    r = lab.deploy(fresh)
+    assert r.returncode == 1 and "matches no TLSA record" in r.stderr, r.stderr
+    assert lab.receiver_tlsa() == current
+    assert lab.send("plan-1")[0] == "sent"
+
+    # the plan: publish the next key's record beside the current one; too early -> refused
+    lab.publish([current, nxt], ttl=ttl)
+    renewed = lab.cert_dir("renewed", key=next_key)
+    r = lab.deploy(renewed)
+    assert r.returncode == 1 and "senders may cache the old records" in r.stderr, r.stderr
+    time.sleep(ttl + 0.5)
+    r = lab.deploy(renewed)
+    assert r.returncode == 0, r.stderr + r.stdout
+    assert lab.receiver_tlsa() == nxt
+    doc, _ = lab.check()
+    assert result(doc, "postfix-dane")["accepted"] is True
+    status, log = lab.send("plan-2")
+    assert status == "sent" and "Verified TLS connection established" in log
+
+    # --allow-tlsa-break goes ahead and says so; the real sender then defers, as predicted
+    r = lab.deploy(fresh, "--allow-tlsa-break")
+    assert r.returncode == 0 and "going ahead (--allow-tlsa-break)" in r.stderr, r.stderr
+    doc, _ = lab.check()
+    predicted = _predicted_line(doc)
+    status, log = lab.send("plan-3")
+    assert status == "deferred" and predicted in log

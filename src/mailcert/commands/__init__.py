@@ -4,4 +4,4 @@ their handlers only, so ``mailcert --help`` and ``mailcert inspect`` stay quick 
 """
 
 # order = order in ``mailcert --help``
-COMMANDS = ["demo", "inspect", "check", "clients", "address", "cert", "acme", "deploy", "scan", "report", "completion"]
+COMMANDS = ["demo", "inspect", "check", "clients", "address", "cert", "acme", "deploy", "dane", "scan", "report", "completion"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,15 @@ def _common(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--timeout", type=float, default=90.0, metavar="S", help="deadline for validation and issuance, seconds (default 90)")
     p.add_argument("--hook-timeout", type=float, default=300.0, metavar="S", help="deadline for each hook command, seconds (default 300)")
+    keys = p.add_mutually_exclusive_group()
+    keys.add_argument("--reuse-key", action="store_true", help="certify the key already in the output directory (key.pem): published TLSA 3 1 1 records stay valid")
+    keys.add_argument("--next-key", action="store_true", help="certify the pre-generated next key (next-key.pem, made by mailcert dane) once its TLSA record is out")
+    p.add_argument(
+        "--allow-tlsa-break", action="store_true",
+        help="install even when no published TLSA record names the new key (DANE senders will defer mail until one does)",
+    )
+    p.add_argument("--tlsa-port", type=int, default=25, metavar="N", help="the SMTP port whose TLSA records (_N._tcp.NAME) guard the install (default 25)")
+    p.add_argument("--resolver", metavar="ADDR[:PORT]", help="the DNSSEC-validating resolver for the TLSA guard (default: the system's)")
 
 
 def register(sub: Any) -> None:
@@ -149,6 +159,15 @@ def _report(outcome: Any, out: Path, say: Any = say) -> int:
                 say(f"    the user sees: {v.message}")
     else:
         say(f"  every configured client accepts it for {outcome.plan.mail_name}")
+    for line in outcome.tlsa:
+        say(f"  TLSA: {line}")
+    if outcome.status is IssueStatus.TLSA_REFUSED:
+        say(f"Not installed: DANE senders would refuse the new key; {out} is unchanged")
+        say(f"  the issued certificate and its key are kept in {outcome.kept_in};"
+            " run mailcert dane --cert OUT for the records to publish, or add --allow-tlsa-break to install anyway")
+        return 1
+    if not outcome.tlsa_ok and outcome.status is IssueStatus.INSTALLED:
+        say("  going ahead (--allow-tlsa-break): DANE senders will defer mail to this MX until a TLSA record names the new key")
     if outcome.status is IssueStatus.CLIENT_REFUSED:
         say(f"Not installed: {len(outcome.refusals)} configured client(s) would refuse the issued certificate; {out} is unchanged")
         say(f"  the issued certificate and its key are kept in {outcome.kept_in}")
@@ -159,6 +178,43 @@ def _report(outcome: Any, out: Path, say: Any = say) -> int:
         say(line)
     say(f"Done in {outcome.seconds:.2f} s; acme renew will renew it")
     return 0
+
+
+def _key_choice(args: argparse.Namespace, out: Path) -> tuple[bytes | None, bool]:
+    """--reuse-key / --next-key: the key PEM to certify, and whether it is the next key."""
+    from mailcert.rollover import NEXT_KEY_FILE
+
+    if not (args.reuse_key or args.next_key):
+        return None, False
+    path = out / ("key.pem" if args.reuse_key else NEXT_KEY_FILE)
+    try:
+        return path.read_bytes(), bool(args.next_key)
+    except FileNotFoundError:
+        hint = "nothing to reuse yet: issue once without --reuse-key" if args.reuse_key else f"make one first: mailcert dane --cert {out}"
+        raise InputError(f"{path}: no such file ({hint})") from None
+    except OSError as exc:
+        raise InputError(f"{path}: {exc.strerror or exc}") from None
+
+
+def _tlsa_guard(args: argparse.Namespace, state: Path, name: str) -> Any:
+    """The TLSA guard for ``name``, bound to the CLI's resolver and port."""
+    import datetime as dt
+
+    from mailcert.probe.dane import parse_resolver
+    from mailcert.rollover import GuardResult, tlsa_guard
+
+    if not 0 < args.tlsa_port < 65536:
+        raise InputError(f"--tlsa-port {args.tlsa_port}: not a port")
+    resolver = parse_resolver(args.resolver)
+
+    def check(new: Any, current: Any) -> GuardResult:
+        result, _ = tlsa_guard(
+            new, current, host=name, port=args.tlsa_port, resolver=resolver, state=state,
+            now=dt.datetime.now(dt.timezone.utc), timeout=min(5.0, args.timeout),
+        )
+        return result
+
+    return check
 
 
 def run_issue(args: argparse.Namespace) -> int:
@@ -189,6 +245,7 @@ def run_issue(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {out} is not a directory")
+    key_pem, from_next = _key_choice(args, out)
     request = IssueRequest(
         names=names,
         directory=_directory(args.directory),
@@ -203,11 +260,15 @@ def run_issue(args: argparse.Namespace) -> int:
         force=args.force,
         timeout=args.timeout,
         hook_timeout=args.hook_timeout,
+        key_pem=key_pem,
+        consume_next_key=from_next,
+        allow_tlsa_break=args.allow_tlsa_break,
     )
     state = _state(args)
     speak = _to_stderr if args.format == "json" else say  # JSON alone on standard output
+    guard = _tlsa_guard(args, state, names[0])
     with exclusive(state):
-        outcome = issue(request, state=state, clock=SystemClock(), env=dict(os.environ), say=speak)
+        outcome = issue(request, state=state, clock=SystemClock(), env=dict(os.environ), say=speak, tlsa_guard=guard)
     status = _report(outcome, out, speak)
     if args.format == "json":
         from mailcert.commands._common import emit
@@ -259,7 +320,13 @@ def run_renew(args: argparse.Namespace) -> int:
             lin = c.lineage
             say(f"Renewing {lin.names[0]} into {lin.out}")
             try:
-                outcome = issue(request_for(lin, timeout=args.timeout, hook_timeout=args.hook_timeout), state=state, clock=clock, env=env, say=say)
+                key_pem, from_next = _key_choice(args, Path(lin.out))
+                request = replace(
+                    request_for(lin, timeout=args.timeout, hook_timeout=args.hook_timeout),
+                    key_pem=key_pem, consume_next_key=from_next, allow_tlsa_break=args.allow_tlsa_break,
+                )
+                guard = _tlsa_guard(args, state, lin.names[0])
+                outcome = issue(request, state=state, clock=clock, env=env, say=say, tlsa_guard=guard)
                 if _report(outcome, Path(lin.out)) != 0 or outcome.status is not IssueStatus.INSTALLED:
                     failed += 1
                     continue

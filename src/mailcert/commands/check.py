@@ -71,15 +71,17 @@ def run(args: argparse.Namespace) -> int:
     options = ProbeOptions(args.timeout, connect_host, connect_port, args.ehlo, ocsp_stapling=args.ocsp)
     names = tuple(args.name) or (endpoint.host,)
     store = TrustStore.from_file(args.cafile) if args.cafile else TrustStore.system()
+    senders = endpoint.protocol is Protocol.SMTP and (endpoint.port == 25 or args.dane or args.mail_domain)
+    if senders or args.resolver:
+        from mailcert.probe.dane import lookup_sync, parse_resolver
+        from mailcert.senders import sender_profiles, with_senders
+
+        resolver = parse_resolver(args.resolver)  # bad input is said before any connection
     try:
         pair = probe_both_sync(endpoint, names[0], options)
         revocation = _revocation(args, pair, store, now)
         diagnosis = diagnose(pair, names, Judgement(tuple(profiles), store, now, args.warn_days, critical), revocation=revocation)
-        if endpoint.protocol is Protocol.SMTP and (endpoint.port == 25 or args.dane or args.mail_domain):
-            from mailcert.probe.dane import lookup_sync, parse_resolver
-            from mailcert.senders import sender_profiles, with_senders
-
-            resolver = parse_resolver(args.resolver)
+        if senders:
             # the TLSA name has the port a sender connects to: TARGET's, whatever --connect says
             tlsa, sts = lookup_sync(resolver, names[0], endpoint.port, args.mail_domain, timeout=args.timeout, cafile=args.cafile)
             diagnosis = with_senders(diagnosis, tlsa, sts, now=now, profiles=sender_profiles(args.client))

@@ -51,6 +51,13 @@ def register(sub: Any) -> None:
     p.add_argument("--verify-timeout", type=float, default=15.0, metavar="S", help="how long to wait for the new certificate to be served (default 15)")
     p.add_argument("--timeout", type=float, default=5.0, metavar="S", help="deadline of each probe connection, seconds (default 5)")
     p.add_argument("--format", choices=["text", "json"], default="text", help="output format (default text)")
+    p.add_argument(
+        "--allow-tlsa-break", action="store_true",
+        help="deploy even when no TLSA record published for --tlsa-port names the new key (DANE senders will defer mail)",
+    )
+    p.add_argument("--tlsa-port", type=int, default=25, metavar="N", help="the SMTP port whose TLSA records (_N._tcp.NAME) guard the deploy (default 25)")
+    p.add_argument("--resolver", metavar="ADDR[:PORT]", help="the DNSSEC-validating resolver for the TLSA guard (default: the system's)")
+    p.add_argument("--state-dir", metavar="DIR", help="where mailcert remembers when it first saw each TLSA record (default as acme)")
     p.add_argument("--mailcert-config", metavar="FILE",
                    help="mailcert's own configuration, for the configured address (what --config is in the other commands;"
                    " default: $MAILCERT_CONFIG, /etc/mailcert/config.toml as root, else ~/.config/mailcert/config.toml)")
@@ -106,6 +113,8 @@ def run(args: argparse.Namespace) -> int:
         verify_timeout=args.verify_timeout,
         probe_timeout=args.timeout,
     )
+    if args.server == "postfix" and not _tlsa_allows(args, server, bundle, name, options.now):
+        return 1
     report = deploy(server, bundle, options)
     emit(render.json_text(report) if args.format == "json" else render.text(report))
     if report.exit_status == 0:
@@ -118,6 +127,43 @@ def run(args: argparse.Namespace) -> int:
     error = OperationError(message)
     error.exit_status = report.exit_status
     raise error
+
+
+def _tlsa_allows(args: argparse.Namespace, server: Any, bundle: Any, name: str, now: Any) -> bool:
+    """The TLSA guard (Postfix: the server DANE senders reach): may the bundle's key replace the
+    installed one without DANE senders refusing it?  ``False`` stops the deploy (unless
+    --allow-tlsa-break, which goes ahead and says so)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    from mailcert.errors import InputError
+    from mailcert.issue.state import state_dir
+    from mailcert.probe.dane import parse_resolver
+    from mailcert.rollover import tlsa_guard
+
+    if not 0 < args.tlsa_port < 65536:
+        raise InputError(f"--tlsa-port {args.tlsa_port}: not a port")
+    current: list[bytes] | None = None
+    primary = server.discover().primary
+    if primary is not None and primary.cert_path is not None:
+        try:
+            current = [c.public_bytes(Encoding.DER) for c in x509.load_pem_x509_certificates(primary.cert_path.read_bytes())]
+        except (OSError, ValueError):
+            current = None  # nothing readable installed: every published record must name the new key
+    new = [c.public_bytes(Encoding.DER) for c in bundle.certs]
+    result, _ = tlsa_guard(
+        new, current, host=name, port=args.tlsa_port, resolver=parse_resolver(args.resolver),
+        state=state_dir(args.state_dir, env=os.environ, euid=os.geteuid()), now=now, timeout=min(5.0, args.timeout),
+    )
+    if result.ok:
+        return True  # quiet: stderr carries only what went wrong
+    say(*(f"TLSA: {line}" for line in result.lines), err=True)
+    if args.allow_tlsa_break:
+        say("TLSA: going ahead (--allow-tlsa-break): DANE senders will defer mail to this MX until a record names the new key", err=True)
+        return True
+    say("Not deployed: DANE senders would refuse the new key (see above); nothing changed",
+        "  run mailcert dane --cert DIR for the records, or add --allow-tlsa-break", err=True)
+    return False
 
 
 def _configured_name(explicit: str | None) -> str | None:

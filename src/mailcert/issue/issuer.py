@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from cryptography import x509
 
     from mailcert.issue.client import AcmeCA
+    from mailcert.rollover import GuardResult
 
 __all__ = ["IssueOutcome", "IssueRequest", "IssueStatus", "issue", "make_solver", "plan_lines"]
 
@@ -53,6 +54,7 @@ class IssueStatus(str, enum.Enum):
     INSTALLED = "installed"
     PLAN_REFUSED = "plan-refused"
     CLIENT_REFUSED = "client-refused"
+    TLSA_REFUSED = "tlsa-refused"
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,9 @@ class IssueRequest:
     force: bool = False
     timeout: float = 90.0
     hook_timeout: float = 300.0
+    key_pem: bytes | None = None  # certify this key (--reuse-key, --next-key) instead of a new one
+    consume_next_key: bool = False  # the key came from out/next-key.pem: remove it once installed
+    allow_tlsa_break: bool = False  # install even when the TLSA guard says DANE senders would refuse
 
     @property
     def mail_name(self) -> str:
@@ -91,6 +96,8 @@ class IssueOutcome:
     written: tuple[str, ...] = ()
     kept_in: Path | None = None
     seconds: float = 0.0
+    tlsa: tuple[str, ...] = ()  # what the TLSA guard said
+    tlsa_ok: bool = True  # False: it said DANE senders would refuse (installed only with allow_tlsa_break)
 
 
 def make_solver(spec: ChallengeSpec, *, env: Mapping[str, str], hook_timeout: float, timeout: float) -> Solver:
@@ -149,6 +156,8 @@ def _load_key(pem: bytes, where: Path) -> PrivateKey:
 
 
 CaFactory = Callable[[PrivateKey], "AcmeCA"]
+TlsaGuard = Callable[[Sequence[bytes], "Sequence[bytes] | None"], "GuardResult"]
+"""(new chain, installed chain) -> may the new one go in (mailcert.rollover.tlsa_guard, bound)."""
 
 
 def issue(
@@ -159,6 +168,7 @@ def issue(
     env: Mapping[str, str],
     say: Say = lambda line: None,
     ca_factory: CaFactory | None = None,
+    tlsa_guard: TlsaGuard | None = None,
 ) -> IssueOutcome:
     """Issue and install one certificate (see the module docstring for the steps)."""
     from mailcert.issue.client import AccountUnknown, AcmeCA  # the acme library: only when issuing
@@ -181,7 +191,12 @@ def issue(
             return ca_factory(key)
         return AcmeCA(request.directory, key, clock=clock, ca_bundle=request.ca_bundle, timeout=min(request.timeout, 30.0))
 
-    key = build.new_key(request.key_type)
+    if request.key_pem is not None:
+        from mailcert.certs.keys import read_private_key
+
+        key = read_private_key(request.key_pem, source=f"the key to certify (in {request.out})")
+    else:
+        key = build.new_key(request.key_type)
     csr_pem = build.csr_to_pem(build.csr(key, request.names))
     accounts = AccountStore(state)
     host = urlsplit(request.directory).netloc or request.directory
@@ -252,6 +267,14 @@ def issue(
     if refusals:
         kept = _keep_refused(state, request.mail_name, leaf, chain, key, clock.now())
         return replace(outcome, status=IssueStatus.CLIENT_REFUSED, kept_in=kept, seconds=_since(clock, started))
+    if tlsa_guard is not None:
+        from cryptography.hazmat.primitives.serialization import Encoding
+
+        guard = tlsa_guard([c.public_bytes(Encoding.DER) for c in (leaf, *chain)], _installed_chain(request.out))
+        outcome = replace(outcome, tlsa=guard.lines, tlsa_ok=guard.ok)
+        if not guard.ok and not request.allow_tlsa_break:
+            kept = _keep_refused(state, request.mail_name, leaf, chain, key, clock.now())
+            return replace(outcome, status=IssueStatus.TLSA_REFUSED, kept_in=kept, seconds=_since(clock, started))
 
     from mailcert.certs.bundle import bundle_files, write_planned
     from mailcert.fsutil import ensure_dir
@@ -259,6 +282,8 @@ def issue(
     out = request.out
     ensure_dir(out)
     written = write_planned(bundle_files(out, leaf, chain, key))
+    if request.consume_next_key:
+        (out / "next-key.pem").unlink(missing_ok=True)  # it is key.pem now; mailcert dane makes the following one
     LineageStore(state).record(
         Lineage(
             out=str(out.resolve()),
@@ -275,6 +300,18 @@ def issue(
         now=clock.now(),
     )
     return replace(outcome, written=tuple(written), seconds=_since(clock, started))
+
+
+def _installed_chain(out: Path) -> list[bytes] | None:
+    """The chain now in ``out`` (DER), for the TLSA guard: the key it replaces."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    try:
+        certs = x509.load_pem_x509_certificates((out / "fullchain.pem").read_bytes())
+    except (OSError, ValueError):
+        return None
+    return [c.public_bytes(Encoding.DER) for c in certs]
 
 
 def _since(clock: Clock, started: datetime) -> float:

@@ -43,5 +43,6 @@ def document(outcome: IssueOutcome, out: Path, exit_status: int) -> dict[str, An
         "chain_length": outcome.chain_length,
         "written": list(outcome.written),
         "kept_in": str(outcome.kept_in) if outcome.kept_in else None,
+        "tlsa": {"ok": outcome.tlsa_ok, "lines": list(outcome.tlsa)},
         "seconds": round(outcome.seconds, 3),
     }
