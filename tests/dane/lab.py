@@ -68,7 +68,9 @@ class Lab:
         )
         if not r.stdout.strip():
             raise RuntimeError(f"mailcert check printed nothing ({r.returncode}): {r.stderr}")
-        return json.loads(r.stdout), r.returncode
+        from tests.schemas import validate
+
+        return validate(json.loads(r.stdout), "check"), r.returncode
 
     # --- PKI and zone ---------------------------------------------------------------------
     def new_receiver_key(self) -> None:
