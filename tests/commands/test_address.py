@@ -23,6 +23,7 @@ from mailcert.address import external_fqdn, parse_nameserver
 from mailcert.certs.build import TestCA
 from mailcert.cli import main
 from mailcert.config import AddressConfig, config_path, load_address, save_address
+from tests.schemas import validate
 
 
 def load_testzone() -> Any:
@@ -205,7 +206,7 @@ def test_parse_nameserver(text: str, expected: tuple[str, int]) -> None:
 def check(capsys: pytest.CaptureFixture[str], server: Any, *argv: str) -> tuple[int, dict[str, Any]]:
     rc, out, err = run(capsys, "address", "check", *argv, "--nameserver", server.nameserver, "--timeout", "3", "--format", "json")
     assert err == "", err
-    return rc, json.loads(out)
+    return rc, validate(json.loads(out), "address")
 
 
 def write_cert(tmp_path: Path, *names: str) -> str:

@@ -14,7 +14,7 @@ from mailcert.cli import main
 from tests.factory import NOW, make_cert, pem
 from tests.schemas import SCHEMAS, validate
 
-EXPECTED = {"common", "inspect", "check", "scan-line", "report", "deploy", "acme"}
+EXPECTED = {"common", "inspect", "check", "scan-line", "report", "deploy", "acme", "address", "clients"}
 
 
 def test_every_schema_is_a_valid_schema() -> None:
@@ -57,3 +57,9 @@ def test_a_broken_document_is_refused(tmp_path: Path, capsys: pytest.CaptureFixt
 def test_an_inspect_document_is_not_a_check_document(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(jsonschema.ValidationError, match="'trust' is a required property|is a required property"):
         validate(_inspect_doc(tmp_path, capsys), "check")
+
+
+def test_clients_document(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["clients", "--format", "json"]) == 0
+    doc = validate(json.loads(capsys.readouterr().out), "clients")
+    assert {"outlook2007", "thunderbird"} <= {c["id"] for c in doc}
