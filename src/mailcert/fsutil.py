@@ -17,6 +17,13 @@ goes through here, so the promises hold everywhere at once:
   old keys next to the live one.
 * **All or nothing.**  :func:`write_files` stages every file first and renames only when all
   are staged; if a rename still fails, the ones already renamed are put back.
+* **Nobody else can redirect it.**  Before writing into a directory, every directory on the way
+  is checked (:func:`check_place`): a symbolic link is followed only when root, we, or (in a
+  sticky world-writable directory, the kernel's ``fs.protected_symlinks`` rule) the directory's
+  owner made it; a world-writable directory is used only when it is sticky and owned by root
+  or by us (``/tmp``), and there an existing file of another user is not replaced (the
+  ``fs.protected_regular`` rule).  Directories mailcert creates are 0755 (0700 where keys go)
+  whatever the umask.  Files are opened ``O_NOFOLLOW`` (``O_EXCL`` when new).
 
 Failures raise :class:`~mailcert.errors.OperationError` with one line naming the path.
 """
@@ -27,12 +34,12 @@ import contextlib
 import errno
 import os
 import re
-import shutil
 import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TextIO
 
 from mailcert.errors import OperationError
 
@@ -127,26 +134,195 @@ def prune_backups(path: Path, keep: int | None = None, *, spare: Path | None = N
     return removed
 
 
-def ensure_dir(path: str | os.PathLike[str], *, mode: int = 0o700) -> Path:
-    """Create ``path`` (and parents) if missing; new directories get ``mode`` exactly.
+def ensure_dir(
+    path: str | os.PathLike[str], *, mode: int = 0o700, parents_mode: int = 0o755, private: bool = False
+) -> Path:
+    """Create ``path`` (and parents) if missing, after :func:`check_place`; return it.
 
-    0700 by default because the directories mailcert creates hold private keys.  An existing
-    directory is left as it is: its mode is the administrator's choice.
+    New directories get exactly ``mode`` (0700 by default: the directories mailcert creates
+    hold private keys) and missing parents ``parents_mode``, whatever the umask: under umask
+    000 a parent made 0777 would let any user swap the key directory before a later deploy.
+    An existing directory keeps its mode (the administrator's choice), unless ``private``
+    (mailcert's own state): then one writable by others is tightened to ``mode`` when it is
+    ours and refused when it is not.
     """
-    p = Path(path)
+    p = Path(os.path.abspath(path))
+    if private and p.is_dir() and not p.is_symlink():
+        check_place(p.parent)
+        _tighten(p, mode)  # before the check below, which would refuse it as it was
+    check_place(p)
     if p.is_dir():
-        return p
+        return Path(path)
     if os.path.lexists(p):
         raise OperationError(f"cannot use {p} as a directory: a file of that name is in the way")
+    missing: list[Path] = []
+    cur = p
+    while not os.path.lexists(cur):
+        missing.append(cur)
+        cur = cur.parent
+    for d in reversed(missing):
+        want = mode if d == p else parents_mode
+        try:
+            os.mkdir(d, want)
+            os.chmod(d, want, follow_symlinks=False)  # mkdir's mode is filtered by the umask
+        except FileExistsError:
+            if not d.is_dir():
+                raise OperationError(f"cannot use {d} as a directory: a file of that name is in the way") from None
+        except OSError as exc:
+            raise OperationError(f"cannot create directory {d}: {_why(exc)}") from None
+    return Path(path)
+
+
+def _tighten(directory: Path, mode: int) -> None:
+    """A private directory others can write to: made ``mode`` when it is ours alone."""
+    st = os.lstat(directory)
+    if not st.st_mode & 0o022:
+        return
+    if st.st_uid != os.geteuid() or st.st_mode & stat.S_ISVTX:  # sticky: shared on purpose, like /tmp
+        raise OperationError(
+            f"refusing to use {directory}: it is writable by other users and owned by uid {st.st_uid};"
+            f" make it {mode:04o} and yours, or choose another directory"
+        )
     try:
-        p.mkdir(parents=True, mode=mode)
-        os.chmod(p, mode)  # mkdir's mode is filtered by the umask
-    except FileExistsError:
-        if not p.is_dir():
-            raise OperationError(f"cannot use {p} as a directory: a file of that name is in the way") from None
+        os.chmod(directory, mode)
     except OSError as exc:
-        raise OperationError(f"cannot create directory {p}: {_why(exc)}") from None
+        raise OperationError(f"cannot tighten {directory} to {mode:04o}: {_why(exc)}") from None
+
+
+def check_place(path: str | os.PathLike[str]) -> None:
+    """Refuse, with one line, a path another user could redirect or swap (see the module doc).
+
+    Every component is looked at from ``/`` on; the part that does not exist yet is what we
+    will create.  Symbolic links are followed (a link to ``/run`` made by root is fine) only
+    when trusted by the kernel's own ``protected_symlinks`` rule or made by root or by us.
+    """
+    uid = os.geteuid()
+    cur = "/"
+    cur_st = os.stat(cur)
+    parts = [part for part in os.path.abspath(path).split("/") if part not in ("", ".")]
+    hops = 0
+    while parts:
+        part = parts.pop(0)
+        nxt = os.path.join(cur, part)
+        try:
+            st = os.lstat(nxt)
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            raise OperationError(f"cannot use {path}: {nxt}: {_why(exc)}") from None
+        if stat.S_ISLNK(st.st_mode):
+            hops += 1
+            if hops > 40 or not _link_trusted(st, cur_st, uid):
+                raise OperationError(
+                    f"refusing to follow {nxt}: a symbolic link owned by uid {st.st_uid} in {cur},"
+                    " which other users can write to; give the real path"
+                )
+            target = os.readlink(nxt)
+            if target.startswith("/"):
+                cur, cur_st = "/", os.stat("/")
+            parts = [x for x in target.split("/") if x not in ("", ".")] + parts
+            continue
+        if parts or stat.S_ISDIR(st.st_mode):
+            _refuse_unsafe_dir(nxt, st, uid)
+        if part == "..":
+            cur = os.path.dirname(cur) or "/"
+            cur_st = os.stat(cur)
+        else:
+            cur, cur_st = nxt, st
+
+
+def _link_trusted(link: os.stat_result, parent: os.stat_result, uid: int) -> bool:
+    """fs.protected_symlinks: in a sticky world-writable directory a link is followed only by
+    its owner or when the directory's owner made it; elsewhere a link made by root or by us."""
+    if link.st_uid in (0, uid):
+        return True
+    sticky_public = parent.st_mode & stat.S_ISVTX and parent.st_mode & stat.S_IWOTH
+    if sticky_public:
+        return link.st_uid == parent.st_uid
+    return not parent.st_mode & 0o022 and parent.st_uid in (0, uid)
+
+
+def _refuse_unsafe_dir(directory: str, st: os.stat_result, uid: int) -> None:
+    """A directory any user can write to is safe only with the sticky bit and a trusted owner."""
+    if not stat.S_ISDIR(st.st_mode) or not st.st_mode & stat.S_IWOTH:
+        return
+    if st.st_mode & stat.S_ISVTX and st.st_uid in (0, uid):
+        return
+    why = "not sticky" if not st.st_mode & stat.S_ISVTX else f"owned by uid {st.st_uid}"
+    raise OperationError(
+        f"refusing to write under {directory}: any user can write to it ({why}) and could swap"
+        " what mailcert writes; use a directory only you (or root) can write to"
+    )
+
+
+def _refuse_foreign_file(path: Path, st: os.stat_result) -> None:
+    """fs.protected_regular: in a world-writable directory, another user's file is theirs."""
+    uid = os.geteuid()
+    if st.st_uid in (0, uid):
+        return
+    dst = os.stat(path.parent)
+    if dst.st_mode & stat.S_IWOTH:
+        raise OperationError(
+            f"refusing to replace {path}: it belongs to uid {st.st_uid} in the world-writable directory {path.parent}"
+        )
+
+
+def prepare_file(path: str | os.PathLike[str], *, mode: int = KEY_MODE) -> Path:
+    """Make sure ``path`` is a regular file of ours that nobody can redirect, for a program that
+    opens it by name itself (SQLite): an existing one is checked, a missing one is created
+    empty with ``O_CREAT|O_EXCL|O_NOFOLLOW`` and exactly ``mode``."""
+    p = Path(os.path.abspath(path))
+    check_place(p.parent)
+    try:
+        st = os.lstat(p)
+    except FileNotFoundError:
+        try:
+            fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, mode)
+        except FileExistsError:
+            return prepare_file(p, mode=mode)  # someone was faster: check theirs
+        except OSError as exc:
+            raise OperationError(f"cannot create {p}: {_why(exc)}") from None
+        try:
+            os.fchmod(fd, mode)
+        finally:
+            os.close(fd)
+        return p
+    _refuse_non_regular(p)
+    _refuse_foreign_file(p, st)
     return p
+
+
+def open_output(path: str | os.PathLike[str], *, mode: int = CERT_MODE) -> TextIO:
+    """A text stream writing ``path`` from its start, for output written as it is produced
+    (``scan --out``): never through a symbolic link, never another user's file in a
+    world-writable directory; a new file is created ``O_EXCL`` with exactly ``mode``."""
+    p = Path(os.path.abspath(path))
+    check_place(p.parent)
+    flags = os.O_WRONLY | os.O_NOFOLLOW | os.O_CLOEXEC
+    try:
+        st = os.lstat(p)
+    except FileNotFoundError:
+        st = None
+    if st is not None:
+        _refuse_non_regular(p)
+        _refuse_foreign_file(p, st)
+        flags |= os.O_TRUNC
+    else:
+        flags |= os.O_CREAT | os.O_EXCL
+    try:
+        fd = os.open(p, flags, mode)
+    except OSError as exc:
+        raise OperationError(f"cannot write {p}: {_why(exc)}") from None
+    try:
+        now = os.fstat(fd)
+        if st is not None and (now.st_ino, now.st_dev) != (st.st_ino, st.st_dev):
+            raise OperationError(f"cannot write {p}: it was replaced while being opened")
+        if st is None:
+            os.fchmod(fd, mode)
+    except BaseException:
+        os.close(fd)
+        raise
+    return open(fd, "w", encoding="utf-8")
 
 
 def write_atomic(
@@ -194,6 +370,7 @@ def write_files(
     staged: list[tuple[PlannedFile, Path]] = []
     try:
         for f in files:
+            check_place(f.path.parent)
             _refuse_non_regular(f.path)
             staged.append((f, _stage(f)))
     except BaseException:
@@ -238,6 +415,7 @@ def _refuse_non_regular(path: Path) -> None:
         raise OperationError(f"cannot write {path}: it is a symbolic link; write to its target instead")
     if not stat.S_ISREG(st.st_mode):
         raise OperationError(f"cannot write {path}: something that is not a regular file is in the way")
+    _refuse_foreign_file(path, st)
 
 
 def _stage(f: PlannedFile) -> Path:
@@ -285,11 +463,42 @@ def _backup(path: Path, now: datetime) -> Path | None:
     except OSError as exc:
         if exc.errno not in (errno.EPERM, errno.EXDEV, errno.EMLINK, errno.ENOTSUP, errno.EOPNOTSUPP):
             raise OperationError(f"cannot back up {path}: {_why(exc)}") from None
-        try:
-            shutil.copy2(path, target)
-        except OSError as exc2:
-            raise OperationError(f"cannot back up {path}: {_why(exc2)}") from None
+        _copy_backup(path, target)
     return target
+
+
+def _copy_backup(path: Path, target: Path) -> None:
+    """The backup as a copy (no hard links across file systems): created ``O_EXCL|O_NOFOLLOW``
+    (never through a link planted at the backup's name), 0600 until it has the original's
+    mode and owner, so it is never more readable than the original, not even for a moment."""
+    try:
+        src = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError as exc:
+        raise OperationError(f"cannot back up {path}: {_why(exc)}") from None
+    try:
+        st = os.fstat(src)
+        try:
+            dst = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        except OSError as exc:
+            raise OperationError(f"cannot back up {path} as {target}: {_why(exc)}") from None
+        try:
+            os.fchmod(dst, 0o600)  # the umask cannot widen it, but be exact
+            while chunk := os.read(src, 1024 * 1024):
+                view = memoryview(chunk)
+                while view:
+                    view = view[os.write(dst, view):]
+            with contextlib.suppress(PermissionError):
+                os.fchown(dst, st.st_uid, st.st_gid)  # chown first: it may clear set-id bits
+            os.fchmod(dst, stat.S_IMODE(st.st_mode))
+            os.utime(dst, ns=(st.st_atime_ns, st.st_mtime_ns))
+            os.fsync(dst)
+        except OSError as exc:
+            os.close(dst)
+            _unlink_quietly(target)
+            raise OperationError(f"cannot back up {path}: {_why(exc)}") from None
+        os.close(dst)
+    finally:
+        os.close(src)
 
 
 def _roll_back(done: Sequence[tuple[PlannedFile, Path | None]]) -> None:

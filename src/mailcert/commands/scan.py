@@ -152,10 +152,13 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--openmetrics {args.openmetrics}: no such directory")
     out: TextIO | None = None
     if args.out:
+        from mailcert.errors import OperationError
+        from mailcert.fsutil import open_output
+
         try:
-            out = open(args.out, "w", encoding="utf-8")  # noqa: SIM115 - closed below
-        except OSError as exc:
-            raise InputError(f"--out {args.out}: {exc.strerror}") from None
+            out = open_output(args.out)  # never through a link, never another user's file
+        except OperationError as exc:
+            raise InputError(f"--out: {exc}") from None
     elif not sys.stdout.isatty():
         out = sys.stdout
 

@@ -60,9 +60,10 @@ def state_dir(explicit: str | os.PathLike[str] | None, *, env: Mapping[str, str]
 
 
 def acme_dir(state: Path) -> Path:
-    """``STATE/acme``, created 0700 when missing."""
-    fsutil.ensure_dir(state, mode=0o700)
-    return fsutil.ensure_dir(state / "acme", mode=0o700)
+    """``STATE/acme``, created 0700 when missing; tightened to 0700 when others can write to it
+    (refused when it is not ours): it holds account keys."""
+    fsutil.ensure_dir(state, mode=0o700, parents_mode=0o700, private=True)
+    return fsutil.ensure_dir(state / "acme", mode=0o700, private=True)
 
 
 @contextlib.contextmanager
@@ -126,7 +127,8 @@ class AccountStore:
         """Write the account (key 0600, metadata 0600) as one change; return its folder."""
         folder = self.folder(account.directory)
         acme_dir(self.state)
-        fsutil.ensure_dir(folder, mode=0o700)
+        fsutil.ensure_dir(folder.parent, mode=0o700, private=True)
+        fsutil.ensure_dir(folder, mode=0o700, private=True)
         meta = {"directory": account.directory, "uri": account.uri, "contact": list(account.contact)}
         fsutil.write_files(
             [

@@ -30,6 +30,7 @@ from typing import Any, Final
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from mailcert import fsutil
 from mailcert.errors import InputError, OperationError
 
 __all__ = [
@@ -417,14 +418,25 @@ class Inventory:
 
 
 def _prepare_sqlite_place(path: Path) -> None:
-    """Create the inventory's directory; fail in one line naming the file when it cannot be
-    made or written there (SQLite would only say "unable to open database file")."""
+    """Create the inventory's directory and file ourselves, safely, before SQLite opens them by
+    name (following links): one line naming the file when that cannot be done, or when another
+    user could redirect it (a planted link would turn their file into our database; SQLite
+    also creates its journal files beside it, by name, so the directory must be ours)."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    except OSError as exc:
-        raise InventoryPlaceError(str(path), exc.strerror or type(exc).__name__) from None
-    if not path.exists() and not os.access(path.parent, os.W_OK | os.X_OK):
-        raise InventoryPlaceError(str(path), f"{path.parent} is not writable")
+        fsutil.ensure_dir(path.parent, mode=0o700)
+        st = os.stat(path.parent)
+        if st.st_mode & 0o002:
+            raise OperationError(
+                f"other users can write to {path.parent}, where SQLite creates its journal files;"
+                " keep the inventory in a directory only you can write to"
+            )
+        for companion in (path, *(path.with_name(path.name + s) for s in ("-wal", "-shm", "-journal"))):
+            if companion == path or os.path.lexists(companion):
+                fsutil.prepare_file(companion, mode=0o600)
+    except OperationError as exc:
+        raise InventoryPlaceError(str(path), str(exc)) from None
+    if not os.access(path, os.W_OK):
+        raise InventoryPlaceError(str(path), "it is not writable")
 
 
 def _first_line(exc: BaseException) -> str:
