@@ -17,7 +17,7 @@ from mailcert.names.identifiers import PresentedIdentifiers
 from mailcert.names.matcher import NameVerdict, verdicts_for
 from mailcert.names.profiles import PROFILES, ClientProfile
 from mailcert.findings import Finding, Severity, finding
-from mailcert.judgement import Judgement
+from mailcert.judgement import Judged, Judgement
 
 __all__ = [
     "DEFAULT_NAMES_MAX", "Assessment", "assess_certificate", "ordered_findings", "status_of", "default_names", "select_profiles",
@@ -37,8 +37,7 @@ class Assessment:
     names: tuple[str, ...]
     results: tuple[NameVerdict, ...]
     findings: tuple[Finding, ...]
-    judgement: Judgement  # what it was judged against: profiles, trust store, clock, thresholds
-    now: dt.datetime  # the clock it was judged by (judgement.now, or the moment of judging)
+    judged: Judged  # what it was judged against: clients, trust store, clock, thresholds
 
 
 def select_profiles(ids: Sequence[str] | None) -> list[ClientProfile]:
@@ -113,7 +112,8 @@ def assess_certificate(
         found.extend(_name_findings(facts, facts_of, name, verdicts, source))
     found.extend(_certificate_findings(facts, names[0] if names else "NAME", now, judgement.warn_days, judgement.critical_days))
     unique = ordered_findings(found)
-    return Assessment(status_of(unique), facts, tuple(names), tuple(results), tuple(unique), judgement, now)
+    judged = judgement.judged(now, with_store=False)
+    return Assessment(status_of(unique), facts, tuple(names), tuple(results), tuple(unique), judged)
 
 
 def _verdicts(ids: PresentedIdentifiers, name: str, group: list[ClientProfile]) -> Sequence[NameVerdict]:

@@ -92,13 +92,15 @@ def diagnose(
     findings = list(main.findings)
     results = main.results
 
-    trust = verify_chain(certs, judgement.trust_store(), now=main.now)
+    now = main.judged.now
+    trust = verify_chain(certs, judgement.trust_store(), now=now)
     findings += _trust_findings(trust, names[0] if names else served.endpoint.host, reached)
     findings += _connection_findings(pair, served, other, names)
     if revocation is not None:
         findings += _revocation_findings(revocation, certs[0], names[0] if names else served.endpoint.host)
     findings = ordered_findings(findings)
-    assessment = Assessment(status_of(findings), facts, tuple(names), results, tuple(findings), judgement, main.now)
+    judged = judgement.judged(now, with_store=True)
+    assessment = Assessment(status_of(findings), facts, tuple(names), results, tuple(findings), judged)
     return Diagnosis(assessment, pair, served, other, chain, trust, revocation)
 
 

@@ -20,7 +20,7 @@ from mailcert.certs.trust import TrustStore
 from mailcert.errors import InputError
 from mailcert.names.profiles import PROFILES, ClientProfile
 
-__all__ = ["Judgement", "DEFAULT_WARN_DAYS"]
+__all__ = ["Judgement", "Judged", "DEFAULT_WARN_DAYS"]
 
 DEFAULT_WARN_DAYS = 30
 
@@ -69,6 +69,28 @@ class Judgement:
     def store_label(self) -> str:
         """How the store is named in reports (its file, or the system store's description)."""
         return self.trust_store().description
+
+    def judged(self, now: dt.datetime, *, with_store: bool) -> Judged:
+        """The record a result keeps of this judgement at ``now`` (``with_store``: a chain was
+        judged, so the store's label belongs in it)."""
+        label = self.store_label if with_store else ""
+        return Judged(tuple(p.id for p in self.profiles), label, now, self.warn_days, self.critical_days)
+
+
+@dataclass(frozen=True)
+class Judged:
+    """What one result was judged against, as plain values: the client ids, the trust store's
+    label (empty when no chain was judged), the clock and the thresholds.
+
+    Results keep this instead of the :class:`Judgement` itself: a trust store holds parsed
+    certificates that do not pickle, and a renderer needs only these words and numbers.
+    """
+
+    clients: tuple[str, ...]
+    store: str
+    now: dt.datetime
+    warn_days: int
+    critical_days: int | None
 
 
 @functools.cache

@@ -41,6 +41,20 @@ def test_each_client_is_judged_on_the_certificate_it_is_served() -> None:
     assert d.other_certificate is not None  # type: ignore[attr-defined]
 
 
+def test_the_diagnosis_carries_what_it_was_judged_against() -> None:
+    """Results carry their request: a renderer needs the endpoint, names, store, clock and
+    thresholds, and finds them all in the diagnosis (plain values that pickle)."""
+    import pickle
+
+    fixed = der(make_cert(FIXED, cn=("remote.contoso.com",)))
+    d = run(SniPair("remote.contoso.com", result(fixed, "remote.contoso.com"), result(fixed, None)), [fixed])
+    judged = d.assessment.judged  # type: ignore[attr-defined]
+    assert (judged.store, judged.now, judged.warn_days, judged.critical_days) == ("test store", NOW, 30, None)
+    assert judged.clients == tuple(PROFILES) and d.served.endpoint == ENDPOINT  # type: ignore[attr-defined]
+    assert d.assessment.names == ("remote.contoso.com",)  # type: ignore[attr-defined]
+    assert pickle.loads(pickle.dumps(d)) == d
+
+
 def test_same_certificate_both_ways_is_not_reported() -> None:
     fixed = der(make_cert(FIXED, cn=("remote.contoso.com",)))
     d = run(SniPair("remote.contoso.com", result(fixed, "remote.contoso.com"), result(fixed, None)), [fixed])

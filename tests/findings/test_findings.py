@@ -53,6 +53,8 @@ def test_the_catalogue_is_read_only() -> None:
 def test_judgement_defaults_and_field_errors() -> None:
     j = Judgement()
     assert j.profiles == tuple(PROFILES.values()) and j.warn_days == 30 and j.store is None
+    record = Judgement(now=dt.datetime(2027, 1, 1, tzinfo=dt.timezone.utc)).judged(dt.datetime(2027, 1, 1, tzinfo=dt.timezone.utc), with_store=False)
+    assert record.clients == tuple(PROFILES) and record.store == "" and pickle.loads(pickle.dumps(record)) == record
     now = dt.datetime(2027, 1, 1, tzinfo=dt.timezone.utc)
     assert Judgement(now=now).clock() == now
     assert Judgement().clock().tzinfo is not None

@@ -210,7 +210,7 @@ def _verdict(target: Target, diagnosis: Any, elapsed: float) -> ScanResult:
     from mailcert.report.checkout import document
 
     assert target.endpoint is not None
-    doc = document(diagnosis, target.endpoint, (target.name,), diagnosis.assessment.judgement.store_label)
+    doc = document(diagnosis, target.endpoint, (target.name,), diagnosis.assessment.judged.store)
     line: dict[str, Any] = {}
     for key, value in doc.items():
         if key == "target":
