@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
 
     from mailcert.assess import select_profiles
     from mailcert.certs.trust import TrustStore
-    from mailcert.deploy import render
+    from mailcert.report import deploy as render
     from mailcert.deploy.apply import DeployOptions, deploy
     from mailcert.deploy.base import ServerBase
     from mailcert.deploy.bundle import bundle_from_dir, bundle_from_env
