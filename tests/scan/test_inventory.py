@@ -22,7 +22,7 @@ def result(text: str, status: Status, *, fp: str | None = "aa" * 32, days: int =
     target = parse_line(f"{text} remote.contoso.com")
     assert target is not None
     return ScanResult(
-        target, status, "{}", error=None if fp else "connection refused", url=text, fingerprint=fp,
+        target, status, error=None if fp else "connection refused", url=text, fingerprint=fp,
         subject="CN=remote.contoso.com" if fp else None, issuer="CN=CA" if fp else None,
         not_before=T0 - dt.timedelta(days=1) if fp else None, not_after=T0 + dt.timedelta(days=days) if fp else None,
         trusted=True if fp else None, findings=tuple((c, "warning", f"title {c}", f"remedy {c}", (("name", "remote.contoso.com"),)) for c in codes),

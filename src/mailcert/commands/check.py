@@ -94,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
         raise
 
     if args.format == "json":
-        emit(checkout.json_text(diagnosis, endpoint, names, store.description))
+        emit(checkout.json_text(diagnosis))
     elif args.format == "nagios":
         from mailcert.report.nagios import certificate_line
 
@@ -102,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         from mailcert.report.text import Style
 
-        emit(checkout.text(diagnosis, endpoint, now, Style.for_stream(sys.stdout)))
+        emit(checkout.text(diagnosis, Style.for_stream(sys.stdout)))
     return int(diagnosis.assessment.status)
 
 

@@ -345,6 +345,9 @@ class _Sink:
     def __init__(self, inventory: Inventory, scan_id: int, out: TextIO | None, total: int | None, *, quiet: bool) -> None:
         import time
 
+        from mailcert.report.scanline import line
+
+        self.line = line
         self.inventory = inventory
         self.scan_id = scan_id
         self.out = out
@@ -380,7 +383,7 @@ class _Sink:
         ok = True
         if self.out is not None:
             try:
-                self.out.write(result.line + "\n")
+                self.out.write(self.line(result) + "\n")
             except BrokenPipeError:
                 self.out = None
                 ok = False

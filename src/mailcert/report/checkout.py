@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from mailcert.doctor import Diagnosis, NotProbed
 from mailcert.errors import ProbeError
-from mailcert.model import Endpoint
 from mailcert.probe.driver import ProbeResult
 from mailcert.report.jsonout import assessment_document, certificate_document, dumps
 from mailcert.textsafe import terminal
@@ -69,8 +66,12 @@ def _revocation(r: RevocationFacts) -> dict[str, Any]:
     }
 
 
-def document(d: Diagnosis, endpoint: Endpoint, names: Sequence[str], store: str) -> dict[str, Any]:
-    """The ``check --format json`` document as a dict (``scan`` adds ``target`` and ``name``)."""
+def document(d: Diagnosis) -> dict[str, Any]:
+    """The ``check --format json`` document as a dict (``scan`` adds ``target`` and ``name``).
+
+    Everything comes from the diagnosis: the endpoint it probed, the names and the store it
+    was judged by."""
+    endpoint = d.served.endpoint
     return assessment_document(
         d.assessment,
         target=endpoint.url,
@@ -85,19 +86,20 @@ def document(d: Diagnosis, endpoint: Endpoint, names: Sequence[str], store: str)
             "detail": d.trust.detail,
             "path": list(d.trust.path),
             "anchor": d.trust.anchor,
-            "store": store,
+            "store": d.assessment.judged.store,
         },
     )
 
 
-def json_text(d: Diagnosis, endpoint: Endpoint, names: Sequence[str], store: str) -> str:
-    return dumps(document(d, endpoint, names, store)) + "\n"
+def json_text(d: Diagnosis) -> str:
+    return dumps(document(d)) + "\n"
 
 
-def text(d: Diagnosis, endpoint: Endpoint, now: dt.datetime, style: Style) -> str:
+def text(d: Diagnosis, style: Style) -> str:
+    """The diagnosis for a person: the server, how it answered, the chain, then the assessment."""
     from mailcert.report.text import FIELD_LIMIT, render_assessment, render_certificate
 
-    s = d.served
+    s, endpoint, now = d.served, d.served.endpoint, d.assessment.judged.now
     offered = "" if s.starttls_offered is None else " (STARTTLS offered)"
     connected = f"{s.address[0]}:{s.address[1]} with SNI {s.sni or '(none)'}; {s.tls_version}, {s.cipher}{offered}"
     header = [

@@ -2,7 +2,7 @@
 
 Per target: one TLS connection with SNI (``sni_both`` adds the one without SNI, as
 ``check`` always does), :func:`mailcert.doctor.diagnose`, and the ``check --format json``
-document plus ``"target"`` and ``"name"``.  Every target gets exactly one :class:`ScanResult`:
+(rendered by :mod:`mailcert.report.scanline`).  Every target gets exactly one :class:`ScanResult`:
 a verdict, or UNKNOWN with the reason (unreachable, not TLS, bad line in the targets file, even
 a bug in mailcert), never an exception that ends the scan (sslyze's rule: outcomes are values).
 
@@ -28,17 +28,16 @@ import functools
 import time
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Final
 
 from mailcert.certs.trust import TrustStore
-from mailcert.doctor import NotProbed, diagnose
+from mailcert.doctor import Diagnosis, NotProbed, diagnose
 from mailcert.errors import InputError, MailcertError, ProbeError
 from mailcert.model import Status
 from mailcert.judgement import Judgement
 from mailcert.probe.driver import ProbeOptions, ProbeResult, SniPair, probe, probe_both
 from mailcert.scan import DEFAULT_CONCURRENCY, DEFAULT_PER_HOST
 from mailcert.scan.targets import Target
-from mailcert.textsafe import json_dumps
 
 __all__ = ["ScanSettings", "ScanResult", "judgement_for", "check_target", "scan", "scan_chunk", "DEFAULT_CONCURRENCY", "DEFAULT_PER_HOST"]
 
@@ -83,11 +82,15 @@ let a report fill the catalogue's explanation for this server (and say what serv
 
 @dataclass(frozen=True)
 class ScanResult:
-    """One target's outcome: its JSON line and the facts the inventory keeps (plain values)."""
+    """One target's outcome, carrying its request: the target (where, which name), and the
+    diagnosis (what was served, judged against which clients, store, clock and thresholds) or
+    the reason it could not be judged and what the connections did.  The flat fields are the
+    facts the inventory keeps.  Plain values: results cross to Dask workers by pickle."""
 
     target: Target
     status: Status
-    line: str  # the JSON document on one line, without the newline
+    diagnosis: Diagnosis | None = None
+    pair: SniPair | None = None  # the connections, when judging failed after probing
     error: str | None = None
     url: str | None = None
     fingerprint: str | None = None
@@ -132,48 +135,11 @@ def _judgement(
     return Judgement(profiles, TrustStore(anchors, label or "--cafile"), at, warn_days, critical_days)
 
 
-def _line(doc: dict[str, Any]) -> str:
-    return json_dumps(doc, indent=None, separators=(",", ":"))
-
-
-def _server(target: Target) -> dict[str, Any] | None:
-    e = target.endpoint
-    if e is None:
-        return None
-    return {"host": e.host, "port": e.port, "protocol": e.protocol.value, "tls": e.mode.value}
-
-
 def unknown_result(target: Target, reason: str, *, elapsed: float = 0.0, pair: SniPair | None = None) -> ScanResult:
-    """The result of a target that could not be checked: status UNKNOWN and the reason."""
-    from mailcert.report.jsonout import SCHEMA_VERSION
-
-    connections: dict[str, Any] | None = None
-    if pair is not None:
-        connections = {"with_sni": _connection_error(pair.with_sni), "without_sni": _connection_error(pair.without_sni)}
+    """The result of a target that could not be checked: status UNKNOWN, the reason, and what
+    the connections did when they were made."""
     url = target.endpoint.url if target.endpoint is not None else None
-    doc: dict[str, Any] = {
-        "schema_version": SCHEMA_VERSION,
-        "status": Status.UNKNOWN.name,
-        "target": target.text,
-        "name": target.name,
-        "url": url,
-        "server": _server(target),
-        "error": reason,
-        "connections": connections,
-        "certificate": None,
-        "names": [target.name],
-        "results": [],
-        "findings": [],
-    }
-    return ScanResult(target, Status.UNKNOWN, _line(doc), error=reason, url=url, elapsed=elapsed)
-
-
-def _connection_error(outcome: ProbeResult | ProbeError) -> dict[str, Any] | None:
-    if isinstance(outcome, NotProbed):
-        return None
-    if isinstance(outcome, ProbeError):
-        return {"ok": False, "error": str(outcome)}
-    return {"ok": True}
+    return ScanResult(target, Status.UNKNOWN, error=reason, url=url, elapsed=elapsed, pair=pair)
 
 
 async def check_target(target: Target, settings: ScanSettings, judgement: Judgement) -> ScanResult:
@@ -206,19 +172,8 @@ async def check_target(target: Target, settings: ScanSettings, judgement: Judgem
         return unknown_result(target, reason, elapsed=time.monotonic() - started, pair=pair)
 
 
-def _verdict(target: Target, diagnosis: Any, elapsed: float) -> ScanResult:
-    from mailcert.report.checkout import document
-
+def _verdict(target: Target, diagnosis: Diagnosis, elapsed: float) -> ScanResult:
     assert target.endpoint is not None
-    doc = document(diagnosis, target.endpoint, (target.name,), diagnosis.assessment.judged.store)
-    line: dict[str, Any] = {}
-    for key, value in doc.items():
-        if key == "target":
-            line["target"] = target.text
-            line["name"] = target.name
-            line["url"] = value
-        else:
-            line[key] = value
     a = diagnosis.assessment
     facts = a.certificate
     accepted: dict[str, bool] = {}
@@ -227,7 +182,7 @@ def _verdict(target: Target, diagnosis: Any, elapsed: float) -> ScanResult:
     return ScanResult(
         target,
         a.status,
-        _line(line),
+        diagnosis=diagnosis,
         url=target.endpoint.url,
         fingerprint=facts.sha256,
         subject=facts.subject,
