@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from mailcert.certs.info import CertificateFacts
+from mailcert.errors import InputError
 from mailcert.model import Status
 from mailcert.names.identifiers import PresentedIdentifiers
 from mailcert.names.matcher import NameVerdict, verdicts_for
@@ -42,8 +43,6 @@ class Assessment:
 
 def select_profiles(ids: Sequence[str] | None) -> list[ClientProfile]:
     """The profiles named by ``--client`` (all when none), in table order, unknown ids refused."""
-    from mailcert.errors import InputError
-
     if not ids:
         return list(PROFILES.values())
     unknown = [i for i in ids if i not in PROFILES]

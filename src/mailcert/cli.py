@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from mailcert import __version__
+from mailcert._version import __version__
 from mailcert.errors import InputError, MailcertError
 from mailcert.textsafe import terminal
 

@@ -44,7 +44,7 @@ from josepy.errors import DeserializationError
 from josepy.jwa import ES256, ES384, RS256
 from josepy.jwk import JWK, JWKEC, JWKRSA
 
-from mailcert import __version__
+from mailcert._version import __version__
 from mailcert.errors import OperationError
 from mailcert.issue.challenges import DNS01, HTTP01, ChallengeTask
 from mailcert.issue.clock import Clock

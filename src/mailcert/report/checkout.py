@@ -8,12 +8,12 @@ from mailcert.doctor import Diagnosis, NotProbed
 from mailcert.errors import ProbeError
 from mailcert.probe.driver import ProbeResult
 from mailcert.report.jsonout import assessment_document, certificate_document, dumps
+from mailcert.report.text import FIELD_LIMIT, Style, render_assessment, render_certificate
 from mailcert.textsafe import terminal
 
 if TYPE_CHECKING:
     from mailcert.certs.revocation import RevocationStatus
     from mailcert.revocation import RevocationFacts
-    from mailcert.report.text import Style
 
 __all__ = ["document", "json_text", "text"]
 
@@ -97,8 +97,6 @@ def json_text(d: Diagnosis) -> str:
 
 def text(d: Diagnosis, style: Style) -> str:
     """The diagnosis for a person: the server, how it answered, the chain, then the assessment."""
-    from mailcert.report.text import FIELD_LIMIT, render_assessment, render_certificate
-
     s, endpoint, now = d.served, d.served.endpoint, d.assessment.judged.now
     offered = "" if s.starttls_offered is None else " (STARTTLS offered)"
     connected = f"{s.address[0]}:{s.address[1]} with SNI {s.sni or '(none)'}; {s.tls_version}, {s.cipher}{offered}"

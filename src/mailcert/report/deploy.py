@@ -6,13 +6,12 @@ the record of what was done show the same facts the same way.
 
 from __future__ import annotations
 
-
 from typing import Any
 
 from mailcert.deploy.apply import DeployReport, ListenerCheck, Served
 from mailcert.deploy.base import StepResult
 from mailcert.deploy.plan import FileChange, describe_mode, listeners_text, short_fp
-from mailcert.report.jsonout import SCHEMA_VERSION
+from mailcert.report.jsonout import SCHEMA_VERSION, certificate_document
 from mailcert.textsafe import json_dumps, terminal
 
 __all__ = ["json_text", "text"]
@@ -99,8 +98,6 @@ def json_text(report: DeployReport) -> str:
 
 def document(report: DeployReport) -> dict[str, Any]:
     """The JSON document: what was planned, what was done, how it ended."""
-    from mailcert.report.jsonout import certificate_document
-
     d = report.plan.discovery
     served = {s.listener: s for s in report.baseline}
     return {

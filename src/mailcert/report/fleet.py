@@ -12,12 +12,12 @@ import datetime as dt
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from mailcert.errors import InputError
+from mailcert.names.senders import ALL_PROFILES
+from mailcert.scan.inventory import Inventory, ResultRow, ScanRow
 from mailcert.textsafe import csv_cell, json_dumps, terminal
-
-if TYPE_CHECKING:
-    from mailcert.scan.inventory import Inventory, ResultRow, ScanRow
 
 __all__ = ["Change", "Expiry", "FleetReport", "build_report", "diff", "expiries", "csv_text", "json_document", "json_text", "text_summary"]
 
@@ -72,9 +72,6 @@ def build_report(
 ) -> FleetReport:
     """The report of scan ``scan_id`` (default: the newest that finished or was interrupted),
     compared with the scan before it."""
-    from mailcert.errors import InputError
-    from mailcert.names.senders import ALL_PROFILES
-
     scans = inventory.scans()
     done = [s for s in scans if s.state in _DONE_STATES]
     if scan_id is None:

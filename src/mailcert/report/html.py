@@ -13,13 +13,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
+from mailcert.findings import CATALOGUE, fill
+from mailcert.names.senders import profile_title
 from mailcert.report.fleet import Expiry, FleetReport
+from mailcert.scan.inventory import ResultRow
 from mailcert.textsafe import html_text
-
-if TYPE_CHECKING:
-    from mailcert.scan.inventory import ResultRow
 
 __all__ = ["render", "timeline_svg", "MATRIX_ROWS"]
 
@@ -105,8 +105,6 @@ def _changes(report: FleetReport) -> str:
 
 
 def _matrix(report: FleetReport) -> str:
-    from mailcert.names.senders import profile_title
-
     rows = sorted(report.rows, key=lambda r: (_STATUS_ORDER.get(r.status, 9), r.target, r.name))
     shown = rows[:MATRIX_ROWS]
     head = "".join(f'<th class="client" title="{_e(profile_title(c))}">{_e(c)}</th>' for c in report.clients)
@@ -140,8 +138,6 @@ def _matrix(report: FleetReport) -> str:
 def _shared_words(template: str, facts: Sequence[dict[str, Any]]) -> str:
     """A catalogue template for a group of servers: each fact the servers share filled in, a
     fact that differs from server to server shown as "…" (its value is in each server's row)."""
-    from mailcert.findings import fill
-
     values: dict[str, Any] = {}
     for key in re.findall(r"\{(\w+)\}", template):
         seen = {repr(f.get(key)) for f in facts}
@@ -156,8 +152,6 @@ def _with_commands(text: str) -> str:
 
 
 def _findings(rows: Sequence[ResultRow]) -> str:
-    from mailcert.findings import CATALOGUE, fill
-
     groups: dict[str, list[tuple[ResultRow, tuple[str, str, str, str, dict[str, Any]]]]] = {}
     for r in rows:
         for f in r.findings:

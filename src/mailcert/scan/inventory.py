@@ -31,6 +31,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from mailcert import fsutil
+from mailcert._version import __version__
 from mailcert.errors import InputError, OperationError
 
 __all__ = [
@@ -320,8 +321,6 @@ class Inventory:
     # -- writing
 
     def begin_scan(self, options: dict[str, Any], *, targets: int | None, now: dt.datetime | None = None) -> int:
-        from mailcert import __version__
-
         with self._begin() as conn:
             row = conn.execute(
                 scans.insert().values(
