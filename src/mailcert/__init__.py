@@ -6,7 +6,7 @@ The package is a library first; ``mailcert.cli`` is a thin face over it.  Import
 Layers, lowest first (docs/architecture.md; tests/test_layers.py fails on an upward import)::
 
     errors, model, paths, inputs, fsutil, textsafe, config    shared values and helpers
-    names, certs, probe                                      pure facts; the one socket driver
+    names, certs, probe, revocation                          facts; the one socket driver
     findings                                                 Finding(code, severity, facts)
     judgement, assess, doctor, address, senders              the judge (pure, offline)
     deploy, issue, scan, testing, examples                   engines
