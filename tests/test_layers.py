@@ -27,7 +27,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("judgement", "assess", "doctor", "address", "senders"),  # the judge
     ("deploy", "issue", "scan", "testing", "examples"),  # engines
     ("report",),  # renders values only
-    ("commands", "mailcert"),  # the two faces: the CLI's commands, the public API (package root)
+    ("commands", "mailcert", "api"),  # the two faces: the CLI's commands, the public API (package root + api)
     ("cli", "__main__"),
 )
 

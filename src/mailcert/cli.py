@@ -162,6 +162,7 @@ _FLAGS = {
     "at": "--at",
     "profiles": "--client",
     "clients": "--client",
+    "cafile_pem": "--cafile",
 }
 
 

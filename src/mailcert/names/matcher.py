@@ -22,7 +22,7 @@ import ipaddress
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import fields
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from mailcert.names.identifiers import PresentedIdentifiers, _ascii_lower
 from mailcert.names.profiles import (
@@ -37,6 +37,9 @@ from mailcert.names.profiles import (
     NameSyntax,
     WildcardRule,
 )
+
+if TYPE_CHECKING:
+    from cryptography import x509  # only for the annotation: pure name checks need no cryptography
 
 __all__ = ["NameVerdict", "check_name", "verdicts_for", "reference_form"]
 
@@ -371,11 +374,15 @@ def check_name(profile: ClientProfile, ids: PresentedIdentifiers, name: str) -> 
 
 
 def verdicts_for(
-    cert_or_ids: object,
+    cert_or_ids: x509.Certificate | PresentedIdentifiers,
     name: str,
     profiles: Iterable[ClientProfile] | None = None,
 ) -> list[NameVerdict]:
-    """Every profile's verdict for ``name`` (a certificate or already-read identifiers)."""
+    """Every profile's verdict for ``name`` (a certificate or already-read identifiers).
+
+    Raises:
+        TypeError: ``cert_or_ids`` is neither a cryptography Certificate nor PresentedIdentifiers.
+    """
     if isinstance(cert_or_ids, PresentedIdentifiers):
         ids = cert_or_ids
     else:

@@ -10,7 +10,9 @@ reason, in ``docs/clients.md``.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from mailcert.names.identifiers import SanDefect
@@ -557,4 +559,7 @@ _PROFILES: tuple[ClientProfile, ...] = (
     ),
 )
 
-PROFILES: dict[str, ClientProfile] = {p.id: p for p in _PROFILES}
+PROFILES: Mapping[str, ClientProfile] = MappingProxyType({p.id: p for p in _PROFILES})
+"""Profile id -> profile, in table order.  Read-only: verdicts of the built-in profiles are
+remembered by id (``assess``, ``names.matcher``), so an edited table would answer stale; judge
+other or changed profiles by passing them in (``Judgement(profiles=...)``)."""

@@ -68,11 +68,11 @@ class ScanSettings:
 
     def __post_init__(self) -> None:
         if not self.timeout > 0:
-            raise InputError("--timeout must be a positive number of seconds")
+            raise InputError(f"timeout must be a positive number of seconds, not {self.timeout!r}", field="timeout")
         if self.concurrency < 1:
-            raise InputError("--concurrency must be at least 1")
+            raise InputError(f"concurrency must be at least 1, not {self.concurrency!r}", field="concurrency")
         if self.per_host < 1:
-            raise InputError("--per-host must be at least 1")
+            raise InputError(f"per_host must be at least 1, not {self.per_host!r}", field="per_host")
 
 
 FindingRow = tuple[str, str, str, str, tuple[tuple[str, str | int | bool | None], ...]]
@@ -131,7 +131,7 @@ def _judgement(
     try:
         anchors = x509.load_pem_x509_certificates(cafile_pem)
     except ValueError as exc:
-        raise InputError(f"--cafile {label}: no PEM certificates ({exc})") from None
+        raise InputError(f"cafile_pem ({label}): no PEM certificates ({exc})", field="cafile_pem") from None
     return Judgement(profiles, TrustStore(anchors, label or "--cafile"), at, warn_days, critical_days)
 
 
