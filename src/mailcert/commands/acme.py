@@ -272,7 +272,7 @@ def run_issue(args: argparse.Namespace) -> int:
     status = _report(outcome, out, speak)
     if args.format == "json":
         from mailcert.commands._common import emit
-        from mailcert.issue.render import document
+        from mailcert.report.acme import document
         from mailcert.textsafe import json_dumps
 
         emit(json_dumps(document(outcome, out, status)) + "\n")
