@@ -28,7 +28,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("deploy", "issue", "scan", "testing", "examples"),  # engines
     ("report",),  # renders values only
     ("commands", "mailcert", "api"),  # the two faces: the CLI's commands, the public API (package root + api)
-    ("cli", "__main__"),
+    ("cli", "cli_docs", "__main__"),
 )
 
 
