@@ -28,7 +28,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("deploy", "issue", "scan", "testing", "examples"),  # engines
     ("report",),  # renders values only
     ("commands", "mailcert", "api"),  # the two faces: the CLI's commands, the public API (package root + api)
-    ("cli", "cli_docs", "__main__"),
+    ("cli", "__main__"),
+    ("cli_docs",),  # a packaging tool over the CLI: builds the whole parser, writes completion + man page
 )
 
 

@@ -85,6 +85,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     for name in commands.COMMANDS:
         if only is None or name == only:
             importlib.import_module(f"mailcert.commands.{name}").register(sub)
+    # a command that describes the whole command line (completion) is handed the builder:
+    # commands sit below the CLI and do not import it
+    parser.set_defaults(build_parser=build_parser)
     return parser
 
 

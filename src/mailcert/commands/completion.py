@@ -26,7 +26,9 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mailcert import cli_docs
+    from mailcert.commands import _clidocs
 
-    emit(cli_docs.bash_script() if args.shell == "bash" else cli_docs.zsh_script())
+    # the whole command line, every command registered: the CLI hands its parser builder in
+    root = _clidocs.command_tree(args.build_parser())
+    emit(_clidocs.bash_script(root) if args.shell == "bash" else _clidocs.zsh_script(root))
     return 0
