@@ -18,7 +18,7 @@ Layers, lowest first (docs/architecture.md; tests/test_layers.py fails on an upw
     errors, model, paths, inputs, fsutil, textsafe, config    shared values and helpers
     names, certs, probe, revocation                          facts; the one socket driver
     findings                                                 Finding(code, severity, facts)
-    judgement, assess, doctor, address, senders              the judge (pure, offline)
+    judgement, assess, doctor, address, senders, rollover    the judge (pure, offline)
     deploy, issue, scan, testing, examples                   engines
     report                                                   renders values only
     commands | mailcert (this package: the public API)       the two faces
