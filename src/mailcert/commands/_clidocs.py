@@ -24,7 +24,8 @@ from mailcert._version import __version__
 
 __all__ = ["Command", "Option", "command_tree", "bash_script", "zsh_script", "man_page", "write_all"]
 
-_FILE_METAVARS = re.compile(r"^(FILE|DIR|CERT|ISSUED|KEY|FILE\|-|PATH|CHAIN|CSR)$|FILE|DIR")
+_FILE_METAVARS = re.compile(r"FILE|DIR|CERT|ISSUED|KEY|PATH|CHAIN|CSR")
+"""Metavars whose values are file or directory names (FILE, FILE|-, DIR, CERT, ...)."""
 
 
 @dataclass(frozen=True)

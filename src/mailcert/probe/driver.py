@@ -603,7 +603,11 @@ class _StaplingTls(asyncio.Protocol, asyncio.Transport):
     # -- transport side (us -> ByteStream's owner)
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
-        self._conn.sendall(bytes(data))
+        try:
+            self._conn.sendall(bytes(data))
+        except self._ssl.Error as exc:  # the TLS session is over: as a dead connection, not a crash
+            self._app.connection_lost(ConnectionResetError(f"TLS error: {_openssl_reason(exc).lower()}"))
+            return
         self._flush()
 
     def abort(self) -> None:
