@@ -18,6 +18,7 @@ import ssl
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -25,7 +26,7 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from mailcert.certs.load import load_certificates
 from mailcert.errors import CertificateError, InputError
 
-__all__ = ["TrustProblem", "TrustResult", "TrustStore", "verify_chain"]
+__all__ = ["ChainOrder", "TrustProblem", "TrustResult", "TrustStore", "order_chain", "verify_chain"]
 
 _MAX_DEPTH = 10
 
@@ -111,7 +112,7 @@ def verify_chain(chain: Sequence[x509.Certificate], store: TrustStore, *, now: d
             if problem:
                 return _result(False, problem[0], problem[1], path, None, sent, used)
             return _result(True, TrustProblem.NONE, f"chains to {_subject(anchor)} ({store.description})", path, _subject(anchor), sent, used)
-        if current.subject == current.issuer and _signed(current, current):
+        if _self_signed(current):
             if current is leaf:
                 return _result(False, TrustProblem.SELF_SIGNED_LEAF,
                                f"self-signed and not in the {store.description}", path, None, sent, used)
@@ -134,6 +135,47 @@ def verify_chain(chain: Sequence[x509.Certificate], store: TrustStore, *, now: d
         path.append(nxt)
         current = nxt
     return _result(False, TrustProblem.TOO_LONG, f"more than {_MAX_DEPTH} certificates", path, None, sent, used)
+
+
+class ChainOrder(NamedTuple):
+    """An unordered set of certificates put in order behind a leaf (see :func:`order_chain`).
+    (A NamedTuple, not a dataclass: ``check`` defines it at every start-up.)"""
+
+    intermediates: tuple[x509.Certificate, ...]  # leaf's issuer first
+    root: x509.Certificate | None  # the self-signed top, when it was among them
+    leftover: tuple[x509.Certificate, ...]  # given, but no link of this chain
+
+
+def order_chain(leaf: x509.Certificate, pool: Sequence[x509.Certificate]) -> ChainOrder:
+    """Order ``pool`` (a CA's bundle, a PKCS#12 file's extras: any order, strays included) into
+    the path above ``leaf``: each link is the certificate whose key signed the one below it (the
+    signature checked, not only the names), up to a self-signed root or until no issuer is left.
+
+    The same links :func:`verify_chain` follows, without a trust store: ``cert import`` uses it to
+    write fullchain.pem in the order servers must send, and then judges trust with
+    :func:`verify_chain`.
+    """
+    links: list[x509.Certificate] = []
+    used: list[x509.Certificate] = []
+    root: x509.Certificate | None = None
+    current = leaf
+    for _ in range(_MAX_DEPTH):
+        if _self_signed(current):
+            break
+        issuer = _find_issuer(current, [c for c in pool if c not in used and c.subject == current.issuer])
+        if issuer is None:
+            break
+        used.append(issuer)
+        if _self_signed(issuer):
+            root = issuer
+            break
+        links.append(issuer)
+        current = issuer
+    return ChainOrder(tuple(links), root, tuple(c for c in pool if c not in used and c != leaf))
+
+
+def _self_signed(cert: x509.Certificate) -> bool:
+    return cert.subject == cert.issuer and _signed(cert, cert)
 
 
 def _find_issuer(cert: x509.Certificate, candidates: Sequence[x509.Certificate]) -> x509.Certificate | None:

@@ -329,48 +329,6 @@ def _pending_keys(out: Path, extra: Sequence[str], password: bytes | None) -> li
     return found
 
 
-def _build_chain(
-    leaf: x509.Certificate, pool: Sequence[x509.Certificate]
-) -> tuple[tuple[x509.Certificate, ...], x509.Certificate | None, list[x509.Certificate]]:
-    """(intermediates in order, the root if given, the certificates that belong to no link)."""
-    from mailcert.certs.build import is_self_signed
-
-    chain: list[x509.Certificate] = []
-    root: x509.Certificate | None = None
-    used: set[bytes] = set()
-    current = leaf
-    for _ in range(10):
-        if is_self_signed(current):
-            break
-        issuer = None
-        for candidate in pool:
-            fp = candidate.fingerprint(_sha256())
-            if fp in used or candidate.subject != current.issuer:
-                continue
-            try:
-                current.verify_directly_issued_by(candidate)
-            except Exception:  # noqa: BLE001 - a wrong signature, or an algorithm we cannot check
-                continue
-            issuer = candidate
-            used.add(fp)
-            break
-        if issuer is None:
-            break
-        if is_self_signed(issuer):
-            root = issuer
-            break
-        chain.append(issuer)
-        current = issuer
-    leftover = [c for c in pool if c.fingerprint(_sha256()) not in used and c != leaf]
-    return tuple(chain), root, leftover
-
-
-def _sha256() -> Any:
-    from cryptography.hazmat.primitives import hashes
-
-    return hashes.SHA256()
-
-
 def _check_trust(leaf: x509.Certificate, chain: Sequence[x509.Certificate], cafile: str | None, now: datetime) -> tuple[str | None, str | None]:
     """(None, None) when the chain leads to a trust anchor, else (why not, what to do).
 
@@ -395,6 +353,7 @@ def run_import(args: argparse.Namespace) -> int:
     from mailcert.certs import build
     from mailcert.certs.bundle import bundle_files
     from mailcert.certs.load import load_certificates
+    from mailcert.certs.trust import order_chain
     from mailcert.fsutil import ensure_dir
 
     out = Path(args.out)
@@ -424,7 +383,8 @@ def run_import(args: argparse.Namespace) -> int:
 
     now = _now()
     pool = [c for c in issued if c is not leaf] + pool_extra
-    chain, root, leftover = _build_chain(leaf, pool)
+    order = order_chain(leaf, pool)  # the one chain builder, the doctor's (certs.trust)
+    chain, root, leftover = order.intermediates, order.root, order.leftover
     name = args.name or _configured_fqdn(args) or (build.san_names(leaf) or ("",))[0]
     if not name:
         raise InputError("no name to judge the certificate for: give --name FQDN or run mailcert address set DOMAIN")
