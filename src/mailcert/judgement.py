@@ -15,6 +15,7 @@ import datetime as dt
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from mailcert.certs.trust import TrustStore
 from mailcert.errors import InputError
@@ -77,13 +78,13 @@ class Judgement:
         return Judged(tuple(p.id for p in self.profiles), label, now, self.warn_days, self.critical_days)
 
 
-@dataclass(frozen=True)
-class Judged:
+class Judged(NamedTuple):
     """What one result was judged against, as plain values: the client ids, the trust store's
     label (empty when no chain was judged), the clock and the thresholds.
 
     Results keep this instead of the :class:`Judgement` itself: a trust store holds parsed
     certificates that do not pickle, and a renderer needs only these words and numbers.
+    (A NamedTuple: defined at every start-up of ``check``, it costs less than a dataclass.)
     """
 
     clients: tuple[str, ...]
