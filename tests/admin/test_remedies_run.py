@@ -274,3 +274,16 @@ def test_a_hostile_name_stays_one_word_in_a_printed_command() -> None:
     (command,) = commands_in(remedy)
     words = shlex.split(command)
     assert words[words.index("--alt") + 1] == hostile and "touch" not in words
+
+
+def test_address_set_hints_run_as_printed(tmp_path: Path) -> None:
+    """`address set` tells what to run next; those commands run in the same place."""
+    box = sandbox(tmp_path, "address")
+    done = box.run(["mailcert", "address", "set", "contoso.com"])
+    assert done.returncode == 0, done.stderr
+    commands = commands_in(done.stdout)
+    assert [c.split()[:3] for c in commands] == [["mailcert", "address", "check"], ["mailcert", "cert", "new"]]
+    build_parser().parse_args(shlex.split(commands[0])[1:])  # needs DNS: parsed, not run
+    made = box.run(shlex.split(commands[1]))
+    assert made.returncode == 0, made.stderr
+    assert _first_name(box.root / NAME / "request.csr") == NAME

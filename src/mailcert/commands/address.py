@@ -12,6 +12,7 @@ import argparse
 import functools
 import json
 import os
+import shlex
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -97,7 +98,7 @@ def run_set(args: argparse.Namespace) -> int:
     say(
         f"External FQDN: {fqdn}",
         f"  saved in {path}" + (f" (previous file kept as {backup.name})" if backup else ""),
-        f"  next: mailcert address check   then: mailcert cert new --csr --out DIR (CN and first name {fqdn})",
+        f"  next: `mailcert address check`, then `mailcert cert new --csr --out {shlex.quote(fqdn)}` (CN and first name {fqdn})",
     )
     return 0
 
