@@ -463,8 +463,8 @@ _SPECS += (
         " smtp_tls_security_level = dane, Exim, Microsoft 365) defers mail for this MX until it"
         " matches; usually a renewal changed the key and the record was not updated.",
         "Publish the record for the served key beside the old one: {tlsa_name}. IN TLSA {publish}"
-        " (mailcert dane --cert DIR prints it), or serve the key the record names again. Before the"
-        " next renewal, mailcert dane --cert DIR also prints the next key's record to publish first.",
+        " (`mailcert dane --cert {host} --name {host} --port {port}` prints it), or serve the key the record names again. Before the"
+        " next renewal, `mailcert dane --cert {host} --name {host} --port {port}` also prints the next key's record to publish first.",
     ),
     FindingSpec(
         "dane-dnssec-bogus", _C,
@@ -485,14 +485,14 @@ _SPECS += (
         "DANE not in effect: {tlsa_name} is not DNSSEC-signed",
         "{detail}. Without DNSSEC, senders ignore TLSA records and deliver with opportunistic TLS."
         " If the zone is signed, the resolver ({resolver}) may not validate.",
-        "To use DANE, sign the zone and publish a DS at the parent, then a 3 1 1 record: mailcert dane --cert DIR.",
+        "To use DANE, sign the zone and publish a DS at the parent, then a 3 1 1 record: `mailcert dane --cert {host} --name {host} --port {port}`.",
     ),
     FindingSpec(
         "dane-no-tlsa", _I,
         "DANE not in effect: no TLSA record at {tlsa_name}",
         "The zone is signed and proves there is no TLSA record for port {port}, so DANE senders"
         " deliver with opportunistic TLS. Senders look up the port they connect to, never another.",
-        "To use DANE: mailcert dane --cert DIR prints the records to publish.",
+        "To use DANE: `mailcert dane --cert {host} --name {host} --port {port}` prints the records to publish.",
     ),
     FindingSpec(
         "dane-unusable-records", _W,
@@ -500,21 +500,21 @@ _SPECS += (
         "RFC 7672 section 3.1.3: SMTP uses only usages 2 (DANE-TA) and 3 (DANE-EE); others and"
         " unknown values are ignored. When nothing usable is left, senders require TLS but do not"
         " check the certificate.",
-        "Replace them with 3 1 1 (and 2 1 1) records: mailcert dane --cert DIR.",
+        "Replace them with 3 1 1 (and 2 1 1) records: `mailcert dane --cert {host} --name {host} --port {port}`.",
     ),
     FindingSpec(
         "dane-ta-refused", _C,
         "DANE senders refuse: {detail}",
         "A DANE-TA (usage 2) record makes senders check the chain up to that CA, its validity and the MX name {host}.",
-        "Serve a chain that includes the CA the record names and a certificate for {host}, or publish 3 1 1 for the served key: mailcert dane --cert DIR.",
+        "Serve a chain that includes the CA the record names and a certificate for {host}, or publish 3 1 1 for the served key: `mailcert dane --cert {host} --name {host} --port {port}`.",
     ),
     FindingSpec(
         "dane-no-rollover", _W,
         "Only the current key is published in TLSA at {tlsa_name}: the next renewal with a new key breaks DANE",
         "Senders cache TLSA records for their TTL, so a record for a new key must be published at"
         " least one TTL before the key changes; with one 3 1 1 record there is no slot for it.",
-        "Pre-generate the next key and publish its record now: mailcert dane --cert DIR (records for"
-        " the current and next key), then renew with mailcert acme renew --reuse-key or deploy the"
+        "Pre-generate the next key and publish its record now: `mailcert dane --cert {host} --name {host} --port {port}` (records for"
+        " the current and next key), then renew with `mailcert acme renew --reuse-key` or deploy the"
         " next key once its record has been out for a TTL.",
     ),
     FindingSpec(

@@ -287,3 +287,43 @@ def test_address_set_hints_run_as_printed(tmp_path: Path) -> None:
     made = box.run(shlex.split(commands[1]))
     assert made.returncode == 0, made.stderr
     assert _first_name(box.root / NAME / "request.csr") == NAME
+
+
+def _verbs(parser: object, command: str) -> set[str]:
+    sub = parser._subparsers._group_actions[0].choices[command]  # type: ignore[attr-defined]
+    nested = [a for a in sub._actions if a.__class__.__name__ == "_SubParsersAction"]
+    return set(nested[0].choices) if nested else set()
+
+
+def test_every_catalogue_remedy_quotes_commands_that_parse() -> None:
+    """The rule for every finding, also ones no test above provokes: a command to run is in
+    backticks, filled it parses as mailcert's own command line, and no remedy leaves the
+    administrator a DIR or a "dovecot|postfix" to work out."""
+    from mailcert.commands import COMMANDS
+    from mailcert.findings import CATALOGUE, fill
+
+    parser = build_parser()
+    offences = []
+    for code, spec in CATALOGUE.items():
+        numbers = {"port": 25, "days": 9, "bits": 1024, "position": 2, "warn_days": 30, "critical_days": 7}
+        facts = {k: numbers.get(k, "mail.example.com") for k in re.findall(r"\{(\w+)\}", spec.remedy)}
+        remedy = fill(spec.remedy, facts)
+        named = set(re.findall(r"\bmailcert ([a-z][a-z-]*)", remedy))
+        if named - set(COMMANDS):
+            # a command another issue is still building (issue 15's `mailcert dane`): held to
+            # this rule from the day it is registered
+            continue
+        outside = " ".join(remedy.split("`")[::2])
+        for command, verb in re.findall(r"\bmailcert ([a-z-]+)(?: ([a-z-]+))? --", outside):
+            if command in COMMANDS and (not verb or verb in _verbs(parser, command)):
+                offences.append(f"{code}: unquoted command mailcert {command} {verb}")
+        if "DIR" in remedy.split() or "dovecot|postfix" in remedy:
+            offences.append(f"{code}: leaves DIR or dovecot|postfix to the reader")
+        for command in commands_in(remedy):
+            words = [w for w in shlex.split(command) if w not in PLACEHOLDERS]
+            if words[0] == "mailcert":
+                try:
+                    build_parser().parse_args(shlex.split(command)[1:])
+                except BaseException as exc:  # noqa: BLE001 - the usage error says what is wrong
+                    offences.append(f"{code}: {command}: {exc}")
+    assert offences == []
