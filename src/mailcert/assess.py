@@ -16,7 +16,7 @@ from mailcert.errors import InputError
 from mailcert.model import Status
 from mailcert.names.identifiers import PresentedIdentifiers
 from mailcert.names.matcher import NameVerdict, verdicts_for
-from mailcert.names.profiles import PROFILES, ClientProfile
+from mailcert.names.profiles import DEFAULT_CLIENTS, PROFILES, ClientProfile
 from mailcert.findings import Finding, Severity, finding
 from mailcert.judgement import Judged, Judgement
 
@@ -42,8 +42,11 @@ class Assessment:
 
 
 def select_profiles(ids: Sequence[str] | None) -> list[ClientProfile]:
-    """The profiles named by ``--client`` (all when none), in table order, unknown ids refused."""
+    """The profiles named by ``--client`` (DEFAULT_CLIENTS when none, ``all`` for every one),
+    in table order, unknown ids refused."""
     if not ids:
+        return [PROFILES[c] for c in DEFAULT_CLIENTS]
+    if "all" in ids:
         return list(PROFILES.values())
     unknown = [i for i in ids if i not in PROFILES]
     if unknown:
@@ -146,9 +149,12 @@ def _name_findings(
     if not name.isascii():
         alabel = _alabel(name)
         out.append(finding("unicode-name", name=name, alabel=alabel))
+    unchecked = [v for v in verdicts if v.warning is not None]
+    if unchecked:
+        out.append(finding("no-host-check", clients=", ".join(PROFILES[v.client].title for v in unchecked)))
     if not refused:
         return out
-    if len(refused) == len(verdicts):
+    if len(refused) == len(verdicts) - len(unchecked):
         presented = ", ".join(f"{t}:{v}" for t, v in facts.san) or ", ".join(f"CN={c}" for c in facts.common_names) or "none"
         suggest = (facts.dns_names or facts.common_names or ("a name of the certificate",))[0]
         out.append(finding("name-absent", name=name, presented=presented, suggest=suggest))

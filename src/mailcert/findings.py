@@ -198,6 +198,14 @@ _SPECS: tuple[FindingSpec, ...] = (
         " wildcard or trailing dot: `mailcert cert new --name {name} --csr --out {name}`.",
     ),
     FindingSpec(
+        "no-host-check", _W,
+        "{clients} check no host name: any certificate from a CA they trust would be accepted",
+        "These clients verify the chain only; a certificate issued to any other name by a CA they"
+        " trust passes as well, so they would not notice a man in the middle holding one.",
+        "Turn the client's name check on (Jakarta Mail: mail.<protocol>.ssl.checkserveridentity=true;"
+        " swaks has none: use curl or openssl s_client -verify_hostname to test a server's name).",
+    ),
+    FindingSpec(
         "cn-only", _W,
         "The certificate has no Subject Alternative Name; the name is only in the CN",
         "Apple Mail (iOS 13, macOS 10.15 and later), Thunderbird, Go and RFC 9525 ignore the subject"

@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 from mailcert.certs.trust import TrustStore
 from mailcert.errors import InputError
-from mailcert.names.profiles import PROFILES, ClientProfile
+from mailcert.names.profiles import DEFAULT_CLIENTS, PROFILES, ClientProfile
 
 __all__ = ["Judgement", "Judged", "DEFAULT_WARN_DAYS"]
 
@@ -47,7 +47,7 @@ class Judgement:
 
     def __post_init__(self) -> None:
         if not self.profiles:
-            object.__setattr__(self, "profiles", tuple(PROFILES.values()))
+            object.__setattr__(self, "profiles", tuple(PROFILES[c] for c in DEFAULT_CLIENTS))
         elif not isinstance(self.profiles, tuple):
             object.__setattr__(self, "profiles", tuple(self.profiles))
         if isinstance(self.warn_days, bool) or not isinstance(self.warn_days, int) or self.warn_days < 0:

@@ -10,6 +10,7 @@ from mailcert.errors import HandshakeError
 from mailcert.judgement import Judgement
 from mailcert.model import parse_target
 from mailcert.names import PROFILES
+from mailcert.names.profiles import DEFAULT_CLIENTS
 from mailcert.probe.driver import ProbeResult, SniPair
 from tests.factory import NOW, der, make_cert
 
@@ -27,7 +28,7 @@ def run(pair: SniPair, trusted: list) -> object:  # type: ignore[type-arg]
     from cryptography import x509
 
     store = TrustStore([x509.load_der_x509_certificate(d) for d in trusted], "test store")
-    return diagnose(pair, ("remote.contoso.com",), Judgement(tuple(PROFILES.values()), store, NOW, 30))
+    return diagnose(pair, ("remote.contoso.com",), Judgement(tuple(PROFILES[c] for c in DEFAULT_CLIENTS), store, NOW, 30))
 
 
 def test_each_client_is_judged_on_the_certificate_it_is_served() -> None:

@@ -21,6 +21,7 @@ import re
 import shutil
 import subprocess
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
@@ -102,8 +103,15 @@ class DovecotServer(PortedServer):
         listen: str = "127.0.0.1",
         config_dir: Path | None = None,
         layout: Literal["single", "debian"] = "single",
+        local_certs: Mapping[str, tuple[Path, Path]] | None = None,
     ) -> None:
+        """``local_certs`` maps more listen addresses to their own (cert, key): one instance then
+        serves many certificates at once, each on its own loopback address (Dovecot ``local``
+        blocks), so clients can be run against all of them in parallel without reloads."""
         self.workdir = Path(workdir).resolve()
+        self.local_certs = dict(local_certs or {})
+        if self.local_certs:
+            listen = ", ".join([listen, *self.local_certs])
         self.listen = listen
         self.hosts: tuple[str, ...] = tuple(h.strip() for h in listen.split(",") if h.strip())
         self.config_dir = Path(config_dir).resolve() if config_dir else self.workdir / "etc"
@@ -124,6 +132,12 @@ class DovecotServer(PortedServer):
             if not (cert_pem_path and key_pem_path):
                 raise ValueError("cert_pem_path and key_pem_path are required for a new config")
             self._write_config(Path(cert_pem_path).resolve(), Path(key_pem_path).resolve(), layout)
+            if self.local_certs:
+                blocks = "".join(
+                    f"local {address} {{\n  ssl_cert = <{Path(c).resolve()}\n  ssl_key = <{Path(k).resolve()}\n}}\n"
+                    for address, (c, k) in self.local_certs.items()
+                )
+                self.config_path.write_text(self.config_path.read_text().replace(_BEGIN, blocks + _BEGIN, 1))
 
     # ---------------------------------------------------------------- paths and addresses
     @property

@@ -18,7 +18,7 @@ __all__ = ["add_judgement_options", "add_expiry_options", "critical_days", "pars
 
 def add_judgement_options(parser: argparse.ArgumentParser, formats: tuple[str, ...] = ("text", "json")) -> None:
     """--name, --client, --warn-days, --critical-days, --at, --format: how to judge and how to show it."""
-    from mailcert.names.profiles import PROFILES
+    from mailcert.names.profiles import DEFAULT_CLIENTS, PROFILES
 
     parser.add_argument(
         "--name", action="append", default=[], metavar="NAME",
@@ -26,7 +26,10 @@ def add_judgement_options(parser: argparse.ArgumentParser, formats: tuple[str, .
     )
     parser.add_argument(
         "--client", action="append", default=[], metavar="ID",
-        help=f"judge only these client profiles (repeatable): {', '.join(PROFILES)}",
+        help=(
+            f"judge these client profiles (repeatable; 'all' for every one): {', '.join(PROFILES)};"
+            f" default: {', '.join(DEFAULT_CLIENTS)} (see 'mailcert clients')"
+        ),
     )
     add_expiry_options(parser)
     parser.add_argument("--at", metavar="ISO-DATE", help="judge as of this date/time instead of now (e.g. 2027-01-31)")

@@ -107,14 +107,14 @@ async def _check_all(cert_pem: bytes, key_pem: bytes, now: dt.datetime, timeout:
     from mailcert.certs.trust import TrustStore
     from mailcert.doctor import diagnose
     from mailcert.judgement import Judgement
-    from mailcert.names.profiles import PROFILES
+    from mailcert.names.profiles import DEFAULT_CLIENTS, PROFILES
     from mailcert.probe.driver import ProbeOptions, probe_both
     from mailcert.testing import MailEndpoint
 
     store = TrustStore([x509.load_pem_x509_certificate(cert_pem)], "certificate installed on the clients")
     async with MailEndpoint(cert_pem, key_pem, hostname=INTERNAL) as server:
         pairs = await asyncio.gather(*(probe_both(server.endpoint(s), PUBLIC, ProbeOptions(timeout=timeout)) for s in SCHEMES))
-    judgement = Judgement(tuple(PROFILES.values()), store, now)
+    judgement = Judgement(tuple(PROFILES[c] for c in DEFAULT_CLIENTS), store, now)
     return [diagnose(p, (PUBLIC,), judgement) for p in pairs]
 
 

@@ -23,8 +23,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from mailcert import assess
 from mailcert.errors import InputError
-from mailcert.names import PROFILES, ClientProfile, NameVerdict, PresentedIdentifiers, verdicts_for
+from mailcert.names import ClientProfile, NameVerdict, PresentedIdentifiers, verdicts_for
 
 __all__ = [
     "SORTING_CA_HOSTS",
@@ -62,12 +63,9 @@ def ca_sorts_names(directory_url: str, choice: CaSortsNames | str = CaSortsNames
 
 
 def select_profiles(ids: Sequence[str]) -> tuple[ClientProfile, ...]:
-    """The profiles named (every profile when none), in table order; an unknown id is refused."""
-    unknown = [i for i in ids if i not in PROFILES]
-    if unknown:
-        raise InputError(f"unknown client {unknown[0]!r}; known clients: {', '.join(PROFILES)}")
-    wanted = set(ids)
-    return tuple(p for p in PROFILES.values() if not wanted or p.id in wanted)
+    """The profiles named (the default set when none, ``all`` for every one), in table order;
+    an unknown id is refused: the judge's selection, as a tuple."""
+    return tuple(assess.select_profiles(ids))
 
 
 def _ip(name: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:

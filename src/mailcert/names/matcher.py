@@ -30,6 +30,7 @@ from mailcert.names.profiles import (
     ClientProfile,
     CnChoice,
     CnFallback,
+    NulRule,
     Idna,
     IpForm,
     IpHandling,
@@ -57,7 +58,8 @@ class NameVerdict(NamedTuple):
 
     ``name`` is the name exactly as the user gave it; ``matched`` the presented identifier
     that satisfied the client (``"DNS:remote.contoso.com"``); ``message`` what the client
-    shows its user when it refuses, where known.
+    shows its user when it refuses, where known; ``warning`` set when the client accepts
+    without having checked the name at all.
     """
 
     name: str
@@ -66,6 +68,10 @@ class NameVerdict(NamedTuple):
     reason: str
     message: str | None = None
     matched: str | None = None
+    warning: str | None = None
+
+
+NO_HOST_CHECK = "this client checks no host name: any certificate from a CA it trusts would be accepted, whoever it names"
 
 
 class _Reference(NamedTuple):
@@ -304,6 +310,7 @@ _PATTERN_OK: dict[NameSyntax, Callable[[str], bool]] = {
 
 _LDH_WILDCARD = _full(r"(?:[a-z0-9*]|[a-z0-9*][a-z0-9*-]*[a-z0-9*])(?:\.(?:[a-z0-9]|[a-z0-9][a-z0-9-]*[a-z0-9]))*")
 _LDH_RUN = _full(r"[a-z0-9-]*")
+_NUMERIC_HOST = _full(r"[0-9.]*")
 
 
 # --- deciding ------------------------------------------------------------------------------
@@ -311,7 +318,9 @@ _LDH_RUN = _full(r"[a-z0-9-]*")
 # (accepted, reason, matched): what a profile's *rules* decide, before its words are added
 _Decision = tuple[bool, str, str | None]
 
-_NOT_RULES = frozenset({"id", "title", "clients", "source", "sends_sni", "message", "notes"})
+_NOT_RULES = frozenset(
+    {"id", "title", "clients", "source", "sends_sni", "message", "cn_message", "cause_messages", "group", "proof", "notes"}
+)
 _RULE_FIELDS = tuple(f.name for f in fields(ClientProfile) if f.name not in _NOT_RULES)
 _REFERENCE_FIELDS = ("strip_host_dots", "idna", "ip", "ip_forms", "host_syntax", "invalid_exact")
 
@@ -321,7 +330,21 @@ def _rules_key(profile: ClientProfile) -> tuple[object, ...]:
     return tuple(getattr(profile, name) for name in _RULE_FIELDS)
 
 
+_UNCHECKED: _Decision = (True, "accepted without a host name check", None)
+
+
+def _unchecked(profile: ClientProfile, ids: PresentedIdentifiers) -> _Decision:
+    """A client that checks no name still has to read the certificate."""
+    defect = next((d for d in profile.unreadable_san if d in ids.san_defects), None)
+    if ids.san_error is not None or defect is not None:
+        what = ids.san_error or f"its subjectAltName holds {defect.value if defect else ''}"
+        return (False, f"this client cannot read the certificate: {what}", None)
+    return _UNCHECKED
+
+
 def _decide(profile: ClientProfile, ids: PresentedIdentifiers, name: str) -> _Decision:
+    if not profile.checks_host:
+        return _unchecked(profile, ids)
     try:
         ref = reference_form(profile, name)
     except _Refused as exc:
@@ -330,12 +353,28 @@ def _decide(profile: ClientProfile, ids: PresentedIdentifiers, name: str) -> _De
 
 
 def _decide_ref(profile: ClientProfile, ids: PresentedIdentifiers, ref: _Reference) -> _Decision:
+    decision = _decide_own(profile, ids, ref)
+    library = profile.library_check
+    if decision[0] and library is not None:
+        accepted, reason, _ = _decide_own(library, ids, ref)
+        if not accepted:
+            return (False, f"{library.title}, which this client also asks, refuses: {reason}", None)
+    return decision
+
+
+def _decide_own(profile: ClientProfile, ids: PresentedIdentifiers, ref: _Reference) -> _Decision:
     if ids.san_error is not None:
         return (False, f"the certificate's subjectAltName cannot be decoded ({ids.san_error})", None)
     if ids.san_defects:
         defect = next((d for d in profile.unreadable_san if d in ids.san_defects), None)
         if defect is not None:
             return (False, f"this client cannot read the certificate: its subjectAltName holds {defect.value}", None)
+    if profile.requires_cn and not ids.common_names:
+        return (False, "the certificate's subject has no CN, and this client refuses a certificate without one", None)
+    if profile.nul is NulRule.REFUSE:
+        holder = _nul_holder(profile, ids)
+        if holder is not None:
+            return (False, f"{holder} holds a NUL byte, and this client then refuses the whole certificate", None)
     if ref.ip is not None:
         matched = _match_ip(profile, ids, ref)
         if matched:
@@ -361,10 +400,19 @@ def _decide_ref(profile: ClientProfile, ids: PresentedIdentifiers, ref: _Referen
     return (False, _explain(profile, ids, ref, candidates), None)
 
 
+def _nul_holder(profile: ClientProfile, ids: PresentedIdentifiers) -> str | None:
+    """The first name the client reads that holds a NUL (SAN dNSName, or the CN it reads)."""
+    for kind, pattern, _ in _dns_candidates(profile, ids):
+        if "\0" in pattern:
+            return f"{kind}:{pattern!r}"
+    return None
+
+
 def _verdict(profile: ClientProfile, ids: PresentedIdentifiers, name: str, decision: _Decision) -> NameVerdict:
     accepted, reason, matched = decision
     if accepted:
-        return NameVerdict(name, profile.id, True, reason, None, matched)
+        warning = None if profile.checks_host else NO_HOST_CHECK
+        return NameVerdict(name, profile.id, True, reason, None, matched, warning)
     return _refuse(profile, ids, name, reason)
 
 
@@ -400,7 +448,7 @@ def verdicts_for(
     out = []
     for p in chosen:
         key, ref_key = _KEYS[p.id] if PROFILES.get(p.id) is p else _keys(p)
-        decision = decided.get(key)
+        decision = decided.get(key) if p.checks_host else _unchecked(p, ids)
         if decision is None:
             ref = plain if plain is not None else refs.get(ref_key)
             if ref is None:
@@ -444,6 +492,8 @@ def _dns_candidates(profile: ClientProfile, ids: PresentedIdentifiers) -> Sequen
         out = out[:1]
     if _uses_cn(profile, ids):
         out = [*out, *(("CN", cn, _ascii_lower(cn)) for cn in _chosen_cns(profile, ids))]
+    if profile.nul is NulRule.TRUNCATE:
+        out = [(kind, name, low.partition("\0")[0]) for kind, name, low in out]
     return out
 
 
@@ -465,6 +515,8 @@ def _uses_cn(profile: ClientProfile, ids: PresentedIdentifiers) -> bool:
     rule = profile.cn_fallback
     if rule is CnFallback.NEVER:
         return False
+    if rule is CnFallback.ALWAYS:
+        return True
     if rule is CnFallback.NO_SAN_EXTENSION:
         return not ids.has_san_extension
     if rule is CnFallback.NO_SAN_DNS:
@@ -484,7 +536,7 @@ def _match_ip(profile: ClientProfile, ids: PresentedIdentifiers, ref: _Reference
         if address == ref.ip:
             return f"IP:{value}"
     if profile.ip is IpHandling.SAN_IP_OR_CN and not ids.dns_names and not ids.ip_addresses:
-        for cn in ids.common_names:
+        for cn in _chosen_cns(profile, ids):
             if cn.strip() == ref.host:
                 return f"CN:{cn}"
     if profile.ip is IpHandling.SAN_IP_OR_CN_TEXT and not ids.ip_addresses:
@@ -542,6 +594,8 @@ def _wildcard_problem(pattern: str, host: str, rule: WildcardRule) -> str | None
     """
     if not rule.allowed:
         return "this client does not accept wildcards"
+    if not rule.numeric_host_ok and _NUMERIC_HOST(host):
+        return "this client never matches a wildcard to a name of digits and dots"
     if rule.glob:
         return _glob_problem(pattern, host, rule)
     first, dot, rest = pattern.partition(".")
@@ -572,6 +626,11 @@ def _wildcard_problem(pattern: str, host: str, rule: WildcardRule) -> str | None
             return "a wildcard inside an A-label (xn--) is not accepted"
     if rule.ldh_only and not _LDH_WILDCARD(pattern):
         return "a wildcard name may hold only letters, digits, hyphens and dots for this client"
+    if rule.multi_label and first == "*" and dot:
+        # the star stands for everything before ".rest", however many labels
+        if len(host) > len(rest) + 1 and host.endswith("." + rest):
+            return None
+        return "the rest of the name differs"
     label, hdot, hrest = host.partition(".")
     if hdot != dot or hrest != rest:
         if host.count(".") != pattern.count("."):
@@ -626,11 +685,41 @@ def _glob(pattern: str, label: str, empty_ok: bool) -> bool:
 
 
 def _refuse(profile: ClientProfile, ids: PresentedIdentifiers, name: str, reason: str) -> NameVerdict:
-    message = profile.message
+    message = dict(profile.cause_messages).get(_cause(profile, ids, reason), profile.message)
+    if message is profile.message and profile.cn_message is not None and _uses_cn(profile, ids) and profile.cn_fallback is not CnFallback.ALWAYS:
+        message = profile.cn_message
     if message is not None and "{" in message:
-        valid = ", ".join(ids.dns_names) or ", ".join(ids.common_names) or "no names"
-        message = message.replace("{name}", name).replace("{valid}", valid)
+        message = _fill(message, profile, ids, name)
     return NameVerdict(name, profile.id, False, reason, message, None)
+
+
+def _cause(profile: ClientProfile, ids: PresentedIdentifiers, reason: str) -> str | None:
+    """Which of the refusals with words of their own this is (see ``cause_messages``)."""
+    if not profile.cause_messages:
+        return None
+    if profile.requires_cn and not ids.common_names:
+        return "no-cn"
+    if profile.nul is NulRule.REFUSE and _nul_holder(profile, ids) is not None:
+        return "nul"
+    if profile.library_check is not None and reason.startswith(profile.library_check.title):
+        return "library"
+    return None
+
+
+def _fill(message: str, profile: ClientProfile, ids: PresentedIdentifiers, name: str) -> str:
+    """The client's words with the certificate's and the user's names put in.
+
+    ``{port}`` is not known to a pure name check: the message keeps ``PORT`` there.
+    """
+    cns = _chosen_cns(profile, ids)
+    altnames = ", ".join(f"{'IP Address' if t == 'IP' else t}:{v}" for t, v in ids.san if t in ("DNS", "IP"))
+    return (
+        message.replace("{name}", name)
+        .replace("{valid}", ", ".join(ids.dns_names) or ", ".join(ids.common_names) or "no names")
+        .replace("{cn}", cns[0] if cns else "")
+        .replace("{altnames}", altnames)
+        .replace("{port}", "PORT")
+    )
 
 
 def _explain(profile: ClientProfile, ids: PresentedIdentifiers, ref: _Reference, checked: Sequence[_Candidate]) -> str:

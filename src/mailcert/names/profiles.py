@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 __all__ = [
     "NameSource",
     "CnFallback",
+    "ClientGroup",
+    "NulRule",
+    "Proof",
     "CnChoice",
     "Idna",
     "IpHandling",
@@ -32,6 +35,7 @@ __all__ = [
     "WildcardRule",
     "ClientProfile",
     "PROFILES",
+    "DEFAULT_CLIENTS",
     "OUTLOOK2007_MESSAGE",
 ]
 
@@ -50,6 +54,33 @@ class CnFallback(enum.Enum):
     NO_SAN_EXTENSION = "only when the certificate has no SAN extension"
     NO_SAN_DNS = "only when the SAN has no DNS name"
     NO_SAN_DNS_OR_IP = "only when the SAN has neither DNS name nor IP address"
+    ALWAYS = "always, even when the SAN has DNS names (the CN is one more name)"
+
+
+class NulRule(enum.Enum):
+    """What a client does with a certificate name holding a NUL byte (``a.example\\0.evil``)."""
+
+    SKIP = "that name never matches"
+    TRUNCATE = "the name ends at the NUL (C string): a.example\\0.evil counts as a.example"
+    REFUSE = "the whole certificate is refused"
+
+
+class ClientGroup(enum.Enum):
+    """Where the client runs, for ``mailcert clients``."""
+
+    DESKTOP = "desktop"
+    MOBILE = "mobile"
+    TERMINAL = "terminal and scripts"
+    LIBRARY = "libraries"
+
+
+class Proof(enum.Enum):
+    """How strongly a profile's rules are known (STYLE.md rule 15)."""
+
+    WIRE = "wire: the real client, run against a real Dovecot/Postfix on loopback (tests/wire)"
+    LIBRARY = "library: the real library asked case by case (tests/differential)"
+    SOURCE = "source: read from the client's code; its library checked case by case"
+    DOCS = "docs: read from the vendor's documentation"
 
 
 class CnChoice(enum.Enum):
@@ -123,6 +154,10 @@ class WildcardRule:
     - ``idna_ok`` False: no star inside an A-label (``xn--*.example.com``);
     - ``partial_alabel_ok`` False: a partial star never matches an A-label host label
       (``x*`` against ``xn--bcher-kva``);
+    - ``multi_label``: ``*.example.com`` covers any name ending in ``.example.com``, however
+      many labels the star stands for (``a.b.example.com``);
+    - ``numeric_host_ok`` False: a typed name of digits and dots only is never matched by a
+      wildcard;
     - ``empty_ok``: the star may match nothing (``f*.example.com`` covers ``f.example.com``);
     - ``in_cn`` False: no wildcards in the CN;
     - ``public_suffix`` False: no ``*.co.uk``-style names whose rest is a public suffix;
@@ -141,6 +176,8 @@ class WildcardRule:
     infix: bool = False
     glob: bool = False
     min_labels: int = 3
+    multi_label: bool = False
+    numeric_host_ok: bool = True
     idna_ok: bool = False
     partial_alabel_ok: bool = True
     empty_ok: bool = False
@@ -170,6 +207,17 @@ class ClientProfile:
     - ``cn_idna``: a Unicode CN is converted to an A-label like the typed name;
     - ``ip_forms``: spellings of an IP address read as one (see :class:`IpForm`);
     - ``unreadable_san``: SAN entries that make the client refuse the whole certificate;
+    - ``checks_host`` False: the client checks no host name at all (only the chain), so any
+      certificate from a CA it trusts is accepted: a verdict with a warning, not silence;
+    - ``requires_cn``: a certificate without a subject CN is refused whatever its SAN says;
+    - ``nul``: what a NUL byte inside a certificate name does (see :class:`NulRule`);
+    - ``library_check``: a library's check the client asks as well; both must accept;
+    - ``message`` / ``cn_message``: the client's words on refusing (``cn_message`` when it
+      judged by the CN because the SAN had no name); ``{name}``, ``{cn}``, ``{valid}``,
+      ``{altnames}`` and ``{port}`` are filled in;
+      ``cause_messages`` maps a refusal's cause (``no-cn``, ``nul``, ``library``) to the
+      words the client uses for it instead;
+    - ``group``, ``proof``: where the client runs, and how its rules were established.
     - ``sender``: set for a sending mail server (``names/senders.py``): how it authenticates
       the MX it delivers to (DANE, MTA-STS) and its words for each refusal.
     """
@@ -194,12 +242,25 @@ class ClientProfile:
     ip_forms: tuple[IpForm, ...] = ()
     unreadable_san: tuple[SanDefect, ...] = _STRICT_DECODER
     sends_sni: bool = True
+    checks_host: bool = True
+    requires_cn: bool = False
+    nul: NulRule = NulRule.SKIP
+    library_check: ClientProfile | None = None
     message: str | None = None
+    cn_message: str | None = None
+    cause_messages: tuple[tuple[str, str], ...] = ()
+    group: ClientGroup = ClientGroup.LIBRARY
+    proof: Proof = Proof.LIBRARY
     notes: tuple[str, ...] = ()
     sender: SenderRules | None = None
 
     def describe(self) -> list[tuple[str, str]]:
         """The rules as (aspect, rule) rows, for ``docs/clients.md`` and ``--help``."""
+        if not self.checks_host:
+            return [
+                ("host name", "not checked: any certificate whose chain the client trusts is accepted"),
+                ("SNI", "sent" if self.sends_sni else "not sent"),
+            ]
         cn = self.cn_fallback.value
         if self.cn_fallback is not CnFallback.NEVER:
             cn += f" ({self.cn_choice.value}{'; a Unicode CN converted like the typed name' if self.cn_idna else ''})"
@@ -220,6 +281,12 @@ class ClientProfile:
         if self.unreadable_san:
             refused = ", ".join(d.value for d in self.unreadable_san)
             rows.append(("broken SAN", f"the whole certificate is refused for {refused}"))
+        if self.requires_cn:
+            rows.append(("no CN", "a certificate without a subject CN is refused"))
+        if self.nul is not NulRule.SKIP:
+            rows.append(("NUL in a name", self.nul.value))
+        if self.library_check is not None:
+            rows.append(("and", f"{self.library_check.title} must accept as well: {self.library_check.clients}"))
         rows.append(("SNI", "sent" if self.sends_sni else "not sent (Windows XP era)"))
         return rows
 
@@ -250,6 +317,8 @@ def _describe_wildcards(w: WildcardRule) -> str:
         offered = (("f*.example.com", w.prefix), ("*f.example.com", w.suffix), ("f*o.example.com", w.infix))
         shapes = [shape for shape, on in offered if on]
         text = "whole left-most label" + (f", or part of it ({', '.join(shapes)})" if shapes else " only")
+    if w.multi_label:
+        text += "; the star may stand for several labels (*.example.com covers a.b.example.com)"
     text += f"; pattern needs {w.min_labels}+ labels"
     if w.min_labels == 1:
         text += " (a bare * covers any one-label name)"
@@ -267,6 +336,8 @@ def _describe_wildcards(w: WildcardRule) -> str:
         text += "; the star is matched against the Unicode form of an A-label"
     if w.trailing_dot_ok:
         text += "; *.example.com. covers a.example.com."
+    if not w.numeric_host_ok:
+        text += "; never for a typed name of digits and dots"
     if not w.literal_star:
         text += "; a name with a star is never compared as plain text"
     if not w.in_cn:
@@ -295,12 +366,84 @@ _CRYPTOAPI_SOURCE = (
     " SAN DNS names first, subject CN only when the SAN has no DNS name"
 )
 
+# gnutls_x509_crt_check_hostname's wildcards: the profiles of GnuTLS clients share them.
+
 # What the matcher read as an IP address before IP spellings became profile data.
 _LEGACY_IP_FORMS = (IpForm.TRAILING_DOT, IpForm.BRACKETS)
+
+_GNUTLS_WILDCARD = WildcardRule(suffix=True, min_labels=3, idna_ok=True, empty_ok=True, literal_star=False)
+
+# OpenSSL's X509_check_host as a library profile, and as fetchmail calls it
+# (X509_VERIFY_PARAM_set1_host with X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS).
+_OPENSSL_PROFILE = ClientProfile(
+    id="openssl",
+    title="OpenSSL",
+    clients=(
+        "programs that pass the typed name, IP literals included, to X509_check_host with flags 0"
+        " (openssl s_client -verify_hostname); not curl, fetchmail, mbsync or s-nail, which"
+        " match names with their own code (see their profiles)"
+    ),
+    source=(
+        "OpenSSL 3.0 crypto/x509/v3_utl.c: X509_check_host() with flags 0 (valid_star,"
+        " wildcard_match, equal_nocase, skip_prefix); checked against OpenSSL 3.0.22"
+    ),
+    cn_fallback=CnFallback.NO_SAN_DNS,
+    cn_choice=CnChoice.ANY,
+    wildcard=WildcardRule(
+        prefix=True, suffix=True, min_labels=3, idna_ok=False, partial_alabel_ok=False, empty_ok=True, ldh_only=True
+    ),
+    idna=Idna.RAW,
+    strip_host_dots=0,
+    dot_subdomains=True,
+    ip=IpHandling.AS_TEXT,
+    unreadable_san=(),
+    message="hostname mismatch",
+    notes=(
+        "This profile stands for X509_check_host: an IP typed as the server name is compared"
+        " as text with the DNS names (and the CN when the SAN has no DNS name); iPAddress"
+        " entries never match.  OpenSSL programs that hand IP literals to"
+        " X509_VERIFY_PARAM_set1_ip instead (CPython, curl, openssl s_client -verify_ip)"
+        " match iPAddress entries: see the python and curl profiles.",
+    ),
+)
+_OPENSSL_NO_PARTIAL = replace(
+    _OPENSSL_PROFILE,
+    id="openssl-no-partial",
+    title="OpenSSL's X509_check_host (no partial wildcards)",
+    clients="X509_VERIFY_PARAM_set1_host with X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS",
+    wildcard=replace(_OPENSSL_PROFILE.wildcard, prefix=False, suffix=False),
+    notes=(),
+)
+
+# GnuTLS as a library; the clients that call gnutls_x509_crt_check_hostname share its rules.
+_GNUTLS_PROFILE = ClientProfile(
+    id="gnutls",
+    title="GnuTLS",
+    clients="Evolution, mutt built with GnuTLS, GLib/GIO clients",
+    source=(
+        "GnuTLS lib/x509/hostname-verify.c: gnutls_x509_crt_check_hostname2(flags 0) and"
+        " lib/str-idna.c (gnutls_idna_map); checked against GnuTLS 3.7.9"
+    ),
+    cn_fallback=CnFallback.NO_SAN_DNS_OR_IP,
+    cn_choice=CnChoice.ONLY,
+    wildcard=_GNUTLS_WILDCARD,
+    idna=Idna.UTS46_OR_2003,
+    strip_host_dots=0,
+    pattern_syntax=NameSyntax.PRINTABLE,
+    ip=IpHandling.SAN_IP,
+    unreadable_san=(SanDefect.EMPTY_DNS,),
+    message="The certificate's owner does not match hostname '{name}'",
+    notes=(
+        "A wildcard must begin the name: '*' or '*f' in the left-most label, never 'f*'.",
+        "GnuTLS drops control characters from the typed name before comparing; not modelled"
+        " (a name with a control character is a typing accident, not a configuration).",
+    ),
+)
 
 _PROFILES: tuple[ClientProfile, ...] = (
     ClientProfile(
         id="outlook2007",
+        group=ClientGroup.DESKTOP, proof=Proof.DOCS,
         title="Outlook 2007",
         clients="Outlook 2007 with POP3, IMAP4 or SMTP over TLS",
         source=(
@@ -335,6 +478,7 @@ _PROFILES: tuple[ClientProfile, ...] = (
     ),
     ClientProfile(
         id="outlook",
+        group=ClientGroup.DESKTOP, proof=Proof.DOCS,
         title="Outlook (CryptoAPI)",
         clients="Outlook 2000/2003/2010 and later, Outlook Express, Windows Mail",
         source=_CRYPTOAPI_SOURCE,
@@ -353,6 +497,7 @@ _PROFILES: tuple[ClientProfile, ...] = (
     ),
     ClientProfile(
         id="thunderbird",
+        group=ClientGroup.DESKTOP, proof=Proof.SOURCE,
         title="Thunderbird",
         clients="Thunderbird (mozilla::pkix)",
         source=(
@@ -368,6 +513,7 @@ _PROFILES: tuple[ClientProfile, ...] = (
     ),
     ClientProfile(
         id="apple-mail",
+        group=ClientGroup.MOBILE, proof=Proof.DOCS,
         title="Apple Mail / iOS",
         clients="Apple Mail on macOS, Mail on iOS and iPadOS (SecTrust)",
         source=(
@@ -385,31 +531,176 @@ _PROFILES: tuple[ClientProfile, ...] = (
         ip_forms=_LEGACY_IP_FORMS,
         message="Cannot Verify Server Identity: The identity of the server cannot be verified.",
     ),
-    ClientProfile(
-        id="openssl",
-        title="OpenSSL",
-        clients="mutt, fetchmail, Postfix and other C clients (X509_check_host, flags 0)",
+    replace(
+        _GNUTLS_PROFILE,
+        id="evolution",
+        group=ClientGroup.DESKTOP,
+        proof=Proof.SOURCE,
+        title="Evolution (GIO)",
+        clients="Evolution, Geary and other GNOME clients (GIO's TLS client, glib-networking's GnuTLS backend)",
         source=(
-            "OpenSSL 3.0 crypto/x509/v3_utl.c: X509_check_host() with flags 0 (valid_star,"
-            " wildcard_match, equal_nocase, skip_prefix); checked against OpenSSL 3.0.22"
+            "glib-networking tls/gnutls/gtlscertificate-gnutls.c: g_tls_certificate_gnutls_verify_identity"
+            " passes the connectable's host name to gnutls_x509_crt_check_hostname; its rules are the"
+            " gnutls profile's, checked against GnuTLS 3.7.9"
         ),
-        cn_fallback=CnFallback.NO_SAN_DNS,
-        cn_choice=CnChoice.ANY,
-        wildcard=WildcardRule(
-            prefix=True, suffix=True, min_labels=3, idna_ok=False, partial_alabel_ok=False, empty_ok=True, ldh_only=True
+        message="The certificate does not match the expected identity of the site that it was retrieved from.",
+        notes=("The message is GIO's for G_TLS_CERTIFICATE_BAD_IDENTITY; Evolution shows it in its certificate dialog.",),
+    ),
+    ClientProfile(
+        id="curl",
+        group=ClientGroup.TERMINAL,
+        proof=Proof.WIRE,
+        title="curl",
+        clients="curl and libcurl with OpenSSL (Debian's build): imap(s)://, pop3(s)://, smtp(s)://",
+        source=(
+            "curl 7.88.1 lib/vtls/openssl.c: ossl_verifyhost (SAN dNSName or iPAddress by the URL"
+            " host's type; the last CN only when the SAN has neither) and lib/vtls/hostcheck.c:"
+            " hostmatch as Debian patches it (CVE-2023-28321.patch: only a whole '*.' left-most"
+            " label, two dots needed, none for an IP host; one trailing dot dropped on both"
+            " sides); the host is converted with libidn2"
         ),
+        cn_fallback=CnFallback.NO_SAN_DNS_OR_IP,
+        cn_choice=CnChoice.LAST,
+        wildcard=WildcardRule(min_labels=3, idna_ok=True),
+        idna=Idna.UTS46,
+        strip_host_dots=1,
+        strip_pattern_dot=True,
+        ip=IpHandling.SAN_IP_OR_CN,
+        ip_forms=(IpForm.BRACKETS,),
+        unreadable_san=(),
+        message="SSL: no alternative certificate subject name matches target host name '{name}'",
+        cn_message="SSL: certificate subject name '{cn}' does not match target host name '{name}'",
+    ),
+    ClientProfile(
+        id="fetchmail",
+        group=ClientGroup.TERMINAL,
+        proof=Proof.WIRE,
+        title="fetchmail",
+        clients="fetchmail 6.4 with sslcertck (OpenSSL)",
+        source=(
+            "fetchmail 6.4 socket.c: SSL_verify_callback (every SAN dNSName, then the first CN"
+            " always; no CN at all, or a NUL in a SAN name or the CN, refuses the certificate) and"
+            " x509_name_match.c: name_match (a '*.' pattern matches any name ending in its rest,"
+            " however many labels, and needs two dots; no wildcard for names of digits and dots);"
+            " SSLOpen also hands the name to X509_VERIFY_PARAM_set1_host with"
+            " X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS, so OpenSSL's check must pass too"
+        ),
+        cn_fallback=CnFallback.ALWAYS,
+        cn_choice=CnChoice.FIRST,
+        wildcard=WildcardRule(min_labels=3, multi_label=True, numeric_host_ok=False, idna_ok=True),
         idna=Idna.RAW,
         strip_host_dots=0,
-        dot_subdomains=True,
         ip=IpHandling.AS_TEXT,
         unreadable_san=(),
-        message="hostname mismatch",
-        notes=(
-            "Callers such as mutt and fetchmail pass every host to X509_check_host, IP literals"
-            " included, so an IP is compared as text with the DNS names (and the CN when the SAN"
-            " has no DNS name); iPAddress entries never match.",
+        requires_cn=True,
+        nul=NulRule.REFUSE,
+        library_check=_OPENSSL_NO_PARTIAL,
+        message="Server CommonName mismatch: {cn} != {name}",
+        cause_messages=(
+            ("no-cn", "Server name not specified in certificate!"),
+            ("nul", "Bad certificate: Subject Alternative Name contains NUL, aborting!"),
+            ("library", "Server certificate verification error: hostname mismatch"),
         ),
     ),
+    ClientProfile(
+        id="mbsync",
+        group=ClientGroup.TERMINAL,
+        proof=Proof.WIRE,
+        title="isync / mbsync",
+        clients="mbsync (isync 1.4, OpenSSL)",
+        source=(
+            "isync 1.4.4 src/socket.c: verify_hostname (every SAN dNSName, then the first CN"
+            " whatever the SAN holds; a name with a NUL is skipped) and host_matches (a leading"
+            " '*.' stands for the host's first label, any number of labels after it)"
+        ),
+        cn_fallback=CnFallback.ALWAYS,
+        cn_choice=CnChoice.FIRST,
+        wildcard=WildcardRule(min_labels=2, idna_ok=True),
+        idna=Idna.RAW,
+        strip_host_dots=0,
+        ip=IpHandling.AS_TEXT,
+        unreadable_san=(),
+        message="Error, certificate owner does not match hostname {name}",
+    ),
+    ClientProfile(
+        id="s-nail",
+        group=ClientGroup.TERMINAL,
+        proof=Proof.WIRE,
+        title="s-nail (mailx)",
+        clients="s-nail 14.9 (mailx), OpenSSL build",
+        source=(
+            "s-nail 14.9.24 src/mx/xtls.c: a_xtls_check_host (every SAN dNSName as a C string,"
+            " then the first CN whatever the SAN holds) and src/mx/tls.c:"
+            " n_tls_rfc2595_hostname_match (a leading '*.' stands for the host's first label);"
+            " the URL host is lower-cased and converted with libidn2 (src/mx/url.c)"
+        ),
+        cn_fallback=CnFallback.ALWAYS,
+        cn_choice=CnChoice.FIRST,
+        wildcard=WildcardRule(min_labels=2, idna_ok=True),
+        idna=Idna.UTS46,
+        strip_host_dots=0,
+        ip=IpHandling.AS_TEXT,
+        unreadable_san=(),
+        nul=NulRule.TRUNCATE,
+        message="TLS certificate does not match: {name}:{port}",
+    ),
+    replace(
+        _GNUTLS_PROFILE,
+        id="mutt",
+        group=ClientGroup.TERMINAL,
+        proof=Proof.WIRE,
+        title="mutt (GnuTLS)",
+        clients="mutt 2.2 as Debian builds it (GnuTLS)",
+        source=(
+            "mutt mutt_ssl_gnutls.c: tls_check_one_certificate calls gnutls_x509_crt_check_hostname"
+            " with the account's host; the gnutls profile's rules, checked against GnuTLS 3.7.9"
+        ),
+        notes=(),
+        message="WARNING: Server hostname does not match certificate",
+    ),
+    replace(
+        _GNUTLS_PROFILE,
+        id="neomutt",
+        group=ClientGroup.TERMINAL,
+        proof=Proof.WIRE,
+        title="NeoMutt (GnuTLS)",
+        clients="NeoMutt 2022 as Debian builds it (GnuTLS)",
+        source=(
+            "neomutt conn/gnutls.c: tls_check_one_certificate calls gnutls_x509_crt_check_hostname;"
+            " the gnutls profile's rules, checked against GnuTLS 3.7.9"
+        ),
+        notes=(),
+        message="WARNING: Server hostname does not match certificate",
+    ),
+    replace(
+        _GNUTLS_PROFILE,
+        id="msmtp",
+        group=ClientGroup.TERMINAL,
+        proof=Proof.WIRE,
+        title="msmtp (GnuTLS)",
+        clients="msmtp 1.8 (GnuTLS)",
+        source=(
+            "msmtp src/mtls-gnutls.c: mtls_check_cert calls gnutls_certificate_verify_peers3 with"
+            " the host name and prints gnutls_certificate_verification_status_print's text;"
+            " the gnutls profile's rules, checked against GnuTLS 3.7.9"
+        ),
+        notes=(),
+        message=(
+            "TLS certificate verification failed: The certificate is NOT trusted."
+            " The name in the certificate does not match the expected."
+        ),
+    ),
+    ClientProfile(
+        id="swaks",
+        group=ClientGroup.TERMINAL,
+        proof=Proof.WIRE,
+        title="swaks --tls-verify",
+        clients="swaks with --tls-verify (Net::SSLeay): the chain is verified, the name never",
+        source="swaks 20201014: --tls-verify sets SSL_VERIFY_PEER only; no host name is given to the verifier",
+        checks_host=False,
+        unreadable_san=(),
+    ),
+    _OPENSSL_PROFILE,
     ClientProfile(
         id="python",
         title="Python ssl",
@@ -431,29 +722,7 @@ _PROFILES: tuple[ClientProfile, ...] = (
         unreadable_san=(),
         message="[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: Hostname mismatch, certificate is not valid for '{name}'.",
     ),
-    ClientProfile(
-        id="gnutls",
-        title="GnuTLS",
-        clients="Evolution, mutt built with GnuTLS, GLib/GIO clients",
-        source=(
-            "GnuTLS lib/x509/hostname-verify.c: gnutls_x509_crt_check_hostname2(flags 0) and"
-            " lib/str-idna.c (gnutls_idna_map); checked against GnuTLS 3.7.9"
-        ),
-        cn_fallback=CnFallback.NO_SAN_DNS_OR_IP,
-        cn_choice=CnChoice.ONLY,
-        wildcard=WildcardRule(suffix=True, min_labels=3, idna_ok=True, empty_ok=True, literal_star=False),
-        idna=Idna.UTS46_OR_2003,
-        strip_host_dots=0,
-        pattern_syntax=NameSyntax.PRINTABLE,
-        ip=IpHandling.SAN_IP,
-        unreadable_san=(SanDefect.EMPTY_DNS,),
-        message="The certificate's owner does not match hostname '{name}'",
-        notes=(
-            "A wildcard must begin the name: '*' or '*f' in the left-most label, never 'f*'.",
-            "GnuTLS drops control characters from the typed name before comparing; not modelled"
-            " (a name with a control character is a typing accident, not a configuration).",
-        ),
-    ),
+    _GNUTLS_PROFILE,
     ClientProfile(
         id="nss",
         title="NSS",
@@ -507,6 +776,46 @@ _PROFILES: tuple[ClientProfile, ...] = (
         ),
     ),
     ClientProfile(
+        id="jakarta",
+        title="Jakarta Mail (identity check on)",
+        clients="Jakarta Mail / JavaMail 2.0 with mail.<protocol>.ssl.checkserveridentity=true, on JDK 9 or later",
+        source=(
+            "Jakarta Mail 2.0.0 com/sun/mail/util/SocketFetcher.java: checkServerIdentity ->"
+            " matchCert.  Its first choice, sun.security.util.HostnameChecker found by reflection,"
+            " is closed to it by the JDK's module system, so its own matcher decides: every SAN"
+            " dNSName, the CN only when the SAN has none (the first 'CN=' of the RFC 2253 string:"
+            " the last CN), matchServer ('*.' + rest covers any name ending in '.' + rest;"
+            " otherwise equalsIgnoreCase).  iPAddress entries are never read"
+        ),
+        proof=Proof.WIRE,
+        cn_fallback=CnFallback.NO_SAN_DNS,
+        cn_choice=CnChoice.LAST,
+        wildcard=WildcardRule(min_labels=2, multi_label=True, idna_ok=True),
+        idna=Idna.RAW,
+        strip_host_dots=0,
+        ip=IpHandling.AS_TEXT,
+        unreadable_san=(),
+        message="Can't verify identity of server: {name}",
+        notes=(
+            "The JDK's handshake accepts a SAN holding a 5-octet iPAddress (measured on the wire);"
+            " when getSubjectAlternativeNames cannot decode the SAN, matchCert ignores it and reads"
+            " the CN (not modelled: the profile reads the entries it can decode).",
+        ),
+    ),
+    ClientProfile(
+        id="jakarta-default",
+        title="Jakarta Mail (default settings)",
+        clients="Jakarta Mail / JavaMail 2.0 as configured by default (checkserveridentity=false): the JDK checks the chain, nobody the name",
+        source=(
+            "Jakarta Mail 2.0.0 com/sun/mail/util/SocketFetcher.java: configureSSLSocket reads"
+            " mail.<protocol>.ssl.checkserveridentity with default false and sets no endpoint"
+            " identification algorithm"
+        ),
+        proof=Proof.WIRE,
+        checks_host=False,
+        unreadable_san=(),
+    ),
+    ClientProfile(
         id="node",
         title="Node.js (Nodemailer)",
         clients="Nodemailer and other Node.js clients (tls.checkServerIdentity)",
@@ -548,6 +857,7 @@ _PROFILES: tuple[ClientProfile, ...] = (
     ),
     ClientProfile(
         id="rfc9525",
+        proof=Proof.DOCS,
         title="RFC 9525",
         clients="the current standard, strictly (what a new client should do)",
         source="RFC 9525 (2023): sections 6.3 (DNS-ID only, never CN), 6.3 (wildcard = whole left-most label), 6.4 (IP-ID)",
@@ -563,3 +873,11 @@ PROFILES: Mapping[str, ClientProfile] = MappingProxyType({p.id: p for p in _PROF
 """Profile id -> profile, in table order.  Read-only: verdicts of the built-in profiles are
 remembered by id (``assess``, ``names.matcher``), so an edited table would answer stale; judge
 other or changed profiles by passing them in (``Judgement(profiles=...)``)."""
+
+# What ``inspect`` and ``check`` judge without --client: the clients a mail server's users run
+# (desktop, mobile, terminal and scripts) and that check the name.  Library profiles describe
+# the administrator's own programs, and clients that check no name have nothing to refuse:
+# both are one --client away.
+DEFAULT_CLIENTS: tuple[str, ...] = tuple(
+    p.id for p in _PROFILES if p.group is not ClientGroup.LIBRARY and p.checks_host
+)

@@ -56,6 +56,7 @@ def assessment_document(assessment: Assessment, **extra: Any) -> dict[str, Any]:
             "reason": shorten(v.reason, TEXT_LIMIT),
             "message": None if v.message is None else shorten(v.message, TEXT_LIMIT),
             "matched": None if v.matched is None else shorten(v.matched, TEXT_LIMIT),
+            "warning": v.warning,
         }
         for v in assessment.results
     ]

@@ -17,6 +17,7 @@ from mailcert.assess import Assessment
 from mailcert.certs.info import CertificateFacts
 from mailcert.model import Status
 from mailcert.findings import Severity
+from mailcert.names.matcher import NameVerdict
 from mailcert.names.senders import profile_title
 from mailcert.textsafe import terminal
 
@@ -76,7 +77,7 @@ def render_table(assessment: Assessment, style: Style) -> list[str]:
     """Clients down, typed names across: ``ok`` or ``REFUSED`` in each cell."""
     names = list(assessment.names)
     shown = [terminal(n, NAME_LIMIT) for n in names]
-    cell: dict[tuple[str, str], bool | None] = {(v.client, v.name): v.accepted for v in assessment.results}
+    cell: dict[tuple[str, str], NameVerdict] = {(v.client, v.name): v for v in assessment.results}
     clients = list(dict.fromkeys(v.client for v in assessment.results))
     width = max([len(profile_title(c)) for c in clients] + [7]) + 2
     cols = [max(len(n), 8) + 2 for n in shown]
@@ -85,9 +86,13 @@ def render_table(assessment: Assessment, style: Style) -> list[str]:
     for c in clients:
         row = "  " + profile_title(c).ljust(width)
         for n, w in zip(names, cols):
-            ok = cell.get((c, n))  # None: not judged for this name (a sender judges the MX name only)
-            text = "-" if ok is None else "ok" if ok else "REFUSED"
-            row += (text if ok is None else style(text, "green" if ok else "red")) + " " * (w - len(text))
+            v = cell.get((c, n))  # None: not judged for this name (a sender judges the MX name only)
+            if v is None:
+                row += "-" + " " * (w - 1)
+                continue
+            text = ("ok" if v.warning is None else "ok, unchecked") if v.accepted else "REFUSED"
+            colour = "red" if not v.accepted else "green" if v.warning is None else "yellow"
+            row += style(text, colour) + " " * (w - len(text))
         lines.append(row.rstrip())
     return lines
 
