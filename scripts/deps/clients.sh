@@ -2,11 +2,23 @@
 # scripts/deps/clients.sh - the real mail clients the wire suite (tests/wire) runs against a real
 # Dovecot and Postfix on loopback, each checking the server name with its own code:
 #   curl (OpenSSL build), fetchmail, s-nail, isync (mbsync), mutt and neomutt (GnuTLS builds in
-#   Debian), msmtp (GnuTLS), swaks (Net::SSLeay), Jakarta Mail 2.0 (+ Jakarta Activation, run on
-#   the JDK that scripts/deps/differential.sh installs).  Python imaplib/smtplib need nothing;
-#   Node (imapflow, nodemailer) and Go come from differential.sh / tests/wire/npm.sh.
-# Idempotent; installs only what is missing (see _apt.sh).
+#   Debian), msmtp (GnuTLS), swaks (+ libnet-ssleay-perl, which its TLS needs), Jakarta Mail 2.0
+#   (+ Jakarta Activation; run on the JDK that differential.sh installs), npm for imapflow and
+#   nodemailer (installed into tests/wire/.node, gitignored).  Python imaplib needs nothing;
+#   Go (net/smtp) comes from differential.sh.
+# Idempotent: apt installs only what is missing (see _apt.sh); npm runs only while the modules
+# are absent.  CI cost when nothing is installed: about 25 MB of packages and 8 MB of npm modules.
 # shellcheck source=scripts/deps/_apt.sh
 . "$(dirname "${BASH_SOURCE[0]}")/_apt.sh"
+if command -v npm >/dev/null 2>&1; then npm_pkg=(); else npm_pkg=(npm); fi
 apt_ensure clients.sh curl fetchmail s-nail isync mutt neomutt msmtp swaks libnet-ssleay-perl \
-  libjakarta-mail-java libjakarta-activation-java
+  libjakarta-mail-java libjakarta-activation-java "${npm_pkg[@]}"
+(
+  set -euo pipefail
+  dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/tests/wire/.node"
+  if [[ ! -d $dir/node_modules/imapflow || ! -d $dir/node_modules/nodemailer ]]; then
+    mkdir -p "$dir"
+    echo "clients.sh: npm install imapflow nodemailer into tests/wire/.node" >&2
+    npm install --prefix "$dir" --no-audit --no-fund --silent imapflow@1 nodemailer@6 </dev/null
+  fi
+)

@@ -16,6 +16,7 @@ from cryptography import x509
 
 from mailcert.assess import Assessment, assess_certificate, ordered_findings, status_of
 from mailcert.certs.info import CertificateFacts, facts_from_certificate
+from mailcert.certs.lenient import parse_leniently
 from mailcert.certs.trust import TrustProblem, TrustResult, verify_chain
 from mailcert.errors import CertificateError, ProbeError
 from mailcert.probe.driver import ProbeResult, SniPair
@@ -106,7 +107,7 @@ def diagnose(
 
 @functools.lru_cache(maxsize=512)
 def _parsed(der: bytes) -> tuple[x509.Certificate, CertificateFacts]:
-    cert = x509.load_der_x509_certificate(der)
+    cert = parse_leniently(der)
     return cert, facts_from_certificate(cert, der=der)
 
 

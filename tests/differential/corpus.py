@@ -324,6 +324,31 @@ def issue(
     return cert.public_bytes(serialization.Encoding.DER)
 
 
+def with_printable_cns(der: bytes) -> bytes:
+    """The certificate ``der`` with its CNs re-tagged as PrintableString, whatever they hold,
+    and signed again by the test CA.
+
+    `cryptography` refuses to build (or parse) a PrintableString holding ``*``, yet such CNs
+    exist (``CN=*.example.com``) and the clients' decoders read them; the tag byte is swapped
+    in the DER (UTF8String 0x0C -> PrintableString 0x13, same length) and the TBS re-signed.
+    """
+    cert = x509.load_der_x509_certificate(der)
+    tbs = bytearray(cert.tbs_certificate_bytes)
+    cn_oid = bytes.fromhex("0603550403")
+    at = tbs.find(cn_oid)
+    while at >= 0:
+        tag_at = at + len(cn_oid)
+        if tbs[tag_at] == 0x0C:
+            tbs[tag_at] = 0x13
+        at = tbs.find(cn_oid, tag_at)
+    signature = _ca_key().sign(bytes(tbs), ec.ECDSA(hashes.SHA256(), deterministic_signing=True))
+    algorithm = der[4 + len(cert.tbs_certificate_bytes) :]  # signatureAlgorithm, then the old signature
+    _, alg_len = algorithm[0], algorithm[1]
+    sig_alg = algorithm[: 2 + alg_len]
+    body = bytes(tbs) + sig_alg + _tlv(0x03, b"\x00" + signature)
+    return _tlv(0x30, body)
+
+
 # --- The corpus as data --------------------------------------------------------------------------
 
 

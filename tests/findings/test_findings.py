@@ -10,7 +10,7 @@ import pytest
 from mailcert.errors import InputError
 from mailcert.findings import CATALOGUE, Facts, Finding, Severity, finding
 from mailcert.judgement import Judgement
-from mailcert.names.profiles import PROFILES
+from mailcert.names.profiles import DEFAULT_CLIENTS, PROFILES
 
 
 def test_a_finding_is_code_severity_and_facts_and_its_words_come_from_the_catalogue() -> None:
@@ -52,9 +52,9 @@ def test_the_catalogue_is_read_only() -> None:
 
 def test_judgement_defaults_and_field_errors() -> None:
     j = Judgement()
-    assert j.profiles == tuple(PROFILES.values()) and j.warn_days == 30 and j.store is None
+    assert j.profiles == tuple(PROFILES[c] for c in DEFAULT_CLIENTS) and j.warn_days == 30 and j.store is None
     record = Judgement(now=dt.datetime(2027, 1, 1, tzinfo=dt.timezone.utc)).judged(dt.datetime(2027, 1, 1, tzinfo=dt.timezone.utc), with_store=False)
-    assert record.clients == tuple(PROFILES) and record.store == "" and pickle.loads(pickle.dumps(record)) == record
+    assert record.clients == DEFAULT_CLIENTS and record.store == "" and pickle.loads(pickle.dumps(record)) == record
     now = dt.datetime(2027, 1, 1, tzinfo=dt.timezone.utc)
     assert Judgement(now=now).clock() == now
     assert Judgement().clock().tzinfo is not None

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
-from tests.differential.corpus import Dns, GeneralName, Ip, RawDns, RawIp, issue
+from tests.differential.corpus import Dns, GeneralName, Ip, RawDns, RawIp, issue, with_printable_cns
 
 __all__ = ["WireCase", "CASES", "address_of", "IP_NAME"]
 
@@ -33,13 +33,15 @@ class WireCase:
     san: tuple[GeneralName, ...] | None
     cns: tuple[str, ...]
     name: str
+    printable_cn: bool = False
 
     def typed(self, address: str) -> str:
         return self.name.replace(IP_NAME, address)
 
     def der(self, address: str) -> bytes:
         san = None if self.san is None else tuple(_resolve(g, address) for g in self.san)
-        return issue(f"wire-{self.id}", san=san, cns=tuple(c.replace(IP_NAME, address) for c in self.cns))
+        der = issue(f"wire-{self.id}", san=san, cns=tuple(c.replace(IP_NAME, address) for c in self.cns))
+        return with_printable_cns(der) if self.printable_cn else der
 
 
 def _resolve(g: GeneralName, address: str) -> GeneralName:
@@ -50,8 +52,8 @@ def _resolve(g: GeneralName, address: str) -> GeneralName:
     return g
 
 
-def _case(case_id: str, san: Sequence[GeneralName] | None, cns: Sequence[str], name: str) -> WireCase:
-    return WireCase(case_id, None if san is None else tuple(san), tuple(cns), name)
+def _case(case_id: str, san: Sequence[GeneralName] | None, cns: Sequence[str], name: str, *, printable_cn: bool = False) -> WireCase:
+    return WireCase(case_id, None if san is None else tuple(san), tuple(cns), name, printable_cn)
 
 
 CASES: tuple[WireCase, ...] = (
@@ -87,6 +89,9 @@ CASES: tuple[WireCase, ...] = (
     _case("nul-in-san", [RawDns(f"mail.{D}\0.evil.example".encode())], [f"other.{D}"], f"mail.{D}"),
     _case("bad-ip-beside-dns", [RawIp(bytes(5)), Dns(f"mail.{D}")], [f"mail.{D}"], f"mail.{D}"),
     _case("empty-dns", [Dns(f"mail.{D}"), RawDns(b"")], [f"mail.{D}"], f"mail.{D}"),
+    _case("empty-ip-beside-dns", [RawIp(b""), Dns(f"mail.{D}")], [f"mail.{D}"], f"mail.{D}"),
+    # cryptography refuses the whole certificate: a '*' in a PrintableString CN
+    _case("printable-star-cn", None, [f"*.{D}"], f"mail.{D}", printable_cn=True),
 )
 
 

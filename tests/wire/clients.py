@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Outcome", "Ports", "RUNNERS", "hosts_file", "CLIENT_BINARIES"]
+__all__ = ["Client", "Outcome", "Ports", "RUNNERS", "hosts_file", "node_modules_present"]
 
 _JARS = ("/usr/share/java/jakarta-mail.jar", "/usr/share/java/jakarta-activation.jar")
 _SRC = Path(__file__).resolve().parent / "clients_src"
@@ -178,22 +178,162 @@ def python_imaplib(name: str, ports: Ports, ca: Path, hosts: Path, work: Path) -
     return _decide(rc, out, rc == 0 and "ACCEPTED" in out, ("REFUSED",))
 
 
-#: client profile id -> runner.  Profiles share a runner where one program stands for them.
-RUNNERS: dict[str, Runner] = {
-    "curl": curl,
-    "fetchmail": fetchmail,
-    "s-nail": s_nail,
-    "mbsync": mbsync,
-    "msmtp": msmtp,
-    "swaks": swaks,
-    "jakarta": _jakarta("check"),
-    "jakarta-default": _jakarta("default"),
-    "python": python_imaplib,
-}
 
-#: what each runner needs installed (scripts/deps/clients.sh)
-CLIENT_BINARIES: dict[str, tuple[str, ...]] = {
-    "curl": ("curl",), "fetchmail": ("fetchmail",), "s-nail": ("s-nail",), "mbsync": ("mbsync",),
-    "msmtp": ("msmtp",), "swaks": ("swaks",), "jakarta": ("java", "javac"), "jakarta-default": ("java", "javac"),
-    "python": (), "unshare": ("unshare",),
+
+def _mutt(program: str) -> Runner:
+    """mutt and neomutt are curses programs: run in a pseudo-terminal, answer "r" (reject) at
+    the certificate prompt; the mailbox index opening is an accept."""
+
+    def run(name: str, ports: Ports, ca: Path, hosts: Path, work: Path) -> Outcome:
+        url = f"imaps://u@{name}:{ports.imaps}/INBOX"
+        rc_file = work / "muttrc"
+        rc_file.write_text(
+            f'set spoolfile="{url}"\nset folder="imaps://u@{name}:{ports.imaps}/"\nset imap_pass="test"\n'
+            f'set ssl_ca_certificates_file="{ca}"\nset ssl_verify_host=yes\nset ssl_force_tls=yes\n'
+            f'set certificate_file="{work}/certificates"\nset quit=yes\nset mail_check_stats=no\n'
+            f'set imap_passive=yes\nset header_cache=""\nset message_cachedir=""\n', encoding="utf-8")
+        screen = _pty_session([program, "-n", "-F", str(rc_file), "-f", url], hosts, work)
+        refused = "(r)eject" in screen
+        opened = not refused and ("Msgs:" in screen or "Mailbox is empty" in screen or "No mailbox" in screen
+                                  or "INBOX" in screen and "q:Quit" in screen)
+        return Outcome(True if opened else False if refused else None, screen)
+
+    return run
+
+
+def _pty_session(argv: list[str], hosts: Path, cwd: Path, timeout: float = 40) -> str:
+    """Run a curses client in a pseudo-terminal (80x24, vt100): "r" at a certificate prompt,
+    "q" once the index shows; return everything it drew, escape sequences removed."""
+    import pty
+    import re
+    import select
+    import signal
+    import time
+
+    wrapped = ["unshare", "--mount", "sh", "-c", 'mount --bind "$0" /etc/hosts && exec "$@"', str(hosts), *argv]
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(cwd), "LANG": "C.UTF-8", "TERM": "vt100",
+           "LINES": "24", "COLUMNS": "80"}
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: never returns
+        os.chdir(cwd)
+        os.execvpe(wrapped[0], wrapped, env)
+    raw = b""
+    answered = False
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([fd], [], [], 0.5)
+            if ready:
+                try:
+                    chunk = os.read(fd, 65536)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                raw += chunk
+            text = _plain(raw)
+            if "(r)eject" in text and not answered:
+                os.write(fd, b"r")
+                answered = True
+            elif ("Msgs:" in text or "q:Quit" in text) and "(r)eject" not in text and not answered:
+                os.write(fd, b"q")
+                answered = True
+            if answered and time.monotonic() > deadline - timeout + 1 and not ready:
+                # give the client a moment to leave, then stop waiting
+                try:
+                    finished, _ = os.waitpid(pid, os.WNOHANG)
+                except ChildProcessError:
+                    break
+                if finished:
+                    break
+    finally:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        try:
+            os.waitpid(pid, 0)
+        except ChildProcessError:
+            pass
+        os.close(fd)
+    return _plain(raw)
+
+
+def _plain(raw: bytes) -> str:
+    import re
+
+    return re.sub(r"\x1b(\[[0-9;?]*[A-Za-z]|[()][A-Z0-9]|[=>78DEHM])", " ", raw.decode("utf-8", "replace"))
+
+
+_NODE_MODULES = Path(__file__).resolve().parent / ".node" / "node_modules"
+
+
+def node_modules_present() -> bool:
+    """imapflow and nodemailer installed by scripts/deps/clients.sh."""
+    return (_NODE_MODULES / "imapflow").is_dir() and (_NODE_MODULES / "nodemailer").is_dir()
+
+
+def _node(kind: str) -> Runner:
+    """imapflow (IMAPS) or nodemailer (submission, STARTTLS), from tests/wire/.node."""
+
+    def run(name: str, ports: Ports, ca: Path, hosts: Path, work: Path) -> Outcome:
+        port = ports.imaps if kind == "imapflow" else ports.submission
+        argv = ["env", f"NODE_PATH={_NODE_MODULES}", "node", str(_SRC / "node_probe.js"), kind, name, str(port), str(ca)]
+        rc, out = _run(argv, hosts, work)
+        return _decide(rc, out, rc == 0 and "ACCEPTED" in out, ("ERR_TLS", "Hostname/IP does not match", "certificate"))
+
+    return run
+
+
+def go_smtp(name: str, ports: Ports, ca: Path, hosts: Path, work: Path) -> Outcome:
+    """Go's net/smtp + crypto/tls: STARTTLS on the submission port."""
+    binary = build_go(work.parent)
+    rc, out = _run([str(binary), name, str(ports.submission), str(ca)], hosts, work)
+    return _decide(rc, out, rc == 0 and "ACCEPTED" in out, ("x509:", "tls:"))
+
+
+_GO_LOCK = threading.Lock()
+
+
+def build_go(root: Path) -> Path:
+    """Build go_smtp once per run, offline, standard library only."""
+    out = root / "go" / "go_smtp"
+    with _GO_LOCK:
+        if not out.exists():
+            out.parent.mkdir(parents=True, exist_ok=True)
+            env = {**os.environ, "GOCACHE": str(root / "go" / "cache"), "GOPATH": str(root / "go" / "path"),
+                   "GOPROXY": "off", "GOFLAGS": "-mod=mod", "GO111MODULE": "off"}
+            subprocess.run(["go", "build", "-o", str(out), str(_SRC / "go_smtp.go")], check=True, capture_output=True,
+                           env=env, timeout=300)
+    return out
+
+
+@dataclass(frozen=True)
+class Client:
+    """One real client: the profile it is judged by, how to run it, what it needs."""
+
+    profile: str
+    run: Runner
+    needs: tuple[str, ...]
+    #: the client's words come without the library's error code in front (nodemailer
+    #: reports Node's TLS error under its own code, ESOCKET)
+    words_without_code: bool = False
+
+
+#: runner name -> client.  A library profile is run through the programs that use it.
+RUNNERS: dict[str, Client] = {
+    "curl": Client("curl", curl, ("curl",)),
+    "fetchmail": Client("fetchmail", fetchmail, ("fetchmail",)),
+    "s-nail": Client("s-nail", s_nail, ("s-nail",)),
+    "mbsync": Client("mbsync", mbsync, ("mbsync",)),
+    "mutt": Client("mutt", _mutt("mutt"), ("mutt",)),
+    "neomutt": Client("neomutt", _mutt("neomutt"), ("neomutt",)),
+    "msmtp": Client("msmtp", msmtp, ("msmtp",)),
+    "swaks": Client("swaks", swaks, ("swaks",)),
+    "jakarta": Client("jakarta", _jakarta("check"), ("java", "javac")),
+    "jakarta-default": Client("jakarta-default", _jakarta("default"), ("java", "javac")),
+    "python-imaplib": Client("python", python_imaplib, ()),
+    "node-imapflow": Client("node", _node("imapflow"), ("node",)),
+    "node-nodemailer": Client("node", _node("nodemailer"), ("node",), words_without_code=True),
+    "go-net-smtp": Client("go", go_smtp, ("go",)),
 }

@@ -18,6 +18,7 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
+from mailcert.certs.lenient import original_der, strict_error
 from mailcert.errors import CertificateError
 from mailcert.names.identifiers import PresentedIdentifiers, SanEntry
 
@@ -61,6 +62,7 @@ class CertificateFacts:
     sha256: str
     sha1: str
     cn_rdns: tuple[int, ...] = ()
+    strict_error: str | None = None
 
     @cached_property
     def identifiers(self) -> PresentedIdentifiers:
@@ -86,13 +88,19 @@ class CertificateFacts:
 
 
 def facts_from_certificate(cert: x509.Certificate, *, source: str = "certificate", der: bytes | None = None) -> CertificateFacts:
-    """Read every fact, turning cryptography's lazy decoding errors into one clear error."""
+    """Read every fact, turning cryptography's lazy decoding errors into one clear error.
+
+    A twin made by :func:`mailcert.certs.lenient.parse_leniently` gives every fact but the
+    names, which are read from the original bytes, as the mail clients read them."""
+    original = original_der(cert)
+    if original is not None:
+        der = original
     try:
         extensions = cert.extensions
     except (ValueError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType) as exc:
         raise CertificateError(f"{source}: malformed certificate extension ({first_line(exc)})") from None
     try:
-        ids = PresentedIdentifiers.from_certificate(cert)
+        ids = PresentedIdentifiers.from_der(original) if original is not None else PresentedIdentifiers.from_certificate(cert)
         if ids.san_error:
             raise CertificateError(f"{source}: malformed subjectAltName extension ({ids.san_error})")
         subject = cert.subject.rfc4514_string()
@@ -149,6 +157,7 @@ def facts_from_certificate(cert: x509.Certificate, *, source: str = "certificate
         self_signed=self_issued and signed_by(cert, cert),
         sha256=hashlib.sha256(der).hexdigest(),
         sha1=hashlib.sha1(der).hexdigest(),  # noqa: S324 - a fingerprint Windows shows, not security
+        strict_error=strict_error(cert),
     )
 
 

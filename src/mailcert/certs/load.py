@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from cryptography import x509
 
+from mailcert.certs.lenient import parse_leniently
 from mailcert.certs.pfxwork import refuse_costly_pfx
 from mailcert.errors import CertificateError, InputError
 from mailcert.inputs import MAX_INPUT_BYTES, read_input
@@ -22,6 +23,7 @@ __all__ = ["MAX_BYTES", "load_certificates", "read_certificates", "password_from
 MAX_BYTES = MAX_INPUT_BYTES
 
 _PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 #]+)-----")
+_CERT_BLOCK = re.compile(rb"-----BEGIN (?:TRUSTED )?CERTIFICATE-----(.*?)-----END (?:TRUSTED )?CERTIFICATE-----", re.S)
 # PKCS#12 PFX: SEQUENCE { INTEGER 3, ContentInfo { OID pkcs7-data ...
 _PKCS7_DATA_OID = bytes.fromhex("06092a864886f70d010701")
 _PKCS7_SIGNED_OID = bytes.fromhex("06092a864886f70d010702")
@@ -71,10 +73,10 @@ def read_certificates(
             raise CertificateError(f"{source}: the PKCS#7 file holds no certificate")
         return _leaf_first(certs)
     try:
-        return (x509.load_der_x509_certificate(data),)
+        return (parse_leniently(data),)
     except x509.InvalidVersion:
         raise CertificateError(f"{source}: a certificate with an unknown X.509 version (damaged?)") from None
-    except ValueError:
+    except (ValueError, IndexError):
         pass
     if data[:1] == b"\x30":
         raise CertificateError(f"{source}: DER data that is not a valid certificate (truncated or damaged?)")
@@ -97,8 +99,41 @@ def _read_pem(data: bytes, source: str) -> tuple[x509.Certificate, ...]:
     try:
         certs = x509.load_pem_x509_certificates(data)
     except (ValueError, x509.InvalidVersion) as exc:
-        raise CertificateError(f"{source}: a PEM CERTIFICATE block is damaged ({_short(exc)})") from None
-    return tuple(certs)
+        # one block cryptography refuses: read each block as the mail clients would
+        try:
+            return tuple(parse_leniently(der) for der in _pem_ders(data))
+        except (ValueError, x509.InvalidVersion):
+            raise CertificateError(f"{source}: a PEM CERTIFICATE block is damaged ({_short(exc)})") from None
+    return _lenient(certs)
+
+
+def _pem_ders(data: bytes) -> list[bytes]:
+    """The DER of every CERTIFICATE block, undecoded."""
+    import base64
+    import binascii
+
+    out = []
+    for m in _CERT_BLOCK.finditer(data):
+        try:
+            out.append(base64.b64decode(b"".join(m.group(1).split()), validate=True))
+        except binascii.Error as exc:
+            raise ValueError(f"bad base64 ({exc})") from None
+    return out
+
+
+def _lenient(certs: Sequence[x509.Certificate]) -> tuple[x509.Certificate, ...]:
+    """Each certificate, or its twin when cryptography refuses part of it (certs.lenient)."""
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    out = []
+    for cert in certs:
+        try:
+            cert.extensions
+            cert.subject
+            out.append(cert)
+        except (ValueError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType):
+            out.append(parse_leniently(cert.public_bytes(Encoding.DER)))
+    return tuple(out)
 
 
 def _looks_like_pkcs12(data: bytes) -> bool:

@@ -13,23 +13,28 @@ from mailcert.textsafe import terminal
 if TYPE_CHECKING:
     from mailcert.scan.inventory import Inventory
 
-__all__ = ["add_judgement_options", "add_expiry_options", "critical_days", "parse_when", "emit", "open_inventory", "say"]
+__all__ = ["add_judgement_options", "client_help", "add_expiry_options", "critical_days", "parse_when", "emit", "open_inventory", "say"]
+
+
+def client_help(verb: str = "judge") -> str:
+    """--client's help, one text for every command that takes it."""
+    from mailcert.names.profiles import DEFAULT_CLIENTS, PROFILES
+
+    return (
+        f"{verb} these client profiles (repeatable; 'all' for every one): {', '.join(PROFILES)};"
+        f" default: {', '.join(DEFAULT_CLIENTS)} (see 'mailcert clients')"
+    )
 
 
 def add_judgement_options(parser: argparse.ArgumentParser, formats: tuple[str, ...] = ("text", "json")) -> None:
     """--name, --client, --warn-days, --critical-days, --at, --format: how to judge and how to show it."""
-    from mailcert.names.profiles import DEFAULT_CLIENTS, PROFILES
-
     parser.add_argument(
         "--name", action="append", default=[], metavar="NAME",
         help="server name as typed into the mail client (repeatable)",
     )
     parser.add_argument(
         "--client", action="append", default=[], metavar="ID",
-        help=(
-            f"judge these client profiles (repeatable; 'all' for every one): {', '.join(PROFILES)};"
-            f" default: {', '.join(DEFAULT_CLIENTS)} (see 'mailcert clients')"
-        ),
+        help=client_help(),
     )
     add_expiry_options(parser)
     parser.add_argument("--at", metavar="ISO-DATE", help="judge as of this date/time instead of now (e.g. 2027-01-31)")

@@ -15,7 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from mailcert.commands._common import say
+from mailcert.commands._common import client_help, say
 from mailcert.errors import InputError, MailcertError
 
 __all__ = ["register", "run_issue", "run_renew"]
@@ -86,7 +86,7 @@ def register(sub: Any) -> None:
     i.add_argument("--http-port", type=int, default=80, metavar="N", help="port of the built-in http-01 listener (default 80)")
     i.add_argument("--http-address", default="", metavar="ADDR", help="address of the built-in listener (default: every address)")
     i.add_argument("--key-type", default="rsa2048", metavar="TYPE", help="rsa2048 (default, for old clients), rsa3072, rsa4096, ecdsa-p256, ecdsa-p384")
-    i.add_argument("--client", action="append", default=[], metavar="ID", help="plan and check for these client profiles only (repeatable; default: all)")
+    i.add_argument("--client", action="append", default=[], metavar="ID", help=client_help("plan and check for"))
     i.add_argument(
         "--ca-sorts-names", choices=["auto", "yes", "no"], default="auto",
         help="whether the CA sorts the names itself (auto: yes for Let's Encrypt, no otherwise)",

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from mailcert.commands._common import emit, say
+from mailcert.commands._common import client_help, emit, say
 
 __all__ = ["register", "run"]
 
@@ -42,7 +42,7 @@ def register(sub: Any) -> None:
     p.add_argument("--install-dir", metavar="DIR", help="write DIR/fullchain.pem and DIR/key.pem and point the settings there (config file backed up)")
     p.add_argument("--key-group", metavar="GROUP", help="make the key 0640 and owned by this group (the server's group), instead of 0600")
     p.add_argument("--name", metavar="FQDN", help="the name users type into their mail client (default: the configured address, else the certificate's first name)")
-    p.add_argument("--client", action="append", default=[], metavar="ID", help="judge only these client profiles (repeatable; default all)")
+    p.add_argument("--client", action="append", default=[], metavar="ID", help=client_help())
     p.add_argument("--cafile", metavar="FILE", help="trust these CA certificates instead of the system store (a private CA)")
     p.add_argument("--force", action="store_true", help="deploy even if some client profile would refuse the name or the root is not trusted")
     p.add_argument("--dry-run", action="store_true", help="show the plan (files, modes, fingerprints, settings diff, commands) and change nothing")

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
-from mailcert.commands._common import add_expiry_options, critical_days, parse_when, say
+from mailcert.commands._common import add_expiry_options, client_help, critical_days, parse_when, say
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -24,7 +24,6 @@ _RANK = {"OK": 0, "UNKNOWN": 1, "WARNING": 2, "CRITICAL": 3}
 
 
 def register(sub: Any) -> None:
-    from mailcert.names.profiles import PROFILES
     from mailcert.scan import DEFAULT_CONCURRENCY, DEFAULT_PER_HOST
 
     p = sub.add_parser(
@@ -54,7 +53,7 @@ def register(sub: Any) -> None:
     p.add_argument("--dask", metavar="ADDR", help="run on a Dask cluster: tcp://SCHEDULER:8786, or local:N worker processes")
     p.add_argument("--chunk", type=int, default=0, metavar="N", help="with --dask: targets per task (default 250)")
     p.add_argument("--cafile", metavar="FILE", help="trust these CA certificates instead of the system store")
-    p.add_argument("--client", action="append", default=[], metavar="ID", help=f"judge only these client profiles (repeatable): {', '.join(PROFILES)}")
+    p.add_argument("--client", action="append", default=[], metavar="ID", help=client_help())
     add_expiry_options(p)
     p.add_argument("--at", metavar="ISO-DATE", help="judge as of this date/time instead of now")
     p.add_argument("--ehlo", metavar="NAME", help="name to give in SMTP EHLO (default: our address literal)")

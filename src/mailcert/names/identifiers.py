@@ -16,6 +16,8 @@ from functools import cached_property
 from cryptography import x509
 from cryptography.x509.oid import ExtensionOID, NameOID
 
+from mailcert.der import children, element
+
 __all__ = ["PresentedIdentifiers", "SanEntry", "SanDefect"]
 
 # (type, value): type is one of "DNS", "IP", "email", "URI", "DirName", "RID", "other"
@@ -104,7 +106,12 @@ class PresentedIdentifiers:
                         common_names.append(text if isinstance(text, str) else text.decode("utf-8", "replace"))
                         rdn_of.append(index)
         except ValueError:
-            pass  # malformed subject: no usable CN
+            # cryptography refuses the subject (a '*' in a PrintableString, say); the clients'
+            # decoders read it, so read the CNs the tolerant way
+            try:
+                common_names, rdn_of = _read_cns(cert.tbs_certificate_bytes)
+            except (ValueError, IndexError):
+                common_names, rdn_of = [], []
         cns = tuple(common_names)
         # one RDN per CN is the rule; only a multi-valued RDN needs the map
         rdns = tuple(rdn_of) if len(set(rdn_of)) != len(rdn_of) else ()
@@ -121,6 +128,21 @@ class PresentedIdentifiers:
             # cryptography could not parse it and kept the raw bytes
             return cls._tolerant(cert, cns, rdns, "subjectAltName could not be decoded")
         return cls(tuple(_entry(g) for g in value), True, cns, cn_rdns=rdns)
+
+    @classmethod
+    def from_der(cls, der: bytes) -> PresentedIdentifiers:
+        """Read a certificate's names from its DER alone, as the clients' tolerant decoders
+        do: for a certificate cryptography refuses to parse at all."""
+        try:
+            top = element(der, 0)
+            tbs_element = element(der, top.body)
+            tbs = der[tbs_element.start : tbs_element.end]
+            cns, rdn_of = _read_cns(tbs)
+            san = _read_san(tbs)
+        except (ValueError, IndexError) as exc:
+            return cls((), True, (), san_error=str(exc))
+        rdns = tuple(rdn_of) if len(set(rdn_of)) != len(rdn_of) else ()
+        return cls(san or (), san is not None, tuple(cns), cn_rdns=rdns)
 
     @classmethod
     def _tolerant(
@@ -174,48 +196,48 @@ _SAN_OID = bytes.fromhex("0603551d11")  # OBJECT IDENTIFIER 2.5.29.17
 _KINDS = {0x81: "email", 0x82: "DNS", 0x86: "URI", 0x87: "IP", 0x88: "RID", 0xA0: "other", 0xA4: "DirName"}
 
 
-def _tlv(der: bytes, pos: int) -> tuple[int, int, int]:
-    """(tag, start of contents, end of contents) of the DER element at ``pos``."""
-    tag = der[pos]
-    length = der[pos + 1]
-    pos += 2
-    if length & 0x80:
-        count = length & 0x7F
-        if not 1 <= count <= 4:
-            raise ValueError("unsupported DER length")
-        length = int.from_bytes(der[pos : pos + count], "big")
-        pos += count
-    end = pos + length
-    if end > len(der):
-        raise ValueError("DER element runs past its container")
-    return tag, pos, end
-
-
-def _children(der: bytes, start: int, end: int) -> list[tuple[int, int, int]]:
-    out = []
-    while start < end:
-        tag, body, stop = _tlv(der, start)
-        out.append((tag, body, stop))
-        start = stop
-    return out
-
-
 def _read_san(tbs: bytes) -> tuple[SanEntry, ...] | None:
     """The SAN entries of a TBSCertificate, decoded the tolerant way (None: no SAN found)."""
-    _, body, end = _tlv(tbs, 0)
-    for tag, start, stop in _children(tbs, body, end):
-        if tag != 0xA3:  # extensions [3] EXPLICIT
+    top = element(tbs, 0)
+    for field in children(tbs, top.body, top.end):
+        if field.tag != 0xA3:  # extensions [3] EXPLICIT
             continue
-        _, seq, seq_end = _tlv(tbs, start)
-        for _, ext, ext_end in _children(tbs, seq, seq_end):
-            parts = _children(tbs, ext, ext_end)
-            oid_tag, oid_start, oid_end = parts[0]
-            if tbs[oid_start - 2 : oid_end] != _SAN_OID:
+        seq = element(tbs, field.body)
+        for ext in children(tbs, seq.body, seq.end):
+            parts = children(tbs, ext.body, ext.end)
+            if tbs[parts[0].start : parts[0].end] != _SAN_OID:
                 continue
-            _, value, value_end = parts[-1]  # extnValue OCTET STRING
-            _, names, names_end = _tlv(tbs, value)
-            return tuple(_raw_entry(tag, tbs[s:e]) for tag, s, e in _children(tbs, names, names_end))
+            value = parts[-1]  # extnValue OCTET STRING
+            names = element(tbs, value.body)
+            entries = children(tbs, names.body, names.end)
+            if any(n.tag & 0xC0 != 0x80 or n.tag & 0x1F > 8 for n in entries):
+                raise ValueError("a subjectAltName entry that is no GeneralName ([0] to [8])")
+            return tuple(_raw_entry(n.tag, tbs[n.body : n.end]) for n in entries)
     return None
+
+
+_CN_OID = bytes.fromhex("0603550403")  # OBJECT IDENTIFIER 2.5.4.3
+# DirectoryString and friends: how each string type's bytes become text
+_STRING_CODECS = {0x0C: "utf-8", 0x13: "latin-1", 0x14: "latin-1", 0x16: "latin-1", 0x1E: "utf-16-be", 0x1C: "utf-32-be"}
+
+
+def _read_cns(tbs: bytes) -> tuple[list[str], list[int]]:
+    """The subject's CNs and the index of the RDN holding each, read without judging the
+    string types (OpenSSL, GnuTLS and the JDK copy a PrintableString's bytes unchecked)."""
+    top = element(tbs, 0)
+    fields = children(tbs, top.body, top.end)
+    if fields and fields[0].tag == 0xA0:  # version [0] present
+        fields = fields[1:]
+    subject = fields[4]  # serial, signature, issuer, validity, subject
+    cns: list[str] = []
+    rdns: list[int] = []
+    for index, rdn in enumerate(children(tbs, subject.body, subject.end)):
+        for attr in children(tbs, rdn.body, rdn.end):
+            oid, value = children(tbs, attr.body, attr.end)[:2]
+            if tbs[oid.start : oid.end] == _CN_OID:
+                cns.append(tbs[value.body : value.end].decode(_STRING_CODECS.get(value.tag, "latin-1"), "replace"))
+                rdns.append(index)
+    return cns, rdns
 
 
 def _raw_entry(tag: int, data: bytes) -> SanEntry:

@@ -685,18 +685,25 @@ def _glob(pattern: str, label: str, empty_ok: bool) -> bool:
 
 
 def _refuse(profile: ClientProfile, ids: PresentedIdentifiers, name: str, reason: str) -> NameVerdict:
-    message = dict(profile.cause_messages).get(_cause(profile, ids, reason), profile.message)
-    if message is profile.message and profile.cn_message is not None and _uses_cn(profile, ids) and profile.cn_fallback is not CnFallback.ALWAYS:
+    cause = _cause(profile, ids, name, reason)
+    own_words = dict(profile.cause_messages).get(cause) if cause is not None else None
+    message = own_words if own_words is not None else profile.message
+    if own_words is None and profile.cn_message is not None and _uses_cn(profile, ids) and profile.cn_fallback is not CnFallback.ALWAYS:
         message = profile.cn_message
     if message is not None and "{" in message:
         message = _fill(message, profile, ids, name)
     return NameVerdict(name, profile.id, False, reason, message, None)
 
 
-def _cause(profile: ClientProfile, ids: PresentedIdentifiers, reason: str) -> str | None:
+def _cause(profile: ClientProfile, ids: PresentedIdentifiers, name: str, reason: str) -> str | None:
     """Which of the refusals with words of their own this is (see ``cause_messages``)."""
     if not profile.cause_messages:
         return None
+    try:
+        if reference_form(profile, name).ip is not None:
+            return "ip"
+    except _Refused:
+        pass
     if profile.requires_cn and not ids.common_names:
         return "no-cn"
     if profile.nul is NulRule.REFUSE and _nul_holder(profile, ids) is not None:
@@ -718,6 +725,7 @@ def _fill(message: str, profile: ClientProfile, ids: PresentedIdentifiers, name:
         .replace("{valid}", ", ".join(ids.dns_names) or ", ".join(ids.common_names) or "no names")
         .replace("{cn}", cns[0] if cns else "")
         .replace("{altnames}", altnames)
+        .replace("{ips}", ", ".join(ids.ip_addresses))
         .replace("{port}", "PORT")
     )
 

@@ -215,7 +215,7 @@ class ClientProfile:
     - ``message`` / ``cn_message``: the client's words on refusing (``cn_message`` when it
       judged by the CN because the SAN had no name); ``{name}``, ``{cn}``, ``{valid}``,
       ``{altnames}`` and ``{port}`` are filled in;
-      ``cause_messages`` maps a refusal's cause (``no-cn``, ``nul``, ``library``) to the
+      ``cause_messages`` maps a refusal's cause (``ip``, ``no-cn``, ``nul``, ``library``) to the
       words the client uses for it instead;
     - ``group``, ``proof``: where the client runs, and how its rules were established.
     - ``sender``: set for a sending mail server (``names/senders.py``): how it authenticates
@@ -415,6 +415,29 @@ _OPENSSL_NO_PARTIAL = replace(
     notes=(),
 )
 
+# mbsync and s-nail follow RFC 2595 section 2.4 the same way: every SAN dNSName, then the
+# first CN whatever the SAN holds; '*.' stands for the host's first label.
+_MBSYNC_PROFILE = ClientProfile(
+    id="mbsync",
+    group=ClientGroup.TERMINAL,
+    proof=Proof.WIRE,
+    title="isync / mbsync",
+    clients="mbsync (isync 1.4, OpenSSL)",
+    source=(
+        "isync 1.4.4 src/socket.c: verify_hostname (every SAN dNSName, then the first CN"
+        " whatever the SAN holds; a name with a NUL is skipped) and host_matches (a leading"
+        " '*.' stands for the host's first label, any number of labels after it)"
+    ),
+    cn_fallback=CnFallback.ALWAYS,
+    cn_choice=CnChoice.FIRST,
+    wildcard=WildcardRule(min_labels=2, idna_ok=True),
+    idna=Idna.RAW,
+    strip_host_dots=0,
+    ip=IpHandling.AS_TEXT,
+    unreadable_san=(),
+    message="Error, certificate owner does not match hostname {name}",
+)
+
 # GnuTLS as a library; the clients that call gnutls_x509_crt_check_hostname share its rules.
 _GNUTLS_PROFILE = ClientProfile(
     id="gnutls",
@@ -602,30 +625,10 @@ _PROFILES: tuple[ClientProfile, ...] = (
             ("library", "Server certificate verification error: hostname mismatch"),
         ),
     ),
-    ClientProfile(
-        id="mbsync",
-        group=ClientGroup.TERMINAL,
-        proof=Proof.WIRE,
-        title="isync / mbsync",
-        clients="mbsync (isync 1.4, OpenSSL)",
-        source=(
-            "isync 1.4.4 src/socket.c: verify_hostname (every SAN dNSName, then the first CN"
-            " whatever the SAN holds; a name with a NUL is skipped) and host_matches (a leading"
-            " '*.' stands for the host's first label, any number of labels after it)"
-        ),
-        cn_fallback=CnFallback.ALWAYS,
-        cn_choice=CnChoice.FIRST,
-        wildcard=WildcardRule(min_labels=2, idna_ok=True),
-        idna=Idna.RAW,
-        strip_host_dots=0,
-        ip=IpHandling.AS_TEXT,
-        unreadable_san=(),
-        message="Error, certificate owner does not match hostname {name}",
-    ),
-    ClientProfile(
+    _MBSYNC_PROFILE,
+    replace(
+        _MBSYNC_PROFILE,
         id="s-nail",
-        group=ClientGroup.TERMINAL,
-        proof=Proof.WIRE,
         title="s-nail (mailx)",
         clients="s-nail 14.9 (mailx), OpenSSL build",
         source=(
@@ -634,13 +637,7 @@ _PROFILES: tuple[ClientProfile, ...] = (
             " n_tls_rfc2595_hostname_match (a leading '*.' stands for the host's first label);"
             " the URL host is lower-cased and converted with libidn2 (src/mx/url.c)"
         ),
-        cn_fallback=CnFallback.ALWAYS,
-        cn_choice=CnChoice.FIRST,
-        wildcard=WildcardRule(min_labels=2, idna_ok=True),
         idna=Idna.UTS46,
-        strip_host_dots=0,
-        ip=IpHandling.AS_TEXT,
-        unreadable_san=(),
         nul=NulRule.TRUNCATE,
         message="TLS certificate does not match: {name}:{port}",
     ),
@@ -830,7 +827,11 @@ _PROFILES: tuple[ClientProfile, ...] = (
         ip=IpHandling.SAN_IP,
         ip_forms=(IpForm.TRAILING_DOT, IpForm.ZONE),
         unreadable_san=(),
-        message="Hostname/IP does not match certificate's altnames: Host: {name}. is not in the cert's altnames",
+        message="ERR_TLS_CERT_ALTNAME_INVALID: Hostname/IP does not match certificate's altnames: Host: {name}. is not in the cert's altnames: {altnames}",
+        cn_message="ERR_TLS_CERT_ALTNAME_INVALID: Hostname/IP does not match certificate's altnames: Host: {name}. is not cert's CN: {cn}",
+        cause_messages=(
+            ("ip", "ERR_TLS_CERT_ALTNAME_INVALID: Hostname/IP does not match certificate's altnames: IP: {name} is not in the cert's list: {ips}"),
+        ),
         notes=(
             "The typed name's trailing dot is dropped twice (checkServerIdentity, then splitHost).",
         ),

@@ -1,0 +1,121 @@
+"""Certificates cryptography refuses, read the way mail clients read them.
+
+OpenSSL, GnuTLS and the JDK load certificates that cryptography's strict decoder refuses: a
+SAN iPAddress of 0 or 5 octets beside a good dNSName, a ``*`` stored in a PrintableString CN.
+The clients then give a verdict, so mailcert must too.  :func:`parse_leniently` returns a
+*twin* that cryptography parses - the same certificate with the refused SAN extension left
+out and refused string types re-tagged - and remembers the original bytes: the names are
+read from those (``PresentedIdentifiers.from_der``), every other fact from the twin.  The
+twin's signature no longer verifies; its facts say it is one (``strict_error``).
+"""
+
+from __future__ import annotations
+
+import re
+
+from cryptography import x509
+
+from mailcert.der import Element, children, element, encode
+
+__all__ = ["parse_leniently", "original_der", "strict_error"]
+
+_SAN_OID = bytes.fromhex("0603551d11")
+_PRINTABLE = re.compile(rb"[A-Za-z0-9 '()+,\-./:=?]*")
+_PRINTABLE_STRING = 0x13
+_UTF8_STRING = 0x0C
+
+# twin DER -> (original DER, why cryptography refused it); twins are made only for the rare
+# certificates that need them, and the map keeps at most a few hundred
+_ORIGINALS: dict[bytes, tuple[bytes, str]] = {}
+_MAX_REMEMBERED = 512
+
+
+def parse_leniently(der: bytes) -> x509.Certificate:
+    """``der`` as a cryptography certificate: itself when cryptography reads all of it, else
+    its parseable twin (ValueError when not even a lenient reading helps)."""
+    problem = None
+    try:
+        cert = x509.load_der_x509_certificate(der)
+        cert.extensions
+        cert.subject
+        cert.issuer
+        return cert
+    except (ValueError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType) as exc:
+        problem = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    twin_der = _twin(der)
+    twin = x509.load_der_x509_certificate(twin_der)
+    twin.extensions  # noqa: B018 - parse now: a twin that still fails is no twin
+    if len(_ORIGINALS) >= _MAX_REMEMBERED:
+        _ORIGINALS.clear()
+    _ORIGINALS[twin_der] = (der, problem)
+    return twin
+
+
+def original_der(cert: x509.Certificate) -> bytes | None:
+    """The bytes a twin was made from (None for an ordinary certificate)."""
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    found = _ORIGINALS.get(cert.public_bytes(Encoding.DER)) if _ORIGINALS else None
+    return found[0] if found else None
+
+
+def strict_error(cert: x509.Certificate) -> str | None:
+    """Why cryptography refused the certificate ``cert`` is a twin of (None: it did not)."""
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    found = _ORIGINALS.get(cert.public_bytes(Encoding.DER)) if _ORIGINALS else None
+    return found[1] if found else None
+
+
+def _twin(der: bytes) -> bytes:
+    """The certificate without its SAN extension, PrintableStrings that are not re-tagged."""
+    top = element(der, 0)
+    parts = children(der, top.body, top.end)
+    if len(parts) != 3:
+        raise ValueError("a certificate is a SEQUENCE of three elements")
+    tbs, algorithm, signature = parts
+    fields = children(der, tbs.body, tbs.end)
+    out = []
+    for field in fields:
+        raw = der[field.start : field.end]
+        if field.tag == 0xA3:
+            raw = _without_san(der, field)
+        elif field.tag == 0x30 and _is_name(der, field):
+            raw = _retagged(der, field)
+        out.append(raw)
+    body = encode(0x30, b"".join(out)) + der[algorithm.start : algorithm.end] + der[signature.start : signature.end]
+    return encode(0x30, body)
+
+
+def _is_name(der: bytes, field: Element) -> bool:
+    """A Name: a SEQUENCE of SETs (the issuer and the subject)."""
+    try:
+        return all(rdn.tag == 0x31 for rdn in children(der, field.body, field.end))
+    except ValueError:
+        return False
+
+
+def _retagged(der: bytes, name: Element) -> bytes:
+    """The Name with every PrintableString holding a character PrintableString forbids
+    (``*``, ``_``, ``@``...) re-tagged as UTF8String: same bytes, same length."""
+    raw = bytearray(der[name.start : name.end])
+    for rdn in children(der, name.body, name.end):
+        for attr in children(der, rdn.body, rdn.end):
+            parts = children(der, attr.body, attr.end)
+            if len(parts) < 2:
+                continue
+            value = parts[1]
+            if value.tag == _PRINTABLE_STRING and not _PRINTABLE.fullmatch(der[value.body : value.end]):
+                raw[value.start - name.start] = _UTF8_STRING
+    return bytes(raw)
+
+
+def _without_san(der: bytes, field: Element) -> bytes:
+    """The extensions [3] field with the subjectAltName extension left out."""
+    seq = element(der, field.body)
+    kept = [
+        der[ext.start : ext.end]
+        for ext in children(der, seq.body, seq.end)
+        if der[ext.body : ext.body + len(_SAN_OID)] != _SAN_OID
+    ]
+    return encode(0xA3, encode(0x30, b"".join(kept)))

@@ -1,0 +1,76 @@
+"""Certificates cryptography refuses but mail clients read: judged, never an error."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+
+from mailcert.certs.info import facts_from_certificate
+from mailcert.certs.lenient import original_der, parse_leniently, strict_error
+from mailcert.certs.load import read_certificates
+from mailcert.names import PROFILES, check_name
+from tests.differential.corpus import Dns, RawIp, issue, with_printable_cns
+
+D = "mail.example.com"
+
+
+def _pem(der: bytes) -> bytes:
+    return b"-----BEGIN CERTIFICATE-----\n" + base64.encodebytes(der) + b"-----END CERTIFICATE-----\n"
+
+
+STAR_CN = with_printable_cns(issue("lenient-star", san=None, cns=("*.example.com",)))
+IP0 = issue("lenient-ip0", san=[RawIp(b""), Dns(D)], cns=(D,))
+IP5 = issue("lenient-ip5", san=[RawIp(bytes(5)), Dns(D)], cns=(D,))
+
+
+def test_cryptography_really_refuses_them() -> None:
+    with pytest.raises(ValueError):
+        x509.load_der_x509_certificate(STAR_CN).subject
+    for der in (IP0, IP5):
+        with pytest.raises(ValueError):
+            x509.load_der_x509_certificate(der).extensions
+
+
+@pytest.mark.parametrize(("der", "ip"), [(STAR_CN, None), (IP0, "<0 octets: >"), (IP5, "<5 octets: 0000000000>")],
+                         ids=["star-cn", "ip0", "ip5"])
+@pytest.mark.parametrize("form", ["pem", "der"])
+def test_read_as_the_clients_read_them(der: bytes, ip: str | None, form: str) -> None:
+    (cert,) = read_certificates(_pem(der) if form == "pem" else der, source="t")
+    assert original_der(cert) == der and strict_error(cert)
+    facts = facts_from_certificate(cert)
+    assert facts.der == der and facts.strict_error
+    ids = facts.identifiers
+    if der is STAR_CN:
+        assert ids.common_names == ("*.example.com",) and not ids.has_san_extension
+    else:
+        assert ids.dns_names == (D,) and ids.ip_addresses == (ip,)
+
+
+def test_each_client_judges_them_its_own_way() -> None:
+    star = facts_from_certificate(parse_leniently(STAR_CN)).identifiers
+    # a CN wildcard: OpenSSL (X509_check_host) takes it, curl too (CN when no SAN), Go never reads the CN
+    assert check_name(PROFILES["openssl"], star, D).accepted
+    assert check_name(PROFILES["curl"], star, D).accepted
+    assert not check_name(PROFILES["go"], star, D).accepted
+    ip5 = facts_from_certificate(parse_leniently(IP5)).identifiers
+    # a 5-octet iPAddress: OpenSSL skips it, Go refuses the certificate (measured by the oracles)
+    assert check_name(PROFILES["openssl"], ip5, D).accepted
+    v = check_name(PROFILES["go"], ip5, D)
+    assert not v.accepted and "cannot read the certificate" in v.reason
+
+
+def test_an_ordinary_certificate_is_itself() -> None:
+    der = issue("lenient-plain", san=[Dns(D)], cns=(D,))
+    cert = parse_leniently(der)
+    assert original_der(cert) is None and strict_error(cert) is None
+
+
+def test_inspect_gives_verdicts_not_an_error(tmp_path: Path) -> None:
+    from mailcert.cli import main
+
+    path = tmp_path / "star.pem"
+    path.write_bytes(_pem(STAR_CN))
+    assert main(["inspect", str(path), "--name", D, "--client", "openssl", "--client", "go"]) == 1
