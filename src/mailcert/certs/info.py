@@ -63,12 +63,15 @@ class CertificateFacts:
     sha1: str
     cn_rdns: tuple[int, ...] = ()
     strict_error: str | None = None
+    bad_strings: bool = False
 
     @cached_property
     def identifiers(self) -> PresentedIdentifiers:
         """Exactly what the name engine reads from the certificate (the differential tests
         check that it equals ``PresentedIdentifiers.from_certificate``)."""
-        return PresentedIdentifiers(self.san, self.has_san_extension, self.common_names, cn_rdns=self.cn_rdns)
+        return PresentedIdentifiers(
+            self.san, self.has_san_extension, self.common_names, cn_rdns=self.cn_rdns, bad_strings=self.bad_strings
+        )
 
     @property
     def dns_names(self) -> tuple[str, ...]:
@@ -158,6 +161,7 @@ def facts_from_certificate(cert: x509.Certificate, *, source: str = "certificate
         sha256=hashlib.sha256(der).hexdigest(),
         sha1=hashlib.sha1(der).hexdigest(),  # noqa: S324 - a fingerprint Windows shows, not security
         strict_error=strict_error(cert),
+        bad_strings=ids.bad_strings,
     )
 
 

@@ -11,16 +11,14 @@ twin's signature no longer verifies; its facts say it is one (``strict_error``).
 
 from __future__ import annotations
 
-import re
-
 from cryptography import x509
 
 from mailcert.der import Element, children, element, encode
+from mailcert.names.identifiers import PRINTABLE_CHARS
 
 __all__ = ["parse_leniently", "original_der", "strict_error"]
 
 _SAN_OID = bytes.fromhex("0603551d11")
-_PRINTABLE = re.compile(rb"[A-Za-z0-9 '()+,\-./:=?]*")
 _PRINTABLE_STRING = 0x13
 _UTF8_STRING = 0x0C
 
@@ -105,7 +103,7 @@ def _retagged(der: bytes, name: Element) -> bytes:
             if len(parts) < 2:
                 continue
             value = parts[1]
-            if value.tag == _PRINTABLE_STRING and not _PRINTABLE.fullmatch(der[value.body : value.end]):
+            if value.tag == _PRINTABLE_STRING and not PRINTABLE_CHARS.fullmatch(der[value.body : value.end]):
                 raw[value.start - name.start] = _UTF8_STRING
     return bytes(raw)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import ipaddress
+import re
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -27,12 +28,15 @@ _CN = NameOID.COMMON_NAME
 
 
 class SanDefect(enum.Enum):
-    """A subjectAltName entry that some clients refuse to read at all (the whole certificate fails)."""
+    """Something in the certificate's names that some clients refuse to read at all (the whole
+    certificate fails): mostly SAN entries, and a subject string that breaks its type."""
 
     EMPTY_DNS = "an empty dNSName"
     NON_ASCII_DNS = "a dNSName with bytes outside ASCII (not an IA5String)"
     NOT_UTF8_DNS = "a dNSName whose bytes are not even UTF-8"
     BAD_IP = "an iPAddress that is neither 4 nor 16 octets"
+    EMPTY_IP = "an empty iPAddress (0 octets)"
+    BAD_STRING = "a subject attribute whose characters its string type forbids (a '*' in a PrintableString)"
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,7 @@ class PresentedIdentifiers:
     common_names: tuple[str, ...]
     san_error: str | None = None
     cn_rdns: tuple[int, ...] = ()
+    bad_strings: bool = False
 
     # cached: the matcher asks for these once per profile, twelve times per name
     @cached_property
@@ -91,6 +96,10 @@ class PresentedIdentifiers:
                         found.add(SanDefect.NOT_UTF8_DNS)
             elif kind == "IP" and value.startswith("<"):
                 found.add(SanDefect.BAD_IP)
+                if value.startswith("<0 "):
+                    found.add(SanDefect.EMPTY_IP)
+        if self.bad_strings:
+            found.add(SanDefect.BAD_STRING)
         return frozenset(found)
 
     @classmethod
@@ -109,7 +118,7 @@ class PresentedIdentifiers:
             # cryptography refuses the subject (a '*' in a PrintableString, say); the clients'
             # decoders read it, so read the CNs the tolerant way
             try:
-                common_names, rdn_of = _read_cns(cert.tbs_certificate_bytes)
+                common_names, rdn_of, _ = _read_cns(cert.tbs_certificate_bytes)
             except (ValueError, IndexError):
                 common_names, rdn_of = [], []
         cns = tuple(common_names)
@@ -137,12 +146,12 @@ class PresentedIdentifiers:
             top = element(der, 0)
             tbs_element = element(der, top.body)
             tbs = der[tbs_element.start : tbs_element.end]
-            cns, rdn_of = _read_cns(tbs)
+            cns, rdn_of, bad_strings = _read_cns(tbs)
             san = _read_san(tbs)
         except (ValueError, IndexError) as exc:
             return cls((), True, (), san_error=str(exc))
         rdns = tuple(rdn_of) if len(set(rdn_of)) != len(rdn_of) else ()
-        return cls(san or (), san is not None, tuple(cns), cn_rdns=rdns)
+        return cls(san or (), san is not None, tuple(cns), cn_rdns=rdns, bad_strings=bad_strings)
 
     @classmethod
     def _tolerant(
@@ -217,13 +226,16 @@ def _read_san(tbs: bytes) -> tuple[SanEntry, ...] | None:
 
 
 _CN_OID = bytes.fromhex("0603550403")  # OBJECT IDENTIFIER 2.5.4.3
+_PRINTABLE_STRING = 0x13
+PRINTABLE_CHARS = re.compile(rb"[A-Za-z0-9 '()+,\-./:=?]*")  # X.680's PrintableString
 # DirectoryString and friends: how each string type's bytes become text
 _STRING_CODECS = {0x0C: "utf-8", 0x13: "latin-1", 0x14: "latin-1", 0x16: "latin-1", 0x1E: "utf-16-be", 0x1C: "utf-32-be"}
 
 
-def _read_cns(tbs: bytes) -> tuple[list[str], list[int]]:
+def _read_cns(tbs: bytes) -> tuple[list[str], list[int], bool]:
     """The subject's CNs and the index of the RDN holding each, read without judging the
-    string types (OpenSSL, GnuTLS and the JDK copy a PrintableString's bytes unchecked)."""
+    string types (OpenSSL and the JDK copy a PrintableString's bytes unchecked), and whether
+    any subject attribute breaks its string type (GnuTLS then refuses the certificate)."""
     top = element(tbs, 0)
     fields = children(tbs, top.body, top.end)
     if fields and fields[0].tag == 0xA0:  # version [0] present
@@ -231,13 +243,16 @@ def _read_cns(tbs: bytes) -> tuple[list[str], list[int]]:
     subject = fields[4]  # serial, signature, issuer, validity, subject
     cns: list[str] = []
     rdns: list[int] = []
+    bad = False
     for index, rdn in enumerate(children(tbs, subject.body, subject.end)):
         for attr in children(tbs, rdn.body, rdn.end):
             oid, value = children(tbs, attr.body, attr.end)[:2]
+            data = tbs[value.body : value.end]
+            bad = bad or (value.tag == _PRINTABLE_STRING and not PRINTABLE_CHARS.fullmatch(data))
             if tbs[oid.start : oid.end] == _CN_OID:
-                cns.append(tbs[value.body : value.end].decode(_STRING_CODECS.get(value.tag, "latin-1"), "replace"))
+                cns.append(data.decode(_STRING_CODECS.get(value.tag, "latin-1"), "replace"))
                 rdns.append(index)
-    return cns, rdns
+    return cns, rdns, bad
 
 
 def _raw_entry(tag: int, data: bytes) -> SanEntry:

@@ -686,7 +686,8 @@ def _glob(pattern: str, label: str, empty_ok: bool) -> bool:
 
 def _refuse(profile: ClientProfile, ids: PresentedIdentifiers, name: str, reason: str) -> NameVerdict:
     cause = _cause(profile, ids, name, reason)
-    own_words = dict(profile.cause_messages).get(cause) if cause is not None else None
+    words = dict(profile.cause_messages)
+    own_words = None if cause is None else words.get(cause, words.get(cause.partition(":")[0]))
     message = own_words if own_words is not None else profile.message
     if own_words is None and profile.cn_message is not None and _uses_cn(profile, ids) and profile.cn_fallback is not CnFallback.ALWAYS:
         message = profile.cn_message
@@ -699,6 +700,9 @@ def _cause(profile: ClientProfile, ids: PresentedIdentifiers, name: str, reason:
     """Which of the refusals with words of their own this is (see ``cause_messages``)."""
     if not profile.cause_messages:
         return None
+    defect = next((d for d in profile.unreadable_san if d in ids.san_defects), None)
+    if defect is not None and reason.startswith("this client cannot read the certificate"):
+        return f"defect:{defect.name}"
     try:
         if reference_form(profile, name).ip is not None:
             return "ip"

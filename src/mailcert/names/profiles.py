@@ -215,7 +215,8 @@ class ClientProfile:
     - ``message`` / ``cn_message``: the client's words on refusing (``cn_message`` when it
       judged by the CN because the SAN had no name); ``{name}``, ``{cn}``, ``{valid}``,
       ``{altnames}`` and ``{port}`` are filled in;
-      ``cause_messages`` maps a refusal's cause (``ip``, ``no-cn``, ``nul``, ``library``) to the
+      ``cause_messages`` maps a refusal's cause (``ip``, ``no-cn``, ``nul``, ``library``,
+      ``defect`` or ``defect:NAME`` for a certificate it cannot read) to the
       words the client uses for it instead;
     - ``group``, ``proof``: where the client runs, and how its rules were established.
     - ``sender``: set for a sending mail server (``names/senders.py``): how it authenticates
@@ -454,7 +455,7 @@ _GNUTLS_PROFILE = ClientProfile(
     strip_host_dots=0,
     pattern_syntax=NameSyntax.PRINTABLE,
     ip=IpHandling.SAN_IP,
-    unreadable_san=(SanDefect.EMPTY_DNS,),
+    unreadable_san=(SanDefect.EMPTY_DNS, SanDefect.EMPTY_IP, SanDefect.BAD_STRING),
     message="The certificate's owner does not match hostname '{name}'",
     notes=(
         "A wildcard must begin the name: '*' or '*f' in the left-most label, never 'f*'.",
@@ -653,6 +654,10 @@ _PROFILES: tuple[ClientProfile, ...] = (
             " with the account's host; the gnutls profile's rules, checked against GnuTLS 3.7.9"
         ),
         notes=(),
+        cause_messages=(
+            ("defect:BAD_STRING", "The certificate issuer is unknown."),
+            ("defect", "gnutls_handshake: Unknown Subject Alternative name in X.509 certificate."),
+        ),
         message="WARNING: Server hostname does not match certificate",
     ),
     replace(
@@ -667,6 +672,10 @@ _PROFILES: tuple[ClientProfile, ...] = (
             " the gnutls profile's rules, checked against GnuTLS 3.7.9"
         ),
         notes=(),
+        cause_messages=(
+            ("defect:BAD_STRING", "The certificate issuer is unknown."),
+            ("defect", "gnutls_handshake: Unknown Subject Alternative name in X.509 certificate."),
+        ),
         message="WARNING: Server hostname does not match certificate",
     ),
     replace(
@@ -682,6 +691,10 @@ _PROFILES: tuple[ClientProfile, ...] = (
             " the gnutls profile's rules, checked against GnuTLS 3.7.9"
         ),
         notes=(),
+        cause_messages=(
+            ("defect:BAD_STRING", "The certificate issuer is unknown."),
+            ("defect", "TLS handshake failed: Unknown Subject Alternative name in X.509 certificate."),
+        ),
         message=(
             "TLS certificate verification failed: The certificate is NOT trusted."
             " The name in the certificate does not match the expected."
@@ -718,6 +731,9 @@ _PROFILES: tuple[ClientProfile, ...] = (
         ip_forms=(IpForm.ZERO_PADDED, IpForm.LEADING_SPACE, IpForm.TRAILING_JUNK),
         unreadable_san=(),
         message="[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: Hostname mismatch, certificate is not valid for '{name}'.",
+        cause_messages=(
+            ("ip", "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: IP address mismatch, certificate is not valid for '{name}'."),
+        ),
     ),
     _GNUTLS_PROFILE,
     ClientProfile(
