@@ -21,7 +21,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import fields
+from dataclasses import fields, replace
 from typing import TYPE_CHECKING, NamedTuple
 
 from mailcert.names.identifiers import PresentedIdentifiers, _ascii_lower
@@ -685,9 +685,8 @@ def _glob(pattern: str, label: str, empty_ok: bool) -> bool:
 
 
 def _refuse(profile: ClientProfile, ids: PresentedIdentifiers, name: str, reason: str) -> NameVerdict:
-    cause = _cause(profile, ids, name, reason)
     words = dict(profile.cause_messages)
-    own_words = None if cause is None else words.get(cause, words.get(cause.partition(":")[0]))
+    own_words = next((words[c] for c in _causes(profile, ids, name, reason) if c in words), None)
     message = own_words if own_words is not None else profile.message
     if own_words is None and profile.cn_message is not None and _uses_cn(profile, ids) and profile.cn_fallback is not CnFallback.ALWAYS:
         message = profile.cn_message
@@ -696,25 +695,46 @@ def _refuse(profile: ClientProfile, ids: PresentedIdentifiers, name: str, reason
     return NameVerdict(name, profile.id, False, reason, message, None)
 
 
-def _cause(profile: ClientProfile, ids: PresentedIdentifiers, name: str, reason: str) -> str | None:
-    """Which of the refusals with words of their own this is (see ``cause_messages``)."""
+def _causes(profile: ClientProfile, ids: PresentedIdentifiers, name: str, reason: str) -> list[str]:
+    """What this refusal is, most specific first, in the keys of ``cause_messages``:
+    ``defect:NAME``/``defect`` (a certificate the client cannot read), ``no-cn``, ``nul``,
+    ``library`` (the library check the client also asks), ``ip-none``/``ip`` (an IP typed;
+    the certificate has no iPAddress), ``cn-only`` (no SAN, and the CN would have matched),
+    ``no-names`` (no SAN DNS name at all)."""
     if not profile.cause_messages:
-        return None
+        return []
+    out: list[str] = []
     defect = next((d for d in profile.unreadable_san if d in ids.san_defects), None)
     if defect is not None and reason.startswith("this client cannot read the certificate"):
-        return f"defect:{defect.name}"
-    try:
-        if reference_form(profile, name).ip is not None:
-            return "ip"
-    except _Refused:
-        pass
+        out += [f"defect:{defect.name}", "defect"]
     if profile.requires_cn and not ids.common_names:
-        return "no-cn"
+        out.append("no-cn")
     if profile.nul is NulRule.REFUSE and _nul_holder(profile, ids) is not None:
-        return "nul"
+        out.append("nul")
     if profile.library_check is not None and reason.startswith(profile.library_check.title):
-        return "library"
-    return None
+        out.append("library")
+    try:
+        ref = reference_form(profile, name)
+    except _Refused:
+        return out
+    if ref.ip is not None:
+        out += ["ip-none", "ip"] if not ids.ip_addresses else ["ip"]
+    cns = _chosen_cns(replace(profile, cn_choice=CnChoice.LAST), ids)
+    if not ids.has_san_extension and cns and ref.ip is None and _covers(_ascii_lower(cns[0]), ref, profile, from_cn=False):
+        out.append("cn-only")
+    if not ids.dns_names:
+        out.append("no-names")
+    return out
+
+
+def _node_safe(value: str) -> str:
+    """A SAN value as Node prints it in ``subjectaltname``: quoted JSON-style when it holds a
+    quote, backslash, comma, apostrophe or a character outside printable ASCII."""
+    if any(c in "\"\\,'" or not " " <= c <= "~" for c in value):
+        import json
+
+        return json.dumps(value)
+    return value
 
 
 def _fill(message: str, profile: ClientProfile, ids: PresentedIdentifiers, name: str) -> str:
@@ -723,10 +743,10 @@ def _fill(message: str, profile: ClientProfile, ids: PresentedIdentifiers, name:
     ``{port}`` is not known to a pure name check: the message keeps ``PORT`` there.
     """
     cns = _chosen_cns(profile, ids)
-    altnames = ", ".join(f"{'IP Address' if t == 'IP' else t}:{v}" for t, v in ids.san if t in ("DNS", "IP"))
+    altnames = ", ".join(f"{'IP Address' if t == 'IP' else t}:{_node_safe(v)}" for t, v in ids.san if t in ("DNS", "IP"))
     return (
         message.replace("{name}", name)
-        .replace("{valid}", ", ".join(ids.dns_names) or ", ".join(ids.common_names) or "no names")
+        .replace("{valid}", ", ".join(ids.dns_names))
         .replace("{cn}", cns[0] if cns else "")
         .replace("{altnames}", altnames)
         .replace("{ips}", ", ".join(ids.ip_addresses))

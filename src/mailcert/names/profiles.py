@@ -215,8 +215,7 @@ class ClientProfile:
     - ``message`` / ``cn_message``: the client's words on refusing (``cn_message`` when it
       judged by the CN because the SAN had no name); ``{name}``, ``{cn}``, ``{valid}``,
       ``{altnames}`` and ``{port}`` are filled in;
-      ``cause_messages`` maps a refusal's cause (``ip``, ``no-cn``, ``nul``, ``library``,
-      ``defect`` or ``defect:NAME`` for a certificate it cannot read) to the
+      ``cause_messages`` maps a refusal's cause (see ``matcher._causes``) to the
       words the client uses for it instead;
     - ``group``, ``proof``: where the client runs, and how its rules were established.
     - ``sender``: set for a sending mail server (``names/senders.py``): how it authenticates
@@ -655,7 +654,7 @@ _PROFILES: tuple[ClientProfile, ...] = (
         ),
         notes=(),
         cause_messages=(
-            ("defect:BAD_STRING", "The certificate issuer is unknown."),
+            ("defect:BAD_STRING", "(r)eject, accept (o)nce, (a)ccept always"),
             ("defect", "gnutls_handshake: Unknown Subject Alternative name in X.509 certificate."),
         ),
         message="WARNING: Server hostname does not match certificate",
@@ -673,7 +672,7 @@ _PROFILES: tuple[ClientProfile, ...] = (
         ),
         notes=(),
         cause_messages=(
-            ("defect:BAD_STRING", "The certificate issuer is unknown."),
+            ("defect:BAD_STRING", "(r)eject, accept (o)nce, (a)ccept always"),
             ("defect", "gnutls_handshake: Unknown Subject Alternative name in X.509 certificate."),
         ),
         message="WARNING: Server hostname does not match certificate",
@@ -871,6 +870,12 @@ _PROFILES: tuple[ClientProfile, ...] = (
         ip_forms=(IpForm.BRACKETS, IpForm.V4_MAPPED),
         unreadable_san=(SanDefect.NON_ASCII_DNS, SanDefect.BAD_IP),
         message="x509: certificate is valid for {valid}, not {name}",
+        cause_messages=(
+            ("ip-none", "x509: cannot validate certificate for {name} because it doesn't contain any IP SANs"),
+            ("ip", "x509: certificate is valid for {ips}, not {name}"),
+            ("cn-only", "x509: certificate relies on legacy Common Name field, use SANs instead"),
+            ("no-names", "x509: certificate is not valid for any names, but wanted to match {name}"),
+        ),
     ),
     ClientProfile(
         id="rfc9525",
