@@ -249,3 +249,35 @@ def test_refusals_in_the_clients_own_words() -> None:
     assert not v.accepted and "no CN" in v.reason
     v = check_name(PROFILES["fetchmail"], ids("DNS:a\0b", cn=("mail.example.com",)), "mail.example.com")
     assert not v.accepted and "NUL" in v.reason
+
+
+@pytest.mark.parametrize(
+    ("identifiers", "name", "expected"),
+    [
+        (ids(cn=("mail.example.com",)), "mail.example.com", "x509: certificate relies on legacy Common Name field, use SANs instead"),
+        (ids(cn=("mail.example.com", "other.example.com")), "mail.example.com",
+         "x509: certificate is not valid for any names, but wanted to match mail.example.com"),
+        (ids("DNS:mail.example.com"), "192.0.2.1", "x509: cannot validate certificate for 192.0.2.1 because it doesn't contain any IP SANs"),
+        (ids("IP:192.0.2.7"), "192.0.2.1", "x509: certificate is valid for 192.0.2.7, not 192.0.2.1"),
+        (ids("DNS:a.example.com", "DNS:b.example.com"), "c.example.com", "x509: certificate is valid for a.example.com, b.example.com, not c.example.com"),
+    ],
+)
+def test_go_says_why_in_its_own_words(identifiers: PresentedIdentifiers, name: str, expected: str) -> None:
+    """Go's HostnameError.Error() picks its text by what the certificate lacks (tests/wire checks it on the wire)."""
+    v = check_name(PROFILES["go"], identifiers, name)
+    assert not v.accepted and v.message == expected
+
+
+def test_node_quotes_odd_altnames_as_it_prints_them() -> None:
+    v = check_name(PROFILES["node"], ids("DNS:a.example\0.evil", "IP:192.0.2.7"), "mail.example.com")
+    assert v.message == (
+        "ERR_TLS_CERT_ALTNAME_INVALID: Hostname/IP does not match certificate's altnames: Host: mail.example.com."
+        ' is not in the cert\'s altnames: DNS:"a.example\\u0000.evil", IP Address:192.0.2.7'
+    )
+    v = check_name(PROFILES["node"], ids("DNS:a.example"), "192.0.2.1")
+    assert v.message == "ERR_TLS_CERT_ALTNAME_INVALID: Hostname/IP does not match certificate's altnames: IP: 192.0.2.1 is not in the cert's list: "
+
+
+def test_go_names_the_length_of_an_ip_it_cannot_parse() -> None:
+    v = check_name(PROFILES["go"], ids("IP:<5 octets: c000020a00>", "DNS:a.example"), "a.example")
+    assert v.message == "tls: failed to parse certificate from server: x509: cannot parse IP address of length 5"

@@ -740,7 +740,8 @@ def _node_safe(value: str) -> str:
 def _fill(message: str, profile: ClientProfile, ids: PresentedIdentifiers, name: str) -> str:
     """The client's words with the certificate's and the user's names put in.
 
-    ``{port}`` is not known to a pure name check: the message keeps ``PORT`` there.
+    ``{port}`` is not known to a pure name check: the message keeps ``PORT`` there;
+    ``{badip}`` is the octet count of the first malformed iPAddress.
     """
     cns = _chosen_cns(profile, ids)
     altnames = ", ".join(f"{'IP Address' if t == 'IP' else t}:{_node_safe(v)}" for t, v in ids.san if t in ("DNS", "IP"))
@@ -750,6 +751,7 @@ def _fill(message: str, profile: ClientProfile, ids: PresentedIdentifiers, name:
         .replace("{cn}", cns[0] if cns else "")
         .replace("{altnames}", altnames)
         .replace("{ips}", ", ".join(ids.ip_addresses))
+        .replace("{badip}", next((ip[1:].split(" ", 1)[0] for ip in ids.ip_addresses if ip.startswith("<")), ""))
         .replace("{port}", "PORT")
     )
 

@@ -871,6 +871,8 @@ _PROFILES: tuple[ClientProfile, ...] = (
         unreadable_san=(SanDefect.NON_ASCII_DNS, SanDefect.BAD_IP),
         message="x509: certificate is valid for {valid}, not {name}",
         cause_messages=(
+            ("defect:BAD_IP", "tls: failed to parse certificate from server: x509: cannot parse IP address of length {badip}"),
+            ("defect:NON_ASCII_DNS", "tls: failed to parse certificate from server: x509: SAN dNSName is malformed"),
             ("ip-none", "x509: cannot validate certificate for {name} because it doesn't contain any IP SANs"),
             ("ip", "x509: certificate is valid for {ips}, not {name}"),
             ("cn-only", "x509: certificate relies on legacy Common Name field, use SANs instead"),
