@@ -51,7 +51,7 @@ def test_the_diagnosis_carries_what_it_was_judged_against() -> None:
     d = run(SniPair("remote.contoso.com", result(fixed, "remote.contoso.com"), result(fixed, None)), [fixed])
     judged = d.assessment.judged  # type: ignore[attr-defined]
     assert (judged.store, judged.now, judged.warn_days, judged.critical_days) == ("test store", NOW, 30, None)
-    assert judged.clients == tuple(PROFILES) and d.served.endpoint == ENDPOINT  # type: ignore[attr-defined]
+    assert judged.clients == DEFAULT_CLIENTS and d.served.endpoint == ENDPOINT  # type: ignore[attr-defined]
     assert d.assessment.names == ("remote.contoso.com",)  # type: ignore[attr-defined]
     assert pickle.loads(pickle.dumps(d)) == d
 
