@@ -24,7 +24,6 @@ ALLOWED: dict[str, tuple[int, str]] = {
     "mailcert/deploy/dovecot.py:discovery_from_doveconf": (105, "linear parser of doveconf -n output, one branch per setting"),
     "mailcert/deploy/postfix.py:discovery_from_postconf": (105, "linear parser of postconf output, one branch per parameter"),
     "mailcert/certs/build.py:validate_hostname": (75, "linear parser: one check per RFC 1123/5890 rule, each with its message"),
-    "mailcert/certs/info.py:facts_from_certificate": (70, "linear reader: one certificate field per statement into CertificateFacts"),
     "mailcert/report/deploy.py:text": (70, "linear renderer: one report section after another"),
     "mailcert/report/deploy.py:document": (70, "table: the deploy JSON document, one key per line"),
     # -- debt (issue 10, step 7): to be split; the number is the ceiling until then

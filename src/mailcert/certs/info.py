@@ -95,21 +95,8 @@ def facts_from_certificate(cert: x509.Certificate, *, source: str = "certificate
 
     A twin made by :func:`mailcert.certs.lenient.parse_leniently` gives every fact but the
     names, which are read from the original bytes, as the mail clients read them."""
-    original = original_der(cert)
-    if original is not None:
-        der = original
-    try:
-        extensions = cert.extensions
-    except (ValueError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType) as exc:
-        raise CertificateError(f"{source}: malformed certificate extension ({first_line(exc)})") from None
-    try:
-        ids = PresentedIdentifiers.from_der(original) if original is not None else PresentedIdentifiers.from_certificate(cert)
-        if ids.san_error:
-            raise CertificateError(f"{source}: malformed subjectAltName extension ({ids.san_error})")
-        subject = cert.subject.rfc4514_string()
-        issuer = cert.issuer.rfc4514_string()
-    except ValueError as exc:
-        raise CertificateError(f"{source}: malformed name in the certificate ({first_line(exc)})") from None
+    der = original_der(cert) or der
+    extensions, ids, subject, issuer = _names(cert, source)
     key_type, key_bits, curve = _key(cert)
     hash_alg = None
     try:
@@ -163,6 +150,23 @@ def facts_from_certificate(cert: x509.Certificate, *, source: str = "certificate
         strict_error=strict_error(cert),
         bad_strings=ids.bad_strings,
     )
+
+
+def _names(cert: x509.Certificate, source: str) -> tuple[x509.Extensions, PresentedIdentifiers, str, str]:
+    """The extensions, the names the clients read, subject and issuer text; one clear error
+    for what not even a lenient reading makes sense of."""
+    original = original_der(cert)
+    try:
+        extensions = cert.extensions
+    except (ValueError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType) as exc:
+        raise CertificateError(f"{source}: malformed certificate extension ({first_line(exc)})") from None
+    try:
+        ids = PresentedIdentifiers.from_der(original) if original is not None else PresentedIdentifiers.from_certificate(cert)
+        if ids.san_error:
+            raise CertificateError(f"{source}: malformed subjectAltName extension ({ids.san_error})")
+        return extensions, ids, cert.subject.rfc4514_string(), cert.issuer.rfc4514_string()
+    except ValueError as exc:
+        raise CertificateError(f"{source}: malformed name in the certificate ({first_line(exc)})") from None
 
 
 def _key(cert: x509.Certificate) -> tuple[str, int, str | None]:
