@@ -327,3 +327,16 @@ def test_every_catalogue_remedy_quotes_commands_that_parse() -> None:
                 except BaseException as exc:  # noqa: BLE001 - the usage error says what is wrong
                     offences.append(f"{code}: {command}: {exc}")
     assert offences == []
+
+
+def test_demo_prints_a_runnable_next_step(tmp_path: Path) -> None:
+    """The demo's advice for the real server parses as printed (it needs a CA, so it is not run)."""
+    box = sandbox(tmp_path, "demo")
+    done = box.run(["mailcert", "demo"], timeout=300)
+    assert done.returncode == 0, done.stderr
+    commands = commands_in(done.stdout)
+    assert commands and all(c.startswith("mailcert acme issue") for c in commands), commands
+    for command in commands:
+        args = build_parser().parse_args(shlex.split(command)[1:])
+        assert args.name == NAME and args.out == NAME
+    assert "dovecot|postfix" not in done.stdout

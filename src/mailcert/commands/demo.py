@@ -82,9 +82,10 @@ async def _demo(timeout: float) -> int:
     say.step(3, f"The fix: the same key and names, {PUBLIC} first (CN and first SAN)")
     fixed_names = build.normalise_names([PUBLIC, *build.san_names(sbs)])
     fixed = build.self_signed(key, fixed_names, now=now)
-    say.line(f"mailcert cert fix sbs.pem --key sbs.key --first {PUBLIC} --out fixed/")
+    say.line(f"(in the demo's own directory) mailcert cert fix sbs.pem --key sbs.key --first {PUBLIC} --out fixed")
     say.line(f"new SAN order: {', '.join(build.san_names(fixed))}")
-    say.line("then install it: mailcert deploy dovecot|postfix --cert fixed/ (on SBS: the 'Add a trusted certificate' wizard)")
+    say.line("then install it: mailcert deploy dovecot --cert fixed, and mailcert deploy postfix --cert fixed"
+             " (on SBS: the 'Add a trusted certificate' wizard)")
 
     say.step(4, "The re-check")
     after = await _check_all(build.cert_to_pem(fixed), build.key_to_pem(key), now, timeout, say)
@@ -94,7 +95,10 @@ async def _demo(timeout: float) -> int:
     say.blank()
     if case_ok and fixed_ok:
         say.line(style("Fixed: every client profile accepts remote.contoso.com on IMAP, POP3 and SMTP.", "green"))
-        say.line("For a certificate trusted by phones and new PCs too: mailcert acme issue --name remote.contoso.com")
+        say.line(
+            "For a certificate trusted by phones and new PCs too:"
+            f" `mailcert acme issue --name {PUBLIC} --directory letsencrypt --agree-tos --out {PUBLIC}`"
+        )
         return 0
     say.line(style("The demo did not come out as KB958977 says; see the verdicts above.", "red"))
     return 1
