@@ -30,7 +30,6 @@ ALLOWED: dict[str, tuple[int, str]] = {
     "mailcert/issue/issuer.py:issue": (140, "debt: plan, guard, challenges and finalisation in one body with closures"),
     "mailcert/commands/scan.py:run": (130, "debt: the fleet engine's sinks and signal handling still live in the command (step 4)"),
     "mailcert/commands/dane.py:run": (80, "debt: lookup, key files and three renderings in the command"),
-    "mailcert/address.py:check_address": (120, "debt: nine findings built inline; to use the catalogue (step 3)"),
     "mailcert/deploy/apply.py:deploy": (90, "debt: plan, checkpoint, apply, verify, rollback in one body"),
     "mailcert/commands/cert.py:run_import": (85, "debt: its own chain builder beside certs/trust.py (step 3)"),
     "mailcert/scan/runner.py:scan": (80, "debt: the bounded scheduler and the stop watcher in one body"),

@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from mailcert.errors import InputError, ProbeError
+from mailcert.findings import Finding, Severity, finding
 from mailcert.model import Status
 
 __all__ = [
     "SRV_SERVICES",
-    "AddressFinding",
     "AddressReport",
     "DnsResolver",
     "MxHost",
@@ -109,16 +109,6 @@ class SrvTarget:
 
 
 @dataclass(frozen=True)
-class AddressFinding:
-    """A mismatch between the configured name, DNS and the certificate."""
-
-    code: str
-    severity: str  # "info" | "warning" | "critical"
-    title: str
-    remedy: str
-
-
-@dataclass(frozen=True)
 class AddressReport:
     """What DNS says about the external name; a value that serialises to JSON as is."""
 
@@ -127,15 +117,15 @@ class AddressReport:
     addresses: tuple[str, ...]
     mx: tuple[MxHost, ...]
     srv: tuple[SrvTarget, ...]
-    findings: tuple[AddressFinding, ...] = field(default=())
+    findings: tuple[Finding, ...] = field(default=())
 
     @property
     def status(self) -> Status:
         """Worst finding: critical -> CRITICAL, warning -> WARNING, else OK."""
         severities = {f.severity for f in self.findings}
-        if "critical" in severities:
+        if Severity.CRITICAL in severities:
             return Status.CRITICAL
-        if "warning" in severities:
+        if Severity.WARNING in severities:
             return Status.WARNING
         return Status.OK
 
@@ -162,10 +152,7 @@ class AddressReport:
                 }
                 for s in self.srv
             ],
-            "findings": [
-                {"code": f.code, "severity": f.severity, "title": f.title, "explanation": f.title, "remedy": f.remedy}
-                for f in self.findings
-            ],
+            "findings": [f.as_dict() for f in self.findings],
         }
 
 
@@ -274,112 +261,65 @@ def check_address(
     verdicts: Verdicts | None = None,
     srv_services: Sequence[str] = SRV_SERVICES,
 ) -> AddressReport:
-    """Look the external name up and report every mismatch as an :class:`AddressFinding`.
+    """Look the external name up and report every mismatch as a :class:`~mailcert.findings.Finding`.
 
     ``verdicts(name)`` (the certificate's verdicts per client profile for ``name``, e.g.
     ``lambda n: verdicts_for(cert, n)``) adds the certificate checks: every profile must
     accept the FQDN, and MX and SRV hosts should be covered too.
     """
-    findings: list[AddressFinding] = []
+    findings: list[Finding] = []
     addresses = resolver.addresses(fqdn)
     if not addresses:
-        findings.append(
-            AddressFinding(
-                "address-unresolved",
-                "critical",
-                f"{fqdn} does not resolve (no A or AAAA record), so no mail client can reach it by that name",
-                f"add an A record (and AAAA if you have IPv6) for {fqdn} with your mail server's public address",
-            )
-        )
+        findings.append(finding("address-unresolved", fqdn=fqdn))
+    mx_hosts = _mx_hosts(fqdn, domain, resolver, verdicts, findings)
+    srv_targets = _srv_targets(fqdn, domain, resolver, verdicts, srv_services, findings)
+    if verdicts is not None:
+        findings += _name_findings(fqdn, list(verdicts(fqdn)))
+    return AddressReport(fqdn, domain, addresses, tuple(mx_hosts), tuple(srv_targets), tuple(findings))
 
+
+def _mx_hosts(fqdn: str, domain: str, resolver: Resolver, verdicts: Verdicts | None, findings: list[Finding]) -> list[MxHost]:
+    """The domain's MX hosts with their addresses and coverage; their findings added to ``findings``."""
     mx_hosts: list[MxHost] = []
     raw_mx = resolver.mx(domain)
     if not raw_mx:
-        findings.append(
-            AddressFinding(
-                "mx-missing",
-                "warning",
-                f"{domain} has no MX record; senders fall back to its A record, if any",
-                f"add an MX record for {domain} pointing to {fqdn} (or your mail relay)",
-            )
-        )
+        findings.append(finding("mx-missing", domain=domain, fqdn=fqdn))
     for pref, host in raw_mx:
         if host in ("", "."):
-            findings.append(
-                AddressFinding("mx-null", "info", f"{domain} has a null MX: it accepts no mail (RFC 7505)", "none needed if intended")
-            )
+            findings.append(finding("mx-null", domain=domain, fqdn=fqdn))
             continue
         host_addresses = resolver.addresses(host)
         covered = _covered(verdicts, host) if verdicts else None
         mx_hosts.append(MxHost(pref, host, host_addresses, covered))
         if not host_addresses:
-            findings.append(
-                AddressFinding(
-                    "mx-unresolved",
-                    "warning",
-                    f"MX host {host} of {domain} does not resolve; mail to {domain} cannot be delivered there",
-                    f"add an A record for {host}, or point the MX at {fqdn}",
-                )
-            )
+            findings.append(finding("mx-unresolved", host=host, domain=domain, fqdn=fqdn))
         if covered is False:
-            findings.append(
-                AddressFinding(
-                    "mx-not-covered",
-                    "warning",
-                    f"the certificate does not cover MX host {host}: sending servers that verify"
-                    " (MTA-STS, DANE, smarthosts) will refuse to deliver",
-                    f"add {host} to the certificate: mailcert cert new --name {fqdn} --alt {host} --csr --out DIR",
-                )
-            )
+            findings.append(finding("mx-not-covered", host=host, fqdn=fqdn))
+    return mx_hosts
 
+
+def _srv_targets(
+    fqdn: str, domain: str, resolver: Resolver, verdicts: Verdicts | None, services: Sequence[str], findings: list[Finding]
+) -> list[SrvTarget]:
+    """Where self-configuring clients are sent (RFC 6186/8314); their findings added to ``findings``."""
     srv_targets: list[SrvTarget] = []
-    for service in srv_services:
+    for service in services:
         for priority, weight, port, target in resolver.srv(f"{service}.{domain}"):
             if target in ("", "."):
                 continue  # "service not available here" (RFC 2782)
             covered = _covered(verdicts, target) if verdicts else None
             srv_targets.append(SrvTarget(service, priority, weight, port, target, covered))
+            where = {"service": service, "domain": domain, "target": target, "fqdn": fqdn}
             if target != fqdn:
-                findings.append(
-                    AddressFinding(
-                        "srv-other-host",
-                        "info",
-                        f"{service}.{domain} sends self-configuring clients to {target}, not {fqdn}",
-                        f"point the SRV record at {fqdn}, or make sure the certificate covers {target}",
-                    )
-                )
+                findings.append(finding("srv-other-host", **where))
             if covered is False:
-                findings.append(
-                    AddressFinding(
-                        "srv-not-covered",
-                        "warning",
-                        f"the certificate does not cover {target}, where {service}.{domain} sends clients",
-                        f"point the SRV record at {fqdn}, or add {target} to the certificate",
-                    )
-                )
+                findings.append(finding("srv-not-covered", **where))
+    return srv_targets
 
-    if verdicts is not None:
-        results = list(verdicts(fqdn))
-        refused = [v for v in results if not v.accepted]
-        if results and len(refused) == len(results):
-            findings.append(
-                AddressFinding(
-                    "cert-name-refused",
-                    "critical",
-                    f"no client accepts the certificate for {fqdn}: {refused[0].reason}",
-                    f"make a certificate for it: mailcert cert new --name {fqdn} --csr --out DIR",
-                )
-            )
-        else:
-            for v in refused:
-                findings.append(
-                    AddressFinding(
-                        "cert-name-refused-by-client",
-                        "warning",
-                        f"{v.client} refuses the certificate for {fqdn}: {v.reason}",
-                        f"put {fqdn} first: mailcert cert fix CERT --key KEY --first {fqdn} --out DIR"
-                        " (self-signed) or request a new one with it first",
-                    )
-                )
 
-    return AddressReport(fqdn, domain, addresses, tuple(mx_hosts), tuple(srv_targets), tuple(findings))
+def _name_findings(fqdn: str, results: list[VerdictLike]) -> list[Finding]:
+    """Every profile must accept the name users type."""
+    refused = [v for v in results if not v.accepted]
+    if results and len(refused) == len(results):
+        return [finding("cert-name-refused", fqdn=fqdn, reason=refused[0].reason)]
+    return [finding("cert-name-refused-by-client", client=v.client, fqdn=fqdn, reason=v.reason) for v in refused]

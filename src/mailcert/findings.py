@@ -559,6 +559,75 @@ _SPECS += (
     ),
 )
 
+# The external name in DNS (mailcert address check): judged in mailcert.address.
+_SPECS += (
+    FindingSpec(
+        "address-unresolved", _C,
+        "{fqdn} does not resolve (no A or AAAA record), so no mail client can reach it by that name",
+        "Mail clients connect to the name users typed; with no address record for it, every"
+        " connection fails before TLS starts, whatever the certificate.",
+        "Add an A record (and AAAA if you have IPv6) for {fqdn} with your mail server's public address.",
+    ),
+    FindingSpec(
+        "mx-missing", _W,
+        "{domain} has no MX record; senders fall back to its A record, if any",
+        "Without an MX, other mail servers deliver to the domain's own address (RFC 5321 section"
+        " 5.1); many domains' web hosts accept no mail there.",
+        "Add an MX record for {domain} pointing to {fqdn} (or your mail relay).",
+    ),
+    FindingSpec(
+        "mx-null", _I,
+        "{domain} has a null MX: it accepts no mail (RFC 7505)",
+        "A null MX (preference 0, host \".\") tells every sender that the domain takes no mail, so"
+        " mail to it bounces at once.",
+        "None needed if intended; otherwise replace it with an MX record pointing to {fqdn}.",
+    ),
+    FindingSpec(
+        "mx-unresolved", _W,
+        "MX host {host} of {domain} does not resolve; mail to {domain} cannot be delivered there",
+        "Senders try the MX hosts in preference order; one without an address record is skipped,"
+        " and mail waits or bounces when no other host takes it.",
+        "Add an A record for {host}, or point the MX at {fqdn}.",
+    ),
+    FindingSpec(
+        "mx-not-covered", _W,
+        "The certificate does not cover MX host {host}",
+        "Sending servers that verify the receiving host's name (MTA-STS, DANE-TA, smarthosts"
+        " configured to verify) check the MX host name, not the name users type: they refuse to"
+        " deliver to {host}.",
+        "Add {host} to the certificate: `mailcert cert new --name {fqdn} --alt {host} --csr --out {fqdn}`.",
+    ),
+    FindingSpec(
+        "srv-other-host", _I,
+        "{service}.{domain} sends self-configuring clients to {target}, not {fqdn}",
+        "Clients that configure themselves from SRV records (RFC 6186, RFC 8314) connect to {target}"
+        " and check the certificate for that name, not for {fqdn}.",
+        "Point the SRV record at {fqdn}, or make sure the certificate covers {target}.",
+    ),
+    FindingSpec(
+        "srv-not-covered", _W,
+        "The certificate does not cover {target}, where {service}.{domain} sends clients",
+        "A client that followed the SRV record checks the certificate for {target}; it refuses or"
+        " warns at every connection.",
+        "Point the SRV record at {fqdn}, or add {target} to the certificate.",
+    ),
+    FindingSpec(
+        "cert-name-refused", _C,
+        "No client accepts the certificate for {fqdn}: {reason}",
+        "{fqdn} is the name users type into their mail client; the certificate does not present it"
+        " in a form any client profile accepts.",
+        "Make a certificate for it: `mailcert cert new --name {fqdn} --csr --out {fqdn}`.",
+    ),
+    FindingSpec(
+        "cert-name-refused-by-client", _W,
+        "{client} refuses the certificate for {fqdn}: {reason}",
+        "Other clients accept the certificate for {fqdn}; this one checks names by stricter or"
+        " older rules (often: only the first SAN name, as Outlook 2007 does).",
+        "Put {fqdn} first: mailcert cert fix CERT --key KEY --first {fqdn} --out {fqdn} (self-signed),"
+        " or request a new certificate with it first.",
+    ),
+)
+
 CATALOGUE: Mapping[str, FindingSpec] = MappingProxyType({s.code: s for s in _SPECS})
 """Code -> catalogue row; read-only (a finding's words must not change under it)."""
 

@@ -232,6 +232,13 @@ def test_check_clean_zone(capsys: pytest.CaptureFixture[str], dns_server: Any) -
     ]
     # submission goes to another host: worth knowing, not a problem by itself
     assert [(f["code"], f["severity"]) for f in doc["findings"]] == [("srv-other-host", "info")]
+    # the one finding shape: catalogue words filled from structured facts; the explanation is
+    # its own text, not the title again
+    (other,) = doc["findings"]
+    assert other["facts"] == {"service": "_submission._tcp", "domain": "contoso.test", "target": "mail.contoso.test",
+                              "fqdn": "remote.contoso.test"}
+    assert other["title"] == "_submission._tcp.contoso.test sends self-configuring clients to mail.contoso.test, not remote.contoso.test"
+    assert other["explanation"] != other["title"] and "RFC 6186" in other["explanation"]
 
 
 def test_check_text_output(capsys: pytest.CaptureFixture[str], dns_server: Any) -> None:

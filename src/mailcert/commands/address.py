@@ -170,7 +170,7 @@ def _render(report: Any) -> list[str]:
     if report.findings:
         lines.append("Findings:")
         for f in report.findings:
-            lines.append(f"  {f.severity.upper():<8} {f.code}: {f.title}")
+            lines.append(f"  {f.severity.value.upper():<8} {f.code}: {f.title}")
             lines.append(f"           remedy: {f.remedy}")
     lines.append(f"Status: {report.status.name}")
     return lines
