@@ -9,13 +9,14 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import re
 import sys
 from collections.abc import Sequence
 from typing import Any
 
 from mailcert._version import __version__
 from mailcert.errors import InputError, MailcertError
-from mailcert.textsafe import terminal
+from mailcert.textsafe import is_env_name, terminal
 
 __all__ = ["main", "run", "build_parser"]
 
@@ -51,6 +52,9 @@ class _Parser(argparse.ArgumentParser):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("formatter_class", _Formatter)
+        # no prefix matching: "--passw=S3CRET" must not become "--password-env S3CRET", and a
+        # flag added later must not silently change what an old abbreviation meant
+        kwargs.setdefault("allow_abbrev", False)
         super().__init__(*args, **kwargs)
         self.add_argument(
             "--debug", action="store_true", default=argparse.SUPPRESS,
@@ -58,7 +62,48 @@ class _Parser(argparse.ArgumentParser):
         )
 
     def error(self, message: str) -> None:  # type: ignore[override]
+        message = _without_values(message)
         raise _UsageError(f"{self.prog}: error: {message}", message)
+
+
+_SECRET_WORDS = ("pass", "secret", "token", "pwd", "pin")
+
+
+def _without_values(message: str) -> str:
+    """argparse's complaint without the values it would echo where a secret may be one.
+
+    Unknown arguments are named by their option only (``--passw=…``): what follows ``=`` or
+    stands alone may be the password someone meant to give (mailcert never takes one on the
+    command line, so it is at best a mistake, at worst now in the terminal's scrollback).
+    """
+    unknown = "unrecognized arguments: "
+    if message.startswith(unknown):
+        words = message[len(unknown) :].split()
+        shown = [w.split("=", 1)[0] + ("=…" if "=" in w else "") for w in words if w.startswith("-")]
+        hidden = len(words) - len(shown)
+        tail = f" and {hidden} value{'s' if hidden != 1 else ''} (not repeated)" if hidden else ""
+        if not shown:
+            return unknown + f"{hidden} extra word{'s' if hidden != 1 else ''} (not repeated)"
+        return unknown + " ".join(shown) + tail
+    return re.sub(r"(--?[\w-]+)=\S+", r"\1=…", message)
+
+
+def _redact(message: str, argv: Sequence[str]) -> str:
+    """``message`` with every value given to an option named like a secret replaced by ``…``
+    (``--password-env Hunter2secret``: a value where a name belongs may be the secret)."""
+    secrets: list[str] = []
+    for i, word in enumerate(argv):
+        if not word.startswith("-"):
+            continue
+        name, eq, value = word.partition("=")
+        if any(s in name.lower() for s in _SECRET_WORDS):
+            if eq:
+                secrets.append(value)
+            elif i + 1 < len(argv):
+                secrets.append(argv[i + 1])
+    for value in sorted((v for v in secrets if v and not is_env_name(v)), key=len, reverse=True):
+        message = message.replace(value, "…")
+    return message
 
 
 class _UsageError(Exception):
@@ -99,7 +144,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parser.parse_args(args_list)
     except _UsageError as exc:
-        return _fail(exc.args[0], 3, nagios=_nagios_asked(args_list), why=exc.args[1])
+        return _fail(_redact(exc.args[0], args_list), 3, nagios=_nagios_asked(args_list), why=_redact(exc.args[1], args_list))
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return 3
@@ -111,8 +156,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MailcertError as exc:
         if debug:
             raise
-        said = _in_flags(exc)
-        return _fail(f"mailcert: error: {terminal(said)}", exc.exit_status, nagios=nagios, why=said)
+        said = _redact(_in_flags(exc), args_list)
+        return _fail(f"mailcert: error: {said}", exc.exit_status, nagios=nagios, why=said)
     except KeyboardInterrupt:
         print("mailcert: interrupted", file=sys.stderr)
         return 130
@@ -121,7 +166,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - the promise is one line, never a traceback
         if debug:
             raise
-        message = f"mailcert: internal error: {type(exc).__name__}: {terminal(exc)} (run with --debug for details)"
+        message = _redact(f"mailcert: internal error: {type(exc).__name__}: {exc} (run with --debug for details)", args_list)
         return _fail(message, 3, nagios=nagios, why=message.removeprefix("mailcert: "))
 
 
@@ -141,7 +186,7 @@ def _fail(message: str, status: int, *, nagios: bool, why: str) -> int:
     """The one line ``message`` on standard error; with ``--format nagios`` also the plugin line
     (``why``) on standard output (Nagios shows only that, as "(null)" when it is empty), and
     status UNKNOWN."""
-    print(message, file=sys.stderr)
+    print(terminal(message), file=sys.stderr)  # outside text in it is shown, never obeyed
     if not nagios:
         return status
     from mailcert.report.nagios import unknown_line

@@ -30,6 +30,7 @@ This module is pure and sits at the bottom of the layers: anything may import it
 from __future__ import annotations
 
 import json as _json
+import re as _re
 from typing import Any, Final
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "NAGIOS_MAX",
     "csv_cell",
     "html_text",
+    "is_env_name",
     "json_dumps",
     "nagios_text",
     "shorten",
@@ -141,3 +143,13 @@ def shorten(s: str, limit: int | None) -> str:
         return s
     cut = max(limit - 40, 1)
     return f"{s[:cut]}… ({len(s) - cut} more characters not shown)"
+
+
+_ENV_NAME = _re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*")
+
+
+def is_env_name(text: str) -> bool:
+    """Whether ``text`` is written the way environment variable names are (``PFX_PASSWORD``):
+    only such a value of a secret-related option is ever repeated in a message, because a
+    value where a name belongs (``Hunter2secret``) may be the secret itself."""
+    return _ENV_NAME.fullmatch(text) is not None

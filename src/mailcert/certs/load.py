@@ -17,6 +17,7 @@ from mailcert.certs.lenient import parse_leniently
 from mailcert.certs.pfxwork import refuse_costly_pfx
 from mailcert.errors import CertificateError, InputError
 from mailcert.inputs import MAX_INPUT_BYTES, read_input
+from mailcert.textsafe import is_env_name
 
 __all__ = ["MAX_BYTES", "load_certificates", "read_certificates", "password_from_env"]
 
@@ -188,10 +189,21 @@ def password_from_env(var: str | None) -> bytes | None:
     """The PFX password from the environment variable ``var`` (never from argv)."""
     if var is None:
         return None
+    # A value where a name belongs may be the password itself (--password-env Hunter2secret),
+    # and error lines end up in logs and scrollback: only a name written the way environment
+    # variables are (PFX_PASSWORD) is ever repeated.
+    if not (var.isascii() and var.isidentifier()):
+        raise InputError("--password-env takes the NAME of an environment variable (e.g. PFX_PASSWORD), not a password")
     value = os.environ.get(var)
     if value is None:
-        raise InputError(f"--password-env {var}: that environment variable is not set")
+        if is_env_name(var):
+            raise InputError(f"--password-env {var}: that environment variable is not set")
+        raise InputError(
+            "--password-env: no environment variable of the name given is set, and it does not look like"
+            " one (such as PFX_PASSWORD); it is not repeated here in case it was the password itself"
+        )
     return value.encode("utf-8")
+
 
 
 def _short(exc: Exception) -> str:

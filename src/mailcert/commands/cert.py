@@ -161,13 +161,9 @@ def _configured_fqdn(args: argparse.Namespace) -> str | None:
 def _password(var: str | None, *, what: str, confirm: bool = False) -> bytes | None:
     """From ``$VAR``, else a terminal prompt, else None (never argv: it shows in ``ps``)."""
     if var:
-        if not var.isidentifier():
-            # never echo it: it may be the password itself, given by mistake
-            raise InputError("--password-env takes the NAME of an environment variable (e.g. PFX_PASSWORD), not a password")
-        value = os.environ.get(var)
-        if value is None:
-            raise InputError(f"--password-env {var}: that environment variable is not set")
-        return value.encode("utf-8")
+        from mailcert.certs.load import password_from_env
+
+        return password_from_env(var)
     if not sys.stdin.isatty():
         return None
     import getpass

@@ -30,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import signal
 import subprocess
 import threading
 from collections.abc import Iterator, Mapping, Sequence
@@ -210,25 +211,55 @@ class DnsHook:
 def run_hook(command: str, env: Mapping[str, str], *, timeout: float, what: str) -> str:
     """Run ``command`` through ``/bin/sh -c`` with ``env``; return its stdout.
 
-    One line on failure: which hook, the exit status, and the last line it wrote to stderr.
+    The hook runs in a session (and process group) of its own, and on timeout the whole group
+    is killed: a hook that started ``nsupdate``, ``sleep`` or a DNS API client in the
+    background would otherwise outlive us, and with our pipes still open would make us wait
+    for it past the deadline.  One line on failure: which hook, the exit status, and the last
+    line it wrote to stderr.
     """
     try:
-        proc = subprocess.run(
+        proc = subprocess.Popen(
             ["/bin/sh", "-c", command],
             env=dict(env),
             stdin=subprocess.DEVNULL,
-            capture_output=True,
-            timeout=timeout,
-            check=False,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
         )
-    except subprocess.TimeoutExpired:
-        raise OperationError(f"{what} did not finish within {timeout:g} s") from None
     except OSError as exc:
         raise OperationError(f"{what} could not be run: {exc.strerror or exc}") from None
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill_group(proc)
+        raise OperationError(f"{what} did not finish within {timeout:g} s (it and what it started were stopped)") from None
+    except BaseException:
+        _kill_group(proc)
+        raise
     if proc.returncode != 0:
-        lines = proc.stderr.decode("utf-8", "replace").strip().splitlines() or proc.stdout.decode("utf-8", "replace").strip().splitlines()
+        lines = err.decode("utf-8", "replace").strip().splitlines() or out.decode("utf-8", "replace").strip().splitlines()
         said = f": {lines[-1].strip()[:300]}" if lines else ""
         return_code = proc.returncode
         how = f"was killed by signal {-return_code}" if return_code < 0 else f"failed with exit status {return_code}"
         raise OperationError(f"{what} {how}{said}")
-    return proc.stdout.decode("utf-8", "replace")
+    return out.decode("utf-8", "replace")
+
+
+def _kill_group(proc: subprocess.Popen[bytes], *, grace: float = 2.0) -> None:
+    """End ``proc`` and every process in its group: SIGTERM, then SIGKILL after ``grace``
+    seconds; the pipes are closed without waiting for the end of their output."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, sig)
+        try:
+            proc.wait(timeout=grace)
+            if sig == signal.SIGTERM:
+                # the shell is gone; its children may have ignored SIGTERM: finish them too
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+            break
+        except subprocess.TimeoutExpired:
+            continue
+    for stream in (proc.stdout, proc.stderr):
+        if stream is not None:
+            stream.close()
