@@ -340,3 +340,17 @@ def test_demo_prints_a_runnable_next_step(tmp_path: Path) -> None:
         args = build_parser().parse_args(shlex.split(command)[1:])
         assert args.name == NAME and args.out == NAME
     assert "dovecot|postfix" not in done.stdout
+
+
+def test_cert_new_next_step_runs_as_printed(tmp_path: Path, ca: TestCA) -> None:
+    """`cert new --csr` says what to run when the CA has answered; it runs in the same place."""
+    box = sandbox(tmp_path, "csr")
+    made = box.run(["mailcert", "cert", "new", "--name", NAME, "--csr", "--out", "my certs"])
+    assert made.returncode == 0, made.stderr
+    (command,) = commands_in(made.stdout)
+    csr = x509.load_pem_x509_csr((box.root / "my certs" / "request.csr").read_bytes())
+    (box.root / "ISSUED.pem").write_bytes(cert_to_pem(ca.sign_csr(csr)))
+    (box.root / "ca.pem").write_bytes(cert_to_pem(ca.cert))
+    done = box.run([*shlex.split(command), "--cafile", "ca.pem"])
+    assert done.returncode in (0, 1), done.stdout + done.stderr
+    assert _first_name(box.root / "my certs" / "fullchain.pem") == NAME

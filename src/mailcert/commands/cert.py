@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import sys
 from collections.abc import Sequence
 from datetime import datetime, timezone
@@ -239,15 +240,15 @@ def exchange_commands(names: Sequence[str], *, key_bits: int | None, csr: bool, 
             "  # send the .req to your CA; when it has issued the certificate:",
             f"  Import-ExchangeCertificate -FileData ([System.IO.File]::ReadAllBytes('{win}.cer')) | {enable}",
             f"  #   Exchange 2007 (SBS 2008): Import-ExchangeCertificate -Path '{win}.cer' | {enable}",
-            f"  # or keep the key made here: submit {out / 'request.csr'}, then mailcert cert import ISSUED --out {out}"
-            f" and export it with mailcert cert export {out} --pfx {fqdn}.pfx --legacy",
+            f"  # or keep the key made here: submit {out / 'request.csr'}, then `mailcert cert import ISSUED.pem --out"
+            f" {shlex.quote(str(out))}` and export it with `mailcert cert export {shlex.quote(str(out))} --pfx {fqdn}.pfx --legacy`",
         ]
         if key_bits != size:
             lines.append(f"  # Exchange's -KeySize takes 1024, 2048 or 4096: {size} above")
     else:
         lines += [
             "  # 1. here: a PFX that Windows Server 2016 and older can import (asks for a password):",
-            f"  mailcert cert export {out} --pfx {fqdn}.pfx --legacy",
+            f"  mailcert cert export {shlex.quote(str(out))} --pfx {fqdn}.pfx --legacy",
             f"  # 2. copy {fqdn}.pfx to {win}.pfx on the Exchange server, then:",
             f"  Import-ExchangeCertificate -FileData ([System.IO.File]::ReadAllBytes('{win}.pfx'))"
             f" -Password (Read-Host -AsSecureString 'PFX password') -PrivateKeyExportable $true | {enable}",
@@ -298,7 +299,7 @@ def run_new(args: argparse.Namespace) -> int:
               " ask to trust it: for no prompt at all, use --csr and a trusted CA")
     else:
         say(f"  next: submit {product.path} to your CA; when it has issued the certificate:")
-        say(f"        mailcert cert import ISSUED.pem --out {out}")
+        say(f"        `mailcert cert import ISSUED.pem --out {shlex.quote(str(out))}`")
     if args.target == "exchange":
         bits = key.key_size if isinstance(key, rsa.RSAPrivateKey) else None
         say(*exchange_commands(names, key_bits=bits, csr=bool(args.csr), out=out).splitlines())
@@ -521,8 +522,7 @@ def run_fix(args: argparse.Namespace) -> int:
 
     if not build.is_self_signed(cert):
         issuer = cert.issuer.rfc4514_string()
-        from shlex import quote
-
+        quote = shlex.quote
         alts = "".join(f" --alt {quote(n)}" for n in new_names[1:])
         say(f"{args.cert} was issued by {issuer}, not self-signed: only that CA can issue it again,")
         say("and a certificate re-signed here would not be trusted by your users' clients.")
