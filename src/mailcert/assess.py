@@ -42,15 +42,19 @@ class Assessment:
 
 
 def select_profiles(ids: Sequence[str] | None) -> list[ClientProfile]:
-    """The profiles named by ``--client`` (DEFAULT_CLIENTS when none, ``all`` for every one),
-    in table order, unknown ids refused."""
+    """The mail-client profiles named by ``--client`` (DEFAULT_CLIENTS when none, ``all`` for
+    every one), in table order, unknown ids refused.  Sender ids (``names/senders.py``) are
+    known but select no mail client: the sender rows are judged on SMTP relay ports only
+    (``mailcert.senders``)."""
+    from mailcert.names.senders import SENDERS
+
     if not ids:
         return [PROFILES[c] for c in DEFAULT_CLIENTS]
     if "all" in ids:
         return list(PROFILES.values())
-    unknown = [i for i in ids if i not in PROFILES]
+    unknown = [i for i in ids if i not in PROFILES and i not in SENDERS]
     if unknown:
-        raise InputError(f"unknown client {unknown[0]!r}; known clients: {', '.join(PROFILES)}")
+        raise InputError(f"unknown client {unknown[0]!r}; known clients: {', '.join([*PROFILES, *SENDERS])}")
     wanted = set(ids)
     return [p for p in PROFILES.values() if p.id in wanted]
 

@@ -157,3 +157,26 @@ def test_mailcert_rollover_plan_keeps_dane_mail_flowing(lab: Lab) -> None:
     predicted = _predicted_line(doc)
     status, log = lab.send("plan-3")
     assert status == "deferred" and predicted in log
+
+
+def test_scan_domain_shows_dane_and_mta_sts_per_mx(lab: Lab) -> None:
+    """scan --domain: the MX found through DNS, checked on port 25 with the sender rows (DANE
+    through the validating resolver, MTA-STS for the domain) in its JSON line."""
+    import json
+
+    lab.publish(["3 1 1 " + "00" * 32])  # a stale record: DANE senders refuse
+    lab.policy(f"version: STSv1\nmode: enforce\nmx: {MX}\nmax_age: 86400\n")
+    r = lab.mailcert(
+        "scan", "--domain", "mail.test", "--nameserver", RES, "--resolver", RES, "--cafile", str(lab.run / "pki/ca.crt"),
+        "--db", f"sqlite:///{lab.run}/inventory.sqlite3", "--out", str(lab.run / "scan.jsonl"), "--quiet",
+    )
+    assert r.returncode in (1, 2), r.stderr
+    from tests.schemas import validate
+
+    line = validate(json.loads((lab.run / "scan.jsonl").read_text().splitlines()[0]), "scan-line")
+    assert line["target"] == f"smtp://{MX}:25"
+    by_client = {v["client"]: v for v in line["results"]}
+    assert by_client["postfix-dane"]["accepted"] is False
+    assert by_client["postfix-dane"]["message"].endswith(f"{MX}[127.0.0.1]:25: num=65:no matching DANE TLSA records")
+    assert by_client["gmail-mta-sts"]["accepted"] is True and by_client["opportunistic"]["accepted"] is True
+    assert "dane-tlsa-mismatch" in [f["code"] for f in line["findings"]]

@@ -11,9 +11,16 @@ from mailcert.errors import InputError
 from mailcert.textsafe import terminal
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from pathlib import Path
+
+    from mailcert.rollover import GuardResult
     from mailcert.scan.inventory import Inventory
 
-__all__ = ["add_judgement_options", "client_help", "add_expiry_options", "critical_days", "parse_when", "emit", "open_inventory", "say"]
+__all__ = [
+    "add_judgement_options", "client_help", "add_expiry_options", "add_tlsa_guard_options", "critical_days", "parse_when",
+    "emit", "open_inventory", "say", "tlsa_guard_for",
+]
 
 
 def client_help(verb: str = "judge") -> str:
@@ -113,3 +120,38 @@ def say(*lines: str, err: bool = False) -> None:
         stream.flush()
     except BrokenPipeError:
         pass
+
+
+def add_tlsa_guard_options(parser: argparse.ArgumentParser, what: str) -> None:
+    """--allow-tlsa-break, --tlsa-port, --resolver: the DANE guard of ``acme`` and ``deploy``."""
+    parser.add_argument(
+        "--allow-tlsa-break", action="store_true",
+        help=f"{what} even when no published TLSA record names the new key (DANE senders will defer mail until one does)",
+    )
+    parser.add_argument(
+        "--tlsa-port", type=int, default=25, metavar="N",
+        help=f"the SMTP port whose TLSA records (_N._tcp.NAME) guard the {what} (default 25)",
+    )
+    parser.add_argument("--resolver", metavar="ADDR[:PORT]", help="the DNSSEC-validating resolver for the TLSA guard (default: the system's)")
+
+
+def tlsa_guard_for(
+    args: argparse.Namespace, state: Path, name: str, *, timeout: float
+) -> Callable[[Sequence[bytes], Sequence[bytes] | None], GuardResult]:
+    """The TLSA guard for ``name`` bound to the CLI's resolver and port: a callable
+    ``(new chain, installed chain) -> GuardResult`` (see ``mailcert.rollover``)."""
+    from mailcert.probe.dane import parse_resolver
+    from mailcert.rollover import GuardResult, tlsa_guard
+
+    if not 0 < args.tlsa_port < 65536:
+        raise InputError(f"--tlsa-port {args.tlsa_port}: not a port")
+    resolver = parse_resolver(args.resolver)
+
+    def check(new: Sequence[bytes], current: Sequence[bytes] | None) -> GuardResult:
+        result, _ = tlsa_guard(
+            new, current, host=name, port=args.tlsa_port, resolver=resolver, state=state,
+            now=dt.datetime.now(dt.timezone.utc), timeout=min(5.0, timeout),
+        )
+        return result
+
+    return check

@@ -15,7 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from mailcert.commands._common import client_help, say
+from mailcert.commands._common import add_tlsa_guard_options, client_help, say, tlsa_guard_for
 from mailcert.errors import InputError, MailcertError
 
 __all__ = ["register", "run_issue", "run_renew"]
@@ -37,12 +37,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     keys = p.add_mutually_exclusive_group()
     keys.add_argument("--reuse-key", action="store_true", help="certify the key already in the output directory (key.pem): published TLSA 3 1 1 records stay valid")
     keys.add_argument("--next-key", action="store_true", help="certify the pre-generated next key (next-key.pem, made by mailcert dane) once its TLSA record is out")
-    p.add_argument(
-        "--allow-tlsa-break", action="store_true",
-        help="install even when no published TLSA record names the new key (DANE senders will defer mail until one does)",
-    )
-    p.add_argument("--tlsa-port", type=int, default=25, metavar="N", help="the SMTP port whose TLSA records (_N._tcp.NAME) guard the install (default 25)")
-    p.add_argument("--resolver", metavar="ADDR[:PORT]", help="the DNSSEC-validating resolver for the TLSA guard (default: the system's)")
+    add_tlsa_guard_options(p, "install")
 
 
 def register(sub: Any) -> None:
@@ -196,27 +191,6 @@ def _key_choice(args: argparse.Namespace, out: Path) -> tuple[bytes | None, bool
         raise InputError(f"{path}: {exc.strerror or exc}") from None
 
 
-def _tlsa_guard(args: argparse.Namespace, state: Path, name: str) -> Any:
-    """The TLSA guard for ``name``, bound to the CLI's resolver and port."""
-    import datetime as dt
-
-    from mailcert.probe.dane import parse_resolver
-    from mailcert.rollover import GuardResult, tlsa_guard
-
-    if not 0 < args.tlsa_port < 65536:
-        raise InputError(f"--tlsa-port {args.tlsa_port}: not a port")
-    resolver = parse_resolver(args.resolver)
-
-    def check(new: Any, current: Any) -> GuardResult:
-        result, _ = tlsa_guard(
-            new, current, host=name, port=args.tlsa_port, resolver=resolver, state=state,
-            now=dt.datetime.now(dt.timezone.utc), timeout=min(5.0, args.timeout),
-        )
-        return result
-
-    return check
-
-
 def run_issue(args: argparse.Namespace) -> int:
     from mailcert.certs.build import normalise_names, parse_key_type
     from mailcert.issue.clock import SystemClock
@@ -266,7 +240,7 @@ def run_issue(args: argparse.Namespace) -> int:
     )
     state = _state(args)
     speak = _to_stderr if args.format == "json" else say  # JSON alone on standard output
-    guard = _tlsa_guard(args, state, names[0])
+    guard = tlsa_guard_for(args, state, names[0], timeout=args.timeout)
     with exclusive(state):
         outcome = issue(request, state=state, clock=SystemClock(), env=dict(os.environ), say=speak, tlsa_guard=guard)
     status = _report(outcome, out, speak)
@@ -325,7 +299,7 @@ def run_renew(args: argparse.Namespace) -> int:
                     request_for(lin, timeout=args.timeout, hook_timeout=args.hook_timeout),
                     key_pem=key_pem, consume_next_key=from_next, allow_tlsa_break=args.allow_tlsa_break,
                 )
-                guard = _tlsa_guard(args, state, lin.names[0])
+                guard = tlsa_guard_for(args, state, lin.names[0], timeout=args.timeout)
                 outcome = issue(request, state=state, clock=clock, env=env, say=say, tlsa_guard=guard)
                 if _report(outcome, Path(lin.out)) != 0 or outcome.status is not IssueStatus.INSTALLED:
                     failed += 1

@@ -58,12 +58,10 @@ def run(args: argparse.Namespace) -> int:
     from mailcert.errors import MailcertError
     from mailcert.judgement import Judgement
     from mailcert.model import Protocol, Status, parse_connect, parse_target
-    from mailcert.names.senders import SENDERS
     from mailcert.probe.driver import ProbeOptions, probe_both_sync
     from mailcert.report import checkout
 
-    mail_ids = [c for c in args.client if c not in SENDERS]
-    profiles = select_profiles(mail_ids) if mail_ids or not args.client else []
+    profiles = select_profiles(args.client)
     now = parse_when(args.at)
     critical = critical_days(args)
     endpoint = parse_target(args.target)

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from mailcert.commands._common import client_help, emit, say
+from mailcert.commands._common import add_tlsa_guard_options, client_help, emit, say, tlsa_guard_for
 
 __all__ = ["register", "run"]
 
@@ -51,12 +51,7 @@ def register(sub: Any) -> None:
     p.add_argument("--verify-timeout", type=float, default=15.0, metavar="S", help="how long to wait for the new certificate to be served (default 15)")
     p.add_argument("--timeout", type=float, default=5.0, metavar="S", help="deadline of each probe connection, seconds (default 5)")
     p.add_argument("--format", choices=["text", "json"], default="text", help="output format (default text)")
-    p.add_argument(
-        "--allow-tlsa-break", action="store_true",
-        help="deploy even when no TLSA record published for --tlsa-port names the new key (DANE senders will defer mail)",
-    )
-    p.add_argument("--tlsa-port", type=int, default=25, metavar="N", help="the SMTP port whose TLSA records (_N._tcp.NAME) guard the deploy (default 25)")
-    p.add_argument("--resolver", metavar="ADDR[:PORT]", help="the DNSSEC-validating resolver for the TLSA guard (default: the system's)")
+    add_tlsa_guard_options(p, "deploy (postfix)")
     p.add_argument("--state-dir", metavar="DIR", help="where mailcert remembers when it first saw each TLSA record (default as acme)")
     p.add_argument("--mailcert-config", metavar="FILE",
                    help="mailcert's own configuration, for the configured address (what --config is in the other commands;"
@@ -113,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
         verify_timeout=args.verify_timeout,
         probe_timeout=args.timeout,
     )
-    if args.server == "postfix" and not _tlsa_allows(args, server, bundle, name, options.now):
+    if args.server == "postfix" and not _tlsa_allows(args, server, bundle, name):
         return 1
     report = deploy(server, bundle, options)
     emit(render.json_text(report) if args.format == "json" else render.text(report))
@@ -129,20 +124,15 @@ def run(args: argparse.Namespace) -> int:
     raise error
 
 
-def _tlsa_allows(args: argparse.Namespace, server: Any, bundle: Any, name: str, now: Any) -> bool:
+def _tlsa_allows(args: argparse.Namespace, server: Any, bundle: Any, name: str) -> bool:
     """The TLSA guard (Postfix: the server DANE senders reach): may the bundle's key replace the
     installed one without DANE senders refusing it?  ``False`` stops the deploy (unless
     --allow-tlsa-break, which goes ahead and says so)."""
     from cryptography import x509
     from cryptography.hazmat.primitives.serialization import Encoding
 
-    from mailcert.errors import InputError
     from mailcert.issue.state import state_dir
-    from mailcert.probe.dane import parse_resolver
-    from mailcert.rollover import tlsa_guard
 
-    if not 0 < args.tlsa_port < 65536:
-        raise InputError(f"--tlsa-port {args.tlsa_port}: not a port")
     current: list[bytes] | None = None
     primary = server.discover().primary
     if primary is not None and primary.cert_path is not None:
@@ -151,10 +141,8 @@ def _tlsa_allows(args: argparse.Namespace, server: Any, bundle: Any, name: str, 
         except (OSError, ValueError):
             current = None  # nothing readable installed: every published record must name the new key
     new = [c.public_bytes(Encoding.DER) for c in bundle.certs]
-    result, _ = tlsa_guard(
-        new, current, host=name, port=args.tlsa_port, resolver=parse_resolver(args.resolver),
-        state=state_dir(args.state_dir, env=os.environ, euid=os.geteuid()), now=now, timeout=min(5.0, args.timeout),
-    )
+    guard = tlsa_guard_for(args, state_dir(args.state_dir, env=os.environ, euid=os.geteuid()), name, timeout=args.timeout)
+    result = guard(new, current)
     if result.ok:
         return True  # quiet: stderr carries only what went wrong
     say(*(f"TLSA: {line}" for line in result.lines), err=True)

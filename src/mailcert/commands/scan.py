@@ -57,6 +57,8 @@ def register(sub: Any) -> None:
     add_expiry_options(p)
     p.add_argument("--at", metavar="ISO-DATE", help="judge as of this date/time instead of now")
     p.add_argument("--ehlo", metavar="NAME", help="name to give in SMTP EHLO (default: our address literal)")
+    p.add_argument("--dane", action="store_true", help="judge the sending servers (DANE TLSA, MTA-STS) on every SMTP target (always on for port 25)")
+    p.add_argument("--resolver", metavar="ADDR[:PORT]", help="the DNSSEC-validating resolver to ask for TLSA (default: the system's)")
     p.add_argument(
         "--openmetrics", metavar="FILE",
         help="also write the results as OpenMetrics text to FILE, atomically: per-target status and days left,"
@@ -110,6 +112,8 @@ def run(args: argparse.Namespace) -> int:
         concurrency=args.concurrency,
         per_host=args.per_host,
         ehlo_name=args.ehlo,
+        dane=args.dane,
+        resolver=args.resolver,
     )
     if args.chunk < 0:
         raise InputError("--chunk must be a positive number of targets")

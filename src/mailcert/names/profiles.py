@@ -72,6 +72,7 @@ class ClientGroup(enum.Enum):
     MOBILE = "mobile"
     TERMINAL = "terminal and scripts"
     LIBRARY = "libraries"
+    SENDER = "sending mail servers (port 25: DANE, MTA-STS)"
 
 
 class Proof(enum.Enum):
@@ -288,6 +289,8 @@ class ClientProfile:
         if self.library_check is not None:
             rows.append(("and", f"{self.library_check.title} must accept as well: {self.library_check.clients}"))
         rows.append(("SNI", "sent" if self.sends_sni else "not sent (Windows XP era)"))
+        if self.sender is not None:
+            rows += self.sender.describe()
         return rows
 
 

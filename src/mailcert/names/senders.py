@@ -16,7 +16,7 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from mailcert.names.profiles import PROFILES, ClientProfile
+from mailcert.names.profiles import PROFILES, ClientGroup, ClientProfile, Proof
 
 __all__ = ["Refusal", "SenderRules", "SENDERS", "ALL_PROFILES", "profile_title"]
 
@@ -57,6 +57,23 @@ class SenderRules:
     ee_checks_name: bool = False
     words: tuple[tuple[Refusal, str], ...] = ()
 
+    def describe(self) -> list[tuple[str, str]]:
+        """Rows for ``mailcert clients`` and ``docs/clients.md``."""
+        how = []
+        if self.dane:
+            how.append("DANE: _PORT._tcp.MX TLSA looked up with DNSSEC; usable records (usages 2, 3) must match")
+        if self.mta_sts:
+            how.append("MTA-STS: in enforce mode the MX must be in the policy and the certificate trusted and for the MX name"
+                       + (" (where DANE applies, DANE decides)" if self.dane else ""))
+        rows = [("authenticates the MX", "; ".join(how) or "not at all: TLS when offered, any certificate")]
+        extra = [w for w, on in (("an expired certificate", self.ee_checks_expiry), ("a certificate without the MX name", self.ee_checks_name)) if on]
+        if extra:
+            rows.append(("with a matching 3 x x record", "still refuses " + " and ".join(extra)))
+        if self.words:
+            rows.append(("refuses with", "; ".join(f"{r.value}: \"{w}\"" for r, w in self.words)))
+        rows.append(("proof", self.proof))
+        return rows
+
     def says(self, refusal: Refusal, **facts: str) -> str | None:
         text = dict(self.words).get(refusal)
         if text is None:
@@ -71,6 +88,8 @@ _POSTFIX_DEFER = "{id}: to=<...>, relay={host}[{ip}]:{port}, ... dsn=4.7.5, stat
 _SENDERS: tuple[ClientProfile, ...] = (
     ClientProfile(
         id="postfix-dane",
+        group=ClientGroup.SENDER,
+        proof=Proof.WIRE,
         title="Postfix DANE sender",
         clients="Postfix smtp(8) with smtp_tls_security_level = dane, smtp_dns_support_level = dnssec",
         source=(
@@ -103,6 +122,8 @@ _SENDERS: tuple[ClientProfile, ...] = (
     ),
     ClientProfile(
         id="exim-dane",
+        group=ClientGroup.SENDER,
+        proof=Proof.SOURCE,
         title="Exim DANE sender",
         clients="Exim 4.91+ smtp transport with hosts_try_dane (or hosts_require_dane) and a DNSSEC-validating resolver",
         source=(
@@ -123,6 +144,8 @@ _SENDERS: tuple[ClientProfile, ...] = (
     ),
     ClientProfile(
         id="m365-dane",
+        group=ClientGroup.SENDER,
+        proof=Proof.DOCS,
         title="Microsoft 365 (DANE)",
         clients="Exchange Online outbound mail to a domain with DNSSEC and TLSA records",
         source=(
@@ -149,6 +172,8 @@ _SENDERS: tuple[ClientProfile, ...] = (
     ),
     ClientProfile(
         id="gmail-mta-sts",
+        group=ClientGroup.SENDER,
+        proof=Proof.DOCS,
         title="Gmail (MTA-STS)",
         clients="Gmail's outbound SMTP to a domain that publishes an MTA-STS policy (Gmail does no DANE)",
         source=(
@@ -169,6 +194,8 @@ _SENDERS: tuple[ClientProfile, ...] = (
     ),
     ClientProfile(
         id="opportunistic",
+        group=ClientGroup.SENDER,
+        proof=Proof.DOCS,
         title="Opportunistic sender",
         clients="Postfix smtp_tls_security_level = may, Exim and most MTAs by default: TLS if offered, certificate not checked",
         source="RFC 7435 (opportunistic security); Postfix TLS_README 'Opportunistic TLS'",

@@ -151,6 +151,7 @@ async def lookup_sts(
     *,
     timeout: float = 10.0,
     cafile: str | None = None,
+    cadata: bytes | None = None,
     port: int = STS_PORT,
 ) -> StsLookup:
     """The ``_mta-sts`` TXT record and, if it announces a policy, the policy (RFC 8461 section 3)."""
@@ -170,7 +171,7 @@ async def lookup_sts(
         return StsLookup(domain, StsStatus.UNAVAILABLE, None, ident, f"{web} has no address ({addr.detail})")
     left = max(0.1, timeout - (time.monotonic() - started))
     try:
-        body = await asyncio.wait_for(asyncio.to_thread(fetch_policy, web, ips[0], port, timeout=left, cafile=cafile), left + 1)
+        body = await asyncio.wait_for(asyncio.to_thread(fetch_policy, web, ips[0], port, timeout=left, cafile=cafile, cadata=cadata), left + 1)
     except (OSError, asyncio.TimeoutError) as exc:
         reason = str(exc) or f"no answer within {timeout:g} s"
         return StsLookup(domain, StsStatus.UNAVAILABLE, None, ident, f"{policy_url(domain)}: {reason}")
@@ -180,7 +181,9 @@ async def lookup_sts(
     return StsLookup(domain, StsStatus.POLICY, policy, ident, f"{policy_url(domain)}: mode {policy.mode.value}, max_age {policy.max_age}")
 
 
-def fetch_policy(host: str, ip: str, port: int = STS_PORT, *, timeout: float, cafile: str | None = None) -> bytes:
+def fetch_policy(
+    host: str, ip: str, port: int = STS_PORT, *, timeout: float, cafile: str | None = None, cadata: bytes | None = None
+) -> bytes:
     """GET ``/.well-known/mta-sts.txt`` from ``ip``, verifying the certificate for ``host``.
 
     Returns the body; raises ``OSError`` with a one-line reason for anything a sender treats as
@@ -188,7 +191,7 @@ def fetch_policy(host: str, ip: str, port: int = STS_PORT, *, timeout: float, ca
     64 KB (read no further), or the deadline (``timeout`` for the whole exchange).
     """
     deadline = time.monotonic() + timeout
-    ctx = ssl.create_default_context(cafile=cafile)
+    ctx = ssl.create_default_context(cafile=cafile, cadata=cadata.decode("ascii", "replace") if cadata else None)
     pool = urllib3.HTTPSConnectionPool(
         ip, port, server_hostname=host, assert_hostname=host, ssl_context=ctx, retries=False,
         timeout=urllib3.Timeout(connect=timeout, read=timeout), maxsize=1,

@@ -33,7 +33,7 @@ from typing import Final
 from mailcert.certs.trust import TrustStore
 from mailcert.doctor import Diagnosis, NotProbed, diagnose
 from mailcert.errors import InputError, MailcertError, ProbeError
-from mailcert.model import Status
+from mailcert.model import Protocol, Status
 from mailcert.judgement import Judgement
 from mailcert.probe.driver import ProbeOptions, ProbeResult, SniPair, probe, probe_both
 from mailcert.scan import DEFAULT_CONCURRENCY, DEFAULT_PER_HOST
@@ -65,6 +65,8 @@ class ScanSettings:
     concurrency: int = DEFAULT_CONCURRENCY
     per_host: int = DEFAULT_PER_HOST
     ehlo_name: str | None = None
+    dane: bool = False  # judge the sending servers on every SMTP target, not only on port 25
+    resolver: str | None = None  # the validating resolver for TLSA (ADDR[:PORT]; None: the system's)
 
     def __post_init__(self) -> None:
         if not self.timeout > 0:
@@ -73,6 +75,10 @@ class ScanSettings:
             raise InputError(f"concurrency must be at least 1, not {self.concurrency!r}", field="concurrency")
         if self.per_host < 1:
             raise InputError(f"per_host must be at least 1, not {self.per_host!r}", field="per_host")
+        if self.resolver is not None:
+            from mailcert.probe.dane import parse_resolver
+
+            parse_resolver(self.resolver)  # bad input is said before any target is checked
 
 
 FindingRow = tuple[str, str, str, str, tuple[tuple[str, str | int | bool | None], ...]]
@@ -164,12 +170,32 @@ async def check_target(target: Target, settings: ScanSettings, judgement: Judgem
                 outcome = exc
             pair = SniPair(target.name, outcome, NotProbed(NOT_PROBED))
         diagnosis = diagnose(pair, (target.name,), judgement)
+        if endpoint.protocol is Protocol.SMTP and (endpoint.port == 25 or settings.dane):
+            diagnosis = await _with_senders(diagnosis, target, settings)
         return _verdict(target, diagnosis, time.monotonic() - started)
     except MailcertError as exc:
         return unknown_result(target, str(exc), elapsed=time.monotonic() - started, pair=pair)
     except Exception as exc:  # noqa: BLE001 - a bug on one target must not end the fleet's scan
         reason = f"internal error: {type(exc).__name__}: {exc} (please report it)"
         return unknown_result(target, reason, elapsed=time.monotonic() - started, pair=pair)
+
+
+async def _with_senders(diagnosis: Diagnosis, target: Target, settings: ScanSettings) -> Diagnosis:
+    """The sending servers' rows and findings (DANE TLSA, and MTA-STS for --domain targets)."""
+    from mailcert.probe.dane import lookup_sts, lookup_tlsa, parse_resolver
+    from mailcert.senders import sender_profiles, with_senders
+
+    assert target.endpoint is not None
+    resolver = parse_resolver(settings.resolver)
+    tlsa = lookup_tlsa(resolver, target.name, target.endpoint.port, timeout=settings.timeout)
+    if target.mail_domain is None:
+        found, sts = await tlsa, None
+    else:
+        found, sts = await asyncio.gather(
+            tlsa, lookup_sts(resolver, target.mail_domain, timeout=settings.timeout, cadata=settings.cafile_pem)
+        )
+    now = settings.at or dt.datetime.now(dt.timezone.utc)
+    return with_senders(diagnosis, found, sts, now=now, profiles=sender_profiles(settings.clients))
 
 
 def _verdict(target: Target, diagnosis: Diagnosis, elapsed: float) -> ScanResult:

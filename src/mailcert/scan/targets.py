@@ -15,7 +15,7 @@ conventional names (imap., pop., smtp., mail.) that resolve.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Final
 
 from mailcert.address import Resolver
@@ -45,6 +45,7 @@ class Target:
     connect: str | None = None
     problem: str | None = None
     origin: str = ""
+    mail_domain: str | None = None  # the domain whose MX this is (--domain): its MTA-STS policy applies
 
     @property
     def host(self) -> str:
@@ -130,7 +131,7 @@ def domain_targets(domain: str, resolver: Resolver, *, services: bool = False) -
             if host in ("", "."):
                 out.append(Target(f"smtp://{domain}:25", domain, None, problem=f"{domain} has a null MX: it accepts no mail (RFC 7505)", origin=origin))
                 continue
-            out.append(_resolved(text, host, resolver, origin_mx))
+            out.append(replace(_resolved(text, host, resolver, origin_mx), mail_domain=domain))
         if services:
             seen = {t.text for t in out}
             for service, scheme in SRV_SCHEMES:

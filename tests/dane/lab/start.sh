@@ -123,6 +123,8 @@ postconf -c "$RUN/receiver/conf" -e \
   "smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination"
 postconf -c "$RUN/receiver/conf" -M# smtp/inet
 postconf -c "$RUN/receiver/conf" -Me "$SMTP_PORT/inet=$SMTP_PORT inet n - n - - smtpd"
+# port 25 too (private to the namespace): what mailcert scan --domain finds through the MX record
+postconf -c "$RUN/receiver/conf" -Me "25/inet=25 inet n - n - - smtpd"
 echo "user@$ZONE user/" > "$RUN/receiver/vmailbox"
 mkdir -p "$RUN/receiver/mail"; chown 65534:65534 "$RUN/receiver/mail"
 
