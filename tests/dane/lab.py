@@ -175,6 +175,23 @@ class Lab:
         ``resolv-nonvalidating.conf`` (a bind mount inside the namespace only)."""
         self.ns("mount", "-n", "--bind", str(self.run / conf), "/etc/resolv.conf")
 
+    def self_signed_receiver(self) -> None:
+        """The receiver presents a self-signed certificate for its name (not from the lab CA)."""
+        pki = self.run / "pki"
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "30",
+                        "-subj", f"/CN={MX}", "-addext", f"subjectAltName=DNS:{MX}", "-keyout", str(pki / "mx.key"),
+                        "-out", str(pki / "mx.crt")], check=True, capture_output=True, timeout=30)
+        self.postfix("receiver", "reload")
+
+    def mta_sts_sender(self, on: bool) -> None:
+        """Let the sender ask postfix-mta-sts-resolver for each domain's policy (or stop)."""
+        value = "socketmap:inet:127.0.0.1:35461:postfix" if on else ""
+        self.ns("postconf", "-c", str(self.run / "sender" / "conf"), "-e", f"smtp_tls_policy_maps = {value}")
+
+    @property
+    def has_mta_sts_sender(self) -> bool:
+        return (self.run / "sts" / "mta-sts-daemon.yml").exists()
+
     def policy(self, text: str) -> None:
         (self.run / "sts" / "mta-sts.txt").write_text(text)
 

@@ -180,3 +180,35 @@ def test_scan_domain_shows_dane_and_mta_sts_per_mx(lab: Lab) -> None:
     assert by_client["postfix-dane"]["message"].endswith(f"{MX}[127.0.0.1]:25: num=65:no matching DANE TLSA records")
     assert by_client["gmail-mta-sts"]["accepted"] is True and by_client["opportunistic"]["accepted"] is True
     assert "dane-tlsa-mismatch" in [f["code"] for f in line["findings"]]
+
+
+def test_real_mta_sts_sender_agrees(lab: Lab) -> None:
+    """Postfix + postfix-mta-sts-resolver (a real MTA-STS-enforcing sender): its answer replaces
+    DANE for the domain, as mailcert's postfix-mta-sts row says; an untrusted certificate under an
+    enforce policy is deferred, in the words mailcert predicted."""
+    if not lab.has_mta_sts_sender:
+        from tests.servers.fixtures import in_ci
+
+        if in_ci():
+            pytest.fail("postfix-mta-sts-resolver is not installed (pip install -e .[test])")
+        pytest.skip("postfix-mta-sts-resolver is not installed")
+    lab.publish(["3 1 1 " + "00" * 32])  # stale TLSA: DANE alone would defer
+    lab.policy(f"version: STSv1\nmode: enforce\nmx: {MX}\nmax_age: 86400\n")
+    lab.mta_sts_sender(True)
+    try:
+        doc, _ = lab.check()
+        assert result(doc, "postfix-dane")["accepted"] is False
+        assert result(doc, "postfix-mta-sts")["accepted"] is True
+        status, _ = lab.send("sts-override")
+        assert status == "sent"
+
+        lab.self_signed_receiver()
+        lab.publish([lab.receiver_tlsa()])  # DANE would now pass; MTA-STS must still refuse
+        doc, _ = lab.check()
+        assert result(doc, "postfix-dane")["accepted"] is True
+        r = result(doc, "postfix-mta-sts")
+        assert r["accepted"] is False and "not trusted" in r["reason"]
+        status, log = lab.send("sts-untrusted")
+        assert status == "deferred" and _predicted_line(doc, "postfix-mta-sts") in log, log
+    finally:
+        lab.mta_sts_sender(False)

@@ -121,6 +121,35 @@ _SENDERS: tuple[ClientProfile, ...] = (
         ),
     ),
     ClientProfile(
+        id="postfix-mta-sts",
+        group=ClientGroup.SENDER,
+        proof=Proof.WIRE,
+        title="Postfix + MTA-STS",
+        clients="Postfix with smtp_tls_policy_maps = socketmap:... postfix-mta-sts-resolver (the usual way to give Postfix MTA-STS)",
+        source=(
+            "postfix-mta-sts-resolver 1.5 README ('MTA-STS policy overrides DANE TLS authentication'):"
+            " for a domain with an enforce policy it answers 'secure match=MX-PATTERNS', so Postfix"
+            " requires a trusted chain (smtp_tls_CAfile) and the MX name, and does no DANE;"
+            " Postfix TLS_README 'Mandatory server certificate verification'"
+        ),
+        sender=SenderRules(
+            dane=False,
+            mta_sts=True,
+            proof="checked over the wire: Postfix 3.7 with postfix-mta-sts-resolver 1.5 in tests/dane (policy overrides a stale TLSA; untrusted chain deferred)",
+            words=(
+                (Refusal.UNTRUSTED, "Untrusted TLS connection established to {host}[{ip}]:{port}"),
+                (Refusal.EXPIRED, "Untrusted TLS connection established to {host}[{ip}]:{port}"),
+                (Refusal.NAME_MISMATCH, "status=deferred (Server certificate not verified)"),
+                (Refusal.STS_MX_MISMATCH, "status=deferred (Server certificate not verified)"),
+            ),
+        ),
+        notes=(
+            "A domain that publishes both DANE and MTA-STS gets MTA-STS only, contrary to RFC 8461"
+            " section 2, unless a dane or dane-only entry comes before the socketmap in"
+            " smtp_tls_policy_maps (then the postfix-dane row applies).",
+        ),
+    ),
+    ClientProfile(
         id="exim-dane",
         group=ClientGroup.SENDER,
         proof=Proof.SOURCE,

@@ -9,6 +9,7 @@ MX=mx.$ZONE
 AUTH_PORT=35053                # NSD (authoritative, signed zone)
 RES_PORT=35054                 # Unbound (validating) - also on :53 inside the lab netns
 SMTP_PORT=35025                # receiving Postfix
+STS_MAP_PORT=35461             # postfix-mta-sts-resolver socketmap (when installed)
 HOLDER_MAX_S=${HOLDER_MAX_S:-900}   # the whole lab self-destructs after this many seconds
 PY="${LAB_PY:-python3}"
 

@@ -186,6 +186,16 @@ EOF
 ns setsid -f env -u SSL_CERT_FILE "$PY" "$LAB/sts_https.py" "$RUN/pki/web.crt" "$RUN/pki/web.key" "$RUN/sts" \
   >"$RUN/sts/https.log" 2>&1 </dev/null
 wait_for 10 ns bash -c "exec 3<>/dev/tcp/127.0.0.1/443" || { cat "$RUN/sts/https.log"; exit 1; }
+# a real MTA-STS-aware sender: postfix-mta-sts-resolver (PyPI) as a socketmap; the sender uses it
+# only when a test turns smtp_tls_policy_maps on (LAB-DANE section 9)
+STS_DAEMON="$(dirname "$PY")/mta-sts-daemon"
+if [ -x "$STS_DAEMON" ]; then
+  printf 'host: 127.0.0.1\nport: %s\nreuse_port: true\nshutdown_timeout: 2\ncache:\n  type: internal\n  options:\n    cache_size: 100\ndefault_zone:\n  strict_testing: false\n  timeout: 4\n  require_sni: true\n' \
+    "$STS_MAP_PORT" > "$RUN/sts/mta-sts-daemon.yml"
+  ns setsid -f env SSL_CERT_FILE="$RUN/pki/ca.crt" "$STS_DAEMON" -c "$RUN/sts/mta-sts-daemon.yml" \
+    -l "$RUN/sts/mta-sts-daemon.log" -v debug </dev/null >/dev/null 2>&1
+  wait_for 10 ns bash -c "exec 3<>/dev/tcp/127.0.0.1/$STS_MAP_PORT" || { cat "$RUN/sts/mta-sts-daemon.log"; exit 1; }
+fi
 
 say "check: validating resolver sets AD"
 ns dig +dnssec +noall +comments +answer @127.0.0.1 -p $RES_PORT TLSA _$SMTP_PORT._tcp.$MX | grep -E 'flags:|TLSA'
