@@ -479,8 +479,8 @@ _SPECS += (
         "DNSSEC validation fails for {tlsa_name}: DANE senders defer all mail",
         "{detail}. A validating resolver answers SERVFAIL for a bogus answer, and DANE senders"
         " (Postfix: 'TLSA lookup error for {host}:{port}') defer rather than deliver unauthenticated.",
-        "Fix the zone's signatures: re-sign it (expired RRSIGs are the usual cause), and check the"
-        " DS at the parent matches a DNSKEY (dig +dnssec +cd {tlsa_name} TLSA; dig DS of the zone).",
+        "Fix the zone's signatures: re-sign it (expired RRSIGs are the usual cause), and check that the"
+        " DS at the parent matches a DNSKEY (`dig +dnssec +cd {tlsa_name} TLSA` shows the records and signatures).",
     ),
     FindingSpec(
         "dane-lookup-failed", _W,
@@ -521,9 +521,9 @@ _SPECS += (
         "Only the current key is published in TLSA at {tlsa_name}: the next renewal with a new key breaks DANE",
         "Senders cache TLSA records for their TTL, so a record for a new key must be published at"
         " least one TTL before the key changes; with one 3 1 1 record there is no slot for it.",
-        "Pre-generate the next key and publish its record now: `mailcert dane --cert {host} --name {host} --port {port}` (records for"
-        " the current and next key), then renew with `mailcert acme renew --reuse-key` or deploy the"
-        " next key once its record has been out for a TTL.",
+        "Pre-generate the next key and publish its record now: `mailcert dane --cert {host} --name {host} --port {port}`"
+        " prints the records for the current and the next key; renew with `mailcert acme renew --reuse-key`"
+        " until then, and switch with `mailcert acme renew --next-key` once its record has been out for a TTL.",
     ),
     FindingSpec(
         "mta-sts-mx-not-listed", _C,

@@ -209,7 +209,7 @@ def _dane_findings(ctx: SenderContext, dane: _DaneFacts) -> list[Finding]:
     t = ctx.tlsa
     if t is None:
         return []
-    where = {"tlsa_name": t.name.rstrip("."), "host": ctx.host, "port": ctx.port, "resolver": t.resolver}
+    where: dict[str, str | int] = {"tlsa_name": t.name.rstrip("."), "host": ctx.host, "port": ctx.port, "resolver": t.resolver}
     if dane.refusal is Refusal.DNSSEC_BOGUS:
         code = "dane-dnssec-bogus" if DnsStatus.BOGUS in (t.status, t.host_status) else "dane-lookup-failed"
         return [finding(code, detail=dane.why, **where)]
@@ -241,7 +241,7 @@ def _sts_findings(ctx: SenderContext, leaf: CertificateFacts, trust: TrustResult
     s = ctx.sts
     if s is None or s.status is StsStatus.NONE:
         return []
-    where = {"domain": s.domain, "host": ctx.host, "detail": s.detail}
+    where: dict[str, str | int] = {"domain": s.domain, "host": ctx.host, "detail": s.detail}
     if s.status is StsStatus.INVALID:
         return [finding("mta-sts-policy-invalid", **where)]
     if s.status is StsStatus.UNAVAILABLE:
