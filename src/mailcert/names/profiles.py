@@ -537,6 +537,21 @@ _PROFILES: tuple[ClientProfile, ...] = (
         ip_forms=_LEGACY_IP_FORMS,
         message="Add Security Exception: The certificate belongs to a different site, which could mean that someone is trying to impersonate this site.",
     ),
+    replace(
+        _GNUTLS_PROFILE,
+        id="evolution",
+        group=ClientGroup.DESKTOP,
+        proof=Proof.SOURCE,
+        title="Evolution (GIO)",
+        clients="Evolution, Geary and other GNOME clients (GIO's TLS client, glib-networking's GnuTLS backend)",
+        source=(
+            "glib-networking tls/gnutls/gtlscertificate-gnutls.c: g_tls_certificate_gnutls_verify_identity"
+            " passes the connectable's host name to gnutls_x509_crt_check_hostname; its rules are the"
+            " gnutls profile's, checked against GnuTLS 3.7.9"
+        ),
+        message="The certificate does not match the expected identity of the site that it was retrieved from.",
+        notes=("The message is GIO's for G_TLS_CERTIFICATE_BAD_IDENTITY; Evolution shows it in its certificate dialog.",),
+    ),
     ClientProfile(
         id="apple-mail",
         group=ClientGroup.MOBILE, proof=Proof.DOCS,
@@ -556,21 +571,6 @@ _PROFILES: tuple[ClientProfile, ...] = (
         ip=IpHandling.SAN_IP,
         ip_forms=_LEGACY_IP_FORMS,
         message="Cannot Verify Server Identity: The identity of the server cannot be verified.",
-    ),
-    replace(
-        _GNUTLS_PROFILE,
-        id="evolution",
-        group=ClientGroup.DESKTOP,
-        proof=Proof.SOURCE,
-        title="Evolution (GIO)",
-        clients="Evolution, Geary and other GNOME clients (GIO's TLS client, glib-networking's GnuTLS backend)",
-        source=(
-            "glib-networking tls/gnutls/gtlscertificate-gnutls.c: g_tls_certificate_gnutls_verify_identity"
-            " passes the connectable's host name to gnutls_x509_crt_check_hostname; its rules are the"
-            " gnutls profile's, checked against GnuTLS 3.7.9"
-        ),
-        message="The certificate does not match the expected identity of the site that it was retrieved from.",
-        notes=("The message is GIO's for G_TLS_CERTIFICATE_BAD_IDENTITY; Evolution shows it in its certificate dialog.",),
     ),
     ClientProfile(
         id="curl",
