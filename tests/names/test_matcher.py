@@ -72,27 +72,27 @@ def test_first_san_is_what_outlook2007_accepts() -> None:
         (ids("DNS:*.example.com"), "a.b.example.com", {"swaks", "jakarta", "jakarta-default"}),
         (ids("DNS:*.example.com"), "example.com", {"swaks", "jakarta-default"}),
         # partial wildcards, by shape (GnuTLS only takes a star that begins the name)
-        (ids("DNS:m*.example.com"), "mail.example.com", {"openssl", "nss", "java", "node"} | {"swaks", "jakarta-default"}),
-        (ids("DNS:*l.example.com"), "mail.example.com", {"openssl", "gnutls", "java", "node"} | {"evolution", "mutt", "neomutt", "msmtp", "swaks", "jakarta-default"}),
-        (ids("DNS:m*l.example.com"), "mail.example.com", {"java", "node"} | {"swaks", "jakarta-default"}),
+        (ids("DNS:m*.example.com"), "mail.example.com", {"openssl", "nss", "java", "node"} | {"swaks", "jakarta-default"} | {"thunderbird-android"}),
+        (ids("DNS:*l.example.com"), "mail.example.com", {"openssl", "gnutls", "java", "node"} | {"evolution", "mutt", "neomutt", "msmtp", "swaks", "jakarta-default"} | {"thunderbird-android"}),
+        (ids("DNS:m*l.example.com"), "mail.example.com", {"java", "node"} | {"swaks", "jakarta-default"} | {"thunderbird-android"}),
         # ... and the star may match nothing where partial stars are taken (NSS only f*)
-        (ids("DNS:f*.example.com"), "f.example.com", {"openssl", "nss", "java", "node"} | {"swaks", "jakarta-default"}),
+        (ids("DNS:f*.example.com"), "f.example.com", {"openssl", "nss", "java", "node"} | {"swaks", "jakarta-default"} | {"thunderbird-android"}),
         # a partial star against an A-label: OpenSSL and NSS refuse; Node only looks at the pattern;
         # the JDK matches the star against the U-label (bücher), which does not start with x
-        (ids("DNS:x*.example.com"), "xn--bcher-kva.example.com", {"node"} | {"swaks", "jakarta-default"}),
+        (ids("DNS:x*.example.com"), "xn--bcher-kva.example.com", {"node"} | {"swaks", "jakarta-default"} | {"thunderbird-android"}),
         # a wildcard over a TLD: Go checks no label count; the JDK only refuses it for public CAs
-        (ids("DNS:*.com"), "example.com", {"go", "java"} | {"mbsync", "s-nail", "swaks", "jakarta", "jakarta-default"}),
+        (ids("DNS:*.com"), "example.com", {"go", "java"} | {"mbsync", "s-nail", "swaks", "jakarta", "jakarta-default"} | {"thunderbird-android"}),
         # a bare star: Go alone
-        (ids("DNS:*"), "localhost", {"go"} | {"swaks", "jakarta-default"}),
+        (ids("DNS:*"), "localhost", {"go"} | {"swaks", "jakarta-default"} | {"thunderbird-android"}),
         # stars beyond the left-most label: the JDK alone
         (ids("DNS:*.*.example.com"), "a.b.example.com", {"java"} | {"swaks", "jakarta-default"}),
         # trailing dot on the typed name: ignored by the JDK, Node, Go and the non-oracle profiles;
         # OpenSSL, CPython, GnuTLS and NSS compare it as a character
-        (ids("DNS:mail.example.com"), "mail.example.com.", ALL - {"outlook2007", "openssl", "python", "gnutls", "nss"} - {"evolution", "fetchmail", "jakarta", "mbsync", "msmtp", "mutt", "neomutt", "s-nail"}),
+        (ids("DNS:mail.example.com"), "mail.example.com.", ALL - {"outlook2007", "openssl", "python", "gnutls", "nss"} - {"evolution", "fetchmail", "jakarta", "mbsync", "msmtp", "mutt", "neomutt", "s-nail"} - {"thunderbird-android"}),
         # a trailing dot in the certificate: Node drops it; the others compare it
         (ids("DNS:mail.example.com."), "mail.example.com", {"node"} | {"curl", "swaks", "jakarta-default"}),
         # a leading dot on the typed name: OpenSSL reads "any name under"; GnuTLS, NSS, Node let * match nothing
-        (ids("DNS:*.example.com"), ".example.com", {"openssl", "gnutls", "nss", "node"} | {"evolution", "mutt", "neomutt", "msmtp", "swaks", "jakarta-default"}),
+        (ids("DNS:*.example.com"), ".example.com", {"openssl", "gnutls", "nss", "node"} | {"evolution", "mutt", "neomutt", "msmtp", "swaks", "jakarta-default"} | {"thunderbird-android"}),
         (ids("DNS:mail.example.com"), ".example.com", {"openssl"} | {"swaks", "jakarta-default"}),
         # underscores under a star: OpenSSL's star matches letters, digits, hyphens only; the JDK refuses the name
         (ids("DNS:*.example.org"), "mail_1.example.org", ALL - {"openssl", "python", "java"} - {"fetchmail"}),
@@ -140,7 +140,7 @@ def test_unicode_name_converted_or_refused_per_profile() -> None:
     # curl and s-nail convert with libidn2; fetchmail, mbsync and Jakarta Mail compare as typed
     assert verdicts["curl"].accepted and verdicts["s-nail"].accepted
     assert {c for c, v in verdicts.items() if not v.accepted} == {
-        "outlook2007", "openssl", "nss", "node", "go", "fetchmail", "mbsync", "jakarta"}
+        "outlook2007", "openssl", "nss", "node", "go", "fetchmail", "mbsync", "jakarta", "thunderbird-android"}
 
 
 def test_idna_2003_and_2008_differ_on_eszett() -> None:
@@ -281,3 +281,29 @@ def test_node_quotes_odd_altnames_as_it_prints_them() -> None:
 def test_go_names_the_length_of_an_ip_it_cannot_parse() -> None:
     v = check_name(PROFILES["go"], ids("IP:<5 octets: c000020a00>", "DNS:a.example"), "a.example")
     assert v.message == "tls: failed to parse certificate from server: x509: cannot parse IP address of length 5"
+
+
+@pytest.mark.parametrize(
+    ("pattern", "host", "accepted"),
+    [
+        ("*.example.com", "mail.example.com", True),
+        ("*.example.com", "a.b.example.com", False),
+        ("m*.example.com", "mail.example.com", True),
+        ("mail*.example.com", "mail.example.com", True),  # the star may stand for nothing
+        ("a.*.example.com", "a.b.example.com", True),  # anywhere, not only the left-most label
+        ("www.*", "www.example", True),
+        ("*", "localhost", True),
+        ("*.com", "example.com", True),  # no public-suffix matcher: no label count asked
+        ("*.example.com", "mail.example.com.", False),  # no trailing-dot handling
+    ],
+)
+def test_thunderbird_android_matches_as_httpclient5_does(pattern: str, host: str, accepted: bool) -> None:
+    """Apache HttpClient 5 DefaultHostnameVerifier.matchIdentity(strict=true), as K-9 calls it."""
+    assert check_name(PROFILES["thunderbird-android"], ids(f"DNS:{pattern}"), host).accepted is accepted
+
+
+def test_thunderbird_android_words() -> None:
+    v = check_name(PROFILES["thunderbird-android"], ids("DNS:a.example", "DNS:b.example"), "c.example")
+    assert v.message == "Certificate for <c.example> doesn't match any of the subject alternative names: [a.example, b.example]"
+    v = check_name(PROFILES["thunderbird-android"], ids(cn=("a.example",)), "c.example")
+    assert v.message == "Certificate for <c.example> doesn't match common name of the certificate subject: a.example"

@@ -596,6 +596,8 @@ def _wildcard_problem(pattern: str, host: str, rule: WildcardRule) -> str | None
         return "this client does not accept wildcards"
     if not rule.numeric_host_ok and _NUMERIC_HOST(host):
         return "this client never matches a wildcard to a name of digits and dots"
+    if rule.anywhere:
+        return _anywhere_problem(pattern, host)
     if rule.glob:
         return _glob_problem(pattern, host, rule)
     first, dot, rest = pattern.partition(".")
@@ -644,6 +646,16 @@ def _wildcard_problem(pattern: str, host: str, rule: WildcardRule) -> str | None
         return "the left-most label does not fit the wildcard"
     if rule.ldh_only and not _LDH_RUN(label[len(prefix) : len(label) - len(suffix)]):
         return "the star matches only letters, digits and hyphens (not _ or other characters)"
+    return None
+
+
+def _anywhere_problem(pattern: str, host: str) -> str | None:
+    """One star anywhere; the text around it literal, the star never spanning a dot."""
+    prefix, _, suffix = pattern.partition("*")
+    if len(host) < len(prefix) + len(suffix) or not host.startswith(prefix) or not host.endswith(suffix):
+        return "the name does not fit the text around the star"
+    if "." in host[len(prefix) : len(host) - len(suffix)]:
+        return "the star stands for part of one label only"
     return None
 
 

@@ -159,6 +159,8 @@ class WildcardRule:
       many labels the star stands for (``a.b.example.com``);
     - ``numeric_host_ok`` False: a typed name of digits and dots only is never matched by a
       wildcard;
+    - ``anywhere``: one star anywhere in the name (``a.*.example``, ``www.*``, ``*``), standing
+      for any run of characters without a dot, possibly none; no label count asked;
     - ``empty_ok``: the star may match nothing (``f*.example.com`` covers ``f.example.com``);
     - ``in_cn`` False: no wildcards in the CN;
     - ``public_suffix`` False: no ``*.co.uk``-style names whose rest is a public suffix;
@@ -179,6 +181,7 @@ class WildcardRule:
     min_labels: int = 3
     multi_label: bool = False
     numeric_host_ok: bool = True
+    anywhere: bool = False
     idna_ok: bool = False
     partial_alabel_ok: bool = True
     empty_ok: bool = False
@@ -314,6 +317,8 @@ def _describe_syntax(p: ClientProfile) -> str:
 def _describe_wildcards(w: WildcardRule) -> str:
     if not w.allowed:
         return "no wildcards"
+    if w.anywhere:
+        return "one star anywhere in the name, standing for part of one label or for nothing; no label count asked"
     if w.glob:
         text = "stars anywhere, several per label, in every label but the last"
     else:
@@ -551,6 +556,37 @@ _PROFILES: tuple[ClientProfile, ...] = (
         ),
         message="The certificate does not match the expected identity of the site that it was retrieved from.",
         notes=("The message is GIO's for G_TLS_CERTIFICATE_BAD_IDENTITY; Evolution shows it in its certificate dialog.",),
+    ),
+    ClientProfile(
+        id="thunderbird-android",
+        group=ClientGroup.MOBILE,
+        proof=Proof.SOURCE,
+        title="Thunderbird for Android (K-9 Mail)",
+        clients="Thunderbird for Android and K-9 Mail",
+        source=(
+            "thunderbird-android mail/common/src/main/java/com/fsck/k9/mail/ssl/TrustManagerFactory.java:"
+            " SecureX509TrustManager.checkServerTrusted calls Apache HttpClient 5's"
+            " DefaultHostnameVerifier (no public-suffix matcher) with the account's host;"
+            " httpclient5 org/apache/hc/client5/http/ssl/DefaultHostnameVerifier.java: verify"
+            " (an IPv4/IPv6 host against SAN iPAddress entries only; a name against SAN dNSNames,"
+            " the CN of the RFC 2253 form - the last CN - only when there is none) and"
+            " matchIdentity (one star anywhere, the rest literal, the star never spanning a dot)"
+        ),
+        cn_fallback=CnFallback.NO_SAN_DNS,
+        cn_choice=CnChoice.LAST,
+        wildcard=WildcardRule(anywhere=True, min_labels=1, idna_ok=True, empty_ok=True),
+        idna=Idna.RAW,
+        strip_host_dots=0,
+        ip=IpHandling.SAN_IP,
+        unreadable_san=(SanDefect.BAD_IP,),
+        message="Certificate for <{name}> doesn't match any of the subject alternative names: [{valid}]",
+        cn_message="Certificate for <{name}> doesn't match common name of the certificate subject: {cn}",
+        notes=(
+            "A certificate the user accepted once for this server is taken whatever its names"
+            " (LocalKeyStore); not modelled.",
+            "Android's JDK parses the certificate; a SAN it cannot decode is assumed refused, as"
+            " the java profile's JDK does (not measured).",
+        ),
     ),
     ClientProfile(
         id="apple-mail",
