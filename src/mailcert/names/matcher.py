@@ -629,10 +629,7 @@ def _wildcard_problem(pattern: str, host: str, rule: WildcardRule) -> str | None
     if rule.ldh_only and not _LDH_WILDCARD(pattern):
         return "a wildcard name may hold only letters, digits, hyphens and dots for this client"
     if rule.multi_label and first == "*" and dot:
-        # the star stands for everything before ".rest", however many labels
-        if len(host) > len(rest) + 1 and host.endswith("." + rest):
-            return None
-        return "the rest of the name differs"
+        return _multi_label_problem(host, rest)
     label, hdot, hrest = host.partition(".")
     if hdot != dot or hrest != rest:
         if host.count(".") != pattern.count("."):
@@ -647,6 +644,13 @@ def _wildcard_problem(pattern: str, host: str, rule: WildcardRule) -> str | None
     if rule.ldh_only and not _LDH_RUN(label[len(prefix) : len(label) - len(suffix)]):
         return "the star matches only letters, digits and hyphens (not _ or other characters)"
     return None
+
+
+def _multi_label_problem(host: str, rest: str) -> str | None:
+    """``*.rest``: the star stands for everything before ".rest", however many labels."""
+    if len(host) > len(rest) + 1 and host.endswith("." + rest):
+        return None
+    return "the rest of the name differs"
 
 
 def _anywhere_problem(pattern: str, host: str) -> str | None:
