@@ -16,7 +16,8 @@ it imports nothing of mailcert but the pure :mod:`mailcert.textsafe`.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator, Mapping
+import functools
+from collections.abc import ItemsView, Iterator, KeysView, Mapping, ValuesView
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, NamedTuple, Union
@@ -77,6 +78,23 @@ class Facts(Mapping[str, FactValue]):
     def __len__(self) -> int:
         return len(self._data)
 
+    # the dict's own views and lookups: Mapping's generic ones go through __getitem__ per key,
+    # and a fleet scan reads the facts of every finding several times
+    def items(self) -> ItemsView[str, FactValue]:
+        return self._data.items()
+
+    def keys(self) -> KeysView[str]:
+        return self._data.keys()
+
+    def values(self) -> ValuesView[FactValue]:
+        return self._data.values()
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._data.get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._data
+
     def __hash__(self) -> int:
         return hash(tuple(self._data.items()))
 
@@ -97,13 +115,15 @@ def fill(template: str, facts: Mapping[str, FactValue]) -> str:
     inside them every value is shell-quoted, so a command runs as printed when pasted into a
     shell, and a name read from a hostile certificate (``*.x';rm -rf ~;'``) stays one word.
     """
+    plain = _Missing(facts.items())
+    if "`" not in template:
+        return template.format_map(plain)
     import shlex  # here: only findings with a command pay for it, not every start-up
 
+    quoted = _Quoted(plain, shlex.quote)
     parts = template.split("`")
-    for i in range(1, len(parts), 2):  # the odd parts are inside backticks
-        parts[i] = parts[i].format_map(_Missing({k: shlex.quote(str(v)) for k, v in facts.items()}))
-    for i in range(0, len(parts), 2):
-        parts[i] = parts[i].format_map(_Missing(facts))
+    for i in range(len(parts)):  # the odd parts are inside backticks
+        parts[i] = parts[i].format_map(quoted if i % 2 else plain)
     return "`".join(parts)
 
 
@@ -112,6 +132,20 @@ class _Missing(dict[str, Any]):
 
     def __missing__(self, key: str) -> str:
         return "{" + key + "}"
+
+
+class _Quoted:
+    """The facts shell-quoted as a template asks for them (only those it names are quoted)."""
+
+    __slots__ = ("plain", "quote")
+
+    def __init__(self, plain: _Missing, quote: Any) -> None:
+        self.plain, self.quote = plain, quote
+
+    def __getitem__(self, key: str) -> str:
+        if key not in self.plain:
+            return "{" + key + "}"
+        return str(self.quote(str(self.plain[key])))
 
 
 @dataclass(frozen=True)
@@ -137,20 +171,20 @@ class Finding:
         """The catalogue row of this code (raises ``KeyError`` for a code not in the catalogue)."""
         return CATALOGUE[self.code]
 
-    def _fill(self, template: str) -> str:
-        return fill(template, self.facts)
-
-    @property
+    # the words are filled once per finding and kept (cached_property writes the instance's
+    # __dict__, not a field: equality and hashing stay by code, severity and facts); they are
+    # read several times (deduplication, the JSON document, the inventory row)
+    @functools.cached_property
     def title(self) -> str:
-        return self._fill(self.spec.title)
+        return fill(self.spec.title, self.facts)
 
-    @property
+    @functools.cached_property
     def explanation(self) -> str:
-        return self._fill(self.spec.explanation)
+        return fill(self.spec.explanation, self.facts)
 
-    @property
+    @functools.cached_property
     def remedy(self) -> str:
-        return self._fill(self.spec.remedy)
+        return fill(self.spec.remedy, self.facts)
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON form (schema_version 1): the rendered words, and the facts they came from."""

@@ -75,7 +75,11 @@ class Judgement:
         """The record a result keeps of this judgement at ``now`` (``with_store``: a chain was
         judged, so the store's label belongs in it)."""
         label = self.store_label if with_store else ""
-        return Judged(tuple(p.id for p in self.profiles), label, now, self.warn_days, self.critical_days)
+        return Judged(self._client_ids, label, now, self.warn_days, self.critical_days)
+
+    @functools.cached_property
+    def _client_ids(self) -> tuple[str, ...]:
+        return tuple(p.id for p in self.profiles)
 
 
 class Judged(NamedTuple):
