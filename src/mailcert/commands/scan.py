@@ -81,7 +81,6 @@ def run(args: argparse.Namespace) -> int:
     import os
 
     from mailcert.errors import InputError
-    from mailcert.scan.runner import ScanSettings
 
     if args.file is None and not args.domain:
         if sys.stdin.isatty():
@@ -89,32 +88,7 @@ def run(args: argparse.Namespace) -> int:
         args.file = "-"
     if args.services and not args.domain:
         raise InputError("--services goes with --domain")
-    cafile_pem = None
-    if args.cafile:
-        from mailcert.inputs import read_input
-
-        try:
-            cafile_pem = read_input(args.cafile, what="CA certificates")
-        except InputError as exc:
-            raise InputError(f"--cafile {exc}") from None
-    from mailcert.assess import select_profiles
-
-    select_profiles(args.client)  # unknown ids fail now, not on every target
-    settings = ScanSettings(
-        clients=tuple(args.client),
-        cafile_pem=cafile_pem,
-        cafile_label=args.cafile or "",
-        warn_days=args.warn_days,
-        critical_days=critical_days(args),
-        at=parse_when(args.at) if args.at else None,
-        timeout=args.timeout,
-        sni_both=args.sni == "both",
-        concurrency=args.concurrency,
-        per_host=args.per_host,
-        ehlo_name=args.ehlo,
-        dane=args.dane,
-        resolver=args.resolver,
-    )
+    settings = _settings(args)
     if args.chunk < 0:
         raise InputError("--chunk must be a positive number of targets")
     if args.dask:
@@ -220,6 +194,37 @@ def _write_metrics(path: str, sink: _Sink) -> None:
     assert sink.metrics is not None
     text = openmetrics_text(sink.metrics, finished=dt.datetime.now(dt.timezone.utc))
     write_atomic(path, text.encode("utf-8"), mode=0o644, backup=False)
+
+
+def _settings(args: argparse.Namespace) -> ScanSettings:
+    """The engine's settings from the command line (the trust store read once, here)."""
+    from mailcert.assess import select_profiles
+    from mailcert.errors import InputError
+    from mailcert.inputs import read_input
+    from mailcert.scan.runner import ScanSettings
+
+    cafile_pem = None
+    if args.cafile:
+        try:
+            cafile_pem = read_input(args.cafile, what="CA certificates")
+        except InputError as exc:
+            raise InputError(f"--cafile {exc}") from None
+    select_profiles(args.client)  # unknown ids fail now, not on every target
+    return ScanSettings(
+        clients=tuple(args.client),
+        cafile_pem=cafile_pem,
+        cafile_label=args.cafile or "",
+        warn_days=args.warn_days,
+        critical_days=critical_days(args),
+        at=parse_when(args.at) if args.at else None,
+        timeout=args.timeout,
+        sni_both=args.sni == "both",
+        concurrency=args.concurrency,
+        per_host=args.per_host,
+        ehlo_name=args.ehlo,
+        dane=args.dane,
+        resolver=args.resolver,
+    )
 
 
 async def _run_local(
