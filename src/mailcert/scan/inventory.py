@@ -19,6 +19,7 @@ only for ``scan`` and ``report``).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -271,6 +272,7 @@ class Inventory:
             raise InputError(f"--db {_redacted(full)}: the PostgreSQL driver is not installed: pip install 'mailcert[postgres]'") from None
         if parsed.get_backend_name() == "sqlite":
             sa.event.listen(engine, "connect", _sqlite_pragmas)
+            sa.event.listen(engine, "handle_error", _damaged_sqlite(str(parsed.database)))
         inventory = cls(engine)
         if migrate:
             inventory.migrate()
@@ -300,16 +302,33 @@ class Inventory:
         return int(value or 0)
 
     def migrate(self, to: int = SCHEMA_VERSION) -> int:
-        """Bring the schema to version ``to``; returns the version found before."""
+        """Bring the schema to version ``to``; returns the version found before.
+
+        Safe when several scans start on one new inventory at once: each step runs in a
+        transaction that first takes the database's write lock (SQLite ``BEGIN IMMEDIATE``,
+        waited for up to the busy timeout; a PostgreSQL advisory lock) and then re-reads the
+        version, so exactly one process creates each table and the others find it made.
+        """
         with self._connect() as conn:
             found = self._version(conn)
+            foreign = sorted(set(sa.inspect(conn).get_table_names()) - {"scans", "results", "schema_version"})
+        if found == 0 and foreign and self.engine.dialect.name == "sqlite":
+            raise OperationError(
+                f"{self.where} is another program's database (it holds {', '.join(foreign[:5])});"
+                " choose a file of mailcert's own with --db"
+            )
+        if self.engine.dialect.name == "sqlite":
+            # readers (report) do not block the scan's writer; set here, once it is known to be
+            # our file (the mode is kept in the file: another program's database stays as it was)
+            with self._connect() as conn:
+                conn.exec_driver_sql("PRAGMA journal_mode=WAL")
         if found > SCHEMA_VERSION:
             raise OperationError(
                 f"inventory {self.where} has schema version {found}, newer than this mailcert knows"
                 f" ({SCHEMA_VERSION}): upgrade mailcert"
             )
         for version in range(found, to):
-            with self._begin() as conn:
+            with self._migration() as conn:
                 if self._version(conn) != version:  # another process migrated meanwhile
                     continue
                 MIGRATIONS[version](conn)
@@ -317,6 +336,27 @@ class Inventory:
                 conn.execute(schema_version.delete())
                 conn.execute(schema_version.insert().values(version=version + 1))
         return found
+
+    @contextlib.contextmanager
+    def _migration(self) -> Iterator[Connection]:
+        """A transaction holding the schema lock for its whole length (see :meth:`migrate`).
+
+        pysqlite would start its transaction only at the first INSERT, after the CREATE TABLEs
+        (which then race); so the transaction is begun by hand, IMMEDIATE."""
+        with self._connect() as conn:
+            try:
+                if conn.dialect.name == "sqlite":
+                    conn.exec_driver_sql("BEGIN IMMEDIATE")
+                else:
+                    conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
+                yield conn
+                conn.commit()
+            except sa.exc.OperationalError as exc:
+                conn.rollback()
+                raise OperationError(f"cannot update the schema of inventory {self.where}: {_first_line(exc)}") from None
+            except BaseException:
+                conn.rollback()
+                raise
 
     # -- writing
 
@@ -438,6 +478,26 @@ def _prepare_sqlite_place(path: Path) -> None:
         raise InventoryPlaceError(str(path), "it is not writable")
 
 
+_MIGRATION_LOCK: Final = 0x6D61696C63657274  # "mailcert": the advisory lock key of schema changes
+
+
+def _damaged_sqlite(path: str) -> Callable[[Any], None]:
+    """An engine ``handle_error`` hook: SQLite's "file is not a database" or "malformed" (a
+    truncated or foreign file) become one line naming the file and what to do."""
+    import sqlite3  # only an SQLite engine gets this hook: the module is there
+
+    def hook(context: Any) -> None:
+        original = context.original_exception
+        if isinstance(original, sqlite3.OperationalError) or not isinstance(original, sqlite3.DatabaseError):
+            return
+        raise OperationError(
+            f"the inventory {path} is damaged or not a mailcert inventory ({_first_line(original)});"
+            " move it aside (mailcert then starts a new one) or choose another with --db"
+        )
+
+    return hook
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(getattr(exc, "orig", None) or exc)
     return text.strip().splitlines()[0] if text.strip() else type(exc).__name__
@@ -449,10 +509,9 @@ def _now() -> dt.datetime:
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA busy_timeout=10000")  # first: switching to WAL needs the lock too
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA journal_mode=WAL")  # readers (report) do not block the scan's writer
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
 
 
