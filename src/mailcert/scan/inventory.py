@@ -23,6 +23,7 @@ import contextlib
 import datetime as dt
 import json
 import os
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -307,8 +308,19 @@ class Inventory:
         Safe when several scans start on one new inventory at once: each step runs in a
         transaction that first takes the database's write lock (SQLite ``BEGIN IMMEDIATE``,
         waited for up to the busy timeout; a PostgreSQL advisory lock) and then re-reads the
-        version, so exactly one process creates each table and the others find it made.
+        version, so exactly one process creates each table and the others find it made.  A
+        lock still busy after the busy timeout (a loaded machine) is tried again a few times.
         """
+        for attempt in range(_MIGRATION_TRIES):
+            try:
+                return self._migrate(to)
+            except sa.exc.OperationalError as exc:
+                if attempt + 1 == _MIGRATION_TRIES or not _busy(exc):
+                    raise OperationError(f"cannot update the schema of inventory {self.where}: {_first_line(exc)}") from None
+                time.sleep(0.1 * 2**attempt)
+        raise AssertionError("unreachable")
+
+    def _migrate(self, to: int) -> int:
         with self._connect() as conn:
             found = self._version(conn)
             foreign = sorted(set(sa.inspect(conn).get_table_names()) - {"scans", "results", "schema_version"})
@@ -351,9 +363,6 @@ class Inventory:
                     conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
                 yield conn
                 conn.commit()
-            except sa.exc.OperationalError as exc:
-                conn.rollback()
-                raise OperationError(f"cannot update the schema of inventory {self.where}: {_first_line(exc)}") from None
             except BaseException:
                 conn.rollback()
                 raise
@@ -479,6 +488,14 @@ def _prepare_sqlite_place(path: Path) -> None:
 
 
 _MIGRATION_LOCK: Final = 0x6D61696C63657274  # "mailcert": the advisory lock key of schema changes
+
+
+_MIGRATION_TRIES: Final = 5
+
+
+def _busy(exc: BaseException) -> bool:
+    text = str(getattr(exc, "orig", None) or exc).lower()
+    return "locked" in text or "busy" in text or "deadlock" in text
 
 
 def _damaged_sqlite(path: str) -> Callable[[Any], None]:
