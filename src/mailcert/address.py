@@ -54,7 +54,7 @@ def external_fqdn(domain: str, prefix: str = "remote") -> tuple[str, str, str]:
     try:
         fqdn = validate_hostname(f"{pre}.{dom}")
     except InputError:
-        raise InputError(f"--prefix {prefix!r} does not make a valid host name with {dom}") from None
+        raise InputError(f"prefix {prefix!r} does not make a valid host name with {dom}", field="prefix") from None
     return dom, fqdn[: -len(dom) - 1], fqdn
 
 
@@ -67,22 +67,22 @@ def parse_nameserver(text: str) -> tuple[str, int]:
         host, _, rest = text[1:].partition("]")
         if rest:
             if not rest.startswith(":"):
-                raise InputError(f"--nameserver {text!r}: write [IPv6]:PORT")
+                raise InputError(f"nameserver {text!r}: write [IPv6]:PORT", field="nameserver")
             port_text = rest[1:]
             if not port_text.isdigit():
-                raise InputError(f"--nameserver {text!r}: the port must be a number")
+                raise InputError(f"nameserver {text!r}: the port must be a number", field="nameserver")
             port = int(port_text)
     elif text.count(":") == 1:
         host, _, port_text = text.partition(":")
         if not port_text.isdigit():
-            raise InputError(f"--nameserver {text!r}: the port must be a number")
+            raise InputError(f"nameserver {text!r}: the port must be a number", field="nameserver")
         port = int(port_text)
     try:
         ip = ipaddress.ip_address(host)
     except ValueError:
-        raise InputError(f"--nameserver {text!r}: give the DNS server's IP address (IP or IP:PORT)") from None
+        raise InputError(f"nameserver {text!r}: give the DNS server's IP address (IP or IP:PORT)", field="nameserver") from None
     if not 0 < port < 65536:
-        raise InputError(f"--nameserver {text!r}: port must be from 1 to 65535")
+        raise InputError(f"nameserver {text!r}: port must be from 1 to 65535", field="nameserver")
     return str(ip), port
 
 

@@ -15,7 +15,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from mailcert._version import __version__
-from mailcert.errors import InputError, MailcertError
+from mailcert.commands._common import in_flags
+from mailcert.errors import MailcertError
 from mailcert.textsafe import is_env_name, terminal
 
 __all__ = ["main", "run", "build_parser"]
@@ -156,7 +157,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MailcertError as exc:
         if debug:
             raise
-        said = _redact(_in_flags(exc), args_list)
+        said = _redact(in_flags(exc), args_list)
         return _fail(f"mailcert: error: {said}", exc.exit_status, nagios=nagios, why=said)
     except KeyboardInterrupt:
         print("mailcert: interrupted", file=sys.stderr)
@@ -199,29 +200,6 @@ def _fail(message: str, status: int, *, nagios: bool, why: str) -> int:
 def _nagios_asked(argv: list[str]) -> bool:
     """``--format nagios`` (or ``--format=nagios``) somewhere in a command line argparse refused."""
     return "--format=nagios" in argv or any(a == "--format" and b == "nagios" for a, b in zip(argv, argv[1:]))
-
-
-_FLAGS = {
-    # engine field -> the flag that sets it, where the two are not spelled alike
-    "connect_host": "--connect",
-    "connect_port": "--connect",
-    "ehlo_name": "--ehlo",
-    "now": "--at",
-    "at": "--at",
-    "profiles": "--client",
-    "clients": "--client",
-    "cafile_pem": "--cafile",
-}
-
-
-def _in_flags(exc: MailcertError) -> str:
-    """The error's message in the user's words: an engine field named at its start becomes the
-    flag that sets it (``timeout must be ...`` -> ``--timeout must be ...``)."""
-    text = str(exc)
-    field = exc.field if isinstance(exc, InputError) else None
-    if field and text.startswith(field):
-        return _FLAGS.get(field, "--" + field.replace("_", "-")) + text[len(field) :]
-    return text
 
 
 def _quiet_certificate_warnings() -> None:

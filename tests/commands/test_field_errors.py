@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from mailcert.cli import _in_flags, main
+from mailcert.cli import main
+from mailcert.commands._common import in_flags as _in_flags
 from mailcert.errors import InputError, OperationError
 from mailcert.probe.driver import ProbeOptions
 

@@ -7,7 +7,7 @@ import datetime as dt
 import sys
 from typing import TYPE_CHECKING
 
-from mailcert.errors import InputError
+from mailcert.errors import InputError, MailcertError
 from mailcert.textsafe import terminal
 
 if TYPE_CHECKING:
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "add_judgement_options", "client_help", "add_expiry_options", "add_tlsa_guard_options", "critical_days", "parse_when",
-    "emit", "open_inventory", "say", "tlsa_guard_for",
+    "emit", "open_inventory", "say", "tlsa_guard_for", "in_flags",
 ]
 
 
@@ -155,3 +155,27 @@ def tlsa_guard_for(
         return result
 
     return check
+
+
+_FLAGS = {
+    # engine field -> the flag that sets it, where the two are not spelled alike
+    "connect_host": "--connect",
+    "connect_port": "--connect",
+    "ehlo_name": "--ehlo",
+    "now": "--at",
+    "at": "--at",
+    "profiles": "--client",
+    "clients": "--client",
+    "cafile_pem": "--cafile",
+}
+
+
+def in_flags(exc: MailcertError) -> str:
+    """The error's message in the user's words: an engine field named at its start becomes the
+    flag that sets it (``timeout must be ...`` -> ``--timeout must be ...``).  Here, below the
+    CLI, so a command that reports an error itself (check --format nagios) says the flag too."""
+    text = str(exc)
+    field = exc.field if isinstance(exc, InputError) else None
+    if field and text.startswith(field):
+        return _FLAGS.get(field, "--" + field.replace("_", "-")) + text[len(field) :]
+    return text

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any
 
-from mailcert.commands._common import add_judgement_options, critical_days, emit, parse_when
+from mailcert.commands._common import add_judgement_options, critical_days, emit, in_flags, parse_when
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -87,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
         if args.format == "nagios":
             from mailcert.report.nagios import unknown_line
 
-            emit(unknown_line(f"{endpoint.url}: {exc}"))
+            emit(unknown_line(f"{endpoint.url}: {in_flags(exc)}"))
             return int(Status.UNKNOWN)
         raise
 

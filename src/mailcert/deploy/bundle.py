@@ -103,7 +103,7 @@ def bundle_from_env(env: Mapping[str, str]) -> CertBundle:
         return bundle_from_files(fullchain, key)
     if fullchain or key:
         missing = "CERT_KEY_PATH" if fullchain else "CERT_FULLCHAIN_PATH"
-        raise InputError(f"--from-env: {missing} is not set (acme.sh style needs CERT_FULLCHAIN_PATH and CERT_KEY_PATH)")
+        raise InputError(f"from_env: {missing} is not set (acme.sh style needs CERT_FULLCHAIN_PATH and CERT_KEY_PATH)", field="from_env")
     raise InputError(
         "--from-env: RENEWED_LINEAGE is not set (certbot sets it when it runs a --deploy-hook after a"
         " renewal), nor are acme.sh's CERT_FULLCHAIN_PATH and CERT_KEY_PATH; run from a hook, or"

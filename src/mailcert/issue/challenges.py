@@ -134,7 +134,7 @@ class Webroot:
     @contextlib.contextmanager
     def publish(self, tasks: Sequence[ChallengeTask]) -> Iterator[None]:
         if not self.root.is_dir():
-            raise InputError(f"--webroot {self.root}: no such directory")
+            raise InputError(f"webroot {self.root}: no such directory", field="webroot")
         made: list[Path] = []
         current = self.root
         for part in WELL_KNOWN:
@@ -165,7 +165,7 @@ class DnsHook:
 
     def __init__(self, command: str, *, env: Mapping[str, str], timeout: float = 300.0) -> None:
         if not command.strip():
-            raise InputError("--dns-hook needs a command")
+            raise InputError("dns_hook needs a command", field="dns_hook")
         self.command = command
         self.env = env
         self.timeout = timeout

@@ -108,11 +108,11 @@ def make_solver(spec: ChallengeSpec, *, env: Mapping[str, str], hook_timeout: fl
         return DnsHook(spec.dns_hook, env=env, timeout=hook_timeout)
     if spec.method == "webroot":
         if not spec.webroot:
-            raise InputError("--webroot needs a directory")
+            raise InputError("webroot needs a directory", field="webroot")
         return Webroot(spec.webroot)
     if spec.method == "http":
         if not 0 < spec.http_port < 65536:
-            raise InputError(f"--http-port {spec.http_port}: not a TCP port")
+            raise InputError(f"http_port {spec.http_port}: not a TCP port", field="http_port")
         return StandaloneHttp(spec.http_port, spec.http_address, timeout=min(timeout, 30.0))
     raise InputError(f"unknown challenge method {spec.method!r}")
 

@@ -55,7 +55,7 @@ def ca_sorts_names(directory_url: str, choice: CaSortsNames | str = CaSortsNames
     try:
         choice = CaSortsNames(choice)
     except ValueError:
-        raise InputError(f"--ca-sorts-names {choice!r}: choose auto, yes or no") from None
+        raise InputError(f"ca_sorts_names {choice!r}: choose auto, yes or no", field="ca_sorts_names") from None
     if choice is CaSortsNames.AUTO:
         host = (urlsplit(directory_url).hostname or "").lower().rstrip(".")
         return host in SORTING_CA_HOSTS

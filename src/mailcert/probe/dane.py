@@ -68,19 +68,19 @@ def parse_resolver(text: str | None) -> Resolver:
         addr, _, rest = text[1:].partition("]")
         if rest:
             if not rest.startswith(":") or not rest[1:].isdigit():
-                raise InputError(f"--resolver {text!r}: expected ADDR[:PORT]")
+                raise InputError(f"resolver {text!r}: expected ADDR[:PORT]", field="resolver")
             port = int(rest[1:])
     elif text.count(":") == 1:
         addr, p = text.split(":")
         if not p.isdigit():
-            raise InputError(f"--resolver {text!r}: the port is not a number")
+            raise InputError(f"resolver {text!r}: the port is not a number", field="resolver")
         port = int(p)
     try:
         ipaddress.ip_address(addr)
     except ValueError:
-        raise InputError(f"--resolver {text!r}: give the resolver's IP address") from None
+        raise InputError(f"resolver {text!r}: give the resolver's IP address", field="resolver") from None
     if not 0 < port < 65536:
-        raise InputError(f"--resolver {text!r}: port out of range")
+        raise InputError(f"resolver {text!r}: port out of range", field="resolver")
     return Resolver(addr, port)
 
 

@@ -39,13 +39,13 @@ def parse_address(text: str) -> tuple[str, int]:
         if not count:
             return "local", 2
         if not count.isdigit() or int(count) < 1:
-            raise InputError(f"--dask {text!r}: local:N needs a number of worker processes, e.g. local:4")
+            raise InputError(f"dask {text!r}: local:N needs a number of worker processes, e.g. local:4", field="dask")
         return "local", int(count)
     if "://" not in text:
         text = "tcp://" + text
     scheme, _, rest = text.partition("://")
     if scheme not in ("tcp", "tls", "ucx", "inproc", "ws", "wss") or not rest:
-        raise InputError(f"--dask {text!r}: give the scheduler's address (tcp://HOST:8786) or local:N")
+        raise InputError(f"dask {text!r}: give the scheduler's address (tcp://HOST:8786) or local:N", field="dask")
     return text, 0
 
 
@@ -56,7 +56,7 @@ def load_distributed() -> Any:
         # typed as Any: distributed has no type hints, and this module only passes values through
         return importlib.import_module("distributed")
     except ImportError:
-        raise InputError("--dask needs dask.distributed, which is not installed: pip install 'mailcert[dask]'") from None
+        raise InputError("dask needs dask.distributed, which is not installed: pip install 'mailcert[dask]'", field="dask") from None
 
 
 def _chunks(targets: Iterable[Target], size: int) -> Iterator[tuple[Target, ...]]:

@@ -258,19 +258,19 @@ class Inventory:
         try:
             parsed = sa.engine.make_url(full)
         except sa.exc.ArgumentError:
-            raise InputError(f"--db {url!r}: not a database URL; use a file path, sqlite:///FILE or postgresql://...") from None
+            raise InputError(f"db {url!r}: not a database URL; use a file path, sqlite:///FILE or postgresql://...", field="db") from None
         if parsed.get_backend_name() == "sqlite":
             path = parsed.database
             if path and path != ":memory:":
                 _prepare_sqlite_place(Path(path))
         elif parsed.get_backend_name() != "postgresql":
-            raise InputError(f"--db {_redacted(full)}: only SQLite and PostgreSQL are supported")
+            raise InputError(f"db {_redacted(full)}: only SQLite and PostgreSQL are supported", field="db")
         try:
             engine = sa.create_engine(parsed, pool_pre_ping=parsed.get_backend_name() == "postgresql")
         except (ImportError, sa.exc.NoSuchModuleError):
             if parsed.get_backend_name() == "sqlite":
                 raise InputError("this Python was built without its sqlite3 module; use a PostgreSQL inventory") from None
-            raise InputError(f"--db {_redacted(full)}: the PostgreSQL driver is not installed: pip install 'mailcert[postgres]'") from None
+            raise InputError(f"db {_redacted(full)}: the PostgreSQL driver is not installed: pip install 'mailcert[postgres]'", field="db") from None
         if parsed.get_backend_name() == "sqlite":
             sa.event.listen(engine, "connect", _sqlite_pragmas)
             sa.event.listen(engine, "handle_error", _damaged_sqlite(str(parsed.database)))
