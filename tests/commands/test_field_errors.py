@@ -30,3 +30,15 @@ def test_the_engine_says_the_field_and_check_says_the_flag(capsys: pytest.Captur
     assert main(["check", "imaps://127.0.0.1:1", "--timeout", "0"]) == 3
     err = capsys.readouterr().err
     assert err.startswith("mailcert: error: --timeout must be a positive number") and err.count("\n") == 1
+
+
+def test_engine_errors_outside_the_probe_name_fields_too(capsys: pytest.CaptureFixture[str]) -> None:
+    from mailcert.address import parse_nameserver
+    from mailcert.scan.inventory import Inventory
+
+    for call, field in ((lambda: Inventory.open("ftp://host/x"), "db"), (lambda: parse_nameserver("not-an-ip"), "nameserver")):
+        with pytest.raises(InputError) as caught:
+            call()
+        assert caught.value.field == field and str(caught.value).startswith(f"{field} ") and "--" not in str(caught.value)
+    assert main(["report", "--db", "ftp://host/x"]) == 3
+    assert capsys.readouterr().err.startswith("mailcert: error: --db ftp://host/x: only SQLite and PostgreSQL")
