@@ -47,8 +47,8 @@ def test_clients_lists_the_groups_in_order(capsys: pytest.CaptureFixture[str]) -
     assert main(["clients"]) == 0
     out = capsys.readouterr().out
     headers = [line[3:] for line in out.splitlines() if line.startswith("== ")]
-    assert headers == [g.value for g in ClientGroup]
+    assert headers[: len(ClientGroup)] == [g.value for g in ClientGroup]
     assert main(["clients", "--format", "json"]) == 0
     doc = json.loads(capsys.readouterr().out)
-    assert {d["id"] for d in doc} == set(PROFILES)
-    assert [d["id"] for d in doc if d["default"]] == list(DEFAULT_CLIENTS)
+    assert set(PROFILES) <= {d["id"] for d in doc}  # the sending servers are listed too
+    assert [d["id"] for d in doc if d.get("default")] == list(DEFAULT_CLIENTS)

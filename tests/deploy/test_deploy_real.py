@@ -27,6 +27,7 @@ from pathlib import Path
 import pytest
 
 from mailcert.certs.build import TestCA
+from mailcert.names.profiles import DEFAULT_CLIENTS
 from tests.schemas import validate
 from tests.servers.certs import CertFiles, FixturePKI
 from tests.servers.dovecot import DovecotServer
@@ -274,7 +275,7 @@ def _chain_incomplete(tmp_path: Path, pki: FixturePKI) -> tuple[Path, Path]:
 @pytest.mark.parametrize("fault, words", [
     ("key-mismatch", "the key does not belong to the certificate"),
     ("chain-incomplete", "chain incomplete"),
-    ("client-refuses", "1 of 12 clients would refuse remote.contoso.com (outlook2007)"),
+    ("client-refuses", f"1 of {len(DEFAULT_CLIENTS)} clients would refuse remote.contoso.com (outlook2007)"),
 ])
 def test_refused_before_touching_anything(shared: Site, server_pki: FixturePKI, tmp_path: Path, fault: str, words: str) -> None:
     ca = server_pki.ca.cert_path
