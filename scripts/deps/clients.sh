@@ -16,8 +16,14 @@ apt_ensure clients.sh curl fetchmail s-nail isync mutt neomutt msmtp swaks libne
 (
   set -euo pipefail
   dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/tests/wire/.node"
-  if [[ ! -d $dir/node_modules/imapflow || ! -d $dir/node_modules/nodemailer ]]; then
+  # "Installed" means Node can load both (a half-written tree from an interrupted run is redone).
+  if ! (cd "$dir" 2>/dev/null && node -e 'require("imapflow"); require("nodemailer")' >/dev/null 2>&1); then
+    rm -rf "$dir"
     mkdir -p "$dir"
+    # A package.json of its own makes $dir the project root: without it npm takes the
+    # repository as the project and leaves out whatever the repository's .gitignore names
+    # (build/), which drops socks' and smart-buffer's code and breaks imapflow.
+    echo '{"private": true}' >"$dir/package.json"
     echo "clients.sh: npm install imapflow nodemailer into tests/wire/.node" >&2
     npm install --prefix "$dir" --no-audit --no-fund --silent imapflow@1 nodemailer@6 </dev/null
   fi
