@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from mailcert.api import inspect_certificate as inspect_certificate
     from mailcert.api import scan_fleet as scan_fleet
     from mailcert.assess import Assessment as Assessment
-    from mailcert.certs.trust import TrustStore as TrustStore
+    from mailcert.certs.chain import TrustStore as TrustStore
     from mailcert.doctor import Diagnosis as Diagnosis
     from mailcert.errors import CertificateError as CertificateError
     from mailcert.errors import InputError as InputError
@@ -80,7 +80,7 @@ _WHERE = {
     "Finding": "mailcert.findings",
     "Severity": "mailcert.findings",
     "CATALOGUE": "mailcert.findings",
-    "TrustStore": "mailcert.certs.trust",
+    "TrustStore": "mailcert.certs.chain",
     "Endpoint": "mailcert.model",
     "Status": "mailcert.model",
     "parse_target": "mailcert.model",

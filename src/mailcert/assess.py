@@ -11,21 +11,31 @@ import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from cryptography import x509
+
+from mailcert.certs.chain import TrustProblem, TrustResult
 from mailcert.certs.info import CertificateFacts
 from mailcert.errors import InputError
 from mailcert.model import Status
 from mailcert.names.identifiers import PresentedIdentifiers
 from mailcert.names.matcher import NameVerdict, verdicts_for
 from mailcert.names.profiles import DEFAULT_CLIENTS, PROFILES, ClientProfile
+from mailcert.verdicts import Refusal, judge_chains, refusals_for, whole_verdict
 from mailcert.findings import Finding, Severity, finding
 from mailcert.judgement import Judged, Judgement
 
 __all__ = [
-    "DEFAULT_NAMES_MAX", "Assessment", "assess_certificate", "ordered_findings", "status_of", "default_names", "select_profiles",
+    "DEFAULT_NAMES_MAX", "Assessment", "assess_certificate", "ordered_findings", "status_of", "default_names", "select_profiles", "trust_findings",
 ]
 
 _APPLE_825_SINCE = dt.datetime(2019, 7, 1, tzinfo=dt.timezone.utc)
 _WEAK_HASHES = {"sha1", "md5", "md2"}
+_TRUST_FINDINGS = {
+    TrustProblem.SELF_SIGNED_LEAF: "chain-self-signed",
+    TrustProblem.MISSING_INTERMEDIATE: "chain-incomplete",
+    TrustProblem.UNTRUSTED_ROOT: "chain-untrusted-root",
+}
+_CHAIN_FINDING_CODES = frozenset({"untrusted", "incomplete", "self-signed"})
 _RANK = {Severity.CRITICAL: 0, Severity.WARNING: 1, Severity.INFO: 2}
 
 
@@ -91,15 +101,25 @@ def assess_certificate(
     *,
     source: str = "CERT",
     served_to: Mapping[str, CertificateFacts] | None = None,
+    chain: Sequence[x509.Certificate] | None = None,
 ) -> Assessment:
     """Judge one certificate for the names users type, by every profile of ``judgement``.
 
     ``served_to`` maps a client id to the certificate *that* client gets when it differs
     (a server whose default certificate, shown to clients without SNI, is another one).
+    ``chain`` (leaf first, as served) is judged by each client's validator against the
+    judgement's trust store; the client's own rules on the leaf apply either way, so a result
+    never says accepted where that client refuses the certificate.
     """
     chosen = list(judgement.profiles)
     now = judgement.clock()
     served = dict(served_to or {})
+    trust: dict[str, TrustResult] | None = None
+    public: bool | None = None
+    if chain:
+        store = judgement.trust_store()
+        trust = judge_chains(chain, chosen, store, now=now)
+        public = store.public and any(t.trusted for t in trust.values())
 
     def facts_of(client: str) -> CertificateFacts:
         return served.get(client, facts)
@@ -111,11 +131,13 @@ def assess_certificate(
         groups.setdefault(id(f), (f, []))[1].append(p)
     results: list[NameVerdict] = []
     found: list[Finding] = []
+    refusals = {p.id: refusals_for(p, facts_of(p.id), trust, public) for p in chosen}
     for name in names:
         by_client = {v.client: v for f, group in groups.values() for v in _verdicts(f.identifiers, name, group)}
         verdicts = [by_client[p.id] for p in chosen]
-        results.extend(verdicts)
+        results.extend(whole_verdict(v, refusals[v.client]) for v in verdicts)
         found.extend(_name_findings(facts, facts_of, name, verdicts, source))
+    found.extend(_policy_findings(chosen, refusals))
     found.extend(_certificate_findings(facts, names[0] if names else "NAME", now, judgement.warn_days, judgement.critical_days))
     unique = ordered_findings(found)
     judged = judgement.judged(now, with_store=False)
@@ -185,6 +207,41 @@ def _name_findings(
                 name=name,
                 clients=", ".join(PROFILES[v.client].title for v in rest),
                 details="; ".join(f"{PROFILES[v.client].title}: {v.reason}" for v in rest),
+            )
+        )
+    return out
+
+
+def trust_findings(trust: TrustResult, name: str, target: str) -> list[Finding]:
+    """The chain as the administrator's own store sees it (``check``, ``inspect --chain/--cafile``):
+    what is missing or untrusted, with the remedy, and what the server sends needlessly."""
+    out: list[Finding] = []
+    if not trust.trusted:
+        code = _TRUST_FINDINGS.get(trust.problem, "chain-broken")
+        out.append(finding(code, detail=trust.detail, name=name, target=target))
+    if trust.extra_sent:
+        out.append(finding("chain-extra", extra=", ".join(trust.extra_sent)))
+    return out
+
+
+def _policy_findings(chosen: Sequence[ClientProfile], refusals: Mapping[str, Sequence[Refusal]]) -> list[Finding]:
+    """One finding per refusal code, naming the clients that refuse for it: the table and the
+    findings say the same thing."""
+    by_code: dict[str, list[tuple[ClientProfile, Refusal]]] = {}
+    for p in chosen:
+        for r in refusals[p.id]:
+            by_code.setdefault(r.code, []).append((p, r))
+    out: list[Finding] = []
+    for code, pairs in by_code.items():
+        everyone = len({p.id for p, _ in pairs}) == len(chosen)
+        if everyone and code in _CHAIN_FINDING_CODES:
+            continue  # the chain finding (chain-self-signed, chain-incomplete...) already says it, with the remedy
+        out.append(
+            finding(
+                "clients-refuse-certificate" if not everyone else "all-clients-refuse-certificate",
+                reason_code=code,
+                clients=", ".join(p.title for p, _ in pairs),
+                details="; ".join(f"{p.title}: {r.reason}" for p, r in pairs),
             )
         )
     return out

@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING
 
 from cryptography import x509
 
-from mailcert.assess import Assessment, assess_certificate, ordered_findings, status_of
+from mailcert.assess import Assessment, assess_certificate, ordered_findings, status_of, trust_findings
 from mailcert.certs.info import CertificateFacts, facts_from_certificate
 from mailcert.certs.lenient import parse_leniently
-from mailcert.certs.trust import TrustProblem, TrustResult, verify_chain
+from mailcert.certs.chain import TrustProblem, TrustResult, verify_chain
 from mailcert.errors import CertificateError, ProbeError
 from mailcert.probe.driver import ProbeResult, SniPair
 from mailcert.findings import Finding, finding
@@ -29,11 +29,6 @@ if TYPE_CHECKING:  # only `check --ocsp/--crl` loads the revocation machinery (s
 __all__ = ["Diagnosis", "NotProbed", "diagnose"]
 
 _OLD_TLS = {"TLSv1", "TLSv1.1", "SSLv3"}
-_TRUST_CODES = {
-    TrustProblem.SELF_SIGNED_LEAF: "chain-self-signed",
-    TrustProblem.MISSING_INTERMEDIATE: "chain-incomplete",
-    TrustProblem.UNTRUSTED_ROOT: "chain-untrusted-root",
-}
 
 
 class NotProbed(ProbeError):
@@ -89,13 +84,13 @@ def diagnose(
     # remedies name the server by where we reached it, so `mailcert cert fix URL` and
     # `mailcert check URL` run as printed even when the typed name does not resolve here
     reached = _reached_url(served)
-    main = assess_certificate(facts, names, judgement, source=reached, served_to=served_to)
+    main = assess_certificate(facts, names, judgement, source=reached, served_to=served_to, chain=certs)
     findings = list(main.findings)
     results = main.results
 
     now = main.judged.now
     trust = verify_chain(certs, judgement.trust_store(), now=now)
-    findings += _trust_findings(trust, names[0] if names else served.endpoint.host, reached)
+    findings += trust_findings(trust, names[0] if names else served.endpoint.host, reached)
     findings += _connection_findings(pair, served, other, names)
     if revocation is not None:
         findings += _revocation_findings(revocation, certs[0], names[0] if names else served.endpoint.host)
@@ -128,16 +123,6 @@ def _reached_url(served: ProbeResult) -> str:
     scheme = served.endpoint.url.partition("://")[0]
     host, port = served.address[0], served.address[1]
     return f"{scheme}://{f'[{host}]' if ':' in host else host}:{port}"
-
-
-def _trust_findings(trust: TrustResult, name: str, target: str) -> list[Finding]:
-    out: list[Finding] = []
-    if not trust.trusted:
-        code = _TRUST_CODES.get(trust.problem, "chain-broken")
-        out.append(finding(code, detail=trust.detail, name=name, target=target))
-    if trust.extra_sent:
-        out.append(finding("chain-extra", extra=", ".join(trust.extra_sent)))
-    return out
 
 
 def _connection_findings(pair: SniPair, served: ProbeResult, other: CertificateFacts | None, names: Sequence[str]) -> list[Finding]:

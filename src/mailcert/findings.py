@@ -240,6 +240,21 @@ _SPECS: tuple[FindingSpec, ...] = (
         " swaks has none: use curl or openssl s_client -verify_hostname to test a server's name).",
     ),
     FindingSpec(
+        "clients-refuse-certificate", _W,
+        "Some clients refuse the certificate ({reason_code}): {clients}",
+        "Beyond names, each client applies its own validator, trust store and rules (reason code"
+        " {reason_code}, see docs/clients.md): {details}.",
+        "Fix the cause named above (the other findings say how for each); mailcert cert new and"
+        " mailcert acme issue produce certificates every profile accepts.",
+    ),
+    FindingSpec(
+        "all-clients-refuse-certificate", _C,
+        "Every client refuses the certificate ({reason_code}): {clients}",
+        "No client profile completes the connection (reason code {reason_code}, see docs/clients.md): {details}.",
+        "Fix the cause named above (the other findings say how); mailcert acme issue gets a"
+        " certificate from a trusted CA.",
+    ),
+    FindingSpec(
         "cn-only", _W,
         "The certificate has no Subject Alternative Name; the name is only in the CN",
         "Apple Mail (iOS 13, macOS 10.15 and later), Thunderbird, Go and RFC 9525 ignore the subject"

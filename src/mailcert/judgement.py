@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from mailcert.certs.trust import TrustStore
+from mailcert.certs.chain import TrustStore
 from mailcert.errors import InputError
 from mailcert.names.profiles import DEFAULT_CLIENTS, PROFILES, ClientProfile
 

@@ -24,7 +24,7 @@ from mailcert.certs.revocation import (
     ocsp_status,
     ocsp_urls,
 )
-from mailcert.certs.trust import TrustStore
+from mailcert.certs.chain import TrustStore
 from mailcert.errors import MailcertError
 from mailcert.probe import http
 from mailcert.probe.driver import ProbeResult

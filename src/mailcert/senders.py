@@ -26,7 +26,7 @@ from cryptography import x509
 from mailcert.assess import ordered_findings, status_of
 from mailcert.certs.info import CertificateFacts
 from mailcert.certs.tlsa import DnsStatus, TlsaLookup, TlsaMatch, Usage, match_chain, records_for
-from mailcert.certs.trust import TrustResult, TrustStore, verify_chain
+from mailcert.certs.chain import TrustResult, TrustStore, verify_chain
 from mailcert.doctor import Diagnosis
 from mailcert.names.matcher import NameVerdict, verdicts_for
 from mailcert.names.mtasts import Mode, StsLookup, StsStatus
@@ -150,7 +150,7 @@ def _ta_problem(ctx: SenderContext, m: TlsaMatch, now: dt.datetime) -> str | Non
     for c in certs:
         if not c.not_valid_before_utc <= now <= c.not_valid_after_utc:
             return f"TLSA {m.matched.short() if m.matched else ''} matched a CA, but {c.subject.rfc4514_string()} is expired or not yet valid"
-    result = verify_chain(certs, TrustStore([certs[-1]], "TLSA trust anchor"), now=now)
+    result = verify_chain(certs, TrustStore([certs[-1]], "TLSA trust anchor", any_anchor=True), now=now)
     return None if result.trusted else f"the chain to the TLSA trust anchor does not verify ({result.detail})"
 
 

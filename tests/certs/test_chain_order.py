@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from mailcert.certs.trust import TrustStore, order_chain, verify_chain
+from mailcert.certs.chain import TrustStore, order_chain, verify_chain
 from tests.servers.certs import FixtureCA, make_ca
 
 NOW = dt.datetime.now(dt.timezone.utc)

@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from mailcert.certs.info import facts_from_certificate
 from mailcert.certs.tlsa import DnsStatus, TlsaLookup, TlsaRecord, association, match_chain, records_for
-from mailcert.certs.trust import TrustStore, verify_chain
+from mailcert.certs.chain import TrustStore, verify_chain
 from mailcert.errors import InputError
 from mailcert.names.mtasts import MAX_POLICY_BYTES, Mode, Policy, PolicyProblem, StsLookup, StsStatus, mx_matches, parse_policy, parse_txt
 from mailcert.names.senders import SENDERS, Refusal

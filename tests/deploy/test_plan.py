@@ -15,7 +15,7 @@ import pytest
 
 from mailcert.assess import select_profiles
 from mailcert.certs.build import TestCA, cert_to_pem, key_to_pem
-from mailcert.certs.trust import TrustStore
+from mailcert.certs.chain import TrustStore
 from mailcert.deploy.bundle import CertBundle, bundle_from_dir, bundle_from_env
 from mailcert.deploy.checks import check_bundle
 from mailcert.deploy.plan import (
@@ -148,7 +148,10 @@ def test_checks_sbs_order_and_untrusted_root_are_objections(ca: TestCA) -> None:
     assert c.blocking(force=True) == ()
     assert any("outlook2007" in o for o in c.objections)
     assert any("not trusted" in o for o in c.objections)
-    assert c.refused_by == {"outlook2007"}
+    # whole verdicts: the untrusted root makes every client refuse; Outlook 2007 for the name first
+    assert c.refused_by == {p.id for p in PROFILES}
+    codes = {v.client: v.code for v in c.assessment.results}
+    assert codes["outlook2007"] == "name" and codes["openssl"] == "untrusted"
 
 
 def test_checks_expired_is_a_refusal(ca: TestCA) -> None:

@@ -188,6 +188,14 @@ _RECIPES: Final[dict[str, _Recipe]] = {
         argv=_native,
         env=_go_env,
     ),
+    # whole chains (tests/test_verdicts.py), not names: not in ORACLES
+    "go-chain": _Recipe(
+        sources=("chain_go.go",),
+        needs=(("go", "golang-go"),),
+        steps=lambda out: [["go", "build", "-o", str(out / "oracle"), str(SRC_DIR / "chain_go.go")]],
+        argv=_native,
+        env=_go_env,
+    ),
     "java": _Recipe(
         sources=("Oracle.java",),
         needs=(("javac", "openjdk-17-jdk-headless"), ("java", "openjdk-17-jdk-headless")),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from mailcert.certs.trust import TrustStore
+from mailcert.certs.chain import TrustStore
 from mailcert.doctor import diagnose
 from mailcert.errors import HandshakeError
 from mailcert.judgement import Judgement

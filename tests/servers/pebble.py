@@ -231,6 +231,9 @@ class PebbleServer:
             "tlsPort": p["tls"],
             "ocspResponderURL": "",
             "externalAccountBindingRequired": False,
+            # 90 days, as Let's Encrypt issues: Pebble's default (5 years) is a certificate
+            # Apple devices refuse (HT211025), which acme now reports as a refusal
+            "certificateValidityPeriod": 90 * 86400,
         }}
         path = self.workdir / "pebble-config.json"
         path.write_text(json.dumps(cfg, indent=2) + "\n")

@@ -329,10 +329,10 @@ def _pending_keys(out: Path, extra: Sequence[str], password: bytes | None) -> li
 def _check_trust(leaf: x509.Certificate, chain: Sequence[x509.Certificate], cafile: str | None, now: datetime) -> tuple[str | None, str | None]:
     """(None, None) when the chain leads to a trust anchor, else (why not, what to do).
 
-    The same path builder as the doctor (:mod:`mailcert.certs.trust`), so ``cert import`` and
+    The same path builder as the doctor (:mod:`mailcert.certs.chain`), so ``cert import`` and
     ``check`` diagnose a chain in the same words.
     """
-    from mailcert.certs.trust import TrustProblem, TrustStore, verify_chain
+    from mailcert.certs.chain import TrustProblem, TrustStore, verify_chain
 
     store = TrustStore.from_file(cafile) if cafile else TrustStore.system()
     result = verify_chain([leaf, *chain], store, now=now)
@@ -350,7 +350,7 @@ def run_import(args: argparse.Namespace) -> int:
     from mailcert.certs import build
     from mailcert.certs.bundle import bundle_files
     from mailcert.certs.load import load_certificates
-    from mailcert.certs.trust import order_chain
+    from mailcert.certs.chain import order_chain
     from mailcert.fsutil import ensure_dir
 
     out = Path(args.out)
@@ -380,7 +380,7 @@ def run_import(args: argparse.Namespace) -> int:
 
     now = _now()
     pool = [c for c in issued if c is not leaf] + pool_extra
-    order = order_chain(leaf, pool)  # the one chain builder, the doctor's (certs.trust)
+    order = order_chain(leaf, pool)  # links ordered by signature (certs.chain); trust judged by the validators
     chain, root, leftover = order.intermediates, order.root, order.leftover
     name = args.name or _configured_fqdn(args) or (build.san_names(leaf) or ("",))[0]
     if not name:

@@ -11,7 +11,7 @@ from mailcert.commands._common import add_judgement_options, critical_days, emit
 if TYPE_CHECKING:
     import datetime as dt
 
-    from mailcert.certs.trust import TrustStore
+    from mailcert.certs.chain import TrustStore
     from mailcert.probe.driver import SniPair
     from mailcert.revocation import RevocationFacts
 
@@ -53,7 +53,7 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from mailcert.assess import select_profiles
-    from mailcert.certs.trust import TrustStore
+    from mailcert.certs.chain import TrustStore
     from mailcert.doctor import diagnose
     from mailcert.errors import MailcertError
     from mailcert.judgement import Judgement

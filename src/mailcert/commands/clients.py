@@ -45,6 +45,13 @@ def render_markdown() -> str:
             out += ["", f"What the client says when it refuses: \"{p.message}\""]
         if p.notes:
             out += [""] + [f"- {n}" for n in p.notes]
+        out += ["", "Beyond names: chain, trust store and the client's own rules.", ""]
+        out += ["| aspect | rule |", "|---|---|"]
+        out += [f"| {k} | {v} |" for k, v in p.chain.describe()]
+        if p.chain.source:
+            out += ["", f"Source: {p.chain.source}"]
+        if p.chain.messages:
+            out += [""] + [f"- refusal `{code}`: \"{words}\"" for code, words in p.chain.messages]
     out += ["", "<!-- end of generated part -->"]
     return "\n".join(out) + "\n"
 
@@ -67,7 +74,8 @@ def run(args: argparse.Namespace) -> int:
         doc = [
             {"id": p.id, "title": p.title, "group": p.group.value, "clients": p.clients, "source": p.source,
              "proof": p.proof.name.lower(), "checks_host": p.checks_host, "default": p.id in DEFAULT_CLIENTS,
-             "rules": dict(p.describe()), "message": p.message, "notes": list(p.notes)}
+             "rules": dict(p.describe()), "message": p.message, "notes": list(p.notes),
+             "chain": dict(p.chain.describe()), "chain_messages": dict(p.chain.messages)}
             for p in _grouped(PROFILES.values())
         ]
         emit(json.dumps(doc, indent=2) + "\n")

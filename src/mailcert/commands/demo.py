@@ -108,7 +108,7 @@ async def _check_all(cert_pem: bytes, key_pem: bytes, now: dt.datetime, timeout:
     """Serve the certificate on IMAP, POP3 and SMTP (STARTTLS) and diagnose all three at once."""
     from cryptography import x509
 
-    from mailcert.certs.trust import TrustStore
+    from mailcert.certs.chain import TrustStore
     from mailcert.doctor import diagnose
     from mailcert.judgement import Judgement
     from mailcert.names.profiles import DEFAULT_CLIENTS, PROFILES

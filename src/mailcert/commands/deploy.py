@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     import datetime as dt
 
     from mailcert.assess import select_profiles
-    from mailcert.certs.trust import TrustStore
+    from mailcert.certs.chain import TrustStore
     from mailcert.report import deploy as render
     from mailcert.deploy.apply import DeployOptions, deploy
     from mailcert.deploy.base import ServerBase

@@ -25,13 +25,24 @@ def register(sub: Any) -> None:
     p.add_argument("file", metavar="FILE", help="certificate file")
     add_judgement_options(p, formats=("text", "json", "nagios"))
     p.add_argument("--password-env", metavar="VAR", help="environment variable holding the PKCS#12 password")
+    p.add_argument(
+        "--chain", metavar="FILE",
+        help="intermediate certificates the server sends after it (judged with those in FILE itself)",
+    )
+    p.add_argument(
+        "--cafile", metavar="FILE",
+        help="judge the chain against these trust anchors (default with --chain: the system store)",
+    )
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from mailcert.assess import assess_certificate, default_names, select_profiles
+    import dataclasses
+
+    from mailcert.assess import assess_certificate, default_names, ordered_findings, select_profiles, status_of, trust_findings
     from mailcert.certs.info import facts_from_certificate
     from mailcert.certs.load import load_certificates, password_from_env
+    from mailcert.certs.chain import TrustStore, verify_chain
     from mailcert.judgement import Judgement
 
     profiles = select_profiles(args.client)
@@ -41,7 +52,16 @@ def run(args: argparse.Namespace) -> int:
     facts = facts_from_certificate(certs[0], source=args.file)
     chain = [facts_from_certificate(c, source=args.file) for c in certs[1:]]
     names = tuple(args.name) or default_names(facts)
-    assessment = assess_certificate(facts, names, Judgement(tuple(profiles), None, now, args.warn_days, critical), source=args.file)
+    # the chain is judged when asked for (--chain, --cafile); otherwise each client's own
+    # rules on the certificate still apply
+    judged = list(certs) + (list(load_certificates(args.chain)) if args.chain else []) if args.chain or args.cafile else None
+    store = TrustStore.from_file(args.cafile) if args.cafile else None
+    judgement = Judgement(tuple(profiles), store, now, args.warn_days, critical)
+    assessment = assess_certificate(facts, names, judgement, source=args.file, chain=judged)
+    if judged:
+        trust = verify_chain(judged, judgement.trust_store(), now=now)
+        found = ordered_findings([*assessment.findings, *trust_findings(trust, names[0] if names else "NAME", args.file)])
+        assessment = dataclasses.replace(assessment, findings=tuple(found), status=status_of(found))
     if args.format == "json":
         from mailcert.report.jsonout import assessment_document, certificate_document, dumps
 

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-from mailcert.certs.trust import TrustStore
+from mailcert.certs.chain import TrustStore
 from mailcert.deploy.base import Server, StepResult
 from mailcert.deploy.bundle import CertBundle
 from mailcert.deploy.checks import Checks, check_bundle

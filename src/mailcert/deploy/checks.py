@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from mailcert.assess import Assessment, assess_certificate
 from mailcert.certs.build import key_matches
 from mailcert.certs.info import facts_from_certificate
-from mailcert.certs.trust import TrustProblem, TrustResult, TrustStore, verify_chain
+from mailcert.certs.chain import TrustProblem, TrustResult, TrustStore, verify_chain
 from mailcert.deploy.bundle import CertBundle
 from mailcert.judgement import Judgement
 from mailcert.names.profiles import ClientProfile
@@ -91,7 +91,7 @@ def check_bundle(
         refusals.append(f"the certificate expired on {facts.not_after:%Y-%m-%d}")
     elif now < facts.not_before:
         refusals.append(f"the certificate is not valid before {facts.not_before:%Y-%m-%d %H:%M} UTC")
-    assessment = assess_certificate(facts, [name], Judgement(tuple(profiles), store, now), source=bundle.source)
+    assessment = assess_certificate(facts, [name], Judgement(tuple(profiles), store, now), source=bundle.source, chain=bundle.certs)
     refusing = [v for v in assessment.results if not v.accepted]
     if refusing:
         who = ", ".join(v.client for v in refusing)

@@ -23,9 +23,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from cryptography import x509
+
 from mailcert import assess
+from mailcert.certs.info import facts_from_certificate
 from mailcert.errors import InputError
 from mailcert.names import ClientProfile, NameVerdict, PresentedIdentifiers, verdicts_for
+from mailcert.verdicts import refusals_for, whole_verdict
 
 __all__ = [
     "SORTING_CA_HOSTS",
@@ -163,9 +167,19 @@ def _working_layout(
     return ()
 
 
-def judge_issued(cert: object, mail_name: str, profiles: Sequence[ClientProfile]) -> list[NameVerdict]:
-    """Every configured profile's verdict for ``mail_name`` on the issued certificate.
+def judge_issued(
+    cert: x509.Certificate | PresentedIdentifiers, mail_name: str, profiles: Sequence[ClientProfile]
+) -> list[NameVerdict]:
+    """Every configured profile's verdict for ``mail_name`` on the issued certificate: its
+    name rules and its own rules on the certificate (EKU, validity caps for a public CA, key
+    size, signature), as ``check`` will judge it once deployed.
 
-    ``cert`` is a cryptography ``Certificate`` (or already-read ``PresentedIdentifiers``).
+    ``cert`` is a cryptography ``Certificate`` (or already-read ``PresentedIdentifiers``, then
+    names only).  The chain is the CA's and is judged by ``deploy`` against the trust store.
     """
-    return verdicts_for(cert, mail_name, profiles)
+    verdicts = verdicts_for(cert, mail_name, profiles)
+    if not isinstance(cert, x509.Certificate):
+        return verdicts
+    facts = facts_from_certificate(cert)
+    by_id = {p.id: p for p in profiles}
+    return [whole_verdict(v, refusals_for(by_id[v.client], facts, None, True)) for v in verdicts]

@@ -69,6 +69,7 @@ class NameVerdict(NamedTuple):
     message: str | None = None
     matched: str | None = None
     warning: str | None = None
+    code: str | None = None  # why refused (mailcert.verdicts.REASON_CODES); None when accepted
 
 
 NO_HOST_CHECK = "this client checks no host name: any certificate from a CA it trusts would be accepted, whoever it names"

@@ -37,6 +37,11 @@ __all__ = [
     "PROFILES",
     "DEFAULT_CLIENTS",
     "OUTLOOK2007_MESSAGE",
+    "ChainValidator",
+    "TrustSource",
+    "MissingIntermediate",
+    "EkuRule",
+    "ChainPolicy",
 ]
 
 
@@ -193,6 +198,110 @@ class WildcardRule:
     u_labels: bool = False
 
 
+class ChainValidator(enum.Enum):
+    """Which real validator decides a client's chain (``mailcert.certs.chain`` runs it)."""
+
+    OPENSSL = "openssl"  # OpenSSL's X509_verify_cert, as libssl sets it up for a TLS client
+    WEBPKI = "webpki"  # cryptography's x509.verification: the CA/Browser Forum rules
+
+
+class TrustSource(enum.Enum):
+    """Where a client's trust anchors come from (``--cafile`` replaces them all: an
+    administrator's private CA is installed on the clients)."""
+
+    SYSTEM = "the system store (/etc/ssl/certs)"
+    MOZILLA = "Mozilla's root list (certifi)"
+    JDK = "the JDK's cacerts (generated from the system store on Debian by ca-certificates-java)"
+    WINDOWS = "the Windows root store (not available here: judged against the system store)"
+    APPLE = "Apple's root store (not available here: judged against the system store)"
+
+
+class MissingIntermediate(enum.Enum):
+    """What a client does when the server does not send an intermediate certificate."""
+
+    REFUSE = "refused: the client does not fetch it"
+    AIA = "fetched from the certificate's AIA caIssuers URL"
+    PRELOADED = "refused unless preloaded (Mozilla preloads the intermediates of the public CAs)"
+
+
+class EkuRule(enum.Enum):
+    """What the leaf's extended key usage must allow."""
+
+    IF_PRESENT = "when present, it must allow serverAuth (or anyExtendedKeyUsage)"
+    REQUIRED = "it must be present and allow serverAuth"
+
+
+@dataclass(frozen=True)
+class ChainPolicy:
+    """One client's rules for the whole certificate beyond names: validator, trust store and
+    its own refusals.  A sub-record of :class:`ClientProfile`, so name rules and chain rules
+    stay apart.
+
+    - ``key_ids_required``: the Web PKI validator insists on AKI/SKI, a CA's keyUsage and a
+      CA:FALSE leaf (False: a private CA made by ``openssl req -x509`` or older tools is
+      accepted, as Go, mozilla::pkix and SecTrust do; ``ca_leaf_refused`` decides a CA leaf);
+    - ``security_level``: OpenSSL's (0 when the client is not OpenSSL and ``min_rsa_bits`` /
+      ``refuse_sha1`` say its rules);
+    - ``validity_caps``: (days, issued on or after, public CAs only) - Apple's 825 and 398 days;
+    - ``messages``: the client's own words per reason code; ``{error}`` is the validator's text;
+    - ``proof``: how the rules were checked (real library in-process, or documentation).
+    """
+
+    validator: ChainValidator = ChainValidator.OPENSSL
+    security_level: int = 2
+    key_ids_required: bool = True
+    trust: TrustSource = TrustSource.SYSTEM
+    missing_intermediate: MissingIntermediate = MissingIntermediate.REFUSE
+    eku: EkuRule = EkuRule.IF_PRESENT
+    min_rsa_bits: int = 0
+    refuse_sha1: bool = False
+    ca_leaf_refused: bool = False
+    validity_caps: tuple[tuple[int, str, bool], ...] = ()
+    messages: tuple[tuple[str, str], ...] = ()
+    source: str = ""
+    proof: str = "read from documentation"
+
+    def message(self, code: str) -> str | None:
+        """The client's words for the refusal ``code``; ``untrusted`` stands in for the other
+        trust failures (a missing intermediate, a self-signed leaf) where the client says no more."""
+        table = dict(self.messages)
+        if code in table:
+            return table[code]
+        return table.get("untrusted") if code in _TRUST_CODES else None
+
+    def describe(self) -> list[tuple[str, str]]:
+        """The rules as (aspect, rule) rows, for ``docs/clients.md``."""
+        key = []
+        if self.min_rsa_bits:
+            key.append(f"RSA under {self.min_rsa_bits} bits refused")
+        if self.refuse_sha1:
+            key.append("SHA-1 signatures refused")
+        if self.security_level:
+            key.append(f"OpenSSL security level {self.security_level}")
+        rows = [
+            ("validator", _VALIDATOR_WORDS[self.validator]),
+            ("trust store", self.trust.value),
+            ("missing intermediate", self.missing_intermediate.value),
+            ("EKU", self.eku.value),
+            ("keys, signatures", "; ".join(key) or "as the validator decides"),
+            ("CA certificate as leaf", "refused" if self.ca_leaf_refused else "as the validator decides"),
+        ]
+        for days, since, public in self.validity_caps:
+            rows.append(("validity", f"at most {days} days for certificates issued on or after {since}"
+                         + (" by a public CA" if public else "")))
+        rows.append(("proof", self.proof))
+        return rows
+
+
+_VALIDATOR_WORDS = {
+    ChainValidator.OPENSSL: "OpenSSL X509_verify_cert (purpose sslserver, the client's security level), run in-process",
+    ChainValidator.WEBPKI: "cryptography x509.verification (Web PKI: AKI/SKI, EKU on CAs, name constraints, key types)",
+}
+
+_TRUST_CODES = frozenset({"incomplete", "self-signed", "untrusted"})
+_APPLE_CAPS = ((825, "2019-07-01", False), (398, "2020-09-01", True))
+
+
 # What a strict DER decoder refuses: before the tolerant SAN reader, every profile refused these.
 _STRICT_DECODER = (SanDefect.NOT_UTF8_DNS, SanDefect.BAD_IP)
 
@@ -256,6 +365,7 @@ class ClientProfile:
     group: ClientGroup = ClientGroup.LIBRARY
     proof: Proof = Proof.LIBRARY
     notes: tuple[str, ...] = ()
+    chain: ChainPolicy = field(default_factory=ChainPolicy)
     sender: SenderRules | None = None
 
     def describe(self) -> list[tuple[str, str]]:
@@ -932,6 +1042,158 @@ _PROFILES: tuple[ClientProfile, ...] = (
     ),
 )
 
+_OPENSSL_PROOF = "real library: OpenSSL's X509_verify_cert run in-process (x509-limbo: tests/certs/test_limbo.py)"
+_OPENSSL_WORDS = (("untrusted", "certificate verify failed: {error}"),)
+_SECLEVEL2 = "Debian's OpenSSL: CipherString = DEFAULT:@SECLEVEL=2 (RSA and DH under 2048 bits, SHA-1 signatures refused)"
+_CRYPTOAPI_CHAIN = ChainPolicy(
+    security_level=0,
+    trust=TrustSource.WINDOWS,
+    missing_intermediate=MissingIntermediate.AIA,
+    min_rsa_bits=1024,
+    messages=(
+        ("untrusted", "The security certificate was issued by a company you have not chosen to trust."
+                      " View the certificate to determine whether you want to trust the certifying authority."),
+        ("expired", "The security certificate has expired or is not yet valid."),
+    ),
+    source=(
+        "CertGetCertificateChain + CertVerifyCertificateChainPolicy(CERT_CHAIN_POLICY_SSL):"
+        " serverAuth EKU checked when present; AIA retrieval of missing issuers is on by default"
+        " (learn.microsoft.com/windows/win32/seccrypto/certificate-chain-verification);"
+        " RSA under 1024 bits blocked (KB2661254)"
+    ),
+    proof="read from documentation; chain rules judged with OpenSSL's validator as the nearest RFC 5280 one",
+)
+
+# Chain rules per client: a separate table so that new client rows (name rules) and these
+# merge independently; a client without an entry gets ChainPolicy()'s OpenSSL defaults.
+_CHAIN_POLICIES: dict[str, ChainPolicy] = {
+    "outlook2007": _CRYPTOAPI_CHAIN,
+    "outlook": replace(_CRYPTOAPI_CHAIN, refuse_sha1=True, source=_CRYPTOAPI_CHAIN.source
+                       + "; SHA-1 TLS server certificates refused since Windows 10 1703 (Microsoft advisory 4010323)"),
+    "thunderbird": ChainPolicy(
+        validator=ChainValidator.WEBPKI,
+        key_ids_required=False,
+        security_level=0,
+        trust=TrustSource.MOZILLA,
+        missing_intermediate=MissingIntermediate.PRELOADED,
+        min_rsa_bits=1024,
+        refuse_sha1=True,
+        ca_leaf_refused=True,
+        messages=(
+            ("untrusted", "SEC_ERROR_UNKNOWN_ISSUER"),
+            ("self-signed", "MOZILLA_PKIX_ERROR_SELF_SIGNED_CERT"),
+            ("expired", "SEC_ERROR_EXPIRED_CERTIFICATE"),
+            ("eku", "SEC_ERROR_INADEQUATE_CERT_TYPE"),
+            ("ca-leaf", "MOZILLA_PKIX_ERROR_CA_CERT_USED_AS_END_ENTITY"),
+            ("weak-signature", "SEC_ERROR_CERT_SIGNATURE_ALGORITHM_DISABLED"),
+            ("weak-key", "MOZILLA_PKIX_ERROR_INADEQUATE_KEY_SIZE"),
+            ("name-constraints", "SEC_ERROR_CERT_NOT_IN_NAME_SPACE"),
+        ),
+        source=(
+            "mozilla::pkix (pkixcheck.cpp: CheckExtendedKeyUsage, CheckBasicConstraints refusing a CA"
+            " as end entity); NSSCertDBTrustDomain: RSA >= 1024 bits, SHA-1 refused since Firefox 52;"
+            " roots from Mozilla's list; intermediate preloading (Remote Settings)"
+        ),
+        proof="read from source; chain judged with cryptography's Web PKI validator",
+    ),
+    "apple-mail": ChainPolicy(
+        validator=ChainValidator.WEBPKI,
+        key_ids_required=False,
+        security_level=0,
+        trust=TrustSource.APPLE,
+        missing_intermediate=MissingIntermediate.AIA,
+        eku=EkuRule.REQUIRED,
+        min_rsa_bits=2048,
+        refuse_sha1=True,
+        validity_caps=_APPLE_CAPS,
+        messages=(
+            ("untrusted", "Cannot Verify Server Identity: The identity of the server cannot be verified."),
+            ("validity-cap", "Cannot Verify Server Identity: This certificate is not valid."),
+            ("eku", "Cannot Verify Server Identity: This certificate is not valid."),
+        ),
+        source=(
+            "Apple HT210176 (iOS 13 / macOS 10.15): RSA >= 2048, SHA-2, serverAuth EKU and <= 825 days for"
+            " certificates issued from 2019-07-01; HT211025: <= 398 days for public-CA certificates issued"
+            " from 2020-09-01; SecTrust fetches missing intermediates by AIA"
+        ),
+        proof="read from documentation; chain judged with cryptography's Web PKI validator",
+    ),
+    "openssl": ChainPolicy(messages=_OPENSSL_WORDS, source=_SECLEVEL2, proof=_OPENSSL_PROOF),
+    "python": ChainPolicy(
+        messages=(("untrusted", "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: {error}"),),
+        source=_SECLEVEL2 + "; CPython 3.11 create_default_context (no X509_STRICT, no PARTIAL_CHAIN)",
+        proof=_OPENSSL_PROOF,
+    ),
+    "gnutls": ChainPolicy(
+        security_level=0,
+        refuse_sha1=True,
+        min_rsa_bits=1024,
+        messages=(("untrusted", "The certificate is NOT trusted. The certificate issuer is unknown."),),
+        source="GnuTLS 3.6+: SHA-1 certificate signatures insecure; verification profile 'low' (RSA >= 1024)",
+        proof="read from source; chain judged with OpenSSL's validator as the nearest RFC 5280 one",
+    ),
+    "nss": ChainPolicy(
+        security_level=0,
+        min_rsa_bits=1023,
+        messages=(("untrusted", "SEC_ERROR_UNKNOWN_ISSUER: Peer's Certificate issuer is not recognized."),),
+        source="NSS policy NSS_RSA_MIN_KEY_SIZE 1023",
+        proof="read from source; chain judged with OpenSSL's validator as the nearest RFC 5280 one",
+    ),
+    "java": ChainPolicy(
+        security_level=0,
+        trust=TrustSource.JDK,
+        min_rsa_bits=1024,
+        messages=(
+            ("untrusted", "PKIX path building failed: sun.security.provider.certpath.SunCertPathBuilderException:"
+                          " unable to find valid certification path to requested target"),
+            ("expired", "PKIX path validation failed: java.security.cert.CertPathValidatorException: validity check failed"),
+            ("eku", "Extended key usage does not permit use for TLS server authentication"),
+        ),
+        source=(
+            "OpenJDK 17 java.security: jdk.certpath.disabledAlgorithms = MD2, MD5, SHA1 jdkCA & usage"
+            " TLSServer, RSA keySize < 1024, DSA keySize < 1024, EC keySize < 224 (SHA-1 refused only"
+            " for chains to a cacerts root); EndEntityChecker: serverAuth EKU when present"
+        ),
+        proof="read from source; chain judged with OpenSSL's validator as the nearest RFC 5280 one",
+    ),
+    "node": ChainPolicy(
+        security_level=1,
+        trust=TrustSource.MOZILLA,
+        messages=(("untrusted", "Error: {error}"),),
+        source=(
+            "Node.js bundles its own OpenSSL 3 (default security level 1: RSA >= 1024, SHA-1 refused)"
+            " and Mozilla's root list (src/node_root_certs.h)"
+        ),
+        proof=_OPENSSL_PROOF,
+    ),
+    "go": ChainPolicy(
+        validator=ChainValidator.WEBPKI,
+        key_ids_required=False,
+        security_level=0,
+        min_rsa_bits=1024,
+        refuse_sha1=True,
+        messages=(
+            ("untrusted", "x509: certificate signed by unknown authority"),
+            ("expired", "x509: certificate has expired or is not yet valid"),
+            ("eku", "x509: certificate specifies an incompatible key usage"),
+            ("weak-signature", "x509: cannot verify signature: insecure algorithm SHA1-RSA"),
+        ),
+        source=(
+            "Go crypto/x509: SHA-1 signatures refused since Go 1.18, RSA under 1024 bits since Go 1.24"
+            " (GODEBUG x509sha1, rsa1024min); EKU checked through the chain; system roots on Linux"
+        ),
+        proof="x509-limbo: Go 1.19's results against cryptography's Web PKI validator (tests/certs/test_limbo.py)",
+    ),
+    "rfc9525": ChainPolicy(
+        validator=ChainValidator.WEBPKI,
+        security_level=0,
+        ca_leaf_refused=True,
+        source="RFC 5280 path validation with the CA/Browser Forum profile, as cryptography enforces it",
+        proof="x509-limbo: the suite's expected results (tests/certs/test_limbo.py)",
+    ),
+}
+
+_PROFILES = tuple(replace(p, chain=_CHAIN_POLICIES[p.id]) if p.id in _CHAIN_POLICIES else p for p in _PROFILES)
 PROFILES: Mapping[str, ClientProfile] = MappingProxyType({p.id: p for p in _PROFILES})
 """Profile id -> profile, in table order.  Read-only: verdicts of the built-in profiles are
 remembered by id (``assess``, ``names.matcher``), so an edited table would answer stale; judge

@@ -57,6 +57,7 @@ def assessment_document(assessment: Assessment, **extra: Any) -> dict[str, Any]:
             "message": None if v.message is None else shorten(v.message, TEXT_LIMIT),
             "matched": None if v.matched is None else shorten(v.matched, TEXT_LIMIT),
             "warning": v.warning,
+            "code": v.code,
         }
         for v in assessment.results
     ]

@@ -30,7 +30,7 @@ from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Iterab
 from dataclasses import dataclass, field
 from typing import Final
 
-from mailcert.certs.trust import TrustStore
+from mailcert.certs.chain import TrustStore
 from mailcert.doctor import Diagnosis, NotProbed, diagnose
 from mailcert.errors import InputError, MailcertError, ProbeError
 from mailcert.model import Protocol, Status

@@ -17,7 +17,7 @@ mkdir -p "$RUN"/{pki,dns,nsd,unbound,sender,receiver,sts}
 
 say "PKI: lab CA, receiver certificate (key #1), MTA-STS web certificate"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
-  -subj "/CN=DANE Lab CA" -keyout "$RUN/pki/ca.key" -out "$RUN/pki/ca.crt" 2>/dev/null
+  -addext "keyUsage=critical,keyCertSign,cRLSign" -subj "/CN=DANE Lab CA" -keyout "$RUN/pki/ca.key" -out "$RUN/pki/ca.crt" 2>/dev/null
 mk_leaf mx  "$MX"
 mk_leaf web "mta-sts.$ZONE"
 

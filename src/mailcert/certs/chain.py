@@ -1,0 +1,568 @@
+"""Chain trust, decided by real validators, diagnosed for an administrator.
+
+Two validators decide; mailcert builds no path itself:
+
+- ``openssl``: OpenSSL's own ``X509_verify_cert`` (:mod:`mailcert.certs.libcrypto`), set up as
+  libssl sets it up for a TLS client.  What mutt, fetchmail, Postfix, CPython and Node.js run.
+- ``webpki``: cryptography's ``x509.verification`` (a Rust port of the Web PKI rules, the
+  strictest widely used validator: AKI/SKI, serial numbers, key types, EKU on every CA,
+  name constraints).  The closest runnable stand-in for Go's ``crypto/x509``, mozilla::pkix
+  and Apple's SecTrust, which all enforce the CA/Browser Forum profile.
+
+A bare verifier says yes or no; an administrator needs *which* certificate is missing, where
+it can be fetched (AIA caIssuers), and which rule failed.  :func:`verify_chain` returns that as
+a :class:`TrustResult`, read from the path OpenSSL built and the error depth it reports.
+
+Why OpenSSL's path for the diagnosis even for the strict validator: cryptography's errors are
+text meant for people and carry no depth; OpenSSL's path builder stops exactly where a
+certificate is missing.  Each validator still decides its own verdict.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import functools
+import ipaddress
+import os
+import ssl
+import threading
+import warnings
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import NamedTuple, TypeVar
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.x509 import verification
+from cryptography.x509.oid import AuthorityInformationAccessOID
+
+from mailcert.certs.libcrypto import OpenSSLStore, OpenSSLUnavailable, openssl_verify
+from mailcert.certs.load import load_certificates
+from mailcert.errors import InputError
+
+__all__ = [
+    "MAX_CHAIN",
+    "ChainOrder",
+    "order_chain",
+    "TrustProblem",
+    "TrustResult",
+    "TrustStore",
+    "Validator",
+    "ValidatorSettings",
+    "verify_chain",
+    "verify_chain_for",
+]
+
+# Longer chains are refused before any validator runs: no real server sends more than a
+# handful, and a hostile one must not make the judge spend time (OpenSSL's own default depth
+# is 100; cryptography's 8).
+MAX_CHAIN = 100
+
+
+class Validator(enum.Enum):
+    """Which real validator decides a client's chain verdict."""
+
+    OPENSSL = "OpenSSL X509_verify_cert (libssl's client settings)"
+    WEBPKI = "cryptography x509.verification (Web PKI rules)"
+
+
+class ValidatorSettings(NamedTuple):
+    """How a client sets its validator up: the fields a profile's chain policy gives."""
+
+    validator: Validator = Validator.OPENSSL
+    security_level: int = 2
+    max_depth: int = 100
+    key_ids_optional: bool = False  # webpki: AKI/SKI may be absent (private CAs made by older tools), CA:TRUE leaf judged by the client's own rule
+
+
+class TrustProblem(enum.Enum):
+    """Why a chain is not trusted, in an administrator's terms (``value``: the finding text)."""
+
+    NONE = "trusted"
+    SELF_SIGNED_LEAF = "self-signed certificate that is not in the trust store"
+    MISSING_INTERMEDIATE = "the server does not send the intermediate certificate(s)"
+    UNTRUSTED_ROOT = "the chain ends at a root that is not in the trust store"
+    BAD_SIGNATURE = "a certificate's signature does not verify with its issuer's key"
+    EXPIRED = "the certificate is expired or not yet valid"
+    ISSUER_EXPIRED = "an issuing certificate is expired or not yet valid"
+    ISSUER_NOT_CA = "an issuing certificate is not a CA certificate"
+    TOO_LONG = "the chain is too long"
+    NAME_CONSTRAINT = "a CA's name constraints forbid the certificate's names"
+    PURPOSE = "a certificate's extended key usage does not allow a TLS server"
+    WEAK_KEY = "a key is too small for the client's security level"
+    WEAK_SIGNATURE = "a signature uses a refused algorithm (SHA-1, MD5)"
+    CRITICAL_EXTENSION = "a certificate has a critical extension the client does not know"
+    INVALID = "the chain breaks a rule of the client's validator"
+    UNREADABLE = "a certificate cannot be read by the client's validator"
+
+
+# OpenSSL's X509_V_ERR_* numbers (include/openssl/x509_vfy.h), grouped by what to tell the admin.
+_OPENSSL_PROBLEMS: dict[int, TrustProblem] = {
+    2: TrustProblem.MISSING_INTERMEDIATE,
+    20: TrustProblem.MISSING_INTERMEDIATE,
+    21: TrustProblem.MISSING_INTERMEDIATE,
+    18: TrustProblem.SELF_SIGNED_LEAF,
+    19: TrustProblem.UNTRUSTED_ROOT,
+    4: TrustProblem.BAD_SIGNATURE,
+    6: TrustProblem.BAD_SIGNATURE,
+    7: TrustProblem.BAD_SIGNATURE,
+    9: TrustProblem.EXPIRED,
+    10: TrustProblem.EXPIRED,
+    13: TrustProblem.EXPIRED,
+    14: TrustProblem.EXPIRED,
+    22: TrustProblem.TOO_LONG,
+    25: TrustProblem.TOO_LONG,
+    24: TrustProblem.ISSUER_NOT_CA,
+    26: TrustProblem.PURPOSE,
+    34: TrustProblem.CRITICAL_EXTENSION,
+    47: TrustProblem.NAME_CONSTRAINT,
+    48: TrustProblem.NAME_CONSTRAINT,
+    49: TrustProblem.NAME_CONSTRAINT,
+    51: TrustProblem.NAME_CONSTRAINT,
+    52: TrustProblem.NAME_CONSTRAINT,
+    53: TrustProblem.NAME_CONSTRAINT,
+    66: TrustProblem.WEAK_KEY,
+    67: TrustProblem.WEAK_KEY,
+    68: TrustProblem.WEAK_SIGNATURE,
+}
+
+# cryptography's error texts, matched in order (its errors carry no codes).
+_WEBPKI_PROBLEMS: tuple[tuple[str, TrustProblem], ...] = (
+    ("name constraint", TrustProblem.NAME_CONSTRAINT),
+    ("nameConstraints", TrustProblem.NAME_CONSTRAINT),
+    ("EKU", TrustProblem.PURPOSE),
+    ("cert is not valid at validation time", TrustProblem.EXPIRED),
+    ("validity", TrustProblem.EXPIRED),
+    ("basicConstraints.cA must not be asserted", TrustProblem.INVALID),
+    ("Forbidden public key", TrustProblem.WEAK_KEY),
+    ("RSA key", TrustProblem.WEAK_KEY),
+    ("Forbidden signature", TrustProblem.WEAK_SIGNATURE),
+    ("unsupported signature", TrustProblem.WEAK_SIGNATURE),
+    ("path length", TrustProblem.TOO_LONG),
+    ("maximum depth", TrustProblem.TOO_LONG),
+    ("unknown critical", TrustProblem.CRITICAL_EXTENSION),
+    ("ASN.1", TrustProblem.UNREADABLE),
+)
+
+
+@dataclass(frozen=True)
+class TrustResult:
+    """One validator's verdict on a chain, and the path (subjects, leaf first) it got to.
+
+    ``error`` is the validator's own text (OpenSSL's ``X509_verify_cert_error_string``, or
+    cryptography's message); ``missing_issuer`` the issuer name nobody supplied and
+    ``aia_url`` where the certificate that needs it says it can be fetched (caIssuers).
+    """
+
+    trusted: bool
+    problem: TrustProblem
+    detail: str
+    path: tuple[str, ...]
+    anchor: str | None
+    extra_sent: tuple[str, ...]  # certificates the server sent that the path does not use
+    error: str = ""
+    missing_issuer: str | None = None
+    aia_url: str | None = None
+    validator: Validator = Validator.OPENSSL
+
+
+class TrustStore:
+    """Trust anchors: the system store, Mozilla's list (certifi), or the administrator's ``--cafile``.
+
+    Each validator's own store object is built once per store and kept: a scan judges
+    thousands of chains against the same anchors.
+    """
+
+    def __init__(
+        self, anchors: Sequence[x509.Certificate], description: str, *, any_anchor: bool = False, public: bool = False
+    ) -> None:
+        """``any_anchor``: an anchor need not be a self-signed root (a DANE trust anchor, an
+        intermediate pinned by the administrator); OpenSSL's ``X509_V_FLAG_PARTIAL_CHAIN``.
+        ``public``: the anchors are public CAs' roots (rules for public certificates apply)."""
+        self.description = description
+        self.any_anchor = any_anchor
+        self.public = public
+        self.anchors = tuple(anchors)
+        # certificates compare and hash by their DER (in Rust): no serialisation per lookup
+        self._set = frozenset(self.anchors)
+        self._lock = threading.Lock()
+        self._openssl: OpenSSLStore | None = None
+        self._webpki: verification.Store | None = None
+
+    @classmethod
+    def from_file(cls, path: str) -> TrustStore:
+        try:
+            return cls(load_certificates(path), path)
+        except InputError as exc:  # unreadable, not a regular file, or not certificates
+            raise InputError(f"--cafile: {exc}") from None
+
+    @classmethod
+    def from_bundle(cls, path: str, description: str) -> TrustStore:
+        """A public PEM bundle of anchors (distribution roots may carry odd serials: still anchors)."""
+        with open(path, "rb") as f:
+            data = f.read()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            anchors = x509.load_pem_x509_certificates(data)
+        return cls(anchors, f"{description} ({path})", public=True)
+
+    @classmethod
+    def system(cls) -> TrustStore:
+        """The operating system's store, as OpenSSL-based clients on this machine see it."""
+        paths = ssl.get_default_verify_paths()
+        for candidate in (paths.cafile, paths.openssl_cafile, "/etc/ssl/certs/ca-certificates.crt"):
+            if candidate and os.path.isfile(candidate):
+                return cls.from_bundle(candidate, "system store")
+        return cls([], "system store (empty: no CA bundle found)")
+
+    @classmethod
+    def mozilla(cls) -> TrustStore | None:
+        """Mozilla's root list as certifi ships it (Thunderbird's and Node.js's own lists
+        derive from it); None when certifi is not installed."""
+        try:
+            import certifi
+        except ImportError:
+            return None
+        return cls.from_bundle(certifi.where(), "Mozilla's root list (certifi)")
+
+    def contains(self, cert: x509.Certificate) -> bool:
+        return cert in self._set
+
+    def issuers_of(self, cert: x509.Certificate) -> list[x509.Certificate]:
+        """Anchors whose subject is ``cert``'s issuer (revocation checking needs the issuer's key)."""
+        return [a for a in self.anchors if a.subject == cert.issuer]
+
+    def openssl(self) -> OpenSSLStore:
+        with self._lock:
+            if self._openssl is None:
+                self._openssl = OpenSSLStore([(a.subject.public_bytes(), a.public_bytes(Encoding.DER)) for a in self.anchors])
+            return self._openssl
+
+    def webpki(self) -> verification.Store | None:
+        """cryptography's store; None when there are no anchors (it refuses an empty one)."""
+        with self._lock:
+            if self._webpki is None and self.anchors:
+                self._webpki = verification.Store(list(self.anchors))
+            return self._webpki
+
+
+class _Chain:
+    """A chain as both validators take it: parsed certificates, their DER and the DER names
+    they carry (which anchors can matter), each computed once however many set-ups judge it."""
+
+    def __init__(self, certs: Sequence[x509.Certificate]) -> None:
+        self.certs = tuple(certs)
+        self.ders = tuple(x.public_bytes(Encoding.DER) for x in self.certs)
+        self.names = [n.public_bytes() for x in self.certs for n in (x.issuer, x.subject)]
+
+
+def verify_chain(
+    chain: Sequence[x509.Certificate],
+    store: TrustStore,
+    *,
+    now: dt.datetime,
+    settings: ValidatorSettings = ValidatorSettings(),
+    explain: bool = True,
+) -> TrustResult:
+    """Is ``chain`` (leaf first, as the server sent it) trusted at ``now``, by this validator?
+
+    ``explain`` False skips OpenSSL's diagnosis of a Web PKI refusal (which certificate is
+    missing): the verdict is the same, the detail is cryptography's text alone.
+    """
+    if not chain:
+        raise ValueError("empty chain")
+    if len(chain) > MAX_CHAIN:
+        return TrustResult(False, TrustProblem.TOO_LONG,
+                           f"the server sends {len(chain)} certificates; no client builds a path through more than {MAX_CHAIN}",
+                           (_subject(chain[0]),), None, (), error="certificate chain too long")
+    return _verify(_Chain(chain), store, now, settings, explain)
+
+
+def _verify(c: _Chain, store: TrustStore, now: dt.datetime, settings: ValidatorSettings, explain: bool) -> TrustResult:
+    if settings.validator is Validator.OPENSSL:
+        try:
+            return _openssl(c, store, now, settings)
+        except OpenSSLUnavailable:
+            pass  # no libcrypto 3 here: the Web PKI validator is the only one left
+    return _webpki(c, store, now, settings, explain)
+
+
+_LEVEL_PROBLEMS = frozenset({TrustProblem.WEAK_KEY, TrustProblem.WEAK_SIGNATURE})
+_LENIENT_FORGIVES = ("2.5.29.35", "2.5.29.14", "2.5.29.15", "basicConstraints.cA", "keyCertSign")  # AKI, SKI, KU, CA leaf
+
+
+def verify_chain_for(
+    chain: Sequence[x509.Certificate], store: TrustStore, *, now: dt.datetime, settings: Iterable[ValidatorSettings]
+) -> dict[ValidatorSettings, TrustResult]:
+    """One verdict per validator set-up, validating as few times as the set-ups allow.
+
+    Set-ups differ only by how much they forgive, so the strictest runs first and its verdict
+    stands for the more lenient ones unless it failed on exactly what they forgive: a chain
+    trusted at OpenSSL's security level 2 is trusted at 1 and 0; a chain the strict Web PKI
+    rules accept, or refuse for something other than AKI/SKI, gets the same verdict leniently.
+
+    Verdicts are remembered per (chain, store, set-ups, minute): a fleet serves one chain on
+    many ports, and a scan judges it again for each.
+    """
+    wanted = tuple(sorted(set(settings), key=lambda s: (s.validator.name, -s.security_level, s.key_ids_optional)))
+    if not chain or len(chain) > MAX_CHAIN:
+        return {s: verify_chain(chain, store, now=now, settings=s) for s in wanted}
+    key = (tuple(chain), id(store), wanted, int(now.timestamp()) // 60)
+    with _recent_lock:
+        hit = _recent.get(key)
+    if hit is not None and hit[0] is store:
+        return dict(hit[1])
+    out = _verify_all(chain, store, now, wanted)
+    with _recent_lock:
+        _recent[key] = (store, out)
+        while len(_recent) > 256:
+            _recent.pop(next(iter(_recent)))
+    return dict(out)
+
+
+_recent: dict[tuple[object, ...], tuple[TrustStore, dict[ValidatorSettings, TrustResult]]] = {}
+_recent_lock = threading.Lock()
+
+
+def _verify_all(
+    chain: Sequence[x509.Certificate], store: TrustStore, now: dt.datetime, wanted: Sequence[ValidatorSettings]
+) -> dict[ValidatorSettings, TrustResult]:
+    out: dict[ValidatorSettings, TrustResult] = {}
+    last: tuple[ValidatorSettings, TrustResult] | None = None
+    c: _Chain | None = None
+    for s in wanted:
+        if last is not None and last[0].validator is s.validator and not _forgiven(last[1], last[0], s):
+            out[s] = last[1]
+            continue
+        c = c or _Chain(chain)
+        out[s] = _verify(c, store, now, s, True)
+        last = (s, out[s])
+    return out
+
+
+def _forgiven(result: TrustResult, stricter: ValidatorSettings, lenient: ValidatorSettings) -> bool:
+    """Could the more lenient set-up decide otherwise than ``stricter`` did?"""
+    if result.trusted:
+        return False
+    if lenient.security_level < stricter.security_level and result.problem in _LEVEL_PROBLEMS:
+        return True
+    return lenient.key_ids_optional and not stricter.key_ids_optional and any(o in result.error for o in _LENIENT_FORGIVES)
+
+
+def _openssl(c: _Chain, store: TrustStore, now: dt.datetime, settings: ValidatorSettings) -> TrustResult:
+    v = openssl_verify(c.ders, c.names, store.openssl(), now=now, security_level=settings.security_level, max_depth=settings.max_depth, partial_chain=store.any_anchor)
+    sent_used = {i for i in v.path if i >= 0}
+    path = [c.certs[i] for i in v.path if i >= 0] or [c.certs[0]]
+    extra = tuple(_subject(x) for i, x in enumerate(c.certs) if i and i not in sent_used)
+    subjects = tuple(_subject(x) for x in path)
+    if v.ok:
+        top = c.certs[v.path[-1]] if v.path and v.path[-1] >= 0 else None
+        anchor = _subject(top) if top is not None else _anchor_of(path[-1], store)
+        if top is not None and len(v.path) == 1:
+            detail = "the certificate itself is in the trust store"
+        else:
+            detail = f"chains to {anchor} ({store.description})"
+        return TrustResult(True, TrustProblem.NONE, detail, subjects, anchor, extra, validator=Validator.OPENSSL)
+    problem = _OPENSSL_PROBLEMS.get(v.error, TrustProblem.INVALID if v.error >= 0 else TrustProblem.UNREADABLE)
+    at = path[min(max(v.depth, 0), len(path) - 1)]
+    missing = aia = None
+    if problem is TrustProblem.MISSING_INTERMEDIATE:
+        top = path[-1]
+        missing = top.issuer.rfc4514_string()
+        aia = _ca_issuers(top)
+        detail = (f"no certificate for the issuer {missing} of {_subject(top)}:"
+                  f" the server does not send it and the {store.description} does not have it")
+        if aia:
+            detail += f" (it can be fetched from {aia})"
+    elif problem is TrustProblem.SELF_SIGNED_LEAF:
+        detail = f"self-signed and not in the {store.description}"
+    elif problem is TrustProblem.UNTRUSTED_ROOT:
+        detail = f"the root {_subject(path[-1])} is not in the {store.description}"
+    elif problem is TrustProblem.EXPIRED:
+        if v.depth > 0:
+            problem = TrustProblem.ISSUER_EXPIRED
+        detail = f"{_subject(at)} is valid only from {at.not_valid_before_utc:%Y-%m-%d} to {at.not_valid_after_utc:%Y-%m-%d}"
+    else:
+        detail = f"{_subject(at)}: {v.text}"
+    return TrustResult(False, problem, detail, subjects, None, extra, error=v.text, missing_issuer=missing, aia_url=aia,
+                       validator=Validator.OPENSSL)
+
+
+def _webpki(c: _Chain, store: TrustStore, now: dt.datetime, settings: ValidatorSettings, explain: bool) -> TrustResult:
+    """cryptography's verdict; a refusal explained by OpenSSL's diagnosis where OpenSSL refuses too."""
+    outcome = _webpki_verify(c, store, now, settings)
+    if not isinstance(outcome, str):
+        path = tuple(_subject(x) for x in outcome)
+        anchor = path[-1]
+        detail = "the certificate itself is in the trust store" if len(path) == 1 else f"chains to {anchor} ({store.description})"
+        used = set(outcome)
+        extra = tuple(_subject(x) for x in c.certs[1:] if x not in used)
+        return TrustResult(True, TrustProblem.NONE, detail, path, anchor, extra, validator=Validator.WEBPKI)
+    error = outcome
+    diagnosis: TrustResult | None = None
+    if explain:
+        try:
+            diagnosis = _openssl(c, store, now, settings)
+        except OpenSSLUnavailable:
+            pass
+    if diagnosis is not None and not diagnosis.trusted:
+        return TrustResult(False, diagnosis.problem, diagnosis.detail, diagnosis.path, None, diagnosis.extra_sent,
+                           error=error, missing_issuer=diagnosis.missing_issuer, aia_url=diagnosis.aia_url,
+                           validator=Validator.WEBPKI)
+    problem = next((p for needle, p in _WEBPKI_PROBLEMS if needle in error), TrustProblem.INVALID)
+    extra = diagnosis.extra_sent if diagnosis is not None else ()
+    path = diagnosis.path if diagnosis is not None else (_subject(c.certs[0]),)
+    return TrustResult(False, problem, f"the Web PKI rules refuse the chain: {_short(error)}", path, None, extra,
+                       error=error, validator=Validator.WEBPKI)
+
+
+def _webpki_verify(c: _Chain, store: TrustStore, now: dt.datetime, settings: ValidatorSettings) -> list[x509.Certificate] | str:
+    """The path cryptography built, or its error text.
+
+    The server verifier insists on checking a name; names are the profile's business, so it is
+    given one the leaf presents (the first SAN entry it can read), and a leaf without one is
+    judged by the name rules alone, which refuse it in every profile using this validator.
+    """
+    anchors = store.webpki()
+    if anchors is None:
+        return f"no trust anchors in the {store.description}"
+    if store.contains(c.certs[0]):
+        return [c.certs[0]]  # the certificate itself is a trust anchor: pinned by whoever installed it
+    subject = _presented_subject(c.certs[0])
+    if subject is None:
+        return "leaf certificate has no subjectAltName entry to validate the chain for"
+    builder = verification.PolicyBuilder().store(anchors).time(now).max_chain_depth(min(settings.max_depth, 255))
+    if settings.key_ids_optional:
+        ca_policy, ee_policy = _lenient_policies()
+        builder = builder.extension_policies(ca_policy=ca_policy, ee_policy=ee_policy)
+    try:
+        return builder.build_server_verifier(subject).verify(c.certs[0], list(c.certs[1:]))
+    except verification.VerificationError as exc:
+        return str(exc)
+    except ValueError as exc:  # a certificate the Rust parser refuses as it reads an extension
+        return f"ASN.1 parsing error: {exc}"
+
+
+@functools.cache
+def _lenient_policies() -> tuple[verification.ExtensionPolicy, verification.ExtensionPolicy]:
+    """Web PKI extension policies with AKI/SKI optional and a CA certificate allowed as leaf
+    (whether the client refuses one is its own rule: ``ChainPolicy.ca_leaf_refused``)."""
+    agnostic = verification.Criticality.AGNOSTIC
+    ca = (
+        verification.ExtensionPolicy.webpki_defaults_ca()
+        .may_be_present(x509.AuthorityKeyIdentifier, agnostic, None)
+        .may_be_present(x509.SubjectKeyIdentifier, agnostic, None)
+        .may_be_present(x509.KeyUsage, agnostic, None)  # `openssl req -x509` makes CAs without it
+    )
+    ee = (
+        verification.ExtensionPolicy.webpki_defaults_ee()
+        .may_be_present(x509.AuthorityKeyIdentifier, agnostic, None)
+        .may_be_present(x509.BasicConstraints, agnostic, None)
+        .may_be_present(x509.KeyUsage, agnostic, None)
+    )
+    return ca, ee
+
+
+def _presented_subject(leaf: x509.Certificate) -> verification.Subject | None:
+    san = _extension(leaf, x509.SubjectAlternativeName)
+    for entry in san or ():
+        if isinstance(entry, x509.IPAddress) and not isinstance(entry.value, (ipaddress.IPv4Network, ipaddress.IPv6Network)):
+            return entry
+        if isinstance(entry, x509.DNSName):
+            name = entry.value
+            if name.startswith("*."):
+                name = "wildcard-probe" + name[1:]
+            try:
+                return x509.DNSName(name)
+            except ValueError:
+                continue
+    return None
+
+
+def _ca_issuers(cert: x509.Certificate) -> str | None:
+    aia = _extension(cert, x509.AuthorityInformationAccess)
+    for d in aia or ():
+        if d.access_method == AuthorityInformationAccessOID.CA_ISSUERS and isinstance(d.access_location, x509.UniformResourceIdentifier):
+            return d.access_location.value
+    return None
+
+
+_E = TypeVar("_E", bound=x509.ExtensionType)
+
+
+def _extension(cert: x509.Certificate, kind: type[_E]) -> _E | None:
+    """An extension's value; None when absent or unreadable (duplicated, malformed): the
+    validators judge such certificates, this module only reads what it can for the diagnosis."""
+    try:
+        return cert.extensions.get_extension_for_class(kind).value
+    except (x509.ExtensionNotFound, x509.DuplicateExtension, ValueError):
+        return None
+
+
+def _anchor_of(top: x509.Certificate, store: TrustStore) -> str:
+    for a in store.anchors:
+        if a.subject == top.issuer:
+            return _subject(a)
+    return top.issuer.rfc4514_string()
+
+
+def _short(error: str) -> str:
+    """cryptography's message without the repr of the certificate it was processing."""
+    text = error.removeprefix("validation failed: ").split(" (encountered processing")[0]
+    return text[:300]
+
+
+class ChainOrder(NamedTuple):
+    """An unordered set of certificates put in order behind a leaf (see :func:`order_chain`).
+    (A NamedTuple, not a dataclass: ``check`` defines it at every start-up.)"""
+
+    intermediates: tuple[x509.Certificate, ...]  # leaf's issuer first
+    root: x509.Certificate | None  # the self-signed top, when it was among them
+    leftover: tuple[x509.Certificate, ...]  # given, but no link of this chain
+
+
+def order_chain(leaf: x509.Certificate, pool: Sequence[x509.Certificate]) -> ChainOrder:
+    """Order ``pool`` (a CA's bundle, a PKCS#12 file's extras: any order, strays included) into
+    the path above ``leaf``: each link is the certificate whose key signed the one below it (the
+    signature checked, not only the names), up to a self-signed root or until no issuer is left.
+
+    Not a validator (no trust store, no rules): ``cert import`` uses it to write fullchain.pem
+    in the order servers must send, and then judges trust with :func:`verify_chain`.
+    """
+    links: list[x509.Certificate] = []
+    used: list[x509.Certificate] = []
+    root: x509.Certificate | None = None
+    current = leaf
+    for _ in range(MAX_CHAIN):
+        if _self_signed(current):
+            break
+        issuer = next((c for c in pool if c not in used and c.subject == current.issuer and _signed(current, c)), None)
+        if issuer is None:
+            break
+        used.append(issuer)
+        if _self_signed(issuer):
+            root = issuer
+            break
+        links.append(issuer)
+        current = issuer
+    return ChainOrder(tuple(links), root, tuple(c for c in pool if c not in used and c != leaf))
+
+
+def _self_signed(cert: x509.Certificate) -> bool:
+    return cert.subject == cert.issuer and _signed(cert, cert)
+
+
+@functools.lru_cache(maxsize=1024)
+def _signed(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
+    try:
+        cert.verify_directly_issued_by(issuer)
+        return True
+    except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
+        return False
+
+
+@functools.lru_cache(maxsize=1024)
+def _subject(cert: x509.Certificate) -> str:
+    return cert.subject.rfc4514_string() or "(empty subject)"

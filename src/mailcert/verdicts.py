@@ -1,0 +1,171 @@
+"""Whole verdicts: a client accepts a certificate for a name only when its name rules, its
+validator over the chain with its trust store, and its own policies all accept it.  Pure.
+
+The name rules are :mod:`mailcert.names`; the chain is decided by a real validator
+(:mod:`mailcert.certs.chain`); the client's own refusals (EKU, validity caps, key sizes,
+SHA-1, a CA certificate as leaf) are data in each profile's :class:`ChainPolicy`.  A refusal
+carries a reason code (documented in docs/clients.md and :data:`REASON_CODES`), the reason in an
+administrator's terms and the client's own words.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from typing import NamedTuple
+
+from cryptography import x509
+
+from mailcert.certs.chain import TrustProblem, TrustResult, TrustStore, Validator, ValidatorSettings, verify_chain_for
+from mailcert.certs.info import CertificateFacts
+from mailcert.names.matcher import NameVerdict
+from mailcert.names.profiles import ChainPolicy, ChainValidator, ClientGroup, ClientProfile, EkuRule, MissingIntermediate, TrustSource
+
+__all__ = ["REASON_CODES", "Refusal", "judge_chains", "leaf_refusal", "chain_refusal", "refusals_for", "settings_for", "whole_verdict"]
+
+REASON_CODES: dict[str, str] = {
+    "name": "the client's name rules refuse the typed name",
+    "untrusted": "the chain does not lead to a root in the client's trust store",
+    "incomplete": "an intermediate certificate is missing and the client does not fetch it",
+    "self-signed": "a self-signed certificate the client does not trust",
+    "expired": "a certificate of the chain is expired or not yet valid",
+    "eku": "the extended key usage does not allow a TLS server (or is missing where required)",
+    "validity-cap": "valid for longer than the client allows",
+    "weak-key": "a key smaller than the client allows",
+    "weak-signature": "a signature algorithm the client refuses (SHA-1, MD5)",
+    "ca-leaf": "a CA certificate used as the server's certificate",
+    "name-constraints": "a CA's name constraints forbid the certificate's names",
+    "chain-invalid": "the chain breaks another rule of the client's validator",
+}
+
+_PROBLEM_CODES: dict[TrustProblem, str] = {
+    TrustProblem.SELF_SIGNED_LEAF: "self-signed",
+    TrustProblem.MISSING_INTERMEDIATE: "incomplete",
+    TrustProblem.UNTRUSTED_ROOT: "untrusted",
+    TrustProblem.EXPIRED: "expired",
+    TrustProblem.ISSUER_EXPIRED: "expired",
+    TrustProblem.PURPOSE: "eku",
+    TrustProblem.WEAK_KEY: "weak-key",
+    TrustProblem.WEAK_SIGNATURE: "weak-signature",
+    TrustProblem.NAME_CONSTRAINT: "name-constraints",
+}
+_VALIDATORS = {ChainValidator.OPENSSL: Validator.OPENSSL, ChainValidator.WEBPKI: Validator.WEBPKI}
+_SERVER_EKUS = frozenset({"serverAuth", "anyExtendedKeyUsage"})
+_WEAK_HASHES = frozenset({"sha1", "md5", "md2"})
+_NOT_HERE = (TrustSource.WINDOWS, TrustSource.APPLE, TrustSource.JDK)
+
+
+class Refusal(NamedTuple):
+    """Why one client refuses: a reason code, the reason, and the client's own words."""
+
+    code: str
+    reason: str
+    message: str | None
+
+
+def leaf_refusal(policy: ChainPolicy, facts: CertificateFacts, *, public: bool | None = None) -> Refusal | None:
+    """The client's own rules on the server's certificate alone (no chain needed).
+
+    ``public``: the chain ends at a public root (True), a private one (False), or unknown (None);
+    caps for public CAs apply only when it is known to be public.
+    """
+    why: tuple[str, str] | None = None
+    if facts.eku is None:
+        if policy.eku is EkuRule.REQUIRED and _day(facts.not_before) >= "2019-07-01":
+            why = ("eku", "no extendedKeyUsage extension; this client requires serverAuth")
+    elif not _SERVER_EKUS & set(facts.eku):
+        why = ("eku", f"the extended key usage ({', '.join(facts.eku) or 'empty'}) does not allow a TLS server")
+    if why is None and policy.ca_leaf_refused and facts.is_ca:
+        why = ("ca-leaf", "the server's certificate is a CA certificate (basicConstraints CA:TRUE)")
+    if why is None and facts.key_type == "RSA" and facts.key_bits < policy.min_rsa_bits:
+        why = ("weak-key", f"RSA {facts.key_bits} bits; this client needs at least {policy.min_rsa_bits}")
+    if why is None and policy.refuse_sha1 and facts.signature_hash in _WEAK_HASHES and not facts.self_signed:
+        why = ("weak-signature", f"signed with {facts.signature_hash.upper()}, which this client refuses")
+    if why is None:
+        for days, since, public_only in policy.validity_caps:
+            if _day(facts.not_before) >= since and facts.validity_days > days + 0.5 and (public or not public_only):
+                who = "public-CA certificates" if public_only else "certificates"
+                why = ("validity-cap", f"valid for {int(facts.validity_days)} days; this client allows at most {days}"
+                       f" for {who} issued since {since}")
+                break
+    if why is None:
+        return None
+    return Refusal(why[0], why[1], policy.message(why[0]))
+
+
+def chain_refusal(policy: ChainPolicy, trust: TrustResult) -> Refusal | None:
+    """The client's refusal of the chain its validator judged, or None when it connects.
+
+    A client that fetches missing intermediates (AIA) connects when the certificate says where
+    to fetch the missing one from.
+    """
+    if trust.trusted:
+        return None
+    code = _PROBLEM_CODES.get(trust.problem, "chain-invalid")
+    if code == "incomplete" and policy.missing_intermediate is MissingIntermediate.AIA and trust.aia_url:
+        return None
+    reason = trust.detail
+    if code == "incomplete" and policy.missing_intermediate is MissingIntermediate.PRELOADED:
+        reason += "; " + policy.missing_intermediate.value
+    if policy.trust in _NOT_HERE and code in ("untrusted", "incomplete", "self-signed"):
+        reason += f" ({policy.trust.value})"
+    words = policy.message(code)
+    if words is not None:
+        words = words.replace("{error}", trust.error or trust.problem.value)
+    return Refusal(code, reason, words)
+
+
+def judge_chains(
+    chain: Sequence[x509.Certificate],
+    profiles: Iterable[ClientProfile],
+    store: TrustStore,
+    *,
+    now: dt.datetime,
+) -> dict[str, TrustResult]:
+    """Each client's validator verdict on ``chain``: as few validations as the set-ups allow."""
+    chosen = {p.id: settings_for(p.chain) for p in profiles if p.group is not ClientGroup.SENDER}
+    done = verify_chain_for(chain, store, now=now, settings=chosen.values())
+    return {client: done[s] for client, s in chosen.items()}
+
+
+def settings_for(policy: ChainPolicy) -> ValidatorSettings:
+    """How a client's validator is set up, from its chain policy."""
+    return ValidatorSettings(_VALIDATORS[policy.validator], policy.security_level, key_ids_optional=not policy.key_ids_required)
+
+
+def whole_verdict(verdict: NameVerdict, refusals: Sequence[Refusal]) -> NameVerdict:
+    """The name verdict with the client's other refusals folded in (the first one decides)."""
+    if verdict.accepted:
+        if not refusals:
+            return verdict
+        first = refusals[0]
+        return verdict._replace(accepted=False, reason=first.reason, message=first.message, code=first.code)
+    if refusals:
+        return verdict._replace(reason=f"{verdict.reason}; also: {refusals[0].reason}", code="name")
+    return verdict._replace(code="name")
+
+
+def refusals_for(
+    profile: ClientProfile,
+    facts: CertificateFacts,
+    trust: Mapping[str, TrustResult] | None,
+    public: bool | None,
+) -> list[Refusal]:
+    """Every refusal of ``profile`` beyond names: its own rules, then its validator's.
+
+    Sending mail servers are judged by their own rules (DANE, MTA-STS, opportunistic TLS:
+    :mod:`mailcert.senders`), not by a mail client's validator.
+    """
+    if profile.group is ClientGroup.SENDER:
+        return []
+    found = [r for r in (leaf_refusal(profile.chain, facts, public=public),) if r is not None]
+    result = trust.get(profile.id) if trust is not None else None
+    if result is not None:
+        r = chain_refusal(profile.chain, result)
+        if r is not None and all(r.code != f.code for f in found):
+            found.append(r)
+    return found
+
+
+def _day(when: dt.datetime) -> str:
+    return when.strftime("%Y-%m-%d")

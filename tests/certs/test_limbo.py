@@ -1,0 +1,104 @@
+"""x509-limbo: each profile's whole verdict against the real implementation it models.
+
+Over every SERVER case of ``../shared/conformance/x509-limbo/limbo.json`` (9,770), a profile's
+verdict is its validator's chain verdict (``verdicts.settings_for``) and its name rules, and it
+is compared with the results file of the real implementation: ``python`` (OpenSSL driven as
+CPython drives it) with OpenSSL 3.0's harness, ``go`` with Go 1.19's, ``rfc9525`` with the
+suite's expected results.  Every remaining difference class is listed, with its reason, in
+docs/clients.md; the thresholds below are what is reached, so a regression fails.
+
+Each case's chain is judged once per validator set-up and shared by the profiles using it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import os
+import warnings
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography import x509
+
+from mailcert.certs.chain import TrustStore, ValidatorSettings, verify_chain
+from mailcert.certs.info import facts_from_certificate
+from mailcert.errors import CertificateError
+from mailcert.names.matcher import check_name
+from mailcert.names.profiles import PROFILES
+from mailcert.verdicts import settings_for
+
+LIMBO = Path(os.environ.get("MAILCERT_LIMBO", Path(__file__).resolve().parents[2] / ".." / "shared" / "conformance" / "x509-limbo"))
+# limbo's harnesses ran on this day; cases without a validation time are judged as of it
+HARNESS_DAY = dt.datetime(2026, 12, 1, tzinfo=dt.timezone.utc)
+
+# (profile, results file, agreement reached): the goal is 99.5% for each
+COMPARISONS = (("python", "openssl", 0.9965), ("openssl", "openssl", 0.96), ("go", "go", 0.9975), ("rfc9525", "expected", 0.9955))
+
+pytestmark = pytest.mark.skipif(not (LIMBO / "limbo.json").is_file(), reason=f"x509-limbo not found at {LIMBO}")
+
+
+@functools.lru_cache(maxsize=1)
+def _cases() -> list[dict[str, Any]]:
+    with open(LIMBO / "limbo.json", "rb") as f:
+        return [t for t in json.load(f)["testcases"] if t["validation_kind"] == "SERVER"]
+
+
+@functools.lru_cache(maxsize=None)
+def _reference(name: str) -> dict[str, str]:
+    if name == "expected":
+        return {t["id"]: t["expected_result"] for t in _cases()}
+    with open(LIMBO / f"results-{name}.json", "rb") as f:
+        return {r["id"]: r["actual_result"] for r in json.load(f)["results"]}
+
+
+def _load(pems: list[str]) -> list[x509.Certificate]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # non-positive serials: the validators judge them
+        return [x509.load_pem_x509_certificate(p.encode()) for p in pems]
+
+
+@functools.lru_cache(maxsize=None)
+def _chain_verdicts(settings: ValidatorSettings) -> dict[str, bool]:
+    out: dict[str, bool] = {}
+    for t in _cases():
+        try:
+            chain = _load([t["peer_certificate"], *t["untrusted_intermediates"]])
+            anchors = _load(t["trusted_certs"])
+        except ValueError:
+            out[t["id"]] = False  # cryptography cannot read it; neither can the clients it models
+            continue
+        when = dt.datetime.fromisoformat(t["validation_time"].replace("Z", "+00:00")) if t["validation_time"] else HARNESS_DAY
+        depth = t["max_chain_depth"] if t["max_chain_depth"] is not None else settings.max_depth
+        out[t["id"]] = verify_chain(chain, TrustStore(anchors, "limbo"), now=when, settings=settings._replace(max_depth=depth), explain=False).trusted
+    return out
+
+
+def _verdicts(profile_id: str) -> dict[str, bool]:
+    profile = PROFILES[profile_id]
+    chains = _chain_verdicts(settings_for(profile.chain))
+    out: dict[str, bool] = {}
+    for t in _cases():
+        ok = chains[t["id"]]
+        if ok and t["expected_peer_name"]:
+            try:
+                leaf = _load([t["peer_certificate"]])[0]
+                ok = check_name(profile, facts_from_certificate(leaf).identifiers, t["expected_peer_name"]["value"]).accepted
+            except (ValueError, CertificateError):
+                ok = False  # a leaf the name engine cannot read is refused
+        out[t["id"]] = ok
+    return out
+
+
+@pytest.mark.parametrize(("profile_id", "reference", "threshold"), COMPARISONS)
+def test_profile_agrees_with_its_real_implementation(profile_id: str, reference: str, threshold: float) -> None:
+    ours, theirs = _verdicts(profile_id), _reference(reference)
+    judged = [i for i, r in theirs.items() if i in ours and r != "SKIPPED"]
+    differ = Counter(i.rsplit("::", 1)[0] for i in judged if ours[i] != (theirs[i] == "SUCCESS"))
+    agreement = 1 - sum(differ.values()) / len(judged)
+    assert len(judged) > 9_700
+    print(f"\nx509-limbo: {profile_id} vs {reference}: {agreement:.4%} of {len(judged)}; differences: {differ.most_common(20)}")
+    assert agreement >= threshold, f"{profile_id} vs {reference}: {agreement:.4f}; differences by group: {differ.most_common(15)}"

@@ -1,0 +1,334 @@
+"""Whole verdicts on a corpus of chains mail servers really serve.
+
+Each case is built here with cryptography (exact contents), judged by every profile, and the
+OpenSSL family's verdict is checked again against the real ``openssl verify`` command (a
+separate process, the same library as the clients), so the in-process binding cannot drift.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import subprocess
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from mailcert.assess import assess_certificate
+from mailcert.certs.build import TestCA
+from mailcert.certs.chain import MAX_CHAIN, TrustProblem, TrustStore, Validator, ValidatorSettings, verify_chain
+from mailcert.certs.info import facts_from_certificate
+from mailcert.names.profiles import PROFILES
+from mailcert.judgement import Judgement
+from tests.factory import NOW, der, pem
+
+NAME = "mail.example.com"
+_EC = ec.generate_private_key(ec.SECP256R1())
+
+
+@dataclass
+class Node:
+    cert: x509.Certificate
+    key: object
+
+
+def build(
+    subject: str,
+    issuer: Node | None = None,
+    *,
+    ca: bool = False,
+    days: tuple[int, int] = (-10, 300),
+    san: Sequence[str] = (),
+    eku: Sequence[x509.ObjectIdentifier] | None = (ExtendedKeyUsageOID.SERVER_AUTH,),
+    key: object = None,
+    hash_alg: hashes.HashAlgorithm | None = None,
+    aia: str | None = None,
+    permitted: Sequence[str] = (),
+    same_key_as: Node | None = None,
+) -> Node:
+    """One certificate with exactly these contents (CA certificates get key usage and ids)."""
+    k = same_key_as.key if same_key_as is not None else (key or _EC)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
+    b = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(issuer.cert.subject if issuer else name)
+        .public_key(k.public_key())  # type: ignore[attr-defined]
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(NOW + dt.timedelta(days=days[0]))
+        .not_valid_after(NOW + dt.timedelta(days=days[1]))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(k.public_key()), critical=False)  # type: ignore[attr-defined]
+    )
+    signer = issuer.key if issuer else k
+    b = b.add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(signer.public_key()), critical=False)  # type: ignore[attr-defined]
+    if ca:
+        b = b.add_extension(x509.KeyUsage(True, False, False, False, False, True, True, False, False), critical=True)
+    else:
+        b = b.add_extension(x509.KeyUsage(True, False, False, False, False, False, False, False, False), critical=True)
+    if san:
+        b = b.add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in san]), critical=False)
+    if eku is not None and not ca:
+        b = b.add_extension(x509.ExtendedKeyUsage(list(eku)), critical=False)
+    if aia:
+        b = b.add_extension(x509.AuthorityInformationAccess(
+            [x509.AccessDescription(x509.oid.AuthorityInformationAccessOID.CA_ISSUERS, x509.UniformResourceIdentifier(aia))]),
+            critical=False)
+    if permitted:
+        b = b.add_extension(x509.NameConstraints([x509.DNSName(p) for p in permitted], None), critical=True)
+    return Node(b.sign(signer, hash_alg or hashes.SHA256()), k)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def pki() -> dict[str, Node]:
+    root = build("Test Root", ca=True, days=(-1000, 3000), key=ec.generate_private_key(ec.SECP256R1()))
+    inter = build("Test Intermediate", root, ca=True, days=(-500, 2000), key=ec.generate_private_key(ec.SECP256R1()))
+    return {"root": root, "inter": inter}
+
+
+def refused(chain: Sequence[x509.Certificate], anchors: Sequence[x509.Certificate], name: str = NAME) -> dict[str, str]:
+    """client id -> reason code, for the clients that refuse."""
+    judgement = Judgement(store=TrustStore(list(anchors), "test store"), now=NOW)
+    a = assess_certificate(facts_from_certificate(chain[0]), [name], judgement, chain=chain)
+    return {v.client: v.code or "" for v in a.results if not v.accepted}
+
+
+def leaf(pki: dict[str, Node], **kw: object) -> Node:
+    return build(NAME, pki["inter"], san=(NAME,), **kw)  # type: ignore[arg-type]
+
+
+def test_a_good_chain_is_accepted_by_everyone(pki: dict[str, Node]) -> None:
+    assert refused([leaf(pki).cert, pki["inter"].cert], [pki["root"].cert]) == {}
+
+
+def test_sbs_self_signed_is_refused_until_installed_as_trusted() -> None:
+    sbs = build("sbs.contoso.local", san=("sbs.contoso.local", "remote.contoso.com"), days=(-10, 700))
+    assert set(refused([sbs.cert], [], "remote.contoso.com").values()) <= {"self-signed", "name"}
+    assert set(refused([sbs.cert], [], "remote.contoso.com")) == set(PROFILES)
+    installed = refused([sbs.cert], [sbs.cert], "remote.contoso.com")
+    assert installed == {"outlook2007": "name"}  # only the name order of KB958977 remains
+
+
+def test_missing_intermediate_names_it_and_where_to_fetch_it(pki: dict[str, Node]) -> None:
+    lf = leaf(pki, aia="http://ca.example.net/inter.der")
+    r = verify_chain([lf.cert], TrustStore([pki["root"].cert], "test store"), now=NOW)
+    assert r.problem is TrustProblem.MISSING_INTERMEDIATE
+    assert r.missing_issuer == "CN=Test Intermediate" and r.aia_url == "http://ca.example.net/inter.der"
+    codes = refused([lf.cert], [pki["root"].cert])
+    # Windows and Apple fetch it by AIA; OpenSSL, GnuTLS, Go, Node, Java and Thunderbird do not
+    assert "outlook" not in codes and "apple-mail" not in codes
+    assert {codes[c] for c in ("openssl", "python", "go", "java", "node", "thunderbird", "gnutls")} == {"incomplete"}
+    assert PROFILES["thunderbird"].chain.message("incomplete") == "SEC_ERROR_UNKNOWN_ISSUER"
+    without_aia = refused([leaf(pki).cert], [pki["root"].cert])
+    assert without_aia["outlook"] == "incomplete"
+
+
+def test_cross_signed_root_and_expired_cross_sign(pki: dict[str, Node]) -> None:
+    old_root = build("Old Root", ca=True, days=(-3000, 3000), key=ec.generate_private_key(ec.SECP256R1()))
+    cross = build("Test Root", old_root, ca=True, same_key_as=pki["root"], days=(-900, 900))
+    expired_cross = build("Test Root", old_root, ca=True, same_key_as=pki["root"], days=(-900, -1))
+    lf = leaf(pki)
+    # the server sends the cross-sign; a client that trusts only the old root follows it
+    assert refused([lf.cert, pki["inter"].cert, cross.cert], [old_root.cert]) == {}
+    # a client that trusts the new root must not be misled by an expired cross-sign sent along
+    assert refused([lf.cert, pki["inter"].cert, expired_cross.cert], [pki["root"].cert]) == {}
+    # only the old root trusted and the cross-sign expired: every client refuses, as expired
+    codes = refused([lf.cert, pki["inter"].cert, expired_cross.cert], [old_root.cert])
+    assert set(codes) == set(PROFILES) and "expired" in codes.values()
+
+
+def test_client_auth_only_eku_is_refused(pki: dict[str, Node]) -> None:
+    codes = refused([leaf(pki, eku=(ExtendedKeyUsageOID.CLIENT_AUTH,)).cert, pki["inter"].cert], [pki["root"].cert])
+    assert set(codes) == set(PROFILES) and set(codes.values()) == {"eku"}
+
+
+@pytest.mark.parametrize(("days", "public", "apple_refuses"), [(826, False, True), (825, False, False), (399, True, True), (399, False, False)])
+def test_apple_validity_caps(pki: dict[str, Node], days: int, public: bool, apple_refuses: bool) -> None:
+    lf = build(NAME, pki["inter"], san=(NAME,), days=(-1, days - 1))
+    judgement = Judgement(store=TrustStore([pki["root"].cert], "test store", public=public), now=NOW)
+    a = assess_certificate(facts_from_certificate(lf.cert), [NAME], judgement, chain=[lf.cert, pki["inter"].cert])
+    codes = {v.client: v.code for v in a.results if not v.accepted}
+    assert codes == ({"apple-mail": "validity-cap"} if apple_refuses else {})
+
+
+def _sha1_chain() -> tuple[list[x509.Certificate], list[x509.Certificate]]:
+    """A SHA-1-signed leaf from an RSA CA (cryptography no longer signs with SHA-1; TestCA re-signs)."""
+    ca = TestCA(now=NOW)
+    return [ca.issue_cert(NAME, signature_hash="sha1").cert], [ca.cert]
+
+
+def test_sha1_signature() -> None:
+    codes = refused(*_sha1_chain())
+    # OpenSSL at security level 1 and 2, Go, Windows, Apple, Mozilla, GnuTLS refuse SHA-1;
+    # the JDK refuses it only for chains to its own public roots, NSS's default policy allows it
+    assert {"openssl", "python", "node", "go", "thunderbird", "apple-mail", "outlook", "gnutls"} <= set(codes)
+    assert "java" not in codes and "nss" not in codes
+    assert codes["openssl"] == "weak-signature" and codes["go"] == "weak-signature"
+
+
+def test_rsa_1024(pki: dict[str, Node]) -> None:
+    lf = build(NAME, pki["inter"], san=(NAME,), key=rsa.generate_private_key(65537, 1024))
+    codes = refused([lf.cert, pki["inter"].cert], [pki["root"].cert])
+    # security level 2 (Debian's OpenSSL: openssl, python) and Apple need 2048 bits
+    assert codes == {"openssl": "weak-key", "python": "weak-key", "apple-mail": "weak-key"}
+
+
+def test_name_constrained_private_ca(pki: dict[str, Node]) -> None:
+    nc_root = build("Corp Root", ca=True, permitted=("corp.example",), key=ec.generate_private_key(ec.SECP256R1()))
+    inside = build("imap.corp.example", nc_root, san=("imap.corp.example",))
+    outside = build(NAME, nc_root, san=(NAME,))
+    assert refused([inside.cert], [nc_root.cert], "imap.corp.example") == {}
+    codes = refused([outside.cert], [nc_root.cert])
+    assert set(codes) == set(PROFILES) and set(codes.values()) == {"name-constraints"}
+
+
+def test_ca_certificate_as_leaf(pki: dict[str, Node]) -> None:
+    lf = build(NAME, pki["inter"], san=(NAME,), ca=True)
+    codes = refused([lf.cert, pki["inter"].cert], [pki["root"].cert])
+    assert codes.get("thunderbird") == "ca-leaf" and codes.get("rfc9525") in ("ca-leaf", "chain-invalid")
+
+
+def test_the_table_never_contradicts_the_findings(pki: dict[str, Node]) -> None:
+    lf = build(NAME, pki["inter"], san=(NAME,), eku=None, days=(-1, 900))
+    a = assess_certificate(facts_from_certificate(lf.cert), [NAME], Judgement(now=NOW))
+    apple = next(v for v in a.results if v.client == "apple-mail")
+    assert not apple.accepted and apple.code in ("eku", "validity-cap")
+    assert "apple-eku-missing" in {f.code for f in a.findings}
+    assert any(f.code == "clients-refuse-certificate" and "Apple" in f.title for f in a.findings)
+
+
+# --- bad input: bounded time, one-line reason -------------------------------------------------
+
+
+def test_a_thousand_certificates(pki: dict[str, Node]) -> None:
+    lf = leaf(pki)
+    chain = [lf.cert] + [pki["inter"].cert] * 999
+    start = time.monotonic()
+    r = verify_chain(chain, TrustStore([pki["root"].cert], "test store"), now=NOW)
+    assert time.monotonic() - start < 1.0
+    assert r.problem is TrustProblem.TOO_LONG and str(MAX_CHAIN) in r.detail and "\n" not in r.detail
+
+
+def test_a_loop_of_cross_signs() -> None:
+    ka, kb = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    a0 = Node(build("Loop A", ca=True, key=ka).cert, ka)
+    b = build("Loop B", a0, ca=True, key=kb)
+    a = build("Loop A", Node(b.cert, kb), ca=True, key=ka)  # A signed by B, B signed by A
+    lf = build(NAME, a, san=(NAME,))
+    chain = [lf.cert] + [a.cert, b.cert] * 20
+    for settings in (ValidatorSettings(), ValidatorSettings(validator=Validator.WEBPKI)):
+        start = time.monotonic()
+        r = verify_chain(chain, TrustStore([], "empty store"), now=NOW, settings=settings)
+        assert time.monotonic() - start < 5.0
+        assert not r.trusted and "\n" not in r.detail
+
+
+def test_a_ten_megabyte_certificate_is_one_line_on_stderr(tmp_path: Path) -> None:
+    big = tmp_path / "big.pem"
+    body = b"A" * (10 * 1024 * 1024)
+    big.write_bytes(b"-----BEGIN CERTIFICATE-----\n" + body + b"\n-----END CERTIFICATE-----\n")
+    out = _run_cli("inspect", str(big))
+    assert out.returncode == 3
+    assert len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr
+
+
+def _run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "mailcert", *args], capture_output=True, text=True, timeout=60)
+
+
+# --- the in-process binding against the openssl command -----------------------------------------
+
+
+@pytest.fixture(scope="module")
+def corpus(pki: dict[str, Node]) -> dict[str, tuple[list[x509.Certificate], list[x509.Certificate]]]:
+    """The chain corpus as (served chain, trust anchors) for the real implementations."""
+    old_root = build("Old Root", ca=True, days=(-3000, 3000), key=ec.generate_private_key(ec.SECP256R1()))
+    nc_root = build("Corp Root", ca=True, permitted=("corp.example",), key=ec.generate_private_key(ec.SECP256R1()))
+    sbs = build(NAME, san=("sbs.contoso.local", NAME), days=(-10, 700))
+    inter, root = pki["inter"].cert, pki["root"].cert
+    return {
+        "good": ([leaf(pki).cert, inter], [root]),
+        "missing": ([leaf(pki, aia="http://ca.example.net/i.der").cert], [root]),
+        "eku-client-only": ([leaf(pki, eku=(ExtendedKeyUsageOID.CLIENT_AUTH,)).cert, inter], [root]),
+        "sha1": _sha1_chain(),
+        "rsa1024": ([leaf(pki, key=rsa.generate_private_key(65537, 1024)).cert, inter], [root]),
+        "expired": ([build(NAME, pki["inter"], san=(NAME,), days=(-100, -1)).cert, inter], [root]),
+        "self-signed": ([sbs.cert], [root]),
+        "self-signed-installed": ([sbs.cert], [sbs.cert]),
+        "cross-signed": ([leaf(pki).cert, inter, build("Test Root", old_root, ca=True, same_key_as=pki["root"], days=(-900, 900)).cert],
+                         [old_root.cert]),
+        "expired-cross-sign": ([leaf(pki).cert, inter, build("Test Root", old_root, ca=True, same_key_as=pki["root"], days=(-900, -1)).cert],
+                               [old_root.cert]),
+        "name-constrained": ([build(NAME, nc_root, san=(NAME,)).cert], [nc_root.cert]),
+        "ca-leaf": ([build(NAME, pki["inter"], san=(NAME,), ca=True).cert, inter], [root]),
+    }
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl command not installed")
+def test_openssl_family_matches_the_openssl_command(corpus: dict[str, tuple[list[x509.Certificate], list[x509.Certificate]]], tmp_path: Path) -> None:
+    for label, (chain, anchors) in corpus.items():
+        ours = verify_chain(chain, TrustStore(anchors, "t"), now=NOW, settings=ValidatorSettings(security_level=2))
+        (tmp_path / "leaf.pem").write_bytes(pem(chain[0]))
+        (tmp_path / "untrusted.pem").write_bytes(pem(*chain[1:]) or b"")
+        (tmp_path / "ca.pem").write_bytes(pem(*anchors))
+        cmd = ["openssl", "verify", "-purpose", "sslserver", "-auth_level", "2", "-attime", str(int(NOW.timestamp())),
+               "-CAfile", str(tmp_path / "ca.pem"), "-no-CApath", "-no-CAstore"]
+        if chain[1:]:
+            cmd += ["-untrusted", str(tmp_path / "untrusted.pem")]
+        real = subprocess.run([*cmd, str(tmp_path / "leaf.pem")], capture_output=True, text=True, timeout=30)
+        assert (real.returncode == 0) == ours.trusted, (label, real.stdout, real.stderr, ours)
+        if not ours.trusted:
+            assert ours.error in real.stdout + real.stderr, (label, ours.error, real.stdout + real.stderr)
+
+
+def test_go_profile_matches_go_x509_verify(corpus: dict[str, tuple[list[x509.Certificate], list[x509.Certificate]]]) -> None:
+    """The go profile's whole verdict against Go's own Certificate.Verify (the toolchain here
+    is Go 1.19, whose SHA-1 refusal and EKU checks the profile follows)."""
+    import base64
+    import json
+
+    from tests.differential.oracles import OracleUnavailable, build
+
+    try:
+        out = build("go-chain")
+    except OracleUnavailable as exc:
+        pytest.skip(str(exc))
+    lines = [
+        json.dumps({"id": label, "chain": [base64.b64encode(der(c)).decode() for c in chain],
+                    "roots": [base64.b64encode(der(c)).decode() for c in anchors], "time": int(NOW.timestamp()), "name": NAME})
+        for label, (chain, anchors) in corpus.items()
+    ]
+    proc = subprocess.run([str(out / "oracle")], input="\n".join(lines) + "\n", capture_output=True, text=True, timeout=120, check=True)
+    real = {v["id"]: v for v in map(json.loads, proc.stdout.splitlines())}
+    for label, (chain, anchors) in corpus.items():
+        judgement = Judgement(profiles=(PROFILES["go"],), store=TrustStore(anchors, "t"), now=NOW)
+        ours = assess_certificate(facts_from_certificate(chain[0]), [NAME], judgement, chain=chain).results[0]
+        assert ours.accepted == real[label]["accepted"], (label, real[label]["detail"], ours)
+
+
+def test_sbs_example_table_agrees_with_its_findings() -> None:
+    """The KB958977 example: inspect once said "Apple Mail / iOS ok" beside a finding that Apple refuses it."""
+    import json
+
+    from mailcert import examples
+
+    path = Path(examples.__file__).resolve().parent / "sbs2008.pem"
+    out = _run_cli("inspect", str(path), "--name", "remote.contoso.com", "--format", "json", "--at", NOW.isoformat())
+    doc = json.loads(out.stdout)
+    results = {r["client"]: r for r in doc["results"]}
+    assert results["apple-mail"]["accepted"] is False and results["apple-mail"]["code"] == "validity-cap"
+    assert "validity-too-long" in {f["code"] for f in doc["findings"]}
+    refusing = " ".join(f["title"] for f in doc["findings"] if f["code"].endswith("refuse-certificate"))
+    for client, r in results.items():
+        if r["accepted"]:
+            assert PROFILES[client].title not in refusing, client
+            assert r["code"] is None
