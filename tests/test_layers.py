@@ -24,7 +24,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("errors", "model", "paths", "inputs", "fsutil", "textsafe", "_version", "config", "der"),
     ("names", "certs", "probe", "revocation"),  # facts: pure ones, the socket driver, fetched revocation answers
     ("findings",),  # the one finding shape and its catalogue
-    ("judgement", "assess", "doctor", "address", "senders", "rollover"),  # the judge
+    ("judgement", "verdicts", "assess", "doctor", "address", "senders", "rollover"),  # the judge
     ("deploy", "issue", "scan", "testing", "examples"),  # engines
     ("report",),  # renders values only
     ("commands", "mailcert", "api"),  # the two faces: the CLI's commands, the public API (package root + api)

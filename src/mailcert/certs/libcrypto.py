@@ -224,14 +224,9 @@ def openssl_verify(
         err = lib.X509_STORE_CTX_get_error(ctx)  # type: ignore[attr-defined]
         depth = lib.X509_STORE_CTX_get_error_depth(ctx)  # type: ignore[attr-defined]
         text = (lib.X509_verify_cert_error_string(err) or b"").decode()  # type: ignore[attr-defined]
-        built = lib.X509_STORE_CTX_get0_chain(ctx)  # type: ignore[attr-defined]
-        index = {x: n for n, x in enumerate(parsed) if x}
-        path: list[int] = []
-        if built:
-            for k in range(lib.OPENSSL_sk_num(built)):  # type: ignore[attr-defined]
-                path.append(index.get(lib.OPENSSL_sk_value(built, k), -1))  # type: ignore[attr-defined]
+        path = _built_path(lib, ctx, parsed)
         lib.ERR_clear_error()  # type: ignore[attr-defined]
-        return OpenSSLVerdict(ok, 0 if ok else err, "ok" if ok else text, depth, tuple(path))
+        return OpenSSLVerdict(ok, 0 if ok else err, "ok" if ok else text, depth, path)
     finally:
         lib.X509_STORE_CTX_free(ctx)  # type: ignore[attr-defined]
         lib.X509_STORE_free(trusted)  # type: ignore[attr-defined]
@@ -239,3 +234,12 @@ def openssl_verify(
         for x in parsed:
             if x:
                 lib.X509_free(x)  # type: ignore[attr-defined]
+
+
+def _built_path(lib: _Lib, ctx: int, parsed: Sequence[int]) -> tuple[int, ...]:
+    """The path OpenSSL built (as far as it got), as indexes into the sent chain (-1: an anchor)."""
+    built = lib.X509_STORE_CTX_get0_chain(ctx)  # type: ignore[attr-defined]
+    if not built:
+        return ()
+    index = {x: n for n, x in enumerate(parsed) if x}
+    return tuple(index.get(lib.OPENSSL_sk_value(built, k), -1) for k in range(lib.OPENSSL_sk_num(built)))  # type: ignore[attr-defined]
