@@ -151,7 +151,7 @@ def test_checks_sbs_order_and_untrusted_root_are_objections(ca: TestCA) -> None:
     # whole verdicts: the untrusted root makes every client refuse; Outlook 2007 for the name first
     assert c.refused_by == {p.id for p in PROFILES}
     codes = {v.client: v.code for v in c.assessment.results}
-    assert codes["outlook2007"] == "name" and codes["openssl"] == "untrusted"
+    assert codes["outlook2007"] == "name" and codes["outlook"] == "untrusted"
 
 
 def test_checks_expired_is_a_refusal(ca: TestCA) -> None:
