@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from mailcert.commands._common import emit, say
+from mailcert.commands._common import say
 from mailcert.errors import InputError
 
 __all__ = ["register", "run"]
@@ -115,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
         f"  mailcert acme renew --next-key (or issue a certificate for {next_path}) and deploy;",
         "  afterwards remove the old record and run mailcert dane again for the following key.",
     ]
-    emit("\n".join(lines) + "\n")
+    say(*lines)  # the issuer's subject and the resolver's words are outside text
     if made:
         say(f"mailcert: made the next key {next_path} (0600)", err=True)
     return 0
