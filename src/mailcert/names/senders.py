@@ -187,7 +187,9 @@ _SENDERS: tuple[ClientProfile, ...] = (
             mta_sts=True,
             ee_checks_expiry=True,
             ee_checks_name=True,
-            proof="read from Microsoft's documentation; not checked over the wire",
+            proof=(
+                "the NDR codes are Microsoft's documented 5.7.322-5.7.325; their texts here were written from memory of that page, not quoted from a stored copy: verify before relying on the exact words; not checked over the wire"
+            ),
             words=(
                 (Refusal.TLSA_MISMATCH, "5.7.323 tlsa-invalid: The domain failed DANE validation"),
                 (Refusal.DNSSEC_BOGUS, "5.7.324 dnssec-invalid: Destination domain returned invalid DNSSEC records"),
