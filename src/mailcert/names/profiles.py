@@ -1066,6 +1066,34 @@ _CRYPTOAPI_CHAIN = ChainPolicy(
 
 # Chain rules per client: a separate table so that new client rows (name rules) and these
 # merge independently; a client without an entry gets ChainPolicy()'s OpenSSL defaults.
+_GNUTLS_CHAIN = ChainPolicy(
+    security_level=0,
+    refuse_sha1=True,
+    min_rsa_bits=1024,
+    messages=(("untrusted", "The certificate is NOT trusted. The certificate issuer is unknown."),),
+    source="GnuTLS 3.6+: SHA-1 certificate signatures insecure; verification profile 'low' (RSA >= 1024)",
+    proof="read from source; chain judged with OpenSSL's validator as the nearest RFC 5280 one",
+)
+
+_JDK_CHAIN = ChainPolicy(
+    security_level=0,
+    trust=TrustSource.JDK,
+    min_rsa_bits=1024,
+    messages=(
+        ("untrusted", "PKIX path building failed: sun.security.provider.certpath.SunCertPathBuilderException:"
+                      " unable to find valid certification path to requested target"),
+        ("expired", "PKIX path validation failed: java.security.cert.CertPathValidatorException: validity check failed"),
+        ("eku", "Extended key usage does not permit use for TLS server authentication"),
+    ),
+    source=(
+        "OpenJDK 17 java.security: jdk.certpath.disabledAlgorithms = MD2, MD5, SHA1 jdkCA & usage"
+        " TLSServer, RSA keySize < 1024, DSA keySize < 1024, EC keySize < 224 (SHA-1 refused only"
+        " for chains to a cacerts root); EndEntityChecker: serverAuth EKU when present"
+    ),
+    proof="read from source; chain judged with OpenSSL's validator as the nearest RFC 5280 one",
+)
+
+
 _CHAIN_POLICIES: dict[str, ChainPolicy] = {
     "outlook2007": _CRYPTOAPI_CHAIN,
     "outlook": replace(_CRYPTOAPI_CHAIN, refuse_sha1=True, source=_CRYPTOAPI_CHAIN.source
@@ -1124,14 +1152,7 @@ _CHAIN_POLICIES: dict[str, ChainPolicy] = {
         source=_SECLEVEL2 + "; CPython 3.11 create_default_context (no X509_STRICT, no PARTIAL_CHAIN)",
         proof=_OPENSSL_PROOF,
     ),
-    "gnutls": ChainPolicy(
-        security_level=0,
-        refuse_sha1=True,
-        min_rsa_bits=1024,
-        messages=(("untrusted", "The certificate is NOT trusted. The certificate issuer is unknown."),),
-        source="GnuTLS 3.6+: SHA-1 certificate signatures insecure; verification profile 'low' (RSA >= 1024)",
-        proof="read from source; chain judged with OpenSSL's validator as the nearest RFC 5280 one",
-    ),
+    "gnutls": _GNUTLS_CHAIN,
     "nss": ChainPolicy(
         security_level=0,
         min_rsa_bits=1023,
@@ -1139,23 +1160,7 @@ _CHAIN_POLICIES: dict[str, ChainPolicy] = {
         source="NSS policy NSS_RSA_MIN_KEY_SIZE 1023",
         proof="read from source; chain judged with OpenSSL's validator as the nearest RFC 5280 one",
     ),
-    "java": ChainPolicy(
-        security_level=0,
-        trust=TrustSource.JDK,
-        min_rsa_bits=1024,
-        messages=(
-            ("untrusted", "PKIX path building failed: sun.security.provider.certpath.SunCertPathBuilderException:"
-                          " unable to find valid certification path to requested target"),
-            ("expired", "PKIX path validation failed: java.security.cert.CertPathValidatorException: validity check failed"),
-            ("eku", "Extended key usage does not permit use for TLS server authentication"),
-        ),
-        source=(
-            "OpenJDK 17 java.security: jdk.certpath.disabledAlgorithms = MD2, MD5, SHA1 jdkCA & usage"
-            " TLSServer, RSA keySize < 1024, DSA keySize < 1024, EC keySize < 224 (SHA-1 refused only"
-            " for chains to a cacerts root); EndEntityChecker: serverAuth EKU when present"
-        ),
-        proof="read from source; chain judged with OpenSSL's validator as the nearest RFC 5280 one",
-    ),
+    "java": _JDK_CHAIN,
     "node": ChainPolicy(
         security_level=1,
         trust=TrustSource.MOZILLA,
@@ -1184,6 +1189,14 @@ _CHAIN_POLICIES: dict[str, ChainPolicy] = {
         ),
         proof="x509-limbo: Go 1.19's results against cryptography's Web PKI validator (tests/certs/test_limbo.py)",
     ),
+    # Clients whose chain is decided by a library profile's code take that library's rules.
+    # Their own words are kept only where the library's text is what the client prints (msmtp
+    # prints GnuTLS's verification text; Jakarta Mail passes the JDK's exception on).
+    **{cid: replace(_GNUTLS_CHAIN, messages=(), source="Debian's build links GnuTLS: " + _GNUTLS_CHAIN.source)
+       for cid in ("evolution", "mutt", "neomutt")},
+    "msmtp": replace(_GNUTLS_CHAIN, source="msmtp uses GnuTLS (Debian's build): " + _GNUTLS_CHAIN.source),
+    **{cid: replace(_JDK_CHAIN, source="Jakarta Mail validates with the JDK's TrustManager: " + _JDK_CHAIN.source)
+       for cid in ("jakarta", "jakarta-default")},
     "rfc9525": ChainPolicy(
         validator=ChainValidator.WEBPKI,
         security_level=0,
