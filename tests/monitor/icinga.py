@@ -16,15 +16,20 @@ from typing import Any
 
 import pytest
 
-ICINGA2 = shutil.which("icinga2") or ("/usr/sbin/icinga2" if os.path.exists("/usr/sbin/icinga2") else None)
+def need_program(program: str, package: str) -> str:
+    """The path of ``program`` (root's PATH or /usr/sbin); skip without it, fail in CI, where
+    scripts/deps/monitor.sh must have installed ``package``."""
+    sbin = f"/usr/sbin/{program}"
+    found = shutil.which(program) or (sbin if os.path.exists(sbin) else None)
+    if found is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"{program} missing: scripts/deps/monitor.sh installs {package}")
+        pytest.skip(f"{program} not installed (scripts/deps/monitor.sh)")
+    return found
 
 
 def need_icinga2() -> str:
-    if ICINGA2 is None:
-        if os.environ.get("CI"):
-            pytest.fail("icinga2 missing: scripts/deps/monitor.sh installs icinga2-bin")
-        pytest.skip("icinga2 not installed (scripts/deps/monitor.sh)")
-    return ICINGA2
+    return need_program("icinga2", "icinga2-bin")
 
 
 def split_perfdata(perfdata: str) -> list[str]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,20 +14,15 @@ from pathlib import Path
 import pytest
 
 from tests.factory import make_cert, pem
-from tests.monitor.icinga import need_icinga2, parse_plugin_output
+from tests.monitor.icinga import need_icinga2, need_program, parse_plugin_output
 
 ROOT = Path(__file__).resolve().parents[2]
 ICINGA_CONF = ROOT / "contrib" / "icinga2" / "mailcert.conf"
 NAGIOS_CFG = ROOT / "contrib" / "nagios" / "mailcert.cfg"
-NAGIOS4 = shutil.which("nagios4") or ("/usr/sbin/nagios4" if os.path.exists("/usr/sbin/nagios4") else None)
 
 
 def _need_nagios4() -> str:
-    if NAGIOS4 is None:
-        if os.environ.get("CI"):
-            pytest.fail("nagios4 missing: scripts/deps/monitor.sh installs nagios4-core")
-        pytest.skip("nagios4 not installed (scripts/deps/monitor.sh)")
-    return NAGIOS4
+    return need_program("nagios4", "nagios4-core")
 
 
 def _icinga_check(tmp_path: Path, conf: Path) -> subprocess.CompletedProcess[str]:
