@@ -812,6 +812,21 @@ def _host_shape_specs() -> list[_Spec]:
     ]
 
 
+def _url_host_specs() -> list[_Spec]:
+    """Typed names a URL host parser (Thunderbird reads its server URI) normalises or refuses,
+    and names ending in a label of digits, which DNS-ID rules refuse on either side."""
+    return [
+        _Spec(
+            "url-typed",
+            "SAN DNS mail.example.com and iPAddress 192.0.2.10; hosts as a URL parser sees them",
+            (Dns("mail.example.com"), Ip("192.0.2.10")),
+            ("mail.example.com/", "mail\uff0eexample\uff0ecom", "0xc0.0.2.10", "[192.0.2.10]", "MAIL.EXAMPLE.COM:993"),
+        ),
+        _Spec("url-numeric-tld", "SAN DNS www.example.123 (a last label of digits)", (Dns("www.example.123"),), ("www.example.123", "www.example.123.")),
+        _Spec("url-wild-numeric", "SAN DNS *.0.2.10 (a wildcard over digits)", (Dns("*.0.2.10"), Dns("mail.example.com")), ("a.0.2.10", "mail.example.com")),
+    ]
+
+
 def _order_specs() -> list[_Spec]:
     """Pairs of names in both orders: implementations reading all names must not care."""
     pairs = (
@@ -840,6 +855,7 @@ def _specs() -> list[_Spec]:
         *_subject_specs(),
         *_raw_dns_specs(),
         *_host_shape_specs(),
+        *_url_host_specs(),
         *_order_specs(),
     ]
     seen: set[str] = set()

@@ -37,6 +37,9 @@ __all__ = [
     "ORACLES",
     "OracleVerdict",
     "OracleCase",
+    "ChainCase",
+    "CHAIN_ORACLES",
+    "run_chain_oracle",
     "OracleUnavailable",
     "OracleError",
     "available",
@@ -46,7 +49,7 @@ __all__ = [
     "cases_for",
 ]
 
-ORACLES: Final[tuple[str, ...]] = ("openssl", "python", "gnutls", "nss", "java", "node", "go")
+ORACLES: Final[tuple[str, ...]] = ("openssl", "python", "gnutls", "nss", "java", "node", "go", "thunderbird")
 
 HERE: Final = Path(__file__).resolve().parent
 SRC_DIR: Final = HERE / "oracles_src"
@@ -150,6 +153,32 @@ def _native(out: Path, ca: Path, key: Path) -> list[str]:
     return [str(out / "oracle")]
 
 
+# mozilla::pkix, vendored from Debian's nss source package (oracles_src/mozpkix/README.md)
+_MOZPKIX_SOURCES: Final = tuple(
+    str(path.relative_to(SRC_DIR)) for path in sorted((SRC_DIR / "mozpkix").rglob("*")) if path.is_file()
+)
+
+
+def _mozpkix_steps(out: Path) -> list[list[str]]:
+    """One g++ call over the harness and mozilla::pkix; NSS (libnss3-dev) for the crypto.
+
+    -O1: the build is paid once per source change (CI: once), the batch runs in seconds."""
+    flags = _pkg_config("nss", "libnss3-dev")
+    return [
+        [
+            "g++", "-O1", "-std=c++17", "-w", f"-I{SRC_DIR / 'mozpkix' / 'include'}",
+            "-o", str(out / "oracle"), str(SRC_DIR / "oracle_mozpkix.cpp"),
+            *sorted(str(SRC_DIR / s) for s in _MOZPKIX_SOURCES if s.endswith(".cpp")),
+            *flags,
+        ]
+    ]
+
+
+def _mozpkix_argv(out: Path, ca: Path, key: Path) -> list[str]:
+    # Thunderbird's pipeline: URL host parsing (Node's WHATWG parser), then mozilla::pkix
+    return ["bash", "-c", 'set -o pipefail; node "$0" | "$1"', str(SRC_DIR / "oracle_mozpkix_host.js"), str(out / "oracle")]
+
+
 def _go_env(out: Path) -> dict[str, str]:
     # Everything Go writes stays under .build, and nothing is fetched: stdlib only.
     return {
@@ -195,6 +224,14 @@ _RECIPES: Final[dict[str, _Recipe]] = {
         steps=lambda out: [["go", "build", "-o", str(out / "oracle"), str(SRC_DIR / "chain_go.go")]],
         argv=_native,
         env=_go_env,
+    ),
+    # Thunderbird: the typed name through the WHATWG URL host parser, then mozilla::pkix's
+    # CheckCertHostname (and, in chain mode, BuildCertChain with Firefox's policy)
+    "thunderbird": _Recipe(
+        sources=("oracle_mozpkix.cpp", "oracle_mozpkix_host.js", *_MOZPKIX_SOURCES),
+        needs=(("g++", "g++"), ("node", "nodejs")),
+        steps=_mozpkix_steps,
+        argv=_mozpkix_argv,
     ),
     "java": _Recipe(
         sources=("Oracle.java",),
@@ -317,20 +354,57 @@ def run_oracle(name: str, cases: Sequence[OracleCase], *, timeout: float = 900.0
     Raises OracleUnavailable when the oracle cannot be built, OracleError when it does not
     answer every case exactly once.
     """
+    requests = [{"id": case.id, "cert": _b64(case.der), "host": case.host} for case in cases]
+    return _judge(name, requests, timeout=timeout)
+
+
+@dataclass(frozen=True)
+class ChainCase:
+    """A whole-certificate question: does the client connect to a server sending `chain`
+    (leaf first) for the typed name `host` ("" = the chain only), trusting `roots`, at `time`?"""
+
+    id: str
+    chain: tuple[bytes, ...]
+    roots: tuple[bytes, ...]
+    time: int
+    host: str
+
+
+CHAIN_ORACLES: Final[tuple[str, ...]] = ("thunderbird",)
+
+
+def run_chain_oracle(name: str, cases: Sequence[ChainCase], *, timeout: float = 900.0) -> dict[str, OracleVerdict]:
+    """Judge whole chains with oracle `name` (one of CHAIN_ORACLES) in one process."""
+    if name not in CHAIN_ORACLES:
+        raise ValueError(f"oracle {name!r} judges no chains; chain oracles: {', '.join(CHAIN_ORACLES)}")
+    requests = [
+        {
+            "id": case.id,
+            "mode": "chain",
+            "cert": _b64(case.chain[0]),
+            "chain": " ".join(map(_b64, case.chain[1:])),
+            "roots": " ".join(map(_b64, case.roots)),
+            "time": str(case.time),
+            "host": case.host,
+        }
+        for case in cases
+    ]
+    return _judge(name, requests, timeout=timeout)
+
+
+def _b64(der: bytes) -> str:
+    return base64.b64encode(der).decode("ascii")
+
+
+def _judge(name: str, requests: Sequence[dict[str, str]], *, timeout: float) -> dict[str, OracleVerdict]:
+    """Send `requests` (JSON objects with an "id") to oracle `name`; one verdict per id."""
     out = build(name)
     recipe = _RECIPES[name]
     ca, key = _trust_material()
-    ids = [case.id for case in cases]
+    ids = [request["id"] for request in requests]
     if len(set(ids)) != len(ids):
         raise ValueError("case ids must be unique")
-    payload = "".join(
-        json.dumps(
-            {"id": case.id, "cert": base64.b64encode(case.der).decode("ascii"), "host": case.host},
-            ensure_ascii=False,
-        )
-        + "\n"
-        for case in cases
-    ).encode("utf-8")
+    payload = "".join(json.dumps(request, ensure_ascii=False) + "\n" for request in requests).encode("utf-8")
     env = {**os.environ, **recipe.env(out)}
     try:
         proc = subprocess.run(

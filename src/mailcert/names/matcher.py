@@ -99,6 +99,8 @@ def reference_form(profile: ClientProfile, name: str) -> _Reference:
     """Normalise the typed name the way ``profile``'s client does (may raise _Refused)."""
     if not name:
         raise _Refused("the server name is empty")
+    if profile.url_host:
+        name = _url_host(name)
     typed = _ascii_lower(name)
     if _is_plain(typed):
         return _Reference(typed, None, typed, False, True)
@@ -111,11 +113,35 @@ def reference_form(profile: ClientProfile, name: str) -> _Reference:
         host = _to_ascii(profile.idna, host)
     host = _ascii_lower(host)
     syntax = profile.host_syntax
-    if syntax is NameSyntax.ANY or _HOST_OK[syntax](host):
+    # DNS_ID judges the name as typed, final dot included (mozilla::pkix counts it in the 253)
+    checked = host + name[len(_strip_dots(name, profile.strip_host_dots)):] if syntax is NameSyntax.DNS_ID else host
+    if syntax is NameSyntax.ANY or _HOST_OK[syntax](checked):
         return _Reference(host, None, typed)
     if profile.invalid_exact:
         return _Reference(host, None, typed, True)
     raise _Refused(f"this client refuses the server name {name!r}: a name must be {syntax.value}")
+
+
+def _url_host(name: str) -> str:
+    """The host the WHATWG URL parser reads from ``name`` as a URL's authority, brackets off.
+
+    Ada (the parser Node uses) rather than a hand-written one: the standard's host parser is
+    UTS #46 with its own flags, an IPv4 parser of four radices and a list of forbidden code
+    points, all of which decide what a client like Thunderbird connects to.  A bare IPv6
+    address is bracketed first, as a client building the URL from it must.
+    """
+    import ada_url  # only profiles that parse URLs need it (start-up time)
+
+    bracketed = f"[{name}]" if name.count(":") > 1 and not name.startswith("[") else name
+    try:
+        host = ada_url.URL("https://" + bracketed).hostname
+    except ValueError:
+        host = ""
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    if not host:
+        raise _Refused(f"this client's URL parser refuses the server name {name!r}")
+    return host
 
 
 def _strip_dots(name: str, count: int) -> str:
@@ -271,7 +297,7 @@ def _full(pattern: str) -> Callable[[str], bool]:
 
 # An ordinary host name: LDH labels, the first starting with a letter (so no client reads it
 # as an IP address), 253 characters at most.  Every client reads it alike, every syntax takes it.
-_plain = _full(rf"[a-z](?:[a-z0-9-]{{0,61}}[a-z0-9])?(?:\.{_LDH_LABEL})*")
+_plain = _full(rf"(?!(?:.*\.)?[0-9]+$)[a-z](?:[a-z0-9-]{{0,61}}[a-z0-9])?(?:\.{_LDH_LABEL})*")
 
 
 def _is_plain(name: str) -> bool:
@@ -285,6 +311,13 @@ _ldh_host = _full(rf"{_LDH_LABEL}(?:\.{_LDH_LABEL})*")
 _underscore_host = _full(rf"{_US_LABEL}(?:\.{_US_LABEL})*")
 _printable = _full(r"[ -~]{0,255}")
 _visible = _full(rf"{_VISIBLE_LABEL}(?:\.{_VISIBLE_LABEL})*")
+
+
+_DNS_ID_LABEL = r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?"
+# mozilla::pkix IsValidDNSID: a typed name (reference) may be absolute, a certificate name
+# (presented) may start with a whole-label wildcard that two labels or more follow
+_dns_id_host = _full(rf"(?!.{{254}})(?!(?:.*\.)?[0-9]+\.?$){_DNS_ID_LABEL}(?:\.{_DNS_ID_LABEL})*\.?")
+_dns_id_pattern = _full(rf"(?!.{{254}})(?!(?:.*\.)?[0-9]+$)(?:\*\.(?=[^.]+\.[^.]))?{_DNS_ID_LABEL}(?:\.{_DNS_ID_LABEL})*")
 
 
 def _label_lengths(name: str) -> bool:
@@ -302,11 +335,13 @@ _HOST_OK: dict[NameSyntax, Callable[[str], bool]] = {
     NameSyntax.PRINTABLE: _printable,
     NameSyntax.VISIBLE: _visible,
     NameSyntax.NO_DN_SPECIALS: _no_dn_specials,
+    NameSyntax.DNS_ID: _dns_id_host,
 }
 _PATTERN_OK: dict[NameSyntax, Callable[[str], bool]] = {
     **_HOST_OK,
     NameSyntax.LDH: _full(rf"{_LDH_STAR_LABEL}(?:\.{_LDH_STAR_LABEL})*"),
     NameSyntax.LDH_UNDERSCORE: _full(rf"(?:\*|{_US_LABEL})(?:\.{_US_LABEL})*"),
+    NameSyntax.DNS_ID: _dns_id_pattern,
 }
 
 _LDH_WILDCARD = _full(r"(?:[a-z0-9*]|[a-z0-9*][a-z0-9*-]*[a-z0-9*])(?:\.(?:[a-z0-9]|[a-z0-9][a-z0-9-]*[a-z0-9]))*")
@@ -323,7 +358,7 @@ _NOT_RULES = frozenset(
     {"id", "title", "clients", "source", "sends_sni", "message", "cn_message", "cause_messages", "group", "proof", "notes"}
 )
 _RULE_FIELDS = tuple(f.name for f in fields(ClientProfile) if f.name not in _NOT_RULES)
-_REFERENCE_FIELDS = ("strip_host_dots", "idna", "ip", "ip_forms", "host_syntax", "invalid_exact")
+_REFERENCE_FIELDS = ("url_host", "strip_host_dots", "idna", "ip", "ip_forms", "host_syntax", "invalid_exact")
 
 
 def _rules_key(profile: ClientProfile) -> tuple[object, ...]:
@@ -376,6 +411,11 @@ def _decide_own(profile: ClientProfile, ids: PresentedIdentifiers, ref: _Referen
         holder = _nul_holder(profile, ids)
         if holder is not None:
             return (False, f"{holder} holds a NUL byte, and this client then refuses the whole certificate", None)
+    if profile.invalid_stops:
+        stop = _unreadable_before_match(profile, ids, ref)
+        if stop is not None:
+            return (False, f"the subjectAltName holds {stop} before any name that matches; this client cannot read it"
+                    " and refuses the whole certificate", None)
     if ref.ip is not None:
         matched = _match_ip(profile, ids, ref)
         if matched:
@@ -399,6 +439,24 @@ def _decide_own(profile: ClientProfile, ids: PresentedIdentifiers, ref: _Referen
             how = " (no SAN DNS name, so this client falls back to the CN)" if kind == "CN" else ""
             return (True, f"matches {matched}{how}", matched)
     return (False, _explain(profile, ids, ref, candidates), None)
+
+
+def _unreadable_before_match(profile: ClientProfile, ids: PresentedIdentifiers, ref: _Reference) -> str | None:
+    """The first SAN entry of the typed name's kind the client cannot read, if it comes before
+    every entry that matches (``invalid_stops``: the client reads in order and stops there)."""
+    for kind, value in ids.san:
+        if ref.ip is not None and kind == "IP":
+            if value.startswith("<"):
+                return f"an iPAddress of a wrong length ({value})"
+            if _match_ip(profile, PresentedIdentifiers(((kind, value),), True, ()), ref):
+                return None
+        elif ref.ip is None and kind == "DNS":
+            lowered = _ascii_lower(value)
+            if not _PATTERN_OK[profile.pattern_syntax](lowered):
+                return f"DNS:{value!r}, which is no valid DNS name"
+            if _covers(lowered, ref, profile, from_cn=False):
+                return None
+    return None
 
 
 def _nul_holder(profile: ClientProfile, ids: PresentedIdentifiers) -> str | None:

@@ -145,6 +145,11 @@ class NameSyntax(enum.Enum):
     PRINTABLE = "printable ASCII (space to ~), 255 characters at most"
     VISIBLE = "visible ASCII (no space, no control, no Unicode), no empty label"
     NO_DN_SPECIALS = "none of , = + < > # ; \\ \" nor a control character, no space at either end or twice"
+    DNS_ID = (
+        "letters, digits, hyphens and underscores, labels of 1 to 63 characters with no hyphen at either end,"
+        " the last label not all digits, 253 characters at most; a typed name may end with a dot, a certificate"
+        " name may not, and may begin with a whole-label * followed by two labels or more (mozilla::pkix IsValidDNSID)"
+    )
 
 
 @dataclass(frozen=True)
@@ -299,6 +304,10 @@ _VALIDATOR_WORDS = {
 }
 
 _TRUST_CODES = frozenset({"incomplete", "self-signed", "untrusted"})
+
+# The Debian nss source package whose lib/mozpkix the thunderbird profile is checked against
+# (tests/differential/oracles_src/mozpkix/VERSION)
+MOZPKIX_VERSION = "2:3.87.1-1+deb12u4"
 _APPLE_CAPS = ((825, "2019-07-01", False), (398, "2020-09-01", True))
 
 
@@ -320,6 +329,14 @@ class ClientProfile:
     - ``cn_idna``: a Unicode CN is converted to an A-label like the typed name;
     - ``ip_forms``: spellings of an IP address read as one (see :class:`IpForm`);
     - ``unreadable_san``: SAN entries that make the client refuse the whole certificate;
+    - ``url_host``: the typed name is first read as the host of a URL by the WHATWG URL parser
+      (as Thunderbird reads its server URI): normalised (UTS #46 mapping, so a full-width dot
+      is a dot; IPv4 numbers in any radix; spaces around it, a trailing ``/`` or ``:port``
+      dropped) or refused (forbidden characters, a last label of digits that is no IPv4
+      address, ``[192.0.2.10]``);
+    - ``invalid_stops``: SAN entries are read in order and one the client cannot read (a DNS
+      name breaking ``pattern_syntax`` for a typed name, an iPAddress of a wrong length for a
+      typed address), met before a match, refuses the whole certificate;
     - ``checks_host`` False: the client checks no host name at all (only the chain), so any
       certificate from a CA it trusts is accepted: a verdict with a warning, not silence;
     - ``requires_cn``: a certificate without a subject CN is refused whatever its SAN says;
@@ -354,6 +371,8 @@ class ClientProfile:
     ip: IpHandling = IpHandling.SAN_IP
     ip_forms: tuple[IpForm, ...] = ()
     unreadable_san: tuple[SanDefect, ...] = _STRICT_DECODER
+    url_host: bool = False
+    invalid_stops: bool = False
     sends_sni: bool = True
     checks_host: bool = True
     requires_cn: bool = False
@@ -389,9 +408,13 @@ class ClientProfile:
             ("trailing dot", _describe_dots(self)),
             ("IP host", ip),
         ]
+        if self.url_host:
+            rows.insert(0, ("typed name", "read as a URL's host (WHATWG URL parser): normalised, or refused"))
         odd = _describe_syntax(self)
         if odd:
             rows.append(("odd names", odd))
+        if self.invalid_stops:
+            rows.append(("unreadable SAN entry", "read in order: one met before a match refuses the whole certificate"))
         if self.unreadable_san:
             refused = ", ".join(d.value for d in self.unreadable_san)
             rows.append(("broken SAN", f"the whole certificate is refused for {refused}"))
@@ -652,18 +675,26 @@ _PROFILES: tuple[ClientProfile, ...] = (
     ),
     ClientProfile(
         id="thunderbird",
-        group=ClientGroup.DESKTOP, proof=Proof.SOURCE,
+        group=ClientGroup.DESKTOP, proof=Proof.LIBRARY,
         title="Thunderbird",
         clients="Thunderbird (mozilla::pkix)",
         source=(
-            "mozilla::pkix CheckCertHostname (security/nss/lib/mozpkix/lib/pkixnames.cpp) with"
-            " Firefox/Thunderbird's name-matching mode 'never fall back to the CN'"
+            "mozilla::pkix CheckCertHostname (lib/mozpkix/lib/pkixnames.cpp: IsValidDNSID, SearchNames,"
+            " MatchPresentedDNSIDWithReferenceDNSID) with Firefox/Thunderbird's policy of never falling"
+            " back to the CN (StrictNameMatchingPolicy), ERROR_BAD_DER reported as ERROR_BAD_CERT_DOMAIN"
+            " (CertVerifier::VerifySSLServerCert); the typed server name parsed as a URL host first"
+            " (WHATWG URL parser); checked against the real mozilla::pkix from Debian's nss"
+            f" {MOZPKIX_VERSION} with Node's URL parser (tests/differential)"
         ),
         cn_fallback=CnFallback.NEVER,
         wildcard=WildcardRule(min_labels=3, idna_ok=False),
         idna=Idna.UTS46,
+        url_host=True,
+        host_syntax=NameSyntax.DNS_ID,
+        pattern_syntax=NameSyntax.DNS_ID,
+        invalid_stops=True,
+        unreadable_san=(),
         ip=IpHandling.SAN_IP,
-        ip_forms=_LEGACY_IP_FORMS,
         message="Add Security Exception: The certificate belongs to a different site, which could mean that someone is trying to impersonate this site.",
     ),
     replace(
