@@ -19,7 +19,8 @@ from mailcert.errors import InputError
 from mailcert.judgement import Judgement
 from mailcert.model import Endpoint, parse_target
 from mailcert.probe.driver import ProbeOptions, probe_both
-from mailcert.scan.runner import ScanResult, ScanSettings, collect
+from mailcert.scan.engine import ResultList, Sink, run
+from mailcert.scan.runner import ScanResult, ScanSettings
 from mailcert.scan.targets import Target, parse_line
 
 __all__ = ["inspect_certificate", "check_server", "check_server_async", "scan_fleet"]
@@ -96,14 +97,17 @@ def check_server(
     raise RuntimeError("check_server() cannot run inside an event loop; await check_server_async() instead")
 
 
-def scan_fleet(targets: Iterable[str | Target], settings: ScanSettings | None = None) -> list[ScanResult]:
+def scan_fleet(
+    targets: Iterable[str | Target], settings: ScanSettings | None = None, *, sinks: Sequence[Sink] = ()
+) -> list[ScanResult]:
     """Check many servers concurrently (bounded per host and in all); one result per target.
 
     ``targets`` are lines as a targets file has them (``TARGET [NAME]``) or :class:`Target`
     values.  A target that cannot be checked (unreachable, not TLS, a bad line) is a result
     with status UNKNOWN and its reason, never an exception.  Results come in completion order,
-    each carrying its target and diagnosis.  For fleets too large to hold in a list, iterate
-    :func:`mailcert.scan.runner.scan` instead.
+    each carrying its target and diagnosis.  ``sinks`` also receive every result as it comes
+    (e.g. :class:`mailcert.scan.sinks.InventorySink`).  For fleets too large to hold in a list,
+    call :func:`mailcert.scan.engine.run` with sinks of your own instead.
 
     Raises:
         InputError: ``settings`` name an unknown client or an unreadable trust store.
@@ -122,5 +126,7 @@ def scan_fleet(targets: Iterable[str | Target], settings: ScanSettings | None = 
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(collect(wanted, settings or ScanSettings()))
-    raise RuntimeError("scan_fleet() cannot run inside an event loop; iterate mailcert.scan.runner.scan() instead")
+        kept = ResultList()
+        run(wanted, settings or ScanSettings(), (kept, *sinks), total=len(wanted), signals=False)
+        return kept.results
+    raise RuntimeError("scan_fleet() cannot run inside an event loop; await mailcert.scan.engine.run_async() instead")

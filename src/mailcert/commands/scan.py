@@ -3,25 +3,25 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import dataclasses
+import itertools
+import os
 import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
 from mailcert.commands._common import add_expiry_options, client_help, critical_days, parse_when, say
 
 if TYPE_CHECKING:
-    import datetime as dt
-    from collections.abc import AsyncIterator, Iterable, Iterator
+    from collections.abc import AsyncIterable, Iterable
 
-    from mailcert.report.metrics import TargetMetrics
+    from mailcert.scan.engine import Sink
     from mailcert.scan.inventory import Inventory
-    from mailcert.scan.runner import ScanResult, ScanSettings
+    from mailcert.scan.runner import ScanSettings
+    from mailcert.scan.sinks import InventorySink
     from mailcert.scan.targets import Target
 
 __all__ = ["register", "run", "exit_status"]
-
-# worst first: a certificate that clients refuse outranks a server we could not reach
-_RANK = {"OK": 0, "UNKNOWN": 1, "WARNING": 2, "CRITICAL": 3}
-
 
 def register(sub: Any) -> None:
     from mailcert.scan import DEFAULT_CONCURRENCY, DEFAULT_PER_HOST
@@ -69,18 +69,41 @@ def register(sub: Any) -> None:
 
 
 def exit_status(counts: dict[str, int]) -> int:
-    """The exit status of a scan: the worst status any target had (see ``_RANK``); 0 when empty."""
-    from mailcert.model import Status
+    """The exit status of a scan: the worst status any target had; 0 when empty."""
+    from mailcert.scan.engine import worst
 
-    worst = max((s for s, n in counts.items() if n), key=lambda s: _RANK[s], default="OK")
-    return int(Status[worst])
+    return int(worst(counts))
 
 
 def run(args: argparse.Namespace) -> int:
-    import itertools
-    import os
+    """Parse, build the settings and sinks, run the engine, say how it ended."""
+    from mailcert.scan.engine import run as run_scan
 
+    settings = _settings(args)
+    targets, total, file_stream = _targets(args)
+    with contextlib.ExitStack() as stack:
+        if file_stream is not None:
+            stack.callback(file_stream.close)
+        sinks, inventory = _sinks(args, settings, stack)
+        summary = run_scan(targets, settings, sinks.all, total=total, dask=args.dask, chunk=args.chunk)
+    if not args.quiet:
+        c = summary.counts
+        how = "interrupted after" if summary.interrupted else "scanned"
+        say(
+            f"mailcert: {how} {summary.done} targets: {c['OK']} OK, {c['WARNING']} WARNING, {c['CRITICAL']} CRITICAL,"
+            f" {c['UNKNOWN']} UNKNOWN; scan {sinks.inventory.scan_id} in {inventory.where}",
+            err=True,
+        )
+    return 130 if summary.interrupted else int(summary.worst)
+
+
+def _settings(args: argparse.Namespace) -> ScanSettings:
+    """The engine's settings from the command line (the trust store read once, here); the
+    combinations of options that cannot work are refused before anything is opened."""
+    from mailcert.assess import select_profiles
     from mailcert.errors import InputError
+    from mailcert.inputs import read_input
+    from mailcert.scan.runner import ScanSettings
 
     if args.file is None and not args.domain:
         if sys.stdin.isatty():
@@ -88,7 +111,6 @@ def run(args: argparse.Namespace) -> int:
         args.file = "-"
     if args.services and not args.domain:
         raise InputError("--services goes with --domain")
-    settings = _settings(args)
     if args.chunk < 0:
         raise InputError("--chunk must be a positive number of targets")
     if args.dask:
@@ -96,113 +118,6 @@ def run(args: argparse.Namespace) -> int:
 
         parse_address(args.dask)  # a typo or a missing extra fails before anything is scanned
         load_distributed()
-
-    domain_targets: list[Target] = []
-    if args.domain:
-        from mailcert.address import DnsResolver
-        from mailcert.scan.targets import targets_of_domains
-
-        resolver = DnsResolver(args.nameserver, timeout=min(args.timeout, 10.0))
-        domain_targets = list(targets_of_domains(args.domain, resolver, services=args.services))
-
-    total: int | None = len(domain_targets)
-    file_stream: TextIO | None = None
-    if args.file == "-":
-        total = None
-    elif args.file is not None:
-        from mailcert.inputs import open_text_input
-        from mailcert.scan.targets import count_targets
-
-        try:
-            # one descriptor, checked once (a regular file, never a FIFO or a device), counted
-            # for the progress bar, then read from the start
-            file_stream = open_text_input(args.file)
-            assert total is not None
-            total += count_targets(file_stream)
-            file_stream.seek(0)
-        except InputError as exc:
-            raise InputError(f"targets file {exc}") from None
-        except OSError as exc:
-            raise InputError(f"targets file {args.file}: {exc.strerror}") from None
-
-    if args.openmetrics and not os.path.isdir(os.path.dirname(os.path.abspath(args.openmetrics))):
-        raise InputError(f"--openmetrics {args.openmetrics}: no such directory")
-    out: TextIO | None = None
-    if args.out:
-        from mailcert.errors import OperationError
-        from mailcert.fsutil import open_output
-
-        try:
-            out = open_output(args.out)  # never through a link, never another user's file
-        except OperationError as exc:
-            raise InputError(f"--out: {exc}") from None
-    elif not sys.stdout.isatty():
-        out = sys.stdout
-
-    from mailcert.commands._common import open_inventory
-
-    inventory = open_inventory(args.db)
-    options = {
-        "file": args.file,
-        "domains": args.domain,
-        "services": args.services,
-        "concurrency": args.concurrency,
-        "per_host": args.per_host,
-        "timeout": args.timeout,
-        "sni": args.sni,
-        "clients": args.client,
-        "warn_days": args.warn_days,
-        "critical_days": args.critical_days,
-        "cafile": args.cafile,
-        "dask": args.dask,
-        "pid": os.getpid(),
-    }
-    sink = _Sink(inventory, inventory.begin_scan(options, targets=total), out, total, quiet=args.quiet)
-    if args.openmetrics:
-        sink.metrics, sink.at = [], settings.at
-    try:
-        if args.dask:
-            from mailcert.scan.targets import read_targets
-
-            file_targets = read_targets(file_stream or sys.stdin, args.file or "-") if args.file else iter(())
-            _run_dask(args.dask, itertools.chain(domain_targets, file_targets), settings, sink, args.chunk)
-        else:
-            import asyncio
-
-            asyncio.run(_run_local(domain_targets, args.file, file_stream, settings, sink))
-    finally:
-        sink.close()
-        if file_stream is not None:
-            file_stream.close()
-        if out is not None and out is not sys.stdout:
-            out.close()
-        inventory.close()
-    if args.openmetrics:
-        _write_metrics(args.openmetrics, sink)
-    if not args.quiet:
-        sink.summary()
-    return 130 if sink.interrupted else exit_status(sink.counts)
-
-
-def _write_metrics(path: str, sink: _Sink) -> None:
-    """The metrics file, replaced in one rename: node_exporter never reads half of it."""
-    import datetime as dt
-
-    from mailcert.fsutil import write_atomic
-    from mailcert.report.metrics import openmetrics_text
-
-    assert sink.metrics is not None
-    text = openmetrics_text(sink.metrics, finished=dt.datetime.now(dt.timezone.utc))
-    write_atomic(path, text.encode("utf-8"), mode=0o644, backup=False)
-
-
-def _settings(args: argparse.Namespace) -> ScanSettings:
-    """The engine's settings from the command line (the trust store read once, here)."""
-    from mailcert.assess import select_profiles
-    from mailcert.errors import InputError
-    from mailcert.inputs import read_input
-    from mailcert.scan.runner import ScanSettings
-
     cafile_pem = None
     if args.cafile:
         try:
@@ -227,214 +142,93 @@ def _settings(args: argparse.Namespace) -> ScanSettings:
     )
 
 
-async def _run_local(
-    domain_targets: list[Target], file: str | None, file_stream: TextIO | None, settings: ScanSettings, sink: _Sink
-) -> None:
-    import asyncio
-    import signal
+def _targets(args: argparse.Namespace) -> tuple[Iterable[Target] | AsyncIterable[Target], int | None, TextIO | None]:
+    """The targets (domains' first, then the file's or standard input's), their number when
+    known (for the progress bar), and the open targets file."""
+    from mailcert.errors import InputError
+    from mailcert.scan.engine import in_thread
+    from mailcert.scan.targets import count_targets, read_targets
 
-    from mailcert.scan.runner import scan
+    domain_targets: list[Target] = []
+    if args.domain:
+        from mailcert.address import DnsResolver
+        from mailcert.scan.targets import targets_of_domains
 
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
+        resolver = DnsResolver(args.nameserver, timeout=min(args.timeout, 10.0))
+        domain_targets = list(targets_of_domains(args.domain, resolver, services=args.services))
+    if args.file is None:
+        return domain_targets, len(domain_targets), None
+    if args.file == "-":
+        stdin = itertools.chain(domain_targets, read_targets(sys.stdin, "-"))
+        # a slow pipe must not stall the connections in flight (Dask reads in its own thread)
+        return (stdin if args.dask else in_thread(stdin)), None, None
+    from mailcert.inputs import open_text_input
 
-    def interrupted() -> None:
-        sink.interrupted = True
-        stop.set()
-
-    handled = []
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(sig, interrupted)
-            handled.append(sig)
-        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or no signals here
-            pass
-    async def tick() -> None:
-        # results that finished just before a long quiet spell (servers that time out) must
-        # still reach the file and the inventory within a second
-        while True:
-            await asyncio.sleep(sink.EVERY)
-            sink.flush_if_due()
-
-    ticker = asyncio.ensure_future(tick())
     try:
-        async for result in scan(_local_targets(domain_targets, file, file_stream), settings, stop=stop):
-            if not sink.add(result):
-                sink.interrupted = True
-                stop.set()
-    finally:
-        ticker.cancel()
-        for sig in handled:
-            loop.remove_signal_handler(sig)
+        # one descriptor, checked once (a regular file, never a FIFO or a device), counted
+        # for the progress bar, then read from the start
+        stream = open_text_input(args.file)
+        total = len(domain_targets) + count_targets(stream)
+        stream.seek(0)
+    except InputError as exc:
+        raise InputError(f"targets file {exc}") from None
+    except OSError as exc:
+        raise InputError(f"targets file {args.file}: {exc.strerror}") from None
+    return itertools.chain(domain_targets, read_targets(stream, args.file)), total, stream
 
 
-async def _local_targets(domain_targets: list[Target], file: str | None, file_stream: TextIO | None) -> AsyncIterator[Target]:
-    """Domain targets, then the file's, then standard input's (read in a thread: a slow pipe
-    must not stall the connections in flight)."""
-    import asyncio
-    import itertools
-
-    from mailcert.scan.targets import parse_line
-
-    for target in domain_targets:
-        yield target
-    if file_stream is not None:
-        for target in _file_targets(file_stream, file or "-"):
-            yield target
-    elif file == "-":
-        number = 0
-        while True:
-            lines = await asyncio.to_thread(lambda: list(itertools.islice(sys.stdin, 512)))
-            if not lines:
-                return
-            for line in lines:
-                number += 1
-                parsed = parse_line(line, f"-:{number}")
-                if parsed is not None:
-                    yield parsed
+@dataclasses.dataclass
+class _Sinks:
+    inventory: InventorySink
+    all: list[Sink]
 
 
-def _file_targets(stream: TextIO, source: str) -> Iterator[Target]:
-    from mailcert.scan.targets import read_targets
+def _sinks(args: argparse.Namespace, settings: ScanSettings, stack: contextlib.ExitStack) -> tuple[_Sinks, Inventory]:
+    """The sinks the options ask for: the inventory always, JSON lines to --out (or standard
+    output when it is not a terminal), OpenMetrics, the progress bar on a terminal."""
+    from mailcert.commands._common import open_inventory
+    from mailcert.errors import InputError, OperationError
+    from mailcert.fsutil import open_output
+    from mailcert.report.sinks import JsonLinesSink, OpenMetricsSink, ProgressSink
+    from mailcert.scan.sinks import InventorySink
 
-    return read_targets(stream, source)
-
-
-def _run_dask(address: str, targets: Iterable[Target], settings: ScanSettings, sink: _Sink, chunk: int) -> None:
-    import signal
-
-    from mailcert.scan.dask import DEFAULT_CHUNK, scan_on_dask
-
-    def terminate(_signum: int, _frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, terminate)
-    results = scan_on_dask(address, targets, settings, chunk=chunk or DEFAULT_CHUNK)
-    try:
-        for result in results:
-            if not sink.add(result):
-                sink.interrupted = True
-                break
-    except KeyboardInterrupt:
-        sink.interrupted = True
-    finally:
+    if args.openmetrics and not os.path.isdir(os.path.dirname(os.path.abspath(args.openmetrics))):
+        raise InputError(f"--openmetrics {args.openmetrics}: no such directory")
+    out: TextIO | None = None
+    if args.out:
         try:
-            results.close()
-        except KeyboardInterrupt:
-            sink.interrupted = True
-        signal.signal(signal.SIGTERM, previous)
+            out = stack.enter_context(open_output(args.out))  # never through a link, never another user's file
+        except OperationError as exc:
+            raise InputError(f"--out: {exc}") from None
+    elif not sys.stdout.isatty():
+        out = sys.stdout
+    inventory = open_inventory(args.db)
+    stack.callback(inventory.close)
+    keep = InventorySink(inventory, _options(args))
+    sinks: list[Sink] = [keep]
+    if out is not None:
+        sinks.append(JsonLinesSink(out))
+    if args.openmetrics:
+        sinks.append(OpenMetricsSink(args.openmetrics, at=settings.at))
+    if not args.quiet and sys.stderr.isatty():
+        sinks.append(ProgressSink())
+    return _Sinks(keep, sinks), inventory
 
 
-def _target_metrics(result: ScanResult, at: dt.datetime | None) -> TargetMetrics:
-    """The few facts of ``result`` the metrics need (days left as of ``--at`` or the check)."""
-    from mailcert.report.metrics import TargetMetrics
-
-    days = None
-    if result.not_after is not None:
-        days = int((result.not_after - (at or result.checked_at)).total_seconds() // 86400)
-    return TargetMetrics(
-        target=result.target.text,
-        name=result.target.name,
-        status=result.status.name,
-        not_after=result.not_after,
-        days_left=days,
-        refused=tuple(c for c, ok in result.verdicts if not ok),
-        judged=tuple(c for c, _ in result.verdicts),
-    )
-
-
-class _Sink:
-    """Where results go: the JSON lines, the inventory (in batches, one transaction each),
-    the progress bar.  ``add`` returns False when the output is gone (a closed pipe)."""
-
-    BATCH = 500
-    EVERY = 1.0  # seconds: an interrupted or slow scan still lands in the inventory promptly
-
-    def __init__(self, inventory: Inventory, scan_id: int, out: TextIO | None, total: int | None, *, quiet: bool) -> None:
-        import time
-
-        from mailcert.report.scanline import line
-
-        self.line = line
-        self.inventory = inventory
-        self.scan_id = scan_id
-        self.out = out
-        self.total = total
-        self.counts: dict[str, int] = {"OK": 0, "WARNING": 0, "CRITICAL": 0, "UNKNOWN": 0}
-        self.done = 0
-        self.interrupted = False
-        self.batch: list[ScanResult] = []
-        self.flushed = time.monotonic()
-        self.progress: Any = None
-        self.metrics: list[TargetMetrics] | None = None  # kept only for --openmetrics
-        self.at: dt.datetime | None = None
-        self.task: Any = None
-        if not quiet and sys.stderr.isatty():
-            from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-            self.progress = Progress(
-                TextColumn("scan"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[counts]}"),
-                TimeElapsedColumn(), console=Console(stderr=True), transient=False,
-            )
-            self.progress.start()
-            self.task = self.progress.add_task("scan", total=total, counts="")
-
-    def add(self, result: ScanResult) -> bool:
-        import time
-
-        self.counts[result.status.name] += 1
-        if self.metrics is not None:
-            self.metrics.append(_target_metrics(result, self.at))
-        self.done += 1
-        self.batch.append(result)
-        ok = True
-        if self.out is not None:
-            try:
-                self.out.write(self.line(result) + "\n")
-            except BrokenPipeError:
-                self.out = None
-                ok = False
-        if len(self.batch) >= self.BATCH or time.monotonic() - self.flushed >= self.EVERY:
-            self.flush()
-        if self.progress is not None:
-            c = self.counts
-            text = f"OK {c['OK']}  WARN {c['WARNING']}  CRIT {c['CRITICAL']}  UNKNOWN {c['UNKNOWN']}"
-            self.progress.update(self.task, advance=1, counts=text)
-        return ok
-
-    def flush_if_due(self) -> None:
-        import time
-
-        if self.batch and time.monotonic() - self.flushed >= self.EVERY:
-            self.flush()
-
-    def flush(self) -> None:
-        import time
-
-        if self.out is not None:
-            try:
-                self.out.flush()
-            except BrokenPipeError:
-                self.out = None
-        self.inventory.add_results(self.scan_id, self.batch)
-        self.batch = []
-        self.flushed = time.monotonic()
-
-    def close(self) -> None:
-        try:
-            self.flush()
-        finally:
-            if self.progress is not None:
-                self.progress.stop()
-            state = "interrupted" if self.interrupted else "finished"
-            self.inventory.finish_scan(self.scan_id, state, targets=None if self.interrupted else self.done)
-
-    def summary(self) -> None:
-        c = self.counts
-        how = "interrupted after" if self.interrupted else "scanned"
-        say(
-            f"mailcert: {how} {self.done} targets: {c['OK']} OK, {c['WARNING']} WARNING, {c['CRITICAL']} CRITICAL,"
-            f" {c['UNKNOWN']} UNKNOWN; scan {self.scan_id} in {self.inventory.where}",
-            err=True,
-        )
+def _options(args: argparse.Namespace) -> dict[str, Any]:
+    """How the scan was run, as the inventory records it."""
+    return {
+        "file": args.file,
+        "domains": args.domain,
+        "services": args.services,
+        "concurrency": args.concurrency,
+        "per_host": args.per_host,
+        "timeout": args.timeout,
+        "sni": args.sni,
+        "clients": args.client,
+        "warn_days": args.warn_days,
+        "critical_days": args.critical_days,
+        "cafile": args.cafile,
+        "dask": args.dask,
+        "pid": os.getpid(),
+    }

@@ -107,8 +107,8 @@ def diff(old: Sequence[ResultRow], new: Sequence[ResultRow], *, partial: bool = 
             out.append(
                 Change(r.target, r.name, "certificate", _cert(o), _cert(r), f"SHA-256 {o.fingerprint[:16]}… -> {r.fingerprint[:16]}…")
             )
-        was = {f[0] for f in o.findings}
-        now = {f[0] for f in r.findings}
+        was = {f.code for f in o.findings}
+        now = {f.code for f in r.findings}
         if was != now and (o.fingerprint and r.fingerprint):
             added = ", ".join(f"+{c}" for c in sorted(now - was))
             removed = ", ".join(f"-{c}" for c in sorted(was - now))
@@ -126,7 +126,7 @@ def _cert(r: ResultRow) -> str:
 
 
 def _worst(r: ResultRow) -> str | None:
-    return r.findings[0][2] if r.findings else None
+    return r.findings[0].title if r.findings else None
 
 
 def expiries(rows: Sequence[ResultRow], now: dt.datetime) -> list[Expiry]:
@@ -176,7 +176,7 @@ def csv_text(report: FleetReport) -> str:
                 r.fingerprint or "",
                 "" if r.trusted is None else ("yes" if r.trusted else "no"),
                 ";".join(c for c, ok in r.verdicts.items() if not ok),
-                ";".join(f[0] for f in r.findings),
+                ";".join(f.code for f in r.findings),
                 ";".join(changes.get(r.key, [])),
             )),
         ])
@@ -224,7 +224,10 @@ def json_document(report: FleetReport) -> dict[str, Any]:
                 "not_before": r.not_before.isoformat() if r.not_before else None,
                 "not_after": r.not_after.isoformat() if r.not_after else None,
                 "trusted": r.trusted, "verdicts": r.verdicts,
-                "findings": [{"code": f[0], "severity": f[1], "title": f[2], "remedy": f[3], "facts": f[4]} for f in r.findings],
+                "findings": [
+                    {"code": f.code, "severity": f.severity, "title": f.title, "remedy": f.remedy, "facts": dict(f.facts)}
+                    for f in r.findings
+                ],
                 "checked_at": r.checked_at.isoformat(),
             }
             for r in report.rows

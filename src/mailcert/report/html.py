@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from mailcert.findings import CATALOGUE, fill
 from mailcert.names.senders import profile_title
 from mailcert.report.fleet import Expiry, FleetReport
-from mailcert.scan.inventory import ResultRow
+from mailcert.scan.inventory import ResultRow, StoredFinding
 from mailcert.textsafe import html_text
 
 __all__ = ["render", "timeline_svg", "MATRIX_ROWS"]
@@ -111,7 +111,7 @@ def _matrix(report: FleetReport) -> str:
     body: list[str] = []
     for r in shown:
         cells = []
-        blocked = ", ".join(f[0] for f in r.findings if f[0] in _EVERY_CLIENT_REFUSES)
+        blocked = ", ".join(f.code for f in r.findings if f.code in _EVERY_CLIENT_REFUSES)
         for client in report.clients:
             if client not in r.verdicts:
                 cells.append('<td class="v na" title="not checked">–</td>')
@@ -135,7 +135,7 @@ def _matrix(report: FleetReport) -> str:
     )
 
 
-def _shared_words(template: str, facts: Sequence[dict[str, Any]]) -> str:
+def _shared_words(template: str, facts: Sequence[Mapping[str, Any]]) -> str:
     """A catalogue template for a group of servers: each fact the servers share filled in, a
     fact that differs from server to server shown as "…" (its value is in each server's row)."""
     values: dict[str, Any] = {}
@@ -152,32 +152,32 @@ def _with_commands(text: str) -> str:
 
 
 def _findings(rows: Sequence[ResultRow]) -> str:
-    groups: dict[str, list[tuple[ResultRow, tuple[str, str, str, str, dict[str, Any]]]]] = {}
+    groups: dict[str, list[tuple[ResultRow, StoredFinding]]] = {}
     for r in rows:
         for f in r.findings:
-            groups.setdefault(f[0], []).append((r, f))
+            groups.setdefault(f.code, []).append((r, f))
     out = ['<h2 id="findings">Findings by code</h2>']
     if not groups:
         out.append("<p>No findings.</p>")
-    order = sorted(groups, key=lambda code: (_SEVERITY_ORDER.get(groups[code][0][1][1], 9), -len(groups[code]), code))
+    order = sorted(groups, key=lambda code: (_SEVERITY_ORDER.get(groups[code][0][1].severity, 9), -len(groups[code]), code))
     for code in order:
         members = groups[code]
-        severity = members[0][1][1]
+        severity = members[0][1].severity
         spec = CATALOGUE.get(code)
-        facts = [f[4] for _, f in members]
-        titles = {f[2] for _, f in members}
+        facts = [f.facts for _, f in members]
+        titles = {f.title for _, f in members}
         title = titles.pop() if len(titles) == 1 or spec is None else _shared_words(spec.title, facts)
         shared = _shared_words(spec.explanation, facts) if spec else ""
         explain = f"<p>{_with_commands(shared)}</p>" if shared else ""
 
-        def why(f: tuple[str, str, str, str, dict[str, Any]]) -> str:
+        def why(f: StoredFinding) -> str:
             # this server's own explanation, where the shared one had to leave a fact out
-            own = fill(spec.explanation, f[4]) if spec and f[4] else ""
+            own = f.explanation if f.facts else ""
             return f'<br><span class="muted">{_with_commands(own)}</span>' if own and own != shared else ""
 
         items = "".join(
-            f"<tr><td>{_e(r.target)}</td><td>{_e(r.name)}</td><td>{_e(f[2])}{why(f)}</td>"
-            f'<td class="remedy">{_with_commands(f[3])}</td></tr>'
+            f"<tr><td>{_e(r.target)}</td><td>{_e(r.name)}</td><td>{_e(f.title)}{why(f)}</td>"
+            f'<td class="remedy">{_with_commands(f.remedy)}</td></tr>'
             for r, f in members[:500]
         )
         more = f'<p class="muted">… and {len(members) - 500} more servers.</p>' if len(members) > 500 else ""

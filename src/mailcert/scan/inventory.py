@@ -21,10 +21,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import json
 import os
+import re
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -35,6 +37,7 @@ from sqlalchemy.engine import Connection, Engine
 from mailcert import fsutil
 from mailcert._version import __version__
 from mailcert.errors import InputError, OperationError
+from mailcert.findings import CATALOGUE, Facts, FactValue, Finding, Severity
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -43,11 +46,12 @@ __all__ = [
     "InventoryPlaceError",
     "ScanRow",
     "ResultRow",
+    "StoredFinding",
     "default_url",
     "normalise_url",
 ]
 
-SCHEMA_VERSION: Final = 2
+SCHEMA_VERSION: Final = 3
 
 
 class InventoryPlaceError(InputError):
@@ -107,7 +111,7 @@ results = sa.Table(
     sa.Column("error", sa.Text),
     sa.Column("fingerprint", sa.String(64)),
     sa.Column("not_after", UtcDateTime),
-    sa.Column("findings", sa.Text, nullable=False),  # JSON [[code, severity, title, remedy, {facts}], ...]
+    sa.Column("findings", sa.Text, nullable=False),  # JSON [{"code", "severity", "facts"[, "recorded"]}, ...] (v3)
     sa.Column("verdicts", sa.Text, nullable=False),  # JSON {client: accepted}
     sa.Column("checked_at", UtcDateTime, nullable=False),
     # v2
@@ -170,7 +174,96 @@ def _v2(conn: Connection) -> None:
     conn.execute(sa.text("CREATE INDEX results_target ON results (target, name)"))
 
 
-MIGRATIONS: Final[tuple[Callable[[Connection], None], ...]] = (_v1, _v2)
+def _v3(conn: Connection) -> None:
+    """Findings kept as codes and facts, worded by the catalogue when read: each stored
+    ``[code, severity, title, remedy(, facts)]`` becomes ``{"code", "severity", "facts"}``, plus
+    ``"recorded": [title, remedy]`` where the catalogue cannot word it (see :func:`_stored_v3`).
+    Rewritten in pages of rows, by id, within this step's one transaction."""
+    last = 0
+    select = sa.text("SELECT id, findings FROM results WHERE id > :last AND findings <> '[]' ORDER BY id LIMIT 1000")
+    update = sa.text("UPDATE results SET findings = :findings WHERE id = :id")
+    while page := conn.execute(select, {"last": last}).all():
+        last = page[-1][0]
+        changed = []
+        for row_id, text in page:
+            new = _findings_v3(text)
+            if new != text:
+                changed.append({"id": row_id, "findings": new})
+        if changed:
+            conn.execute(update, changed)
+
+
+def _findings_v3(text: str | None) -> str:
+    """One row's findings in the v3 layout (already v3: unchanged; unreadable: kept as text)."""
+    try:
+        old = json.loads(text or "[]")
+    except ValueError:
+        old = None
+    if not isinstance(old, list):
+        # never lose data: what no mailcert wrote stays readable as one finding's words
+        return json.dumps([{"code": "unreadable", "severity": "info", "facts": {}, "recorded": [str(text), ""]}])
+    return json.dumps([_stored_v3(f) for f in old], ensure_ascii=False)
+
+
+def _stored_v3(old: Any) -> Any:
+    """One finding of schema 1 or 2 as schema 3 keeps it.
+
+    The code is the stored one, or, for a code this mailcert does not know, the catalogue code
+    whose title template matches the stored title (its facts read back from the title).  The
+    stored words are kept (``recorded``) only when the catalogue cannot say them: an unknown
+    code, or facts its templates need that were not kept (rows written before facts were)."""
+    if isinstance(old, dict):
+        return old  # already v3
+    if not isinstance(old, list) or len(old) < 4:
+        return {"code": "unreadable", "severity": "info", "facts": {}, "recorded": [json.dumps(old), ""]}
+    code, severity, title, remedy = (str(x) for x in old[:4])
+    facts = {k: v for k, v in old[4].items() if _plain(v)} if len(old) > 4 and isinstance(old[4], dict) else {}
+    if code not in CATALOGUE:
+        code, facts = _code_of_title(title, code, facts)
+    stored: dict[str, Any] = {"code": code, "severity": severity, "facts": facts}
+    if not _worded(code, facts):
+        stored["recorded"] = [title, remedy]
+    return stored
+
+
+def _plain(value: object) -> bool:
+    return value is None or isinstance(value, (str, int))
+
+
+def _code_of_title(title: str, code: str, facts: dict[str, FactValue]) -> tuple[str, dict[str, FactValue]]:
+    """The catalogue code whose title template words ``title`` (with the facts it holds), or
+    ``code`` and ``facts`` unchanged when none does."""
+    for spec in CATALOGUE.values():
+        match = _title_pattern(spec.title).fullmatch(title)
+        if match is not None:
+            return spec.code, {**match.groupdict(), **facts}
+    return code, facts
+
+
+@functools.lru_cache(maxsize=None)
+def _title_pattern(template: str) -> re.Pattern[str]:
+    parts = re.split(r"\{(\w+)\}", template)
+    seen: set[str] = set()
+    out = []
+    for i, part in enumerate(parts):
+        if i % 2 == 0:
+            out.append(re.escape(part))
+        else:
+            out.append(f"(?P={part})" if part in seen else f"(?P<{part}>.+?)")
+            seen.add(part)
+    return re.compile("".join(out), re.DOTALL)
+
+
+def _worded(code: str, facts: Mapping[str, object]) -> bool:
+    """Whether the catalogue words finding ``code`` completely from ``facts``."""
+    spec = CATALOGUE.get(code)
+    if spec is None:
+        return False
+    needed = set(re.findall(r"\{(\w+)\}", spec.title + spec.explanation + spec.remedy))
+    return needed <= facts.keys()
+
+
+MIGRATIONS: Final[tuple[Callable[[Connection], None], ...]] = (_v1, _v2, _v3)
 """``MIGRATIONS[i]`` takes the schema from version ``i`` to ``i + 1``."""
 assert len(MIGRATIONS) == SCHEMA_VERSION
 
@@ -191,6 +284,49 @@ class ScanRow:
 
 
 @dataclass(frozen=True)
+class StoredFinding:
+    """A finding as the inventory keeps it: the :class:`~mailcert.findings.Finding` (code,
+    severity, facts), worded by the catalogue; ``recorded`` holds the (title, remedy) an older
+    mailcert stored, for the rare old row the catalogue cannot word (an unknown code, facts
+    that were not kept then)."""
+
+    finding: Finding
+    recorded: tuple[str, str] | None = None
+
+    @property
+    def code(self) -> str:
+        return self.finding.code
+
+    @property
+    def severity(self) -> str:
+        return self.finding.severity.value
+
+    @property
+    def facts(self) -> Facts:
+        return self.finding.facts
+
+    @property
+    def title(self) -> str:
+        return self._words()[0]
+
+    @property
+    def explanation(self) -> str:
+        """The catalogue's explanation for these facts ("" for recorded words: none was kept)."""
+        return self._words()[1]
+
+    @property
+    def remedy(self) -> str:
+        return self._words()[2]
+
+    def _words(self) -> tuple[str, str, str]:
+        if self.recorded is not None:
+            return (self.recorded[0], "", self.recorded[1])
+        if self.code not in CATALOGUE:  # written by a newer mailcert: the code is all it can say
+            return (self.code, "", "")
+        return (self.finding.title, self.finding.explanation, self.finding.remedy)
+
+
+@dataclass(frozen=True)
 class ResultRow:
     scan_id: int
     target: str
@@ -204,7 +340,7 @@ class ResultRow:
     not_before: dt.datetime | None
     not_after: dt.datetime | None
     trusted: bool | None
-    findings: tuple[tuple[str, str, str, str, dict[str, Any]], ...]  # facts: {} in rows stored before they were kept
+    findings: tuple[StoredFinding, ...]
     verdicts: dict[str, bool]
     checked_at: dt.datetime
     elapsed_ms: float | None
@@ -398,7 +534,10 @@ class Inventory:
                 "error": r.error,
                 "fingerprint": r.fingerprint,
                 "not_after": r.not_after,
-                "findings": json.dumps([[*f[:4], dict(f[4])] for f in r.findings], ensure_ascii=False),
+                "findings": json.dumps(
+                    [{"code": f.code, "severity": f.severity.value, "facts": dict(f.facts.items())} for f in r.findings],
+                    ensure_ascii=False,
+                ),
                 "verdicts": json.dumps(dict(r.verdicts)),
                 "checked_at": r.checked_at,
                 "url": r.url,
@@ -559,11 +698,19 @@ def _result_row(r: Any) -> ResultRow:
         not_before=r["not_before"],
         not_after=r["not_after"],
         trusted=None if r["trusted"] is None else bool(r["trusted"]),
-        findings=tuple(
-            (str(f[0]), str(f[1]), str(f[2]), str(f[3]), dict(f[4]) if len(f) > 4 and isinstance(f[4], dict) else {})
-            for f in json.loads(r["findings"] or "[]")
-        ),
+        findings=tuple(_stored_finding(f) for f in json.loads(r["findings"] or "[]")),
         verdicts={str(k): bool(v) for k, v in json.loads(r["verdicts"] or "{}").items()},
         checked_at=r["checked_at"],
         elapsed_ms=r["elapsed_ms"],
     )
+
+
+def _stored_finding(f: dict[str, Any]) -> StoredFinding:
+    recorded = f.get("recorded")
+    severity = f.get("severity")
+    finding = Finding(
+        str(f["code"]),
+        Severity(severity) if severity in Severity._value2member_map_ else Severity.INFO,
+        Facts({str(k): v for k, v in (f.get("facts") or {}).items() if _plain(v)}),
+    )
+    return StoredFinding(finding, (str(recorded[0]), str(recorded[1])) if recorded else None)

@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import functools
-
 import time
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -33,6 +32,7 @@ from typing import Final
 from mailcert.certs.chain import TrustStore
 from mailcert.doctor import Diagnosis, NotProbed, diagnose
 from mailcert.errors import InputError, MailcertError, ProbeError
+from mailcert.findings import Finding
 from mailcert.model import Protocol, Status
 from mailcert.judgement import Judgement
 from mailcert.probe.driver import ProbeOptions, ProbeResult, SniPair, probe, probe_both
@@ -81,11 +81,6 @@ class ScanSettings:
             parse_resolver(self.resolver)  # bad input is said before any target is checked
 
 
-FindingRow = tuple[str, str, str, str, tuple[tuple[str, str | int | bool | None], ...]]
-"""(code, severity, title, remedy, facts) of one finding, as the inventory keeps it; the facts
-let a report fill the catalogue's explanation for this server (and say what servers share)."""
-
-
 @dataclass(frozen=True)
 class ScanResult:
     """One target's outcome, carrying its request: the target (where, which name), and the
@@ -105,7 +100,7 @@ class ScanResult:
     not_before: dt.datetime | None = None
     not_after: dt.datetime | None = None
     trusted: bool | None = None
-    findings: tuple[FindingRow, ...] = ()
+    findings: tuple[Finding, ...] = ()  # the diagnosis's, kept flat for the inventory (code, severity, facts)
     verdicts: tuple[tuple[str, bool], ...] = ()  # client id -> accepted (for every name)
     elapsed: float = 0.0
     checked_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
@@ -216,7 +211,7 @@ def _verdict(target: Target, diagnosis: Diagnosis, elapsed: float) -> ScanResult
         not_before=facts.not_before,
         not_after=facts.not_after,
         trusted=diagnosis.trust.trusted,
-        findings=tuple((f.code, f.severity.value, f.title, f.remedy, tuple(f.facts.items())) for f in a.findings),
+        findings=tuple(a.findings),
         verdicts=tuple(accepted.items()),
         elapsed=elapsed,
     )
@@ -230,6 +225,72 @@ class _HostSlot:
         self.users = 0
 
 
+class _Stopped:
+    """Put in the results queue when ``stop`` is set."""
+
+
+_STOPPED: Final = _Stopped()
+
+
+class _Scheduler:
+    """The bounded part of :func:`scan`: which targets run now, and where their results wait."""
+
+    def __init__(self, settings: ScanSettings, judgement: Judgement, stop: asyncio.Event) -> None:
+        self.settings, self.judgement, self.stop = settings, judgement, stop
+        self.slots = asyncio.Semaphore(settings.concurrency)
+        self.hosts: dict[str, _HostSlot] = {}
+        self.done: asyncio.Queue[ScanResult | _Stopped] = asyncio.Queue()
+        self.tasks: set[asyncio.Task[None]] = set()
+        # room for targets waiting on a busy host while other hosts' targets run
+        self.window = max(4 * settings.concurrency, 256)
+        self.exhausted = False
+        self.outstanding = 0  # started and not yet handed out
+
+    async def one(self, target: Target) -> None:
+        if target.problem is not None or target.endpoint is None:
+            self.done.put_nowait(await check_target(target, self.settings, self.judgement))
+            return
+        key = target.host
+        slot = self.hosts.get(key)
+        if slot is None:
+            slot = self.hosts[key] = _HostSlot(self.settings.per_host)
+        slot.users += 1
+        try:
+            async with slot.semaphore, self.slots:
+                result = await check_target(target, self.settings, self.judgement)
+        finally:
+            slot.users -= 1
+            if slot.users == 0:
+                self.hosts.pop(key, None)
+        self.done.put_nowait(result)
+
+    async def fill(self, source: AsyncIterator[Target]) -> None:
+        """Start targets from ``source`` until the window is full (the input is never read ahead)."""
+        while not self.exhausted and self.outstanding < self.window and not self.stop.is_set():
+            target = await anext(source, None)
+            if target is None:
+                self.exhausted = True
+                return
+            task = asyncio.ensure_future(self.one(target))
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+            self.outstanding += 1
+
+    async def watch(self) -> None:
+        await self.stop.wait()
+        self.done.put_nowait(_STOPPED)  # wakes the result loop without a second waiter per result
+
+    async def abandon(self, item: ScanResult | _Stopped) -> list[ScanResult]:
+        """Stopped: cancel what is in flight; what had finished (``item`` and the queue) is kept."""
+        await _cancel(self.tasks)
+        kept = [item] if isinstance(item, ScanResult) else []
+        while not self.done.empty():
+            rest = self.done.get_nowait()
+            if isinstance(rest, ScanResult):
+                kept.append(rest)
+        return kept
+
+
 async def scan(
     targets: Iterable[Target] | AsyncIterable[Target], settings: ScanSettings, *, stop: asyncio.Event | None = None
 ) -> AsyncIterator[ScanResult]:
@@ -238,77 +299,25 @@ async def scan(
     Exactly one result per target taken from ``targets``, unless ``stop`` is set: then nothing
     new starts, the targets in flight are cancelled (no result), and the iterator ends.
     """
-    judgement = judgement_for(settings)
-    slots = asyncio.Semaphore(settings.concurrency)
-    hosts: dict[str, _HostSlot] = {}
-    done: asyncio.Queue[ScanResult | _Stopped] = asyncio.Queue()
-    tasks: set[asyncio.Task[None]] = set()
-    # room for targets waiting on a busy host while other hosts' targets run
-    window = max(4 * settings.concurrency, 256)
-    stop = stop or asyncio.Event()
-
-    async def one(target: Target) -> None:
-        if target.problem is not None or target.endpoint is None:
-            done.put_nowait(await check_target(target, settings, judgement))
-            return
-        key = target.host
-        slot = hosts.get(key)
-        if slot is None:
-            slot = hosts[key] = _HostSlot(settings.per_host)
-        slot.users += 1
-        try:
-            async with slot.semaphore, slots:
-                result = await check_target(target, settings, judgement)
-        finally:
-            slot.users -= 1
-            if slot.users == 0:
-                hosts.pop(key, None)
-        done.put_nowait(result)
-
+    scheduler = _Scheduler(settings, judgement_for(settings), stop or asyncio.Event())
     source = _pull(targets)
-    exhausted = False
-    outstanding = 0  # started and not yet handed out
-    stopped = _Stopped()
-
-    async def watch() -> None:
-        await stop.wait()
-        done.put_nowait(stopped)  # wakes the loop below without a second waiter per result
-
-    watcher = asyncio.ensure_future(watch())
+    watcher = asyncio.ensure_future(scheduler.watch())
     try:
         while True:
-            while not exhausted and outstanding < window and not stop.is_set():
-                target = await anext(source, None)
-                if target is None:
-                    exhausted = True
-                    break
-                task = asyncio.ensure_future(one(target))
-                tasks.add(task)
-                task.add_done_callback(tasks.discard)
-                outstanding += 1
-            if outstanding == 0:
+            await scheduler.fill(source)
+            if scheduler.outstanding == 0:
                 break
-            item = await done.get()
-            if isinstance(item, _Stopped) or stop.is_set():
-                # keep what finished, abandon what did not
-                await _cancel(tasks)
-                if not isinstance(item, _Stopped):
-                    yield item
-                while not done.empty():
-                    rest = done.get_nowait()
-                    if not isinstance(rest, _Stopped):
-                        yield rest
+            item = await scheduler.done.get()
+            if isinstance(item, _Stopped) or scheduler.stop.is_set():
+                for kept in await scheduler.abandon(item):
+                    yield kept
                 break
-            outstanding -= 1
+            scheduler.outstanding -= 1
             yield item
     finally:
         watcher.cancel()
-        await _cancel(tasks)
+        await _cancel(scheduler.tasks)
         await source.aclose()
-
-
-class _Stopped:
-    """Put in the results queue when ``stop`` is set."""
 
 
 async def _pull(targets: Iterable[Target] | AsyncIterable[Target]) -> AsyncGenerator[Target, None]:

@@ -1,0 +1,126 @@
+"""The fleet engine as a library: ``run(targets, settings, sinks) -> ScanSummary`` with sinks of
+one's own, a sink that closes, SIGINT in the middle (finish what finished, flush, say so)."""
+
+from __future__ import annotations
+
+import collections
+import os
+import signal
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from mailcert.model import Status
+from mailcert.scan.engine import ScanSummary, Sink, SinkClosed, run
+from mailcert.scan.inventory import Inventory
+from mailcert.scan.runner import ScanResult, ScanSettings
+from mailcert.scan.sinks import InventorySink
+from mailcert.scan.targets import Target, parse_line
+from mailcert.testing import MailEndpoint
+from tests.probe.hostile import silence
+from tests.scan.conftest import NAME
+from tests.scan.helpers import BackgroundServers, closed_port
+from tests.servers.certs import FixturePKI
+
+pytestmark = pytest.mark.integration
+
+
+class Recorder(Sink):
+    """Writes down every call the engine makes, in order."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+        self.results: list[ScanResult] = []
+        self.summary: ScanSummary | None = None
+        self.total: int | None = -1
+
+    def started(self, total: int | None) -> None:
+        self.calls.append("started")
+        self.total = total
+
+    def result(self, result: ScanResult) -> None:
+        self.calls.append("result")
+        self.results.append(result)
+
+    def finished(self, summary: ScanSummary) -> None:
+        self.calls.append("finished")
+        self.summary = summary
+
+
+def _targets(lines: list[str]) -> list[Target]:
+    out = [parse_line(line) for line in lines]
+    assert all(t is not None for t in out)
+    return [t for t in out if t is not None]
+
+
+def test_a_library_sink_gets_every_result_and_the_summary(endpoints: dict[str, MailEndpoint], server_pki: FixturePKI) -> None:
+    ok, expired = endpoints["ordered"], endpoints["expired"]
+    lines = [f"{ok.url(s)} {NAME}" for s in ("imaps", "pop3", "smtp")] + [f"{expired.url('imaps')} {NAME}",
+             f"imaps://127.0.0.1:{closed_port()} {NAME}", "bogus:99"]
+    settings = ScanSettings(cafile_pem=server_pki.ca.cert_path.read_bytes(), timeout=5, concurrency=4)
+    first, second = Recorder(), Recorder()
+    summary = run(_targets(lines), settings, [first, second], total=len(lines), signals=False)
+    for sink in (first, second):
+        assert sink.calls == ["started"] + ["result"] * len(lines) + ["finished"]
+        assert sink.total == len(lines) and sink.summary == summary
+    assert sorted(r.target.text for r in first.results) == sorted(line.split()[0] for line in lines)
+    by_target = {r.target.text: r for r in first.results}
+    assert by_target[ok.url("imaps")].status is Status.OK
+    assert by_target[expired.url("imaps")].status is Status.CRITICAL
+    assert "expired" in {f.code for f in by_target[expired.url("imaps")].findings}
+    assert by_target["bogus:99"].status is Status.UNKNOWN
+    assert (summary.done, summary.total, summary.interrupted, summary.worst) == (6, 6, False, Status.CRITICAL)
+    assert dict(summary.counts) == {"OK": 3, "WARNING": 0, "CRITICAL": 1, "UNKNOWN": 2}
+
+
+class ClosesAfter(Sink):
+    """Like standard output piped into ``head -n N``: gone after N results."""
+
+    def __init__(self, n: int) -> None:
+        self.n, self.seen = n, 0
+
+    def result(self, result: ScanResult) -> None:
+        self.seen += 1
+        if self.seen >= self.n:
+            raise SinkClosed("reader gone")
+
+
+def test_a_closed_sink_stops_the_scan_and_every_sink_is_finished() -> None:
+    lines = [f"imaps://127.0.0.1:{closed_port()} {NAME}"] * 3 + ["bogus:1"] * 2000
+    recorder = Recorder()
+    summary = run(_targets(lines), ScanSettings(timeout=2, concurrency=2), [ClosesAfter(5), recorder], signals=False)
+    assert summary.interrupted and 5 <= summary.done < len(lines)
+    assert recorder.calls[-1] == "finished" and len(recorder.results) == summary.done
+
+
+class InterruptAfter(Sink):
+    """Sends this process SIGINT once ``n`` results came, as Ctrl-C would."""
+
+    def __init__(self, n: int) -> None:
+        self.n, self.seen = n, 0
+
+    def result(self, result: ScanResult) -> None:
+        self.seen += 1
+        if self.seen == self.n:
+            os.kill(os.getpid(), signal.SIGINT)
+
+
+def test_sigint_mid_scan_keeps_and_flushes_what_finished(
+    endpoints: dict[str, MailEndpoint], hostile: BackgroundServers, server_pki: FixturePKI, tmp_path: Path
+) -> None:
+    live = [f"{endpoints['ordered'].url('imaps')} {NAME}"] * 12
+    silent = [f"imaps://127.0.0.1:{hostile.serve(silence)} {NAME}"] * 50
+    settings = ScanSettings(cafile_pem=server_pki.ca.cert_path.read_bytes(), timeout=60, concurrency=20, per_host=20)
+    recorder = Recorder()
+    with Inventory.open(f"sqlite:///{tmp_path / 'inv.sqlite3'}") as inv:
+        keep = InventorySink(inv, {"test": "sigint"})
+        summary = run(_targets(live + silent), settings, [keep, recorder, InterruptAfter(10)], total=62)
+        assert summary.interrupted and 10 <= summary.done <= 12
+        (scan,) = inv.scans()
+        assert (scan.state, scan.done, inv.count_results(scan.id)) == ("interrupted", summary.done, summary.done)
+        with inv.engine.connect() as conn:
+            statuses = collections.Counter(conn.execute(sa.text("SELECT status FROM results")).scalars())
+    assert statuses == {"OK": summary.done}  # only what finished; the silent ones were abandoned
+    assert recorder.calls[-1] == "finished" and len(recorder.results) == summary.done
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the handler is given back
