@@ -11,7 +11,7 @@ administrator's terms and the client's own words.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import NamedTuple
 
 from cryptography import x509
@@ -21,7 +21,7 @@ from mailcert.certs.info import CertificateFacts
 from mailcert.names.matcher import NameVerdict
 from mailcert.names.profiles import ChainPolicy, ChainValidator, ClientGroup, ClientProfile, EkuRule, MissingIntermediate, TrustSource
 
-__all__ = ["REASON_CODES", "Refusal", "judge_chains", "leaf_refusal", "chain_refusal", "refusals_for", "settings_for", "whole_verdict"]
+__all__ = ["REASON_CODES", "Refusal", "judge_chains", "leaf_refusal", "chain_refusal", "refusals_for", "refusals_of", "settings_for", "whole_verdict"]
 
 REASON_CODES: dict[str, str] = {
     "name": "the client's name rules refuse the typed name",
@@ -122,15 +122,29 @@ def judge_chains(
     *,
     now: dt.datetime,
 ) -> dict[str, TrustResult]:
-    """Each client's validator verdict on ``chain``: as few validations as the set-ups allow."""
+    """Each client's validator verdict on ``chain``: one validation per distinct set-up (many
+    clients share one), as few as the set-ups allow (:func:`verify_chain_for`)."""
     chosen = {p.id: settings_for(p.chain) for p in profiles if p.group is not ClientGroup.SENDER}
     done = verify_chain_for(chain, store, now=now, settings=chosen.values())
     return {client: done[s] for client, s in chosen.items()}
 
 
+# policy id -> (policy, its settings): profiles are frozen and their policies interned
+# (``names.profiles``), so a lookup by identity replaces hashing a dataclass of a dozen fields
+# for every profile of every verdict; the policy is kept in the entry so its id stays its own.
+_SETTINGS: dict[int, tuple[ChainPolicy, ValidatorSettings]] = {}
+
+
 def settings_for(policy: ChainPolicy) -> ValidatorSettings:
     """How a client's validator is set up, from its chain policy."""
-    return ValidatorSettings(_VALIDATORS[policy.validator], policy.security_level, key_ids_optional=not policy.key_ids_required)
+    hit = _SETTINGS.get(id(policy))
+    if hit is not None and hit[0] is policy:
+        return hit[1]
+    settings = ValidatorSettings(_VALIDATORS[policy.validator], policy.security_level, key_ids_optional=not policy.key_ids_required)
+    if len(_SETTINGS) >= 1024:
+        _SETTINGS.clear()
+    _SETTINGS[id(policy)] = (policy, settings)
+    return settings
 
 
 def whole_verdict(verdict: NameVerdict, refusals: Sequence[Refusal]) -> NameVerdict:
@@ -156,15 +170,35 @@ def refusals_for(
     Sending mail servers are judged by their own rules (DANE, MTA-STS, opportunistic TLS:
     :mod:`mailcert.senders`), not by a mail client's validator.
     """
-    if profile.group is ClientGroup.SENDER:
-        return []
-    found = [r for r in (leaf_refusal(profile.chain, facts, public=public),) if r is not None]
-    result = trust.get(profile.id) if trust is not None else None
-    if result is not None:
-        r = chain_refusal(profile.chain, result)
-        if r is not None and all(r.code != f.code for f in found):
-            found.append(r)
-    return found
+    return refusals_of([profile], lambda _: facts, trust, public)[profile.id]
+
+
+def refusals_of(
+    profiles: Sequence[ClientProfile],
+    facts_of: Callable[[str], CertificateFacts],
+    trust: Mapping[str, TrustResult] | None,
+    public: bool | None,
+) -> dict[str, list[Refusal]]:
+    """:func:`refusals_for` of each profile (``facts_of``: the certificate each client gets),
+    each distinct (policy, certificate, chain verdict) judged once: many clients share one."""
+    seen: dict[tuple[int, int, int], list[Refusal]] = {}
+    out: dict[str, list[Refusal]] = {}
+    for p in profiles:
+        if p.group is ClientGroup.SENDER:
+            out[p.id] = []
+            continue
+        facts = facts_of(p.id)
+        result = trust.get(p.id) if trust is not None else None
+        key = (id(p.chain), id(facts), id(result))
+        found = seen.get(key)
+        if found is None:
+            found = [r for r in (leaf_refusal(p.chain, facts, public=public),) if r is not None]
+            r = chain_refusal(p.chain, result) if result is not None else None
+            if r is not None and all(r.code != f.code for f in found):
+                found.append(r)
+            seen[key] = found
+        out[p.id] = list(found)
+    return out
 
 
 def _day(when: dt.datetime) -> str:

@@ -39,6 +39,7 @@ from cryptography.x509 import verification
 from cryptography.x509.oid import AuthorityInformationAccessOID
 
 from mailcert.certs.libcrypto import OpenSSLStore, OpenSSLUnavailable, openssl_verify
+from mailcert.certs.lenient import original_der
 from mailcert.certs.load import load_certificates
 from mailcert.errors import InputError
 
@@ -249,13 +250,27 @@ class TrustStore:
 
 
 class _Chain:
-    """A chain as both validators take it: parsed certificates, their DER and the DER names
-    they carry (which anchors can matter), each computed once however many set-ups judge it."""
+    """A chain as both validators take it: parsed certificates, the DER a client receives and
+    the DER names they carry (which anchors can matter), each computed once however many
+    set-ups judge it, and once per certificate however many chains share it."""
 
     def __init__(self, certs: Sequence[x509.Certificate]) -> None:
         self.certs = tuple(certs)
-        self.ders = tuple(x.public_bytes(Encoding.DER) for x in self.certs)
-        self.names = [n.public_bytes() for x in self.certs for n in (x.issuer, x.subject)]
+        wire = [_wire(x) for x in self.certs]
+        self.ders = tuple(w[0] for w in wire)
+        self.names = [n for w in wire for n in w[1:]]
+
+
+@functools.lru_cache(maxsize=4096)
+def _wire(cert: x509.Certificate) -> tuple[bytes, bytes, bytes]:
+    """The certificate's DER as the server sent it, and the DER of its issuer and subject.
+
+    A lenient twin (:mod:`mailcert.certs.lenient`: a certificate cryptography refuses, kept with
+    its bad SAN left out) is given to OpenSSL as the original bytes: the twin's signature does
+    not verify, the original's does, and OpenSSL reads it as the clients do.
+    """
+    der = original_der(cert) or cert.public_bytes(Encoding.DER)
+    return der, cert.issuer.public_bytes(), cert.subject.public_bytes()
 
 
 def verify_chain(
@@ -306,7 +321,7 @@ def verify_chain_for(
     Verdicts are remembered per (chain, store, set-ups, minute): a fleet serves one chain on
     many ports, and a scan judges it again for each.
     """
-    wanted = tuple(sorted(set(settings), key=lambda s: (s.validator.name, -s.security_level, s.key_ids_optional)))
+    wanted = _strictest_first(frozenset(settings))
     if not chain or len(chain) > MAX_CHAIN:
         return {s: verify_chain(chain, store, now=now, settings=s) for s in wanted}
     key = (tuple(chain), id(store), wanted, int(now.timestamp()) // 60)
@@ -320,6 +335,11 @@ def verify_chain_for(
         while len(_recent) > 256:
             _recent.pop(next(iter(_recent)))
     return dict(out)
+
+
+@functools.lru_cache(maxsize=64)
+def _strictest_first(settings: frozenset[ValidatorSettings]) -> tuple[ValidatorSettings, ...]:
+    return tuple(sorted(settings, key=lambda s: (s.validator.name, -s.security_level, s.key_ids_optional)))
 
 
 _recent: dict[tuple[object, ...], tuple[TrustStore, dict[ValidatorSettings, TrustResult]]] = {}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -94,7 +94,15 @@ def facts_from_certificate(cert: x509.Certificate, *, source: str = "certificate
     """Read every fact, turning cryptography's lazy decoding errors into one clear error.
 
     A twin made by :func:`mailcert.certs.lenient.parse_leniently` gives every fact but the
-    names, which are read from the original bytes, as the mail clients read them."""
+    names, which are read from the original bytes, as the mail clients read them.
+
+    Facts are values of the certificate alone, so they are read once per certificate (a fleet
+    serves one certificate on many ports; a scan judges it again on every pass)."""
+    return _facts(cert, source, der)
+
+
+@lru_cache(maxsize=1024)
+def _facts(cert: x509.Certificate, source: str, der: bytes | None) -> CertificateFacts:
     der = original_der(cert) or der
     extensions, ids, subject, issuer = _names(cert, source)
     key_type, key_bits, curve = _key(cert)

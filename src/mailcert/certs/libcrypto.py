@@ -70,6 +70,7 @@ class _Lib:
             "X509_up_ref": (i, [p]),
             "X509_STORE_new": (p, []),
             "X509_STORE_free": (None, [p]),
+            "X509_STORE_up_ref": (i, [p]),
             "X509_STORE_add_cert": (i, [p, p]),
             "OPENSSL_sk_new_null": (p, []),
             "OPENSSL_sk_push": (i, [p, p]),
@@ -160,13 +161,18 @@ class OpenSSLStore:
 
     OpenSSL looks issuers up by subject name only, so a store holding just the anchors whose
     subject is an issuer (or subject) named in the chain gives exactly the verdict of the whole
-    store, and costs the parsing of those few anchors instead of a hundred and forty.
+    store, and costs the parsing of those few anchors instead of a hundred and forty.  The
+    ``X509_STORE`` of each such subset is built once and kept (bounded): a fleet's chains end
+    at a handful of roots.
     """
 
-    def __init__(self, anchors: Sequence[tuple[bytes, bytes]]) -> None:
+    def __init__(self, anchors: Sequence[tuple[bytes, bytes]], *, limit: int = 256) -> None:
         self.by_name: dict[bytes, list[bytes]] = {}
         for name, der in anchors:
             self.by_name.setdefault(name, []).append(der)
+        self.limit = limit
+        self._stores: dict[tuple[bytes, ...], int] = {}
+        self._lock = threading.Lock()
 
     def relevant(self, names: Sequence[bytes]) -> list[bytes]:
         seen: dict[bytes, None] = {}
@@ -174,6 +180,30 @@ class OpenSSLStore:
             for der in self.by_name.get(n, ()):
                 seen[der] = None
         return list(seen)
+
+    def x509_store(self, lib: _Lib, names: Sequence[bytes]) -> int:
+        """An ``X509_STORE*`` of the anchors that can matter for ``names``, up-referenced for
+        the caller (free it with ``X509_STORE_free``)."""
+        key = tuple(self.relevant(names))
+        with self._lock:
+            store = self._stores.get(key)
+            if store is None:
+                store = lib.X509_STORE_new()  # type: ignore[attr-defined]
+                for der in key:
+                    x = _parsed.get(lib, der)
+                    if x:
+                        lib.X509_STORE_add_cert(store, x)  # type: ignore[attr-defined]
+                        lib.X509_free(x)  # type: ignore[attr-defined]
+                if len(self._stores) >= self.limit:
+                    lib.X509_STORE_free(self._stores.pop(next(iter(self._stores))))  # type: ignore[attr-defined]
+                self._stores[key] = store
+            lib.X509_STORE_up_ref(store)  # type: ignore[attr-defined]
+            return store
+
+    def __del__(self) -> None:
+        if _lib is not None:
+            for store in self._stores.values():
+                _lib.X509_STORE_free(store)  # type: ignore[attr-defined]
 
 
 def openssl_verify(
@@ -202,13 +232,8 @@ def openssl_verify(
         return OpenSSLVerdict(False, -1, "OpenSSL cannot parse the certificate", 0, ())
     sk = lib.OPENSSL_sk_new_null()  # type: ignore[attr-defined]
     ctx = lib.X509_STORE_CTX_new()  # type: ignore[attr-defined]
-    trusted = lib.X509_STORE_new()  # type: ignore[attr-defined]
+    trusted = store.x509_store(lib, names)
     try:
-        for der in store.relevant(names):
-            x = _parsed.get(lib, der)
-            if x:
-                lib.X509_STORE_add_cert(trusted, x)  # type: ignore[attr-defined]
-                lib.X509_free(x)  # type: ignore[attr-defined]
         for x in parsed[1:]:
             if x:
                 lib.OPENSSL_sk_push(sk, x)  # type: ignore[attr-defined]

@@ -1235,7 +1235,9 @@ _CHAIN_POLICIES: dict[str, ChainPolicy] = {
     ),
 }
 
-_PROFILES = tuple(replace(p, chain=_CHAIN_POLICIES[p.id]) if p.id in _CHAIN_POLICIES else p for p in _PROFILES)
+# Equal chain policies are one object (the verdicts judge each distinct policy once, by identity).
+_INTERNED: dict[ChainPolicy, ChainPolicy] = {}
+_PROFILES = tuple(replace(p, chain=_INTERNED.setdefault(_CHAIN_POLICIES.get(p.id, p.chain), _CHAIN_POLICIES.get(p.id, p.chain))) for p in _PROFILES)
 PROFILES: Mapping[str, ClientProfile] = MappingProxyType({p.id: p for p in _PROFILES})
 """Profile id -> profile, in table order.  Read-only: verdicts of the built-in profiles are
 remembered by id (``assess``, ``names.matcher``), so an edited table would answer stale; judge
