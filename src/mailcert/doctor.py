@@ -10,14 +10,14 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from cryptography import x509
 
 from mailcert.assess import Assessment, assess_certificate, ordered_findings, status_of, trust_findings
 from mailcert.certs.info import CertificateFacts, facts_from_certificate
 from mailcert.certs.lenient import parse_leniently
-from mailcert.certs.chain import TrustProblem, TrustResult, verify_chain
+from mailcert.certs.chain import TrustProblem, TrustResult, ValidatorSettings, verify_chain_for
 from mailcert.errors import CertificateError, ProbeError
 from mailcert.probe.driver import ProbeResult, SniPair
 from mailcert.findings import Finding, finding
@@ -89,7 +89,8 @@ def diagnose(
     results = main.results
 
     now = main.judged.now
-    trust = verify_chain(certs, judgement.trust_store(), now=now)
+    # through the verdict cache: a fleet serves one chain on many ports and hosts
+    trust = verify_chain_for(certs, judgement.trust_store(), now=now, settings=(_DEFAULT_VALIDATOR,))[_DEFAULT_VALIDATOR]
     findings += trust_findings(trust, names[0] if names else served.endpoint.host, reached)
     findings += _connection_findings(pair, served, other, names)
     if revocation is not None:
@@ -98,6 +99,10 @@ def diagnose(
     judged = judgement.judged(now, with_store=True)
     assessment = Assessment(status_of(findings), facts, tuple(names), results, tuple(findings), judged)
     return Diagnosis(assessment, pair, served, other, chain, trust, revocation)
+
+
+_DEFAULT_VALIDATOR: Final = ValidatorSettings()
+"""The chain trust the diagnosis reports: OpenSSL's defaults, as ``check`` always said."""
 
 
 @functools.lru_cache(maxsize=512)
