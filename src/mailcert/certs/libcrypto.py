@@ -5,8 +5,9 @@ and Node.js validate with this very function, and its behaviour differs from a s
 validator in ways that decide real connections (the subject CN is checked against name
 constraints when the leaf has no DNS SAN; no AKI/SKI or serial-number pedantry; its own path
 builder).  Modelling those differences on top of another validator reached 97% agreement on
-x509-limbo; calling the function itself agrees with OpenSSL's own harness on every case
-(``tests/certs/test_limbo.py``).  pyOpenSSL wraps the store but not the verify parameters a TLS
+x509-limbo; calling the function itself, set up as limbo's OpenSSL harness sets it up,
+reproduces that harness's results on every case, and set up as libssl sets it up for a TLS
+client it is the ``openssl`` and ``python`` profiles' chain verdict (``tests/certs/test_limbo.py``).  pyOpenSSL wraps the store but not the verify parameters a TLS
 client sets (purpose ``ssl_server``, security level, time), and costs 50 ms to import.
 
 The binding is as a TLS client uses it: ``X509_STORE_CTX_set_default(ctx, "ssl_server")``

@@ -514,19 +514,27 @@ _LEGACY_IP_FORMS = (IpForm.TRAILING_DOT, IpForm.BRACKETS)
 
 _GNUTLS_WILDCARD = WildcardRule(suffix=True, min_labels=3, idna_ok=True, empty_ok=True, literal_star=False)
 
-# OpenSSL's X509_check_host as a library profile, and as fetchmail calls it
-# (X509_VERIFY_PARAM_set1_host with X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS).
+# What a2i_ipadd reads as an IP address (OpenSSL 3.0 crypto/x509/v3_utl.c: decimal parts with
+# leading zeros, white space before, the address ended by white space): both OpenSSL's own
+# SSL_set1_host and CPython decide "IP or name" with it.
+_A2I_IPADD_FORMS = (IpForm.ZERO_PADDED, IpForm.LEADING_SPACE, IpForm.TRAILING_JUNK)
+
+# OpenSSL as a library: what a TLS client gets from SSL_set1_host (flags 0).
 _OPENSSL_PROFILE = ClientProfile(
     id="openssl",
     title="OpenSSL",
     clients=(
-        "programs that pass the typed name, IP literals included, to X509_check_host with flags 0"
-        " (openssl s_client -verify_hostname); not curl, fetchmail, mbsync or s-nail, which"
-        " match names with their own code (see their profiles)"
+        "programs that give the typed name to SSL_set1_host (OpenSSL 3), or to"
+        " X509_VERIFY_PARAM_set1_ip_asc when it is an IP and set1_host otherwise"
+        " (openssl s_client -verify_ip / -verify_hostname); not curl, fetchmail, mbsync or"
+        " s-nail, which match names with their own code (see their profiles)"
     ),
     source=(
-        "OpenSSL 3.0 crypto/x509/v3_utl.c: X509_check_host() with flags 0 (valid_star,"
-        " wildcard_match, equal_nocase, skip_prefix); checked against OpenSSL 3.0.22"
+        "OpenSSL 3.0 ssl/ssl_lib.c: SSL_set1_host (an IP literal, as a2i_ipadd reads it, goes to"
+        " X509_VERIFY_PARAM_set1_ip_asc, any other name to X509_VERIFY_PARAM_set1_host);"
+        " crypto/x509/v3_utl.c: X509_check_host with flags 0 (valid_star, wildcard_match,"
+        " equal_nocase, skip_prefix) and X509_check_ip (SAN iPAddress only); checked against"
+        " OpenSSL 3.0.19"
     ),
     cn_fallback=CnFallback.NO_SAN_DNS,
     cn_choice=CnChoice.ANY,
@@ -536,23 +544,31 @@ _OPENSSL_PROFILE = ClientProfile(
     idna=Idna.RAW,
     strip_host_dots=0,
     dot_subdomains=True,
-    ip=IpHandling.AS_TEXT,
+    ip=IpHandling.SAN_IP,
+    ip_forms=_A2I_IPADD_FORMS,
     unreadable_san=(),
     message="hostname mismatch",
+    cause_messages=(("ip", "IP address mismatch"),),
     notes=(
-        "This profile stands for X509_check_host: an IP typed as the server name is compared"
-        " as text with the DNS names (and the CN when the SAN has no DNS name); iPAddress"
-        " entries never match.  OpenSSL programs that hand IP literals to"
-        " X509_VERIFY_PARAM_set1_ip instead (CPython, curl, openssl s_client -verify_ip)"
-        " match iPAddress entries: see the python and curl profiles.",
+        "This profile stands for SSL_set1_host, libssl's own way to name the server: since"
+        " OpenSSL 3.0 it hands an IP literal to X509_VERIFY_PARAM_set1_ip_asc, so a typed IP"
+        " matches SAN iPAddress entries only (never a dNSName, never the CN), as in"
+        " `openssl s_client -verify_ip`, curl and CPython.  Programs that pass every name,"
+        " IP literals included, to X509_VERIFY_PARAM_set1_host or X509_check_host compare an"
+        " IP as text with the DNS names: fetchmail does (see its profile).",
     ),
 )
+# fetchmail calls X509_VERIFY_PARAM_set1_host itself, IP literals included (an IP compared as
+# text with the DNS names), with X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS.
 _OPENSSL_NO_PARTIAL = replace(
     _OPENSSL_PROFILE,
     id="openssl-no-partial",
     title="OpenSSL's X509_check_host (no partial wildcards)",
     clients="X509_VERIFY_PARAM_set1_host with X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS",
     wildcard=replace(_OPENSSL_PROFILE.wildcard, prefix=False, suffix=False),
+    ip=IpHandling.AS_TEXT,
+    ip_forms=(),
+    cause_messages=(),
     notes=(),
 )
 
@@ -905,7 +921,7 @@ _PROFILES: tuple[ClientProfile, ...] = (
         strip_host_dots=0,
         host_syntax=NameSyntax.LABEL_LENGTHS,
         ip=IpHandling.SAN_IP,
-        ip_forms=(IpForm.ZERO_PADDED, IpForm.LEADING_SPACE, IpForm.TRAILING_JUNK),
+        ip_forms=_A2I_IPADD_FORMS,
         unreadable_san=(),
         message="[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: Hostname mismatch, certificate is not valid for '{name}'.",
         cause_messages=(

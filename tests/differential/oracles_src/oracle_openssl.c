@@ -1,11 +1,13 @@
 /*
- * OpenSSL oracle: the verdict of X509_check_host(cert, host, strlen(host), 0, NULL).
+ * OpenSSL oracle: the verdict a TLS client gets from SSL_set1_host(ssl, host) with the
+ * default host flags (0).
  *
- * Flags 0 on purpose, for every host including IP literals: that is what mutt and
- * fetchmail (and most hand-written OpenSSL C clients) call, so an IP typed as the server
- * name is matched as a DNS name, never against iPAddress SANs (X509_check_ip_asc is not
- * used).  The matched name (a second call with a peername out-parameter) only feeds the
- * detail text; it never changes the verdict.
+ * OpenSSL 3.0's SSL_set1_host (ssl/ssl_lib.c) tries X509_VERIFY_PARAM_set1_ip_asc first: a
+ * host that a2i_ipadd reads as an IP address is matched against SAN iPAddress entries only
+ * (X509_check_ip); any other host goes to X509_VERIFY_PARAM_set1_host and is matched by
+ * X509_check_host with flags 0.  X509_check_ip_asc is exactly that first step (a2i_ipadd,
+ * then X509_check_ip), and answers -2 when the host is no IP address.  The matched name (a
+ * second call with a peername out-parameter) only feeds the detail text.
  */
 #include "jsonl.h"
 
@@ -38,19 +40,27 @@ int main(void) {
             snprintf(detail, sizeof detail, "d2i_X509 failed: %s", err);
             jl_emit(stdout, c.id, 0, detail);
         } else {
-            int rc = X509_check_host(x, c.host, strlen(c.host), 0, NULL);
-            if (rc == 1) {
-                char *peer = NULL;
-                X509_check_host(x, c.host, strlen(c.host), 0, &peer);
-                snprintf(detail, sizeof detail, "X509_check_host=1, matched %s", peer ? peer : "?");
-                OPENSSL_free(peer);
-                jl_emit(stdout, c.id, 1, detail);
-            } else if (rc == 0) {
-                jl_emit(stdout, c.id, 0, "X509_check_host=0 (no match)");
+            int rc = X509_check_ip_asc(x, c.host, 0);
+            if (rc == -2) {
+                rc = X509_check_host(x, c.host, strlen(c.host), 0, NULL);
+                if (rc == 1) {
+                    char *peer = NULL;
+                    X509_check_host(x, c.host, strlen(c.host), 0, &peer);
+                    snprintf(detail, sizeof detail, "X509_check_host=1, matched %s", peer ? peer : "?");
+                    OPENSSL_free(peer);
+                    jl_emit(stdout, c.id, 1, detail);
+                } else if (rc == 0) {
+                    jl_emit(stdout, c.id, 0, "X509_check_host=0 (no match)");
+                } else {
+                    last_error(err, sizeof err);
+                    snprintf(detail, sizeof detail, "X509_check_host=%d (%s): %s", rc,
+                             rc == -2 ? "malformed input" : "internal error", err);
+                    jl_emit(stdout, c.id, 0, detail);
+                }
+            } else if (rc == 1) {
+                jl_emit(stdout, c.id, 1, "X509_check_ip_asc=1 (SAN iPAddress)");
             } else {
-                last_error(err, sizeof err);
-                snprintf(detail, sizeof detail, "X509_check_host=%d (%s): %s", rc,
-                         rc == -2 ? "malformed input" : "internal error", err);
+                snprintf(detail, sizeof detail, "X509_check_ip_asc=%d (IP address mismatch)", rc);
                 jl_emit(stdout, c.id, 0, detail);
             }
             X509_free(x);
