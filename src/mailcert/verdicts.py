@@ -140,7 +140,8 @@ def settings_for(policy: ChainPolicy) -> ValidatorSettings:
     hit = _SETTINGS.get(id(policy))
     if hit is not None and hit[0] is policy:
         return hit[1]
-    settings = ValidatorSettings(_VALIDATORS[policy.validator], policy.security_level, key_ids_optional=not policy.key_ids_required)
+    settings = ValidatorSettings(_VALIDATORS[policy.validator], policy.security_level, key_ids_optional=not policy.key_ids_required,
+                                 partial_chain=policy.partial_chain)
     if len(_SETTINGS) >= 1024:
         _SETTINGS.clear()
     _SETTINGS[id(policy)] = (policy, settings)

@@ -217,7 +217,19 @@ _RECIPES: Final[dict[str, _Recipe]] = {
         argv=_native,
         env=_go_env,
     ),
-    # whole chains (tests/test_verdicts.py), not names: not in ORACLES
+    # whole chains (CHAIN_ORACLES), not names
+    "gnutls-chain": _Recipe(
+        sources=("jsonl.h", "chain_gnutls.c"),
+        needs=(("gcc", "gcc"),),
+        steps=_c_steps("chain_gnutls.c", "gnutls", "libgnutls28-dev"),
+        argv=_native,
+    ),
+    "java-chain": _Recipe(
+        sources=("Oracle.java", "ChainOracle.java"),
+        needs=(("javac", "openjdk-17-jdk-headless"), ("java", "openjdk-17-jdk-headless")),
+        steps=lambda out: [["javac", "-Xlint:-options", "-d", str(out), str(SRC_DIR / "Oracle.java"), str(SRC_DIR / "ChainOracle.java")]],
+        argv=lambda out, ca, key: ["java", "-XX:+UseSerialGC", "-cp", str(out), "ChainOracle"],
+    ),
     "go-chain": _Recipe(
         sources=("chain_go.go",),
         needs=(("go", "golang-go"),),
@@ -370,7 +382,8 @@ class ChainCase:
     host: str
 
 
-CHAIN_ORACLES: Final[tuple[str, ...]] = ("thunderbird",)
+# mozilla::pkix (test_limbo/thunderbird); GnuTLS, the JDK and Go: tests/differential/test_chains_vs_real.py
+CHAIN_ORACLES: Final[tuple[str, ...]] = ("thunderbird", "gnutls-chain", "java-chain", "go-chain")
 
 
 def run_chain_oracle(name: str, cases: Sequence[ChainCase], *, timeout: float = 900.0) -> dict[str, OracleVerdict]:

@@ -76,6 +76,7 @@ class ValidatorSettings(NamedTuple):
     security_level: int = 2
     max_depth: int = 100
     key_ids_optional: bool = False  # webpki: AKI/SKI may be absent (private CAs made by older tools), CA:TRUE leaf judged by the client's own rule
+    partial_chain: bool = False  # openssl: any certificate in the store is an anchor, not only a self-signed root (GnuTLS, the JDK)
 
 
 class TrustProblem(enum.Enum):
@@ -305,6 +306,8 @@ def _verify(c: _Chain, store: TrustStore, now: dt.datetime, settings: ValidatorS
 
 
 _LEVEL_PROBLEMS = frozenset({TrustProblem.WEAK_KEY, TrustProblem.WEAK_SIGNATURE})
+# what an anchor below the root can change: the path ends earlier (and skips the checks above it)
+_ANCHOR_PROBLEMS = frozenset(TrustProblem) - {TrustProblem.NONE, TrustProblem.UNREADABLE}
 _LENIENT_FORGIVES = ("2.5.29.35", "2.5.29.14", "2.5.29.15", "basicConstraints.cA", "keyCertSign")  # AKI, SKI, KU, CA leaf
 
 
@@ -339,7 +342,7 @@ def verify_chain_for(
 
 @functools.lru_cache(maxsize=64)
 def _strictest_first(settings: frozenset[ValidatorSettings]) -> tuple[ValidatorSettings, ...]:
-    return tuple(sorted(settings, key=lambda s: (s.validator.name, -s.security_level, s.key_ids_optional)))
+    return tuple(sorted(settings, key=lambda s: (s.validator.name, -s.security_level, s.key_ids_optional, s.partial_chain)))
 
 
 _recent: dict[tuple[object, ...], tuple[TrustStore, dict[ValidatorSettings, TrustResult]]] = {}
@@ -364,15 +367,19 @@ def _verify_all(
 
 def _forgiven(result: TrustResult, stricter: ValidatorSettings, lenient: ValidatorSettings) -> bool:
     """Could the more lenient set-up decide otherwise than ``stricter`` did?"""
+    if stricter.partial_chain and not lenient.partial_chain:
+        return True  # sorted by level first: an earlier set-up may take anchors this one does not
     if result.trusted:
         return False
     if lenient.security_level < stricter.security_level and result.problem in _LEVEL_PROBLEMS:
+        return True
+    if lenient.partial_chain and not stricter.partial_chain and result.problem in _ANCHOR_PROBLEMS:
         return True
     return lenient.key_ids_optional and not stricter.key_ids_optional and any(o in result.error for o in _LENIENT_FORGIVES)
 
 
 def _openssl(c: _Chain, store: TrustStore, now: dt.datetime, settings: ValidatorSettings) -> TrustResult:
-    v = openssl_verify(c.ders, c.names, store.openssl(), now=now, security_level=settings.security_level, max_depth=settings.max_depth, partial_chain=store.any_anchor)
+    v = openssl_verify(c.ders, c.names, store.openssl(), now=now, security_level=settings.security_level, max_depth=settings.max_depth, partial_chain=store.any_anchor or settings.partial_chain)
     sent_used = {i for i in v.path if i >= 0}
     path = [c.certs[i] for i in v.path if i >= 0] or [c.certs[0]]
     extra = tuple(_subject(x) for i, x in enumerate(c.certs) if i and i not in sent_used)

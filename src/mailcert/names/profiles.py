@@ -246,7 +246,11 @@ class ChainPolicy:
       CA:FALSE leaf (False: a private CA made by ``openssl req -x509`` or older tools is
       accepted, as Go, mozilla::pkix and SecTrust do; ``ca_leaf_refused`` decides a CA leaf);
     - ``security_level``: OpenSSL's (0 when the client is not OpenSSL and ``min_rsa_bits`` /
-      ``refuse_sha1`` say its rules);
+      ``refuse_sha1`` say its rules; 1 where the client's own rules are level 1's: RSA and DSA
+      under 1024 bits and SHA-1 or MD5 signatures refused on every certificate but the anchor);
+    - ``partial_chain``: any certificate in the trust store is an anchor, an intermediate too
+      (GnuTLS's trust list, the JDK's TrustAnchors); False: OpenSSL's default, a path ends at
+      a self-signed root;
     - ``validity_caps``: (days, issued on or after, public CAs only) - Apple's 825 and 398 days;
     - ``messages``: the client's own words per reason code; ``{error}`` is the validator's text;
     - ``proof``: how the rules were checked (real library in-process, or documentation).
@@ -255,6 +259,7 @@ class ChainPolicy:
     validator: ChainValidator = ChainValidator.OPENSSL
     security_level: int = 2
     key_ids_required: bool = True
+    partial_chain: bool = False
     trust: TrustSource = TrustSource.SYSTEM
     missing_intermediate: MissingIntermediate = MissingIntermediate.REFUSE
     eku: EkuRule = EkuRule.IF_PRESENT
@@ -285,7 +290,7 @@ class ChainPolicy:
             key.append(f"OpenSSL security level {self.security_level}")
         rows = [
             ("validator", _VALIDATOR_WORDS[self.validator]),
-            ("trust store", self.trust.value),
+            ("trust store", self.trust.value + ("; any certificate in it is an anchor, an intermediate too" if self.partial_chain else "")),
             ("missing intermediate", self.missing_intermediate.value),
             ("EKU", self.eku.value),
             ("keys, signatures", "; ".join(key) or "as the validator decides"),
@@ -1112,16 +1117,25 @@ _CRYPTOAPI_CHAIN = ChainPolicy(
 # Chain rules per client: a separate table so that new client rows (name rules) and these
 # merge independently; a client without an entry gets ChainPolicy()'s OpenSSL defaults.
 _GNUTLS_CHAIN = ChainPolicy(
-    security_level=0,
+    security_level=1,  # = GnuTLS's rules: SHA-1 signatures refused on intermediates too, RSA >= 1024
+    partial_chain=True,
     refuse_sha1=True,
     min_rsa_bits=1024,
     messages=(("untrusted", "The certificate is NOT trusted. The certificate issuer is unknown."),),
-    source="GnuTLS 3.6+: SHA-1 certificate signatures insecure; verification profile 'low' (RSA >= 1024)",
-    proof="read from source; chain judged with OpenSSL's validator as the nearest RFC 5280 one",
+    source=(
+        "GnuTLS 3.6+: SHA-1 certificate signatures insecure on every certificate but the anchor;"
+        " verification profile 'low' of the NORMAL priority (RSA >= 1024); gnutls_x509_trust_list:"
+        " any trusted certificate ends the path"
+    ),
+    proof=(
+        "real library: GnuTLS 3.7's gnutls_x509_trust_list_verify_crt2 over x509-limbo and the chain corpus"
+        " (tests/differential/test_chains_vs_real.py); chain judged with OpenSSL's validator at level 1"
+    ),
 )
 
 _JDK_CHAIN = ChainPolicy(
     security_level=0,
+    partial_chain=True,
     trust=TrustSource.JDK,
     min_rsa_bits=1024,
     messages=(

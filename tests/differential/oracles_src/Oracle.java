@@ -112,7 +112,7 @@ public final class Oracle {
         }
     }
 
-    private static String rootMessage(Throwable t) {
+    static String rootMessage(Throwable t) {
         StringBuilder sb = new StringBuilder(t.getClass().getSimpleName() + ": " + t.getMessage());
         Throwable cause = t.getCause();
         while (cause != null && cause != t) {
@@ -223,7 +223,7 @@ public final class Oracle {
 
     // --- the JSON-lines protocol, without a JSON library -----------------------------------
 
-    private static Map<String, String> parseFlatObject(String line) {
+    static Map<String, String> parseFlatObject(String line) {
         Map<String, String> out = new HashMap<>();
         int[] pos = {line.indexOf('{') + 1};
         while (true) {
@@ -263,7 +263,7 @@ public final class Oracle {
         return sb.toString();
     }
 
-    private static String quote(String s) {
+    static String quote(String s) {
         StringBuilder sb = new StringBuilder("\"");
         for (int i = 0; i < s.length(); i++) {
             char ch = s.charAt(i);

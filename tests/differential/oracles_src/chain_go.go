@@ -1,7 +1,8 @@
 // Whole-chain oracle: Go's crypto/x509 Certificate.Verify, as a Go mail client calls it
 // (tls.Config with RootCAs: DNSName set, KeyUsages serverAuth by default, the given time).
 //
-// stdin   {"id": "...", "chain": ["<base64 DER>", ...], "roots": [...], "time": <unix>, "name": "..."}
+// stdin   {"id": "...", "cert": "<base64 DER leaf>", "chain": "<base64 DER> ...", "roots": "<base64 DER> ...",
+//          "time": "<unix>", "host": "..."}  (tests/differential/oracles.py run_chain_oracle)
 // stdout  {"id": ..., "accepted": true|false, "detail": "<Go's error or the chain length>"}
 package main
 
@@ -12,15 +13,18 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 )
 
 type request struct {
-	ID    string   `json:"id"`
-	Chain []string `json:"chain"`
-	Roots []string `json:"roots"`
-	Time  int64    `json:"time"`
-	Name  string   `json:"name"`
+	ID    string `json:"id"`
+	Cert  string `json:"cert"`
+	Chain string `json:"chain"`
+	Roots string `json:"roots"`
+	Time  string `json:"time"`
+	Name  string `json:"host"`
 }
 
 type verdict struct {
@@ -29,9 +33,9 @@ type verdict struct {
 	Detail   string `json:"detail"`
 }
 
-func parse(items []string) ([]*x509.Certificate, error) {
+func parse(field string) ([]*x509.Certificate, error) {
 	var out []*x509.Certificate
-	for _, b := range items {
+	for _, b := range strings.Fields(field) {
 		der, err := base64.StdEncoding.DecodeString(b)
 		if err != nil {
 			return nil, err
@@ -46,19 +50,26 @@ func parse(items []string) ([]*x509.Certificate, error) {
 }
 
 func judge(r request) verdict {
-	chain, err := parse(r.Chain)
+	chain, err := parse(r.Cert + " " + r.Chain)
 	if err != nil {
 		return verdict{r.ID, false, "parse: " + err.Error()}
+	}
+	if len(chain) == 0 {
+		return verdict{r.ID, false, "empty chain"}
 	}
 	roots, err := parse(r.Roots)
 	if err != nil {
 		return verdict{r.ID, false, "parse roots: " + err.Error()}
 	}
+	when, err := strconv.ParseInt(r.Time, 10, 64)
+	if err != nil {
+		return verdict{r.ID, false, "time: " + err.Error()}
+	}
 	opts := x509.VerifyOptions{
 		DNSName:       r.Name,
 		Roots:         x509.NewCertPool(),
 		Intermediates: x509.NewCertPool(),
-		CurrentTime:   time.Unix(r.Time, 0),
+		CurrentTime:   time.Unix(when, 0),
 	}
 	for _, c := range roots {
 		opts.Roots.AddCert(c)

@@ -187,6 +187,49 @@ static int jl_parse_case(const char *line, jl_case *c) {
     return c->id && c->host && c->der;
 }
 
+/* The string value of ``key`` in a flat JSON object line (NULL when absent or malformed).
+ * The chain oracles' requests carry more fields than jl_case; caller frees. */
+static char *jl_get(const char *line, const char *key, size_t *len) {
+    const char *p = line;
+    char *found = NULL;
+    while (*p && *p != '{') p++;
+    if (*p != '{') return NULL;
+    p++;
+    for (;;) {
+        while (*p == ' ' || *p == '\t' || *p == ',') p++;
+        if (*p == '}' || *p == '\0') break;
+        size_t klen, vlen;
+        char *k = jl_parse_string(&p, &klen);
+        if (!k) break;
+        while (*p == ' ' || *p == ':') p++;
+        char *val = jl_parse_string(&p, &vlen);
+        if (!val) { free(k); break; }
+        if (!found && strcmp(k, key) == 0) { found = val; if (len) *len = vlen; }
+        else free(val);
+        free(k);
+    }
+    return found;
+}
+
+/* The space-separated base64 items of a chain request field, decoded; returns the count
+ * (at most max) and fills ders/lens, which the caller frees. */
+static size_t jl_split_der(const char *field, unsigned char **ders, size_t *lens, size_t max) {
+    size_t n = 0;
+    const char *p = field;
+    while (*p && n < max) {
+        while (*p == ' ') p++;
+        if (!*p) break;
+        const char *end = strchr(p, ' ');
+        size_t l = end ? (size_t)(end - p) : strlen(p);
+        char *item = strndup(p, l);
+        ders[n] = jl_b64decode(item, &lens[n]);
+        free(item);
+        if (ders[n]) n++;
+        p += l;
+    }
+    return n;
+}
+
 /* Write s as a JSON string; bytes that are not valid UTF-8 become \u00XX (Latin-1 view). */
 static void jl_write_string(FILE *out, const char *s, size_t len) {
     fputc('"', out);

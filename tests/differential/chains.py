@@ -1,0 +1,106 @@
+"""Whole-chain questions for the real implementations, and mailcert's answers to the same.
+
+Two sources of questions: x509-limbo's server cases (``limbo_requests``: chains without keys,
+each with its own validation time) and the chain corpus (``corpus_requests``: chains with
+keys, valid now).  A question is a ``ChainCase``; the real implementation answers it
+through ``run_chain_oracle``, mailcert through :func:`whole_verdict` - the profile's validator
+on the chain (``verdicts.settings_for``), its own refusals (``verdicts.refusals_for``) and its
+name rules - exactly what ``check``/``inspect`` decide for that client.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import functools
+import re
+import warnings
+from collections.abc import Iterable, Sequence
+from typing import NamedTuple
+
+from cryptography import x509
+
+from mailcert.certs.chain import TrustResult, TrustStore, ValidatorSettings, verify_chain
+from mailcert.certs.info import facts_from_certificate
+from mailcert.errors import CertificateError
+from mailcert.names.matcher import check_name
+from mailcert.names.profiles import PROFILES, ClientProfile
+from mailcert.verdicts import refusals_for, settings_for
+from tests.certs.test_limbo import HARNESS_DAY, _cases
+from tests.differential.chain_corpus import generate
+from tests.differential.oracles import ChainCase
+
+__all__ = ["Verdict", "corpus_requests", "limbo_requests", "whole_verdict", "whole_verdicts"]
+
+_PEM = re.compile(rb"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", re.S)
+
+
+class Verdict(NamedTuple):
+    """mailcert's answer for one profile and one request: accepted, and the reason code."""
+
+    accepted: bool
+    code: str | None
+    reason: str
+
+
+def _der(pem: str) -> bytes:
+    """The DER inside one PEM block, not re-encoded: the real implementations get the suite's bytes."""
+    match = _PEM.search(pem.encode())
+    return base64.b64decode(b"".join(match.group(1).split())) if match else b""
+
+
+@functools.lru_cache(maxsize=None)
+def limbo_requests(*, names: bool = True) -> tuple[ChainCase, ...]:
+    """Every SERVER case of x509-limbo as a request; the validation time is the case's (or the
+    day limbo's harnesses ran); ``names`` False asks the chain alone."""
+    out = []
+    for t in _cases():
+        when = dt.datetime.fromisoformat(t["validation_time"].replace("Z", "+00:00")) if t["validation_time"] else HARNESS_DAY
+        name = t["expected_peer_name"]["value"] if names and t["expected_peer_name"] else ""
+        out.append(ChainCase(t["id"], tuple(_der(p) for p in [t["peer_certificate"], *t["untrusted_intermediates"]]),
+                                tuple(_der(p) for p in t["trusted_certs"]), int(when.timestamp()), name))
+    return tuple(out)
+
+
+def corpus_requests(*, names: bool = True, now: dt.datetime | None = None) -> tuple[ChainCase, ...]:
+    """The chain corpus as requests, judged at ``now`` (default: the current time)."""
+    moment = now or dt.datetime.now(dt.timezone.utc)
+    return tuple(ChainCase(f"corpus:{c.id}", c.chain, c.roots, int(moment.timestamp()), c.name if names else "")
+                 for c in generate(moment))
+
+
+def _load(ders: Iterable[bytes]) -> list[x509.Certificate]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # non-positive serials and the like: the validators judge them
+        return [x509.load_der_x509_certificate(d) for d in ders]
+
+
+@functools.lru_cache(maxsize=None)
+def _trust(chain_der: tuple[bytes, ...], roots_der: tuple[bytes, ...], time: int, settings: ValidatorSettings) -> TrustResult:
+    """One validator set-up's verdict, shared by the profiles that use it."""
+    chain, anchors = _load(chain_der), _load(roots_der)
+    when = dt.datetime.fromtimestamp(time, dt.timezone.utc)
+    return verify_chain(chain, TrustStore(anchors, "the case's anchors"), now=when, settings=settings, explain=False)
+
+
+def whole_verdict(profile: ClientProfile, request: ChainCase) -> Verdict:
+    """``profile``'s whole verdict on ``request``: chain, the client's own rules, then the name."""
+    try:
+        leaf = _load(request.chain[:1])[0]
+        facts = facts_from_certificate(leaf)
+        trust = _trust(request.chain, request.roots, request.time, settings_for(profile.chain))
+    except (ValueError, CertificateError) as exc:
+        return Verdict(False, "unreadable", str(exc))  # a certificate the client's parser refuses
+    refusals = refusals_for(profile, facts, {profile.id: trust}, public=False)
+    if refusals:
+        return Verdict(False, refusals[0].code, refusals[0].reason)
+    if request.host:
+        named = check_name(profile, facts.identifiers, request.host)
+        if not named.accepted:
+            return Verdict(False, "name", named.reason)
+    return Verdict(True, None, "accepted")
+
+
+def whole_verdicts(profile_id: str, requests: Sequence[ChainCase]) -> dict[str, Verdict]:
+    profile = PROFILES[profile_id]
+    return {r.id: whole_verdict(profile, r) for r in requests}

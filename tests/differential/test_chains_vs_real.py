@@ -1,0 +1,146 @@
+"""Each profile's whole verdict on whole chains against the real library it models.
+
+For each (real implementation, profile) pair below, every SERVER case of x509-limbo and every
+case of the chain corpus (tests/differential/chain_corpus.py) goes once through the library
+(one process for all cases: ``run_chain_oracle``) and once through mailcert
+(``chains.whole_verdict``: the profile's validator, its own refusals, its name rules).
+
+They must agree on every case except the differences listed, with their reasons, in the
+"Known differences of whole chains" table of docs/clients.md (``| profile | chain case |
+real | mailcert | reason |``; the case is an ``fnmatch`` pattern over limbo's ids, or
+``corpus:<id>``).  A listed row that no longer differs fails too, so the list stays true; and
+the agreement on limbo must stay at what was reached.
+
+Clients that share a library's chain rules (mutt, neomutt, msmtp, Evolution: GnuTLS; Jakarta
+Mail: the JDK, which validates the chain without endpoint identification and leaves names to
+Jakarta's own matcher) are compared on the chain alone over the corpus, and must hold exactly
+the rules of the row that was proven on limbo.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pytest
+
+from mailcert.names.profiles import PROFILES
+from tests.differential.chains import corpus_requests, limbo_requests, whole_verdicts
+from tests.differential.oracles import ChainCase, OracleCase, OracleVerdict, run_chain_oracle, unavailable_reason
+from tests.differential.test_profiles_vs_real import Comparison, Disagreement, KnownDifference, parse_known_differences
+
+pytestmark = [pytest.mark.differential]
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "clients.md"
+HEADER = ["profile", "chain case", "real", "mailcert", "reason"]
+
+
+@dataclass(frozen=True)
+class Pair:
+    """One profile against one real implementation set up as that client sets it up."""
+
+    oracle: str
+    profile: str
+    names: bool
+    limbo: float | None  # agreement reached on x509-limbo (None: compared on the corpus only)
+
+
+PAIRS = (
+    Pair("gnutls-chain", "gnutls", True, 0.998),
+    Pair("java-chain", "java", True, None),
+    Pair("go-chain", "go", True, None),
+    *(Pair("gnutls-chain", p, False, None) for p in ("evolution", "mutt", "neomutt", "msmtp")),
+    *(Pair("java-chain", p, False, None) for p in ("jakarta", "jakarta-default")),
+)
+# the row each family member must equal, rules for rules (words and sources may differ)
+FAMILY = {"evolution": "gnutls", "mutt": "gnutls", "neomutt": "gnutls", "msmtp": "gnutls",
+          "jakarta": "java", "jakarta-default": "java"}
+
+_runs: dict[tuple[str, bool, str], tuple[dict[str, OracleVerdict], float]] = {}
+
+
+def _requests(names: bool, source: str) -> tuple[ChainCase, ...]:
+    return limbo_requests(names=names) if source == "limbo" else corpus_requests(names=names)
+
+
+def _real(oracle: str, names: bool, source: str) -> tuple[dict[str, OracleVerdict], float]:
+    """One oracle process over one source's requests, remembered for the session, with its run time."""
+    key = (oracle, names, source)
+    if key not in _runs:
+        reason = unavailable_reason(oracle)
+        if reason is not None:
+            if os.environ.get("CI"):
+                pytest.fail(f"oracle {oracle!r} must be available in CI: {reason}")
+            pytest.skip(f"oracle {oracle!r} unavailable: {reason}")
+        start = time.monotonic()
+        verdicts = run_chain_oracle(oracle, _requests(names, source))
+        _runs[key] = (verdicts, time.monotonic() - start)
+    return _runs[key]
+
+
+def audit(comparison: Comparison, rows: list[KnownDifference]) -> list[str]:
+    """Every difference not covered by a row saying the same (the library accepts, mailcert
+    refuses, or the other way), and every row that covers no difference any more.  A pattern
+    may have one row per direction: a group of limbo cases can differ both ways for one reason."""
+    def covers(k: KnownDifference, d: Disagreement) -> bool:
+        return k.covers(d.cert_id, d.case.host) and k.real == d.real.accepted
+
+    problems = [f"not listed in docs/clients.md: {d}" for d in comparison.disagreements if not any(covers(k, d) for k in rows)]
+    problems += [f"{k}: no case it covers differs this way any more; remove the row"
+                 for k in rows if not any(covers(k, d) for d in comparison.disagreements)]
+    return problems
+
+
+@pytest.fixture(scope="session")
+def known() -> list[KnownDifference]:
+    return parse_known_differences(DOC.read_text(encoding="utf-8"), HEADER, PROFILES)
+
+
+def _compare(pair: Pair, source: str, capsys: pytest.CaptureFixture[str]) -> Comparison:
+    real, took = _real(pair.oracle, pair.names, source)
+    requests = _requests(pair.names, source)
+    start = time.monotonic()
+    ours = whole_verdicts(pair.profile, requests)
+    ours_took = time.monotonic() - start
+    differ = tuple(
+        Disagreement(OracleCase(f"{r.id}|0", b"", r.host), real[r.id], f"{ours[r.id].code}: {ours[r.id].reason}")
+        for r in requests if real[r.id].accepted != ours[r.id].accepted
+    )
+    comparison = Comparison(pair.profile, len(requests), differ)
+    with capsys.disabled():
+        print(f"\n  {source}: {pair.profile} vs {pair.oracle}{'' if pair.names else ' (chain only)'}:"
+              f" {1 - len(differ) / len(requests):.4%} of {len(requests)}; real {took:.1f}s, mailcert {ours_took:.1f}s")
+    return comparison
+
+
+@pytest.mark.parametrize("pair", PAIRS, ids=lambda p: f"{p.profile}-{p.oracle}")
+def test_profile_agrees_with_its_library_on_the_chain_corpus(
+    pair: Pair, known: list[KnownDifference], capsys: pytest.CaptureFixture[str]
+) -> None:
+    comparison = _compare(pair, "corpus", capsys)
+    listed = [k for k in known if k.profile == pair.profile and k.cert_pattern.startswith("corpus:")]
+    problems = audit(comparison, listed)
+    assert not problems, f"{pair.profile}: {len(problems)} problem(s):\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("pair", [p for p in PAIRS if p.limbo is not None], ids=lambda p: f"{p.profile}-{p.oracle}")
+def test_profile_agrees_with_its_library_on_limbo(
+    pair: Pair, known: list[KnownDifference], capsys: pytest.CaptureFixture[str]
+) -> None:
+    comparison = _compare(pair, "limbo", capsys)
+    agreement = 1 - len(comparison.disagreements) / comparison.total
+    listed = [k for k in known if k.profile == pair.profile and not k.cert_pattern.startswith("corpus:")]
+    problems = audit(comparison, listed)
+    assert not problems, f"{pair.profile}: {len(problems)} problem(s):\n" + "\n".join(problems[:60])
+    assert pair.limbo is not None and agreement >= pair.limbo, f"{pair.profile}: {agreement:.4f} < {pair.limbo}"
+
+
+@pytest.mark.parametrize(("member", "proven"), sorted(FAMILY.items()))
+def test_family_rows_hold_the_proven_rules(member: str, proven: str) -> None:
+    """A client sharing a library's chain rules keeps exactly the rules proven on limbo."""
+    def rules(profile_id: str) -> object:
+        return replace(PROFILES[profile_id].chain, messages=(), source="", proof="")
+
+    assert rules(member) == rules(proven)
