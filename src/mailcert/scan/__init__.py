@@ -2,6 +2,9 @@
 
 * :mod:`mailcert.scan.targets` - targets files, stdin, ``--domain`` -> frozen ``Target`` values
 * :mod:`mailcert.scan.runner` - the asyncio scanner: bounded concurrency, one result per target
+* :mod:`mailcert.scan.engine` - ``run(targets, settings, sinks) -> ScanSummary``: results to
+  sinks, graceful stop on SIGINT/SIGTERM, standard input in a thread, the Dask bridge
+* :mod:`mailcert.scan.sinks` - the inventory as a sink (batched writes)
 * :mod:`mailcert.scan.inventory` - SQLite/PostgreSQL history (SQLAlchemy Core, self-migrating)
 * :mod:`mailcert.scan.dask` - the same scanner on a Dask cluster's workers
 
