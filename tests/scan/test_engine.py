@@ -6,11 +6,13 @@ from __future__ import annotations
 import collections
 import os
 import signal
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
+from mailcert.errors import InputError
 from mailcert.model import Status
 from mailcert.scan.engine import ScanSummary, Sink, SinkClosed, run
 from mailcert.scan.inventory import Inventory
@@ -124,3 +126,36 @@ def test_sigint_mid_scan_keeps_and_flushes_what_finished(
     assert statuses == {"OK": summary.done}  # only what finished; the silent ones were abandoned
     assert recorder.calls[-1] == "finished" and len(recorder.results) == summary.done
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the handler is given back
+
+
+def test_scan_fleet_runs_the_same_engine_with_extra_sinks() -> None:
+    import mailcert
+
+    lines = [f"imaps://127.0.0.1:{closed_port()} {NAME}", "bogus:1", "# a comment"]
+    recorder = Recorder()
+    results = mailcert.scan_fleet(lines, ScanSettings(timeout=2), sinks=[recorder])
+    assert results == recorder.results and len(results) == 2
+    assert recorder.calls == ["started", "result", "result", "finished"] and recorder.total == 2
+
+
+async def _one_target() -> AsyncIterator[Target]:
+    yield _targets(["bogus:1"])[0]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [({"chunk": -1}, "chunk"), ({"dask": "ftp://nowhere"}, "dask")],
+)
+def test_engine_errors_name_their_field_before_any_sink_starts(kwargs: dict[str, object], field: str) -> None:
+    recorder = Recorder()
+    with pytest.raises(InputError) as caught:
+        run(_targets(["bogus:1"]), ScanSettings(), [recorder], signals=False, **kwargs)  # type: ignore[arg-type]
+    assert caught.value.field == field and str(caught.value).startswith(field)
+    assert recorder.calls == []
+
+
+def test_dask_needs_a_plain_iterable_of_targets() -> None:
+    pytest.importorskip("distributed")
+    with pytest.raises(InputError) as caught:
+        run(_one_target(), ScanSettings(), [], dask="local:1", signals=False)
+    assert caught.value.field == "targets"

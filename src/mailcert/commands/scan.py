@@ -103,6 +103,7 @@ def _settings(args: argparse.Namespace) -> ScanSettings:
     from mailcert.assess import select_profiles
     from mailcert.errors import InputError
     from mailcert.inputs import read_input
+    from mailcert.scan.engine import check_request
     from mailcert.scan.runner import ScanSettings
 
     if args.file is None and not args.domain:
@@ -111,13 +112,7 @@ def _settings(args: argparse.Namespace) -> ScanSettings:
         args.file = "-"
     if args.services and not args.domain:
         raise InputError("--services goes with --domain")
-    if args.chunk < 0:
-        raise InputError("--chunk must be a positive number of targets")
-    if args.dask:
-        from mailcert.scan.dask import load_distributed, parse_address
-
-        parse_address(args.dask)  # a typo or a missing extra fails before anything is scanned
-        load_distributed()
+    check_request(dask=args.dask, chunk=args.chunk)  # a typo or a missing extra fails before anything is opened
     cafile_pem = None
     if args.cafile:
         try:

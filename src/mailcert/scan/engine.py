@@ -31,7 +31,7 @@ from mailcert.scan.dask import DEFAULT_CHUNK, load_distributed, parse_address, s
 from mailcert.scan.runner import ScanResult, ScanSettings, scan
 from mailcert.scan.targets import Target
 
-__all__ = ["Sink", "SinkClosed", "ResultList", "ScanSummary", "run", "run_async", "in_thread", "worst", "TICK"]
+__all__ = ["Sink", "SinkClosed", "ResultList", "check_request", "ScanSummary", "run", "run_async", "in_thread", "worst", "TICK"]
 
 TICK: Final = 1.0
 """Seconds between :meth:`Sink.flush` calls while a scan runs: results that finished just before
@@ -133,6 +133,20 @@ class _Tally:
         )
 
 
+def check_request(*, dask: str | None = None, chunk: int = 0) -> None:
+    """Refuse a request :func:`run` cannot carry out, before anything is opened or scanned: a
+    negative ``chunk``, a ``dask`` address that is not one, dask.distributed not installed.
+
+    Raises:
+        InputError: naming the field (``chunk``, ``dask``).
+    """
+    if chunk < 0:
+        raise InputError(f"chunk must be a positive number of targets, not {chunk}", field="chunk")
+    if dask is not None:
+        parse_address(dask)
+        load_distributed()
+
+
 def run(
     targets: Iterable[Target] | AsyncIterable[Target],
     settings: ScanSettings,
@@ -155,6 +169,7 @@ def run(
         OperationError: the Dask scheduler cannot be reached, or a sink could not write.
         RuntimeError: called inside a running event loop (await :func:`run_async`).
     """
+    check_request(dask=dask, chunk=chunk)
     if dask is not None:
         return _run_dask(targets, settings, sinks, total=total, address=dask, chunk=chunk, signals=signals)
     try:
@@ -250,10 +265,6 @@ def _run_dask(
     """The Dask bridge: results come back per chunk into this thread, to the same sinks."""
     if isinstance(targets, AsyncIterable):
         raise InputError("targets must be a plain iterable to scan on dask (workers get lists of them)", field="targets")
-    if chunk < 0:
-        raise InputError(f"chunk must be a positive number of targets, not {chunk}", field="chunk")
-    parse_address(address)  # a typo or a missing extra fails before anything is scanned
-    load_distributed()
     tally = _Tally(sinks, total)
     for sink in sinks:
         sink.started(total)
