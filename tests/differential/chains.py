@@ -65,7 +65,7 @@ def limbo_requests(*, names: bool = True) -> tuple[ChainCase, ...]:
 def corpus_requests(*, names: bool = True, now: dt.datetime | None = None) -> tuple[ChainCase, ...]:
     """The chain corpus as requests, judged at ``now`` (default: the current time)."""
     moment = now or dt.datetime.now(dt.timezone.utc)
-    return tuple(ChainCase(f"corpus:{c.id}", c.chain, c.roots, int(moment.timestamp()), c.name if names else "")
+    return tuple(ChainCase(f"corpus:{c.id}", c.chain, c.roots, int(moment.timestamp()), c.name if names else "", c.key_pem)
                  for c in generate(moment))
 
 

@@ -272,6 +272,19 @@ _RECIPES: Final[dict[str, _Recipe]] = {
         steps=lambda out: [],
         argv=lambda out, ca, key: [sys.executable, str(SRC_DIR / "oracle_python.py"), str(ca), str(key)],
     ),
+    # whole chains over a real handshake (cases with the leaf's key: the chain corpus)
+    "python-chain": _Recipe(
+        sources=("oracle_python.py", "chain_python.py"),
+        needs=(),
+        steps=lambda out: [],
+        argv=lambda out, ca, key: [sys.executable, str(SRC_DIR / "chain_python.py")],
+    ),
+    "node-chain": _Recipe(
+        sources=("chain_node.js",),
+        needs=(("node", "nodejs"),),
+        steps=lambda out: [],
+        argv=lambda out, ca, key: ["node", str(SRC_DIR / "chain_node.js")],
+    ),
 }
 
 
@@ -373,17 +386,19 @@ def run_oracle(name: str, cases: Sequence[OracleCase], *, timeout: float = 900.0
 @dataclass(frozen=True)
 class ChainCase:
     """A whole-certificate question: does the client connect to a server sending `chain`
-    (leaf first) for the typed name `host` ("" = the chain only), trusting `roots`, at `time`?"""
+    (leaf first) for the typed name `host` ("" = the chain only), trusting `roots`, at `time`?
+    `key` (the leaf's PEM private key, when known) lets the handshake oracles serve the chain."""
 
     id: str
     chain: tuple[bytes, ...]
     roots: tuple[bytes, ...]
     time: int
     host: str
+    key: bytes = b""
 
 
 # mozilla::pkix (test_limbo/thunderbird); GnuTLS, the JDK and Go: tests/differential/test_chains_vs_real.py
-CHAIN_ORACLES: Final[tuple[str, ...]] = ("thunderbird", "gnutls-chain", "java-chain", "go-chain")
+CHAIN_ORACLES: Final[tuple[str, ...]] = ("thunderbird", "gnutls-chain", "java-chain", "go-chain", "python-chain", "node-chain")
 
 
 def run_chain_oracle(name: str, cases: Sequence[ChainCase], *, timeout: float = 900.0) -> dict[str, OracleVerdict]:
@@ -399,6 +414,7 @@ def run_chain_oracle(name: str, cases: Sequence[ChainCase], *, timeout: float = 
             "roots": " ".join(map(_b64, case.roots)),
             "time": str(case.time),
             "host": case.host,
+            **({"key": _b64(case.key)} if case.key else {}),
         }
         for case in cases
     ]

@@ -51,6 +51,8 @@ PAIRS = (
     Pair("gnutls-chain", "gnutls", True, 0.998),
     Pair("java-chain", "java", True, None),
     Pair("go-chain", "go", True, None),
+    Pair("python-chain", "python", True, None),
+    Pair("node-chain", "node", True, None),
     *(Pair("gnutls-chain", p, False, None) for p in ("evolution", "mutt", "neomutt", "msmtp")),
     *(Pair("java-chain", p, False, None) for p in ("jakarta", "jakarta-default")),
 )

@@ -57,42 +57,47 @@ class HandshakeOracle:
             server_ctx = self._server(cert_b64)
         except Exception as exc:  # the server cannot even load it: no client can accept it
             return False, f"server could not load the certificate: {type(exc).__name__}: {exc}"
-        c_in, c_out, s_in, s_out = (ssl.MemoryBIO() for _ in range(4))
-        try:
-            client = self._client.wrap_bio(c_in, c_out, server_side=False, server_hostname=host)
-        except Exception as exc:  # ValueError / UnicodeError for hosts CPython refuses
-            return False, f"wrap_bio(server_hostname=...) raised {type(exc).__name__}: {exc}"
-        server = server_ctx.wrap_bio(s_in, s_out, server_side=True)
-        client_done = server_done = False
-        server_error = ""
-        for _ in range(_MAX_ROUNDS):
-            if not client_done:
-                try:
-                    client.do_handshake()
-                    client_done = True
-                except ssl.SSLWantReadError:
-                    pass
-                except ssl.SSLCertVerificationError as exc:
-                    return False, f"SSLCertVerificationError: {exc.verify_message} (verify_code={exc.verify_code})"
-                except Exception as exc:
-                    suffix = f"; server said: {server_error}" if server_error else ""
-                    return False, f"client handshake failed: {type(exc).__name__}: {exc}{suffix}"
-            _pump(c_out, s_in)
-            if not server_done and not server_error:
-                try:
-                    server.do_handshake()
-                    server_done = True
-                except ssl.SSLWantReadError:
-                    pass
-                except Exception as exc:
-                    server_error = f"{type(exc).__name__}: {exc}"
-            _pump(s_out, c_in)
-            if client_done and (server_done or server_error):
-                break
+        return handshake(self._client, server_ctx, host)
+
+
+def handshake(client_ctx: ssl.SSLContext, server_ctx: ssl.SSLContext, host: str | None) -> tuple[bool, str]:
+    """One TLS handshake in memory between the two contexts; the client's success is the verdict."""
+    c_in, c_out, s_in, s_out = (ssl.MemoryBIO() for _ in range(4))
+    try:
+        client = client_ctx.wrap_bio(c_in, c_out, server_side=False, server_hostname=host)
+    except Exception as exc:  # ValueError / UnicodeError for hosts CPython refuses
+        return False, f"wrap_bio(server_hostname=...) raised {type(exc).__name__}: {exc}"
+    server = server_ctx.wrap_bio(s_in, s_out, server_side=True)
+    client_done = server_done = False
+    server_error = ""
+    for _ in range(_MAX_ROUNDS):
         if not client_done:
-            return False, f"handshake did not complete{'; server: ' + server_error if server_error else ''}"
-        sni = "SNI sent" if client.server_hostname and not _is_ip(host) else "no SNI"
-        return True, f"handshake completed ({client.version()}, server_hostname={client.server_hostname!r}, {sni})"
+            try:
+                client.do_handshake()
+                client_done = True
+            except ssl.SSLWantReadError:
+                pass
+            except ssl.SSLCertVerificationError as exc:
+                return False, f"SSLCertVerificationError: {exc.verify_message} (verify_code={exc.verify_code})"
+            except Exception as exc:
+                suffix = f"; server said: {server_error}" if server_error else ""
+                return False, f"client handshake failed: {type(exc).__name__}: {exc}{suffix}"
+        _pump(c_out, s_in)
+        if not server_done and not server_error:
+            try:
+                server.do_handshake()
+                server_done = True
+            except ssl.SSLWantReadError:
+                pass
+            except Exception as exc:
+                server_error = f"{type(exc).__name__}: {exc}"
+        _pump(s_out, c_in)
+        if client_done and (server_done or server_error):
+            break
+    if not client_done:
+        return False, f"handshake did not complete{'; server: ' + server_error if server_error else ''}"
+    sni = "SNI sent" if client.server_hostname and not _is_ip(host or "") else "no SNI"
+    return True, f"handshake completed ({client.version()}, server_hostname={client.server_hostname!r}, {sni})"
 
 
 def _is_ip(host: str) -> bool:

@@ -1,0 +1,76 @@
+"""CPython whole-chain oracle: a real TLS handshake per case, in memory, in one process.
+
+The client is ``ssl.create_default_context(cadata=<the case's anchors>)`` with
+``server_hostname=<typed name>`` - what imaplib, smtplib and requests run - so CPython's own
+OpenSSL set-up (its verify flags, security level, host checks) decides.  The server serves the
+case's chain with the leaf's key at security level 0, so that it can serve what a client must
+judge (SHA-1, RSA-1024).  Validation is at the real clock: the chain corpus is built around
+the current day.  Cases without a key (x509-limbo) cannot be served: refused with that detail.
+
+stdin   run_chain_oracle's requests (tests/differential/oracles.py) with "key": base64 PEM
+stdout  {"id": ..., "accepted": true|false, "detail": "..."}
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import ssl
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from oracle_python import handshake  # noqa: E402  (the name oracle's handshake, shared)
+
+
+def _pem(field: str) -> str:
+    return "".join(ssl.DER_cert_to_PEM_cert(base64.b64decode(b)) for b in field.split())
+
+
+def judge(req: dict[str, str], workdir: str) -> tuple[bool, str]:
+    if not req.get("key"):
+        return False, "no private key for the leaf: no server can serve it"
+    chain_path, key_path = os.path.join(workdir, "chain.pem"), os.path.join(workdir, "key.pem")
+    with open(chain_path, "w", encoding="ascii") as fh:
+        fh.write(_pem(req["cert"] + " " + req["chain"]))
+    with open(key_path, "wb") as fh:
+        fh.write(base64.b64decode(req["key"]))
+    server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server.set_ciphers("DEFAULT:@SECLEVEL=0")
+    try:
+        server.load_cert_chain(chain_path, key_path)
+    except (ssl.SSLError, OSError) as exc:
+        return False, f"server could not load the chain: {exc}"
+    if not req["roots"].strip():
+        return False, "no trust anchors (create_default_context would load the system's)"
+    try:
+        client = ssl.create_default_context(cadata=_pem(req["roots"]))
+    except ssl.SSLError as exc:
+        return False, f"create_default_context(cadata=...): {exc}"
+    host = req["host"] or None
+    if host is None:
+        client.check_hostname = False  # the chain alone
+    return handshake(client, server, host)
+
+
+def main() -> int:
+    stdin = open(sys.stdin.fileno(), encoding="utf-8", errors="surrogateescape", closefd=False)
+    stdout = open(sys.stdout.fileno(), "w", encoding="utf-8", closefd=False)
+    with tempfile.TemporaryDirectory(prefix="mailcert-chain-python-") as workdir:
+        for line in stdin:
+            if not line.strip():
+                continue
+            try:
+                req = json.loads(line)
+                case_id = req["id"]
+                accepted, detail = judge(req, workdir)
+            except Exception as exc:  # a broken line is reported, never fatal to the batch
+                case_id, accepted, detail = None, False, f"oracle: malformed input line: {exc}"
+            stdout.write(json.dumps({"id": case_id, "accepted": accepted, "detail": detail}) + "\n")
+        stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
