@@ -14,14 +14,13 @@ stdout  {"id": ..., "accepted": true|false, "detail": "..."}
 from __future__ import annotations
 
 import base64
-import json
 import os
 import ssl
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from oracle_python import handshake  # noqa: E402  (the name oracle's handshake, shared)
+from oracle_python import handshake, serve  # noqa: E402  (the name oracle's handshake and loop, shared)
 
 
 def _pem(field: str) -> str:
@@ -55,20 +54,8 @@ def judge(req: dict[str, str], workdir: str) -> tuple[bool, str]:
 
 
 def main() -> int:
-    stdin = open(sys.stdin.fileno(), encoding="utf-8", errors="surrogateescape", closefd=False)
-    stdout = open(sys.stdout.fileno(), "w", encoding="utf-8", closefd=False)
     with tempfile.TemporaryDirectory(prefix="mailcert-chain-python-") as workdir:
-        for line in stdin:
-            if not line.strip():
-                continue
-            try:
-                req = json.loads(line)
-                case_id = req["id"]
-                accepted, detail = judge(req, workdir)
-            except Exception as exc:  # a broken line is reported, never fatal to the batch
-                case_id, accepted, detail = None, False, f"oracle: malformed input line: {exc}"
-            stdout.write(json.dumps({"id": case_id, "accepted": accepted, "detail": detail}) + "\n")
-        stdout.flush()
+        serve(lambda req: judge(req, workdir))
     return 0
 
 

@@ -18,7 +18,7 @@ import os
 import ssl
 import sys
 import tempfile
-from typing import Final
+from typing import Callable, Final
 
 _MAX_ROUNDS: Final = 64
 
@@ -114,22 +114,27 @@ def main(argv: list[str]) -> int:
         return 2
     with open(argv[1], encoding="ascii") as fh:
         ca_pem = fh.read()
-    stdin = open(sys.stdin.fileno(), encoding="utf-8", errors="surrogateescape", closefd=False)
-    stdout = open(sys.stdout.fileno(), "w", encoding="utf-8", closefd=False)
     with tempfile.TemporaryDirectory(prefix="mailcert-oracle-python-") as workdir:
         oracle = HandshakeOracle(ca_pem, argv[2], workdir)
-        for line in stdin:
-            if not line.strip():
-                continue
-            try:
-                req = json.loads(line)
-                accepted, detail = oracle.judge(req["cert"], req["host"])
-                case_id = req["id"]
-            except Exception as exc:  # a broken line is reported, never fatal to the batch
-                case_id, accepted, detail = None, False, f"oracle: malformed input line: {exc}"
-            stdout.write(json.dumps({"id": case_id, "accepted": accepted, "detail": detail}) + "\n")
-        stdout.flush()
+        serve(lambda req: oracle.judge(req["cert"], req["host"]))
     return 0
+
+
+def serve(judge: Callable[[dict[str, str]], tuple[bool, str]]) -> None:
+    """Answer each request line on stdin with ``judge``'s verdict on stdout (JSON lines)."""
+    stdin = open(sys.stdin.fileno(), encoding="utf-8", errors="surrogateescape", closefd=False)
+    stdout = open(sys.stdout.fileno(), "w", encoding="utf-8", closefd=False)
+    for line in stdin:
+        if not line.strip():
+            continue
+        try:
+            req = json.loads(line)
+            accepted, detail = judge(req)
+            case_id = req["id"]
+        except Exception as exc:  # a broken line is reported, never fatal to the batch
+            case_id, accepted, detail = None, False, f"oracle: malformed input line: {exc}"
+        stdout.write(json.dumps({"id": case_id, "accepted": accepted, "detail": detail}) + "\n")
+    stdout.flush()
 
 
 if __name__ == "__main__":
