@@ -326,3 +326,42 @@ def test_sbs_example_table_agrees_with_its_findings() -> None:
         if r["accepted"]:
             assert PROFILES[client].title not in refusing, client
             assert r["code"] is None
+
+
+def test_thunderbird_profile_matches_mozilla_pkix(corpus: dict[str, tuple[list[x509.Certificate], list[x509.Certificate]]]) -> None:
+    """The thunderbird profile's whole verdict against the real mozilla::pkix (Debian's nss
+    source with Firefox's TLS-server policy: tests/differential, oracle ``thunderbird``), with
+    the reason code matching mozilla::pkix's Result where both refuse."""
+    from tests.differential.oracles import ChainCase, OracleUnavailable, build, run_chain_oracle
+
+    try:
+        build("thunderbird")
+    except OracleUnavailable as exc:
+        pytest.skip(str(exc))
+    cases = [ChainCase(label, tuple(map(der, chain)), tuple(map(der, anchors)), int(NOW.timestamp()), NAME)
+             for label, (chain, anchors) in corpus.items()]
+    real = run_chain_oracle("thunderbird", cases)
+    # mozilla::pkix's Result -> mailcert's reason code, for the refusals the corpus provokes
+    codes = {"Result::ERROR_UNKNOWN_ISSUER": {"untrusted", "incomplete", "self-signed"},
+             "Result::ERROR_INADEQUATE_CERT_TYPE": {"eku"},
+             "Result::ERROR_EXPIRED_CERTIFICATE": {"expired"}, "Result::ERROR_EXPIRED_ISSUER_CERTIFICATE": {"expired"},
+             "Result::ERROR_CERT_SIGNATURE_ALGORITHM_DISABLED": {"weak-signature"},
+             "Result::ERROR_CA_CERT_USED_AS_END_ENTITY": {"ca-leaf"},
+             "Result::ERROR_CERT_NOT_IN_NAME_SPACE": {"name-constraints"}}
+    for label, (chain, anchors) in corpus.items():
+        judgement = Judgement(profiles=(PROFILES["thunderbird"],), store=TrustStore(anchors, "t"), now=NOW)
+        ours = assess_certificate(facts_from_certificate(chain[0]), [NAME], judgement, chain=chain).results[0]
+        assert ours.accepted == real[label].accepted, (label, real[label].detail, ours)
+        if not ours.accepted:
+            assert ours.code in codes[real[label].detail], (label, real[label].detail, ours.code)
+
+
+def test_mozilla_pkix_key_types() -> None:
+    """mozilla::pkix reads RSA and ECDSA P-256/384/521 keys only: an Ed25519 or P-224 server key is refused."""
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    for key in (ed25519.Ed25519PrivateKey.generate(), ec.generate_private_key(ec.SECP224R1())):
+        root = build("Key Root", ca=True, key=ec.generate_private_key(ec.SECP256R1()))
+        lf = build(NAME, root, san=(NAME,), key=key)
+        codes = refused([lf.cert], [root.cert])
+        assert codes["thunderbird"] == "key-type", codes

@@ -32,6 +32,7 @@ REASON_CODES: dict[str, str] = {
     "eku": "the extended key usage does not allow a TLS server (or is missing where required)",
     "validity-cap": "valid for longer than the client allows",
     "weak-key": "a key smaller than the client allows",
+    "key-type": "a key type or curve the client does not support (DSA, Ed25519, P-192...)",
     "weak-signature": "a signature algorithm the client refuses (SHA-1, MD5)",
     "ca-leaf": "a CA certificate used as the server's certificate",
     "name-constraints": "a CA's name constraints forbid the certificate's names",
@@ -77,6 +78,8 @@ def leaf_refusal(policy: ChainPolicy, facts: CertificateFacts, *, public: bool |
         why = ("eku", f"the extended key usage ({', '.join(facts.eku) or 'empty'}) does not allow a TLS server")
     if why is None and policy.ca_leaf_refused and facts.is_ca:
         why = ("ca-leaf", "the server's certificate is a CA certificate (basicConstraints CA:TRUE)")
+    if why is None and policy.key_types and _key_name(facts) not in policy.key_types:
+        why = ("key-type", f"a {_key_name(facts)} key; this client supports only {', '.join(policy.key_types)}")
     if why is None and facts.key_type == "RSA" and facts.key_bits < policy.min_rsa_bits:
         why = ("weak-key", f"RSA {facts.key_bits} bits; this client needs at least {policy.min_rsa_bits}")
     if why is None and policy.refuse_sha1 and facts.signature_hash in _WEAK_HASHES and not facts.self_signed:
@@ -200,6 +203,11 @@ def refusals_of(
             seen[key] = found
         out[p.id] = list(found)
     return out
+
+
+def _key_name(facts: CertificateFacts) -> str:
+    """``RSA``, or the key type with its curve (``ECDSA secp256r1``), as ``ChainPolicy.key_types`` names keys."""
+    return f"{facts.key_type} {facts.key_curve}" if facts.key_curve else facts.key_type
 
 
 def _day(when: dt.datetime) -> str:

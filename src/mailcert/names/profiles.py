@@ -251,6 +251,8 @@ class ChainPolicy:
     - ``partial_chain``: any certificate in the trust store is an anchor, an intermediate too
       (GnuTLS's trust list, the JDK's TrustAnchors); False: OpenSSL's default, a path ends at
       a self-signed root;
+    - ``key_types``: the only keys the client can use in the server's certificate (``RSA``, or
+      ``ECDSA <curve>``); empty: whatever the validator accepts;
     - ``validity_caps``: (days, issued on or after, public CAs only) - Apple's 825 and 398 days;
     - ``messages``: the client's own words per reason code; ``{error}`` is the validator's text;
     - ``proof``: how the rules were checked (real library in-process, or documentation).
@@ -266,6 +268,7 @@ class ChainPolicy:
     min_rsa_bits: int = 0
     refuse_sha1: bool = False
     ca_leaf_refused: bool = False
+    key_types: tuple[str, ...] = ()
     validity_caps: tuple[tuple[int, str, bool], ...] = ()
     messages: tuple[tuple[str, str], ...] = ()
     source: str = ""
@@ -288,6 +291,8 @@ class ChainPolicy:
             key.append("SHA-1 signatures refused")
         if self.security_level:
             key.append(f"OpenSSL security level {self.security_level}")
+        if self.key_types:
+            key.append("keys other than " + ", ".join(self.key_types) + " refused")
         rows = [
             ("validator", _VALIDATOR_WORDS[self.validator]),
             ("trust store", self.trust.value + ("; any certificate in it is an anchor, an intermediate too" if self.partial_chain else "")),
@@ -309,6 +314,8 @@ _VALIDATOR_WORDS = {
 }
 
 _TRUST_CODES = frozenset({"incomplete", "self-signed", "untrusted"})
+# mozilla::pkix (pkixcheck.cpp CheckSubjectPublicKeyInfo) reads RSA and these three curves only
+_MOZPKIX_KEYS = ("RSA", "ECDSA secp256r1", "ECDSA secp384r1", "ECDSA secp521r1")
 
 # The Debian nss source package whose lib/mozpkix the thunderbird profile is checked against
 # (tests/differential/oracles_src/mozpkix/VERSION)
@@ -1166,8 +1173,10 @@ _CHAIN_POLICIES: dict[str, ChainPolicy] = {
         min_rsa_bits=1024,
         refuse_sha1=True,
         ca_leaf_refused=True,
+        key_types=_MOZPKIX_KEYS,
         messages=(
             ("untrusted", "SEC_ERROR_UNKNOWN_ISSUER"),
+            ("key-type", "SEC_ERROR_UNSUPPORTED_KEYALG"),
             ("self-signed", "MOZILLA_PKIX_ERROR_SELF_SIGNED_CERT"),
             ("expired", "SEC_ERROR_EXPIRED_CERTIFICATE"),
             ("eku", "SEC_ERROR_INADEQUATE_CERT_TYPE"),
