@@ -53,6 +53,7 @@ PAIRS = (
     Pair("go-chain", "go", True, None),
     Pair("python-chain", "python", True, None),
     Pair("node-chain", "node", True, None),
+    Pair("thunderbird", "thunderbird", True, 0.998),
     *(Pair("gnutls-chain", p, False, None) for p in ("evolution", "mutt", "neomutt", "msmtp")),
     *(Pair("java-chain", p, False, None) for p in ("jakarta", "jakarta-default")),
 )
