@@ -365,3 +365,57 @@ def test_mozilla_pkix_key_types() -> None:
         lf = build(NAME, root, san=(NAME,), key=key)
         codes = refused([lf.cert], [root.cert])
         assert codes["thunderbird"] == "key-type", codes
+
+
+# --- lenient twins: certificates cryptography refuses, issued by a trusted CA --------------------
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        pytest.param({"san": ("ip5", NAME)}, id="5-octet-iPAddress"),
+        pytest.param({"san": ("ip0", NAME)}, id="empty-iPAddress"),
+        pytest.param({"san": None, "cns": ("*.example.com",), "printable": True}, id="printable-wildcard-cn"),
+    ],
+)
+def test_a_lenient_twin_is_judged_on_its_real_bytes(case: dict[str, object]) -> None:
+    """The chain of a certificate cryptography cannot parse, issued by a trusted CA, is trusted
+    (its real bytes verify; the twin's would not): each client's verdict is then its name
+    rules' verdict, as on the wire (tests/wire: the same shapes, accepted by OpenSSL clients,
+    refused by GnuTLS and Go by their name rules)."""
+    from tests.differential.corpus import Dns, RawIp, ca_pem, issue, with_printable_cns
+
+    from mailcert.certs.lenient import original_der, parse_leniently
+    from mailcert.names.matcher import verdicts_for
+
+    raw = {"ip5": RawIp(bytes([192, 0, 2, 10, 0])), "ip0": RawIp(b"")}
+    san = case["san"]
+    entries = None if san is None else tuple(raw.get(g) or Dns(g) for g in san)  # type: ignore[union-attr]
+    der_bytes = issue(f"twin-{san}-{case.get('cns')}", san=entries, cns=tuple(case.get("cns", (NAME,))), now=NOW)  # type: ignore[arg-type]
+    if case.get("printable"):
+        der_bytes = with_printable_cns(der_bytes)
+    cert = parse_leniently(der_bytes)
+    assert original_der(cert) == der_bytes  # cryptography refused it: this is a twin
+    ca = x509.load_pem_x509_certificate(ca_pem(NOW))
+    typed = NAME if san is not None else "mail.example.com"
+    judgement = Judgement(tuple(PROFILES.values()), store=TrustStore([ca], "test CA"), now=NOW)
+    facts = facts_from_certificate(cert)
+    whole = {v.client: v for v in assess_certificate(facts, [typed], judgement, chain=[cert]).results}
+    names = {v.client: v.accepted for v in verdicts_for(facts.identifiers, typed, list(PROFILES.values()))}
+    wrong = {c: whole[c].reason for c in whole if whole[c].accepted != names[c] or (not whole[c].accepted and whole[c].code != "name")}
+    assert not wrong
+    assert any(names.values())  # the OpenSSL clients accept it: a case where the chain decides
+    trust = verify_chain([cert], TrustStore([ca], "test CA"), now=NOW, settings=ValidatorSettings(validator=Validator.WEBPKI))
+    assert trust.trusted and trust.validator is Validator.OPENSSL  # the result says who decided
+
+
+def test_an_issuer_name_encoded_otherwise_than_the_root_subject_still_chains() -> None:
+    """OpenSSL finds an issuer by a canonical form of its name (X509_NAME_cmp): a leaf whose
+    issuer CN is a PrintableString chains to a root whose subject CN is a UTF8String.  The
+    anchors handed to OpenSSL are picked by that looser key, not by the name's DER."""
+    from tests.differential.corpus import Dns, ca_pem, issue, with_printable_cns
+
+    cert = x509.load_der_x509_certificate(with_printable_cns(issue("issuer-printable", san=(Dns(NAME),), cns=(NAME,), now=NOW)))
+    ca = x509.load_pem_x509_certificate(ca_pem(NOW))
+    assert cert.issuer.public_bytes() != ca.subject.public_bytes()
+    assert verify_chain([cert], TrustStore([ca], "test CA"), now=NOW).trusted

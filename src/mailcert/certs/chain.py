@@ -239,7 +239,7 @@ class TrustStore:
     def openssl(self) -> OpenSSLStore:
         with self._lock:
             if self._openssl is None:
-                self._openssl = OpenSSLStore([(a.subject.public_bytes(), a.public_bytes(Encoding.DER)) for a in self.anchors])
+                self._openssl = OpenSSLStore([(name_key(a.subject), a.public_bytes(Encoding.DER)) for a in self.anchors])
             return self._openssl
 
     def webpki(self) -> verification.Store | None:
@@ -252,26 +252,37 @@ class TrustStore:
 
 class _Chain:
     """A chain as both validators take it: parsed certificates, the DER a client receives and
-    the DER names they carry (which anchors can matter), each computed once however many
+    the names they carry (which anchors can matter), each computed once however many
     set-ups judge it, and once per certificate however many chains share it."""
 
     def __init__(self, certs: Sequence[x509.Certificate]) -> None:
         self.certs = tuple(certs)
         wire = [_wire(x) for x in self.certs]
         self.ders = tuple(w[0] for w in wire)
-        self.names = [n for w in wire for n in w[1:]]
+        self.names = [n for w in wire for n in w[1:3]]
+        self.twins = any(w[3] for w in wire)
 
 
 @functools.lru_cache(maxsize=4096)
-def _wire(cert: x509.Certificate) -> tuple[bytes, bytes, bytes]:
-    """The certificate's DER as the server sent it, and the DER of its issuer and subject.
+def _wire(cert: x509.Certificate) -> tuple[bytes, bytes, bytes, bool]:
+    """The certificate's DER as the server sent it, the DER of its issuer and subject, and
+    whether ``cert`` is a lenient twin.
 
     A lenient twin (:mod:`mailcert.certs.lenient`: a certificate cryptography refuses, kept with
     its bad SAN left out) is given to OpenSSL as the original bytes: the twin's signature does
     not verify, the original's does, and OpenSSL reads it as the clients do.
     """
-    der = original_der(cert) or cert.public_bytes(Encoding.DER)
-    return der, cert.issuer.public_bytes(), cert.subject.public_bytes()
+    original = original_der(cert)
+    der = original or cert.public_bytes(Encoding.DER)
+    return der, name_key(cert.issuer), name_key(cert.subject), original is not None
+
+
+def name_key(name: x509.Name) -> str:
+    """A name as OpenSSL's issuer lookup compares it, loosely: attribute values lower-cased
+    and white space collapsed, whatever their string type (X509_NAME_cmp compares a canonical
+    encoding, so an issuer written as PrintableString finds a root whose subject is a
+    UTF8String).  Looser than OpenSSL is safe: the key only picks which anchors OpenSSL sees."""
+    return "/".join(f"{a.oid.dotted_string}={' '.join(str(a.value).lower().split())}" for a in name)
 
 
 def verify_chain(
@@ -297,7 +308,16 @@ def verify_chain(
 
 
 def _verify(c: _Chain, store: TrustStore, now: dt.datetime, settings: ValidatorSettings, explain: bool) -> TrustResult:
-    if settings.validator is Validator.OPENSSL:
+    """The set-up's validator on the chain; OpenSSL's for a chain holding a lenient twin.
+
+    cryptography cannot read a twin's original bytes and the twin's signature does not verify,
+    so the Web PKI validator would refuse a certificate its issuer did sign.  The clients it
+    stands for read such certificates (mozilla::pkix and SecTrust parse a SAN only to match
+    names; measured on the wire for OpenSSL, GnuTLS and the JDK), and their name rules decide
+    what they make of the bad entry: the chain is OpenSSL's verdict on the real bytes, and the
+    result says OpenSSL decided.
+    """
+    if settings.validator is Validator.OPENSSL or c.twins:
         try:
             return _openssl(c, store, now, settings)
         except OpenSSLUnavailable:

@@ -158,7 +158,8 @@ _parsed = _Parsed()
 
 
 class OpenSSLStore:
-    """Trust anchors (DER) grouped by the DER of their subject name.
+    """Trust anchors (DER) grouped by a key of their subject name (the caller's, e.g.
+    ``chain.name_key``: it must match however the chain's issuer names are encoded).
 
     OpenSSL looks issuers up by subject name only, so a store holding just the anchors whose
     subject is an issuer (or subject) named in the chain gives exactly the verdict of the whole
@@ -167,22 +168,22 @@ class OpenSSLStore:
     at a handful of roots.
     """
 
-    def __init__(self, anchors: Sequence[tuple[bytes, bytes]], *, limit: int = 256) -> None:
-        self.by_name: dict[bytes, list[bytes]] = {}
+    def __init__(self, anchors: Sequence[tuple[str, bytes]], *, limit: int = 256) -> None:
+        self.by_name: dict[str, list[bytes]] = {}
         for name, der in anchors:
             self.by_name.setdefault(name, []).append(der)
         self.limit = limit
         self._stores: dict[tuple[bytes, ...], int] = {}
         self._lock = threading.Lock()
 
-    def relevant(self, names: Sequence[bytes]) -> list[bytes]:
+    def relevant(self, names: Sequence[str]) -> list[bytes]:
         seen: dict[bytes, None] = {}
         for n in names:
             for der in self.by_name.get(n, ()):
                 seen[der] = None
         return list(seen)
 
-    def x509_store(self, lib: _Lib, names: Sequence[bytes]) -> int:
+    def x509_store(self, lib: _Lib, names: Sequence[str]) -> int:
         """An ``X509_STORE*`` of the anchors that can matter for ``names``, up-referenced for
         the caller (free it with ``X509_STORE_free``)."""
         key = tuple(self.relevant(names))
@@ -209,7 +210,7 @@ class OpenSSLStore:
 
 def openssl_verify(
     chain: Sequence[bytes],
-    names: Sequence[bytes],
+    names: Sequence[str],
     store: OpenSSLStore,
     *,
     now: dt.datetime,
@@ -219,8 +220,8 @@ def openssl_verify(
 ) -> OpenSSLVerdict:
     """``X509_verify_cert`` on ``chain`` (leaf first, DER) against ``store`` at ``now``.
 
-    ``names`` are the DER subject and issuer names the chain's certificates carry (which
-    anchors can matter).  A certificate OpenSSL cannot parse is left out of the untrusted list
+    ``names`` are the keys of the subject and issuer names the chain's certificates carry
+    (which anchors can matter).  A certificate OpenSSL cannot parse is left out of the untrusted list
     (as the handshake would drop it); an unparsable leaf is an error verdict.
     """
     lib = _get()
