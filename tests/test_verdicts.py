@@ -182,6 +182,20 @@ def test_rsa_1024(pki: dict[str, Node]) -> None:
     assert not {"outlook", "thunderbird", "gnutls", "nss", "java", "node", "go"} & set(codes)
 
 
+def test_thunderbird_android_follows_androids_trust_manager(pki: dict[str, Node]) -> None:
+    """K-9 hands the chain to Android's TrustManager (conscrypt): RSA down to 1024 bits (Debian's
+    OpenSSL clients need 2048), a missing intermediate refused unless an earlier chain brought it,
+    Android's store named in the reason."""
+    weak = build(NAME, pki["inter"], san=(NAME,), key=rsa.generate_private_key(65537, 1024))
+    codes = refused([weak.cert, pki["inter"].cert], [pki["root"].cert])
+    assert "thunderbird-android" not in codes and codes["curl"] == "weak-key"
+    judgement = Judgement((PROFILES["thunderbird-android"],), store=TrustStore([pki["root"].cert], "test store"), now=NOW)
+    lf = leaf(pki)
+    missing = assess_certificate(facts_from_certificate(lf.cert), [NAME], judgement, chain=[lf.cert]).results[0]
+    assert missing.code == "incomplete" and "Android's TrustManager keeps" in missing.reason
+    assert "Android's system store" in missing.reason and missing.message and "Trust anchor" in missing.message
+
+
 def test_name_constrained_private_ca(pki: dict[str, Node]) -> None:
     nc_root = build("Corp Root", ca=True, permitted=("corp.example",), key=ec.generate_private_key(ec.SECP256R1()))
     inside = build("imap.corp.example", nc_root, san=("imap.corp.example",))

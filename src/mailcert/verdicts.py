@@ -53,7 +53,9 @@ _PROBLEM_CODES: dict[TrustProblem, str] = {
 _VALIDATORS = {ChainValidator.OPENSSL: Validator.OPENSSL, ChainValidator.WEBPKI: Validator.WEBPKI}
 _SERVER_EKUS = frozenset({"serverAuth", "anyExtendedKeyUsage"})
 _WEAK_HASHES = frozenset({"sha1", "md5", "md2"})
-_NOT_HERE = (TrustSource.WINDOWS, TrustSource.APPLE, TrustSource.JDK)
+_NOT_HERE = (TrustSource.WINDOWS, TrustSource.APPLE, TrustSource.JDK, TrustSource.ANDROID)
+# What a client may have that this judgement cannot see: the reason says so.
+_MAYBE_HAS_IT = (MissingIntermediate.PRELOADED, MissingIntermediate.CACHED)
 
 
 class Refusal(NamedTuple):
@@ -108,7 +110,7 @@ def chain_refusal(policy: ChainPolicy, trust: TrustResult) -> Refusal | None:
     if code == "incomplete" and policy.missing_intermediate is MissingIntermediate.AIA and trust.aia_url:
         return None
     reason = trust.detail
-    if code == "incomplete" and policy.missing_intermediate is MissingIntermediate.PRELOADED:
+    if code == "incomplete" and policy.missing_intermediate in _MAYBE_HAS_IT:
         reason += "; " + policy.missing_intermediate.value
     if policy.trust in _NOT_HERE and code in ("untrusted", "incomplete", "self-signed"):
         reason += f" ({policy.trust.value})"

@@ -219,6 +219,7 @@ class TrustSource(enum.Enum):
     JDK = "the JDK's cacerts (generated from the system store on Debian by ca-certificates-java)"
     WINDOWS = "the Windows root store (not available here: judged against the system store)"
     APPLE = "Apple's root store (not available here: judged against the system store)"
+    ANDROID = "Android's system store and the CAs the user installed (not available here: judged against the system store)"
 
 
 class MissingIntermediate(enum.Enum):
@@ -227,6 +228,7 @@ class MissingIntermediate(enum.Enum):
     REFUSE = "refused: the client does not fetch it"
     AIA = "fetched from the certificate's AIA caIssuers URL"
     PRELOADED = "refused unless preloaded (Mozilla preloads the intermediates of the public CAs)"
+    CACHED = "refused unless a chain validated earlier in the same app brought it (Android's TrustManager keeps those intermediates)"
 
 
 class EkuRule(enum.Enum):
@@ -1160,6 +1162,8 @@ _JDK_CHAIN = ChainPolicy(
 )
 
 
+_SWAKS_VERIFY_FAILED = "*** TLS startup failed (connect(): error:0A000086:SSL routines::certificate verify failed)"
+
 _CHAIN_POLICIES: dict[str, ChainPolicy] = {
     "outlook2007": _CRYPTOAPI_CHAIN,
     "outlook": replace(_CRYPTOAPI_CHAIN, refuse_sha1=True, source=_CRYPTOAPI_CHAIN.source
@@ -1256,6 +1260,48 @@ _CHAIN_POLICIES: dict[str, ChainPolicy] = {
             " (GODEBUG x509sha1, rsa1024min); EKU checked through the chain; system roots on Linux"
         ),
         proof="x509-limbo: Go 1.19's results against cryptography's Web PKI validator (tests/certs/test_limbo.py)",
+    ),
+    "thunderbird-android": ChainPolicy(
+        security_level=1,
+        trust=TrustSource.ANDROID,
+        missing_intermediate=MissingIntermediate.CACHED,
+        min_rsa_bits=1024,
+        refuse_sha1=True,
+        messages=(
+            ("untrusted", "java.security.cert.CertPathValidatorException: Trust anchor for certification path not found."),
+        ),
+        source=(
+            "thunderbird-android TrustManagerFactory.java: SecureX509TrustManager hands the chain to"
+            " the platform's X509TrustManager (TrustManagerFactory 'X509', default key store: Android's"
+            " system store and the user's CAs); conscrypt TrustManagerImpl (google/conscrypt"
+            " common/src/main/java/org/conscrypt/TrustManagerImpl.java): its own path building over"
+            " the sent certificates, its trust anchors and the intermediates of chains it validated"
+            " before (intermediateIndex; no AIA fetching), then PKIX validation without revocation and"
+            " ExtendedKeyUsagePKIXCertPathChecker (a leaf EKU, when present, must allow serverAuth,"
+            " anyExtendedKeyUsage or the old SGC purposes); ChainStrengthAnalyzer.java on every"
+            " certificate but the anchor: RSA >= 1024 bits, EC fields >= 160 bits, DSA >= 1024/160,"
+            " MD2/MD4/MD5 and SHA-1 signatures refused"
+        ),
+        proof=(
+            "read from source (not run: no Android here); chain judged with OpenSSL's validator at"
+            " security level 1, whose floor is ChainStrengthAnalyzer's (RSA and DSA >= 1024, ECC >= 160,"
+            " SHA-1 and MD5 refused below the anchor)"
+        ),
+    ),
+    "swaks": ChainPolicy(
+        # IO::Socket::SSL reports every refusal of OpenSSL's verification alike
+        messages=tuple((code, _SWAKS_VERIFY_FAILED) for code in ("untrusted", "expired", "eku", "weak-key", "weak-signature",
+                                                                "ca-leaf", "name-constraints", "chain-invalid")),
+        source=(
+            "swaks 20201014 --tls-verify: IO::Socket::SSL (Net::SSLeay, the system's OpenSSL) with"
+            " SSL_verify_mode VERIFY_PEER and no SSL_verifycn_name, so the chain is verified and no"
+            " name; the CAs of --tls-ca-file/--tls-ca-path, else IO::Socket::SSL's default (the system"
+            " store); " + _SECLEVEL2
+        ),
+        proof=(
+            "wire: real swaks against a served chain, trusted / missing intermediate / self-signed /"
+            " expired / untrusted root / RSA-1024 / another name (tests/wire/test_swaks_chain.py)"
+        ),
     ),
     # Clients whose chain is decided by a library profile's code take that library's rules.
     # Their own words are kept only where the library's text is what the client prints (msmtp
