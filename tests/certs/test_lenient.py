@@ -74,3 +74,34 @@ def test_inspect_gives_verdicts_not_an_error(tmp_path: Path) -> None:
     path = tmp_path / "star.pem"
     path.write_bytes(_pem(STAR_CN))
     assert main(["inspect", str(path), "--name", D, "--client", "openssl", "--client", "go"]) == 1
+
+
+def test_an_unreadable_extension_beside_good_names_is_left_out_of_the_twin() -> None:
+    """A malformed AIA (x509-limbo webpki::malformed-aia): OpenSSL never parses it while
+    verifying, so the clients judge the certificate; mailcert reads its names and other facts,
+    with the AIA unknown, instead of refusing to judge it."""
+    import datetime as dt
+
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtensionOID, NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, D)])
+    now = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(7).not_valid_before(now).not_valid_after(now + dt.timedelta(days=90))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(D)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.UnrecognizedExtension(ExtensionOID.AUTHORITY_INFORMATION_ACCESS, b"\x30\x05\x30\x03\x06\x01"), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    der = cert.public_bytes(serialization.Encoding.DER)
+    with pytest.raises(ValueError):
+        x509.load_der_x509_certificate(der).extensions
+    twin = parse_leniently(der)
+    assert original_der(twin) == der and strict_error(twin)
+    facts = facts_from_certificate(twin)
+    assert facts.dns_names == (D,) and facts.is_ca is False  # basicConstraints kept, the AIA left out
+    assert check_name(PROFILES["openssl"], facts.identifiers, D).accepted

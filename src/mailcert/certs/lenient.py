@@ -11,6 +11,8 @@ twin's signature no longer verifies; its facts say it is one (``strict_error``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from cryptography import x509
 
 from mailcert.der import Element, children, element, encode
@@ -66,7 +68,25 @@ def strict_error(cert: x509.Certificate) -> str | None:
 
 
 def _twin(der: bytes) -> bytes:
-    """The certificate without its SAN extension, PrintableStrings that are not re-tagged."""
+    """The certificate without its SAN extension, PrintableStrings that are not re-tagged.
+
+    When cryptography still refuses an extension (a malformed AIA, say, which OpenSSL never
+    parses while verifying), the twin keeps only the extensions cryptography reads alone: the
+    facts of the one it cannot read are unknown, the names and the chain are read from the
+    original bytes all the same.
+    """
+    twin = _twin_keeping(der, lambda ext: True)
+    try:
+        x509.load_der_x509_certificate(twin).extensions  # noqa: B018 - parse now
+        return twin
+    except (ValueError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType):
+        pass
+    readable = {ext for ext in _extensions(der) if _reads_alone(der, ext)}
+    return _twin_keeping(der, readable.__contains__)
+
+
+def _twin_keeping(der: bytes, keep: Callable[[bytes], bool]) -> bytes:
+    """The twin with the extensions (their DER) for which ``keep`` is true, SAN never."""
     top = element(der, 0)
     parts = children(der, top.body, top.end)
     if len(parts) != 3:
@@ -77,12 +97,32 @@ def _twin(der: bytes) -> bytes:
     for field in fields:
         raw = der[field.start : field.end]
         if field.tag == 0xA3:
-            raw = _without_san(der, field)
+            raw = _kept(der, field, keep)
         elif field.tag == 0x30 and _is_name(der, field):
             raw = _retagged(der, field)
         out.append(raw)
     body = encode(0x30, b"".join(out)) + der[algorithm.start : algorithm.end] + der[signature.start : signature.end]
     return encode(0x30, body)
+
+
+def _extensions(der: bytes) -> list[bytes]:
+    """The DER of each extension but the SAN."""
+    top = element(der, 0)
+    tbs = children(der, top.body, top.end)[0]
+    for field in children(der, tbs.body, tbs.end):
+        if field.tag == 0xA3:
+            seq = element(der, field.body)
+            return [der[e.start : e.end] for e in children(der, seq.body, seq.end) if not _is_san(der, e)]
+    return []
+
+
+def _reads_alone(der: bytes, ext: bytes) -> bool:
+    """Does cryptography read ``ext`` in a twin holding no other extension?"""
+    try:
+        x509.load_der_x509_certificate(_twin_keeping(der, ext.__eq__)).extensions  # noqa: B018
+        return True
+    except (ValueError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType):
+        return False
 
 
 def _is_name(der: bytes, field: Element) -> bool:
@@ -108,12 +148,16 @@ def _retagged(der: bytes, name: Element) -> bytes:
     return bytes(raw)
 
 
-def _without_san(der: bytes, field: Element) -> bytes:
-    """The extensions [3] field with the subjectAltName extension left out."""
+def _is_san(der: bytes, ext: Element) -> bool:
+    return der[ext.body : ext.body + len(_SAN_OID)] == _SAN_OID
+
+
+def _kept(der: bytes, field: Element, keep: Callable[[bytes], bool]) -> bytes:
+    """The extensions [3] field with the subjectAltName extension, and those ``keep`` refuses, left out."""
     seq = element(der, field.body)
     kept = [
         der[ext.start : ext.end]
         for ext in children(der, seq.body, seq.end)
-        if der[ext.body : ext.body + len(_SAN_OID)] != _SAN_OID
+        if not _is_san(der, ext) and keep(der[ext.start : ext.end])
     ]
     return encode(0xA3, encode(0x30, b"".join(kept)))
