@@ -27,13 +27,6 @@ ALLOWED: dict[str, tuple[int, str]] = {
     "mailcert/report/deploy.py:text": (70, "linear renderer: one report section after another"),
     "mailcert/report/deploy.py:document": (70, "table: the deploy JSON document, one key per line"),
     # -- debt (issue 10, step 7): to be split; the number is the ceiling until then
-    "mailcert/issue/issuer.py:issue": (140, "debt: plan, guard, challenges and finalisation in one body with closures"),
-    "mailcert/commands/dane.py:run": (80, "debt: lookup, key files and three renderings in the command"),
-    "mailcert/deploy/apply.py:deploy": (90, "debt: plan, checkpoint, apply, verify, rollback in one body"),
-    "mailcert/commands/cert.py:run_import": (85, "debt: its own chain builder beside certs/trust.py (step 3)"),
-    "mailcert/commands/cert.py:run_fix": (75, "debt: parse, rebuild and write in the command"),
-    "mailcert/deploy/plan.py:make_plan": (75, "debt: discovery to planned writes in one body"),
-    "mailcert/commands/deploy.py:run": (65, "debt: option checks the engine should make (field errors)"),
 }
 
 

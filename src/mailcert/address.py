@@ -213,7 +213,8 @@ class DnsResolver:
         except dns.resolver.LifetimeTimeout:
             raise ProbeError(
                 f"DNS: no answer from {self._where} within {self._timeout:g}s for {name} {rdtype};"
-                " check --nameserver or raise --timeout"
+                " check nameserver or raise timeout",
+                mentions=("nameserver", "timeout"),
             ) from None
         except dns.resolver.NoNameservers as exc:
             raise ProbeError(f"DNS: {self._where} could not answer {name} {rdtype} (SERVFAIL or refused): {exc}") from None

@@ -34,23 +34,26 @@ __all__ = [
 
 
 class MailcertError(Exception):
-    """Base of all mailcert errors; ``exit_status`` is what the CLI exits with."""
-
-    exit_status: int = 3
-
-
-class InputError(MailcertError):
-    """The user gave us something we cannot use (missing file, bad option, bad target).
+    """Base of all mailcert errors; ``exit_status`` is what the CLI exits with.
 
     The engine speaks in fields, not flags: ``InputError("timeout must be ...", field="timeout")``
     names the field of the value it refused (its message starts with that name), and only the
     CLI knows the flag to say instead (``--timeout``).  ``field`` is ``None`` when the message
-    is not about one field.
+    is not about one field.  ``mentions`` are other fields a hint in the message names, each
+    written as the field's name (``"... run again with agree_tos"``): the CLI says their flags
+    where the last of each stands.
     """
 
-    def __init__(self, message: str = "", *, field: str | None = None) -> None:
+    exit_status: int = 3
+
+    def __init__(self, message: str = "", *, field: str | None = None, mentions: tuple[str, ...] = ()) -> None:
         super().__init__(message)
         self.field = field
+        self.mentions = mentions
+
+
+class InputError(MailcertError):
+    """The user gave us something we cannot use (missing file, bad option, bad target)."""
 
 
 class CertificateError(InputError):

@@ -91,27 +91,28 @@ def _bracket(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
-def _split_host_port(text: str, what: str) -> tuple[str, int | None]:
-    """Split ``host``, ``host:port``, ``[v6]``, ``[v6]:port``; a bare IPv6 has no port."""
+def _split_host_port(text: str, field: str) -> tuple[str, int | None]:
+    """Split ``host``, ``host:port``, ``[v6]``, ``[v6]:port``; a bare IPv6 has no port.
+    ``field`` names the value in errors (``target``, ``connect``)."""
     if text.startswith("["):
         host, sep, rest = text[1:].partition("]")
         if not sep or (rest and not rest.startswith(":")):
-            raise InputError(f"{what} {text!r}: unbalanced brackets; write [IPv6]:PORT")
+            raise InputError(f"{field} {text!r}: unbalanced brackets; write [IPv6]:PORT", field=field)
         port_text = rest[1:] if rest else ""
     elif text.count(":") > 1:
         try:
             ipaddress.IPv6Address(text)
         except ValueError:
-            raise InputError(f"{what} {text!r}: put an IPv6 address in brackets, e.g. [::1]:993") from None
+            raise InputError(f"{field} {text!r}: put an IPv6 address in brackets, e.g. [::1]:993", field=field) from None
         return text, None
     else:
         host, _, port_text = text.partition(":")
     if not host:
-        raise InputError(f"{what} {text!r} has no host name")
+        raise InputError(f"{field} {text!r} has no host name", field=field)
     if not port_text:
         return host, None
     if not port_text.isdigit() or not 0 < int(port_text) < 65536:
-        raise InputError(f"{what} {text!r}: port must be a number from 1 to 65535")
+        raise InputError(f"{field} {text!r}: port must be a number from 1 to 65535", field=field)
     return host, int(port_text)
 
 
@@ -152,8 +153,8 @@ def parse_target(text: str) -> Endpoint:
 
 
 def parse_connect(text: str) -> tuple[str, int | None]:
-    """Parse ``--connect HOST[:PORT]``."""
-    return _split_host_port(text.strip(), "--connect")
+    """Parse the ``connect`` field, ``HOST[:PORT]``: where to connect instead of the target's host."""
+    return _split_host_port(text.strip(), "connect")
 
 
 class Status(enum.IntEnum):

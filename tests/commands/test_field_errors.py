@@ -42,3 +42,40 @@ def test_engine_errors_outside_the_probe_name_fields_too(capsys: pytest.CaptureF
         assert caught.value.field == field and str(caught.value).startswith(f"{field} ") and "--" not in str(caught.value)
     assert main(["report", "--db", "ftp://host/x"]) == 3
     assert capsys.readouterr().err.startswith("mailcert: error: --db ftp://host/x: only SQLite and PostgreSQL")
+
+
+def test_a_hint_names_other_fields_and_the_cli_says_their_flags() -> None:
+    said = InputError("no resolver configured on this machine: give one with resolver ADDR[:PORT]", mentions=("resolver",))
+    assert _in_flags(said) == "no resolver configured on this machine: give one with --resolver ADDR[:PORT]"
+    two = OperationError("no answer; check nameserver or raise timeout", mentions=("nameserver", "timeout", "webroot"))
+    assert _in_flags(two) == "no answer; check --nameserver or raise --timeout"
+    assert _in_flags(InputError("x; run again with agree_tos_now", mentions=("agree_tos",))) == "x; run again with agree_tos_now"
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["check", "imap://127.0.0.1:1", "--cafile", "/nonexistent/ca.pem"], "--cafile: "),
+        (["check", "imap://127.0.0.1:1", "--connect", "[::1"], "--connect '[::1': unbalanced brackets"),
+        (["check", "[::1"], "target '[::1': unbalanced brackets"),
+        (["deploy", "dovecot", "--cert", "/nonexistent/dir"], "--cert /nonexistent/dir: no such directory"),
+        (["dane", "--cert", "/nonexistent/dir", "--no-lookup"], "--cert /nonexistent/dir: no such directory"),
+    ],
+)
+def test_engine_fields_become_the_flags_the_user_typed(capsys: pytest.CaptureFixture[str], argv: list[str], said: str) -> None:
+    assert main(argv) == 3
+    err = capsys.readouterr().err
+    assert err.startswith(f"mailcert: error: {said}") and err.count("\n") == 1, err
+
+
+def test_the_engine_side_of_those_messages_names_fields() -> None:
+    from mailcert.certs.chain import TrustStore
+    from mailcert.deploy.base import split_command
+    from mailcert.deploy.bundle import bundle_from_dir
+    from mailcert.model import parse_connect
+
+    for call, field in ((lambda: TrustStore.from_file("/nonexistent/ca.pem"), "cafile"), (lambda: parse_connect("[::1"), "connect"),
+                        (lambda: bundle_from_dir("/nonexistent/dir"), "cert"), (lambda: split_command("", "reload_cmd"), "reload_cmd")):
+        with pytest.raises(InputError) as caught:
+            call()
+        assert caught.value.field == field and str(caught.value).startswith(field) and "--" not in str(caught.value)

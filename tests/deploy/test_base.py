@@ -47,11 +47,12 @@ def test_missing_command() -> None:
 
 
 def test_split_command() -> None:
-    assert split_command("systemctl reload 'dovecot.service'", "--reload-cmd") == ["systemctl", "reload", "dovecot.service"]
-    with pytest.raises(InputError, match="--reload-cmd is empty"):
-        split_command("  ", "--reload-cmd")
+    assert split_command("systemctl reload 'dovecot.service'", "reload_cmd") == ["systemctl", "reload", "dovecot.service"]
+    with pytest.raises(InputError, match="^reload_cmd is empty") as caught:
+        split_command("  ", "reload_cmd")
+    assert caught.value.field == "reload_cmd"  # the CLI says --reload-cmd
     with pytest.raises(InputError, match="No closing quotation"):
-        split_command("sh -c 'x", "--reload-cmd")
+        split_command("sh -c 'x", "reload_cmd")
 
 
 def test_loopback_hosts() -> None:

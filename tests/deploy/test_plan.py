@@ -28,6 +28,7 @@ from mailcert.deploy.plan import (
     target_paths,
 )
 from mailcert.errors import InputError
+from mailcert.judgement import Judgement
 
 NOW = dt.datetime(2026, 11, 28, 12, tzinfo=dt.timezone.utc)
 NAME = "remote.contoso.com"
@@ -117,7 +118,7 @@ def test_bundle_refuses_bad_input(tmp_path: Path, ca: TestCA, case: str, message
 
 def test_checks_accept_an_ordered_certificate(ca: TestCA) -> None:
     store = TrustStore([ca.cert], "test CA")
-    c = check_bundle(_bundle(ca, NAME, "sbs.contoso.local"), NAME, PROFILES, store, now=NOW)
+    c = check_bundle(_bundle(ca, NAME, "sbs.contoso.local"), NAME, Judgement(PROFILES, store, NOW))
     assert c.key_matches and c.trust.trusted
     assert c.refusals == () and c.objections == ()
 
@@ -125,8 +126,8 @@ def test_checks_accept_an_ordered_certificate(ca: TestCA) -> None:
 def test_checks_key_mismatch_is_a_refusal_force_cannot_override(ca: TestCA) -> None:
     b = _bundle(ca, NAME)
     other = ca.issue_cert(NAME).key
-    c = check_bundle(CertBundle("test", b.certs, other, b.fullchain_pem, key_to_pem(other)), NAME, PROFILES,
-                     TrustStore([ca.cert], "test CA"), now=NOW)
+    c = check_bundle(CertBundle("test", b.certs, other, b.fullchain_pem, key_to_pem(other)), NAME,
+                     Judgement(PROFILES, TrustStore([ca.cert], "test CA"), NOW))
     assert not c.key_matches
     assert any("does not belong" in r for r in c.blocking(force=True))
 
@@ -135,7 +136,7 @@ def test_checks_incomplete_chain_is_a_refusal(ca: TestCA) -> None:
     inter = ca.create_child_ca()
     issued = inter.issue_cert(NAME)
     b = CertBundle("test", (issued.cert,), issued.key, issued.cert_pem, issued.key_pem)
-    c = check_bundle(b, NAME, PROFILES, TrustStore([ca.cert], "test CA"), now=NOW)
+    c = check_bundle(b, NAME, Judgement(PROFILES, TrustStore([ca.cert], "test CA"), NOW))
     assert any(r.startswith("chain incomplete") for r in c.blocking(force=True))
 
 
@@ -143,7 +144,7 @@ def test_checks_sbs_order_and_untrusted_root_are_objections(ca: TestCA) -> None:
     issued = ca.issue_cert("sbs.contoso.local", NAME, "sites", "companyweb")
     certs = (issued.cert, ca.cert)  # the root sent along: the chain is complete, just not trusted
     b = CertBundle("test", certs, issued.key, cert_to_pem(*certs), issued.key_pem)
-    c = check_bundle(b, NAME, PROFILES, TrustStore([], "empty store"), now=NOW)
+    c = check_bundle(b, NAME, Judgement(PROFILES, TrustStore([], "empty store"), NOW))
     assert c.refusals == ()
     assert c.blocking(force=True) == ()
     assert any("outlook2007" in o for o in c.objections)
@@ -157,7 +158,7 @@ def test_checks_sbs_order_and_untrusted_root_are_objections(ca: TestCA) -> None:
 def test_checks_expired_is_a_refusal(ca: TestCA) -> None:
     issued = ca.issue_cert(NAME, not_before=NOW - dt.timedelta(days=100), not_after=NOW - dt.timedelta(days=1))
     b = CertBundle("test", (issued.cert,), issued.key, issued.cert_pem, issued.key_pem)
-    c = check_bundle(b, NAME, PROFILES, TrustStore([ca.cert], "test CA"), now=NOW)
+    c = check_bundle(b, NAME, Judgement(PROFILES, TrustStore([ca.cert], "test CA"), NOW))
     assert any("expired" in r for r in c.refusals)
 
 

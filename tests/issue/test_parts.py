@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from mailcert.certs import build
+from mailcert.commands._common import in_flags
 from mailcert.errors import InputError, OperationError
 from mailcert.issue.challenges import DnsHook, StandaloneHttp, Webroot, ChallengeTask, run_hook
 from mailcert.issue.client import poll_waits, retry_after_seconds
@@ -141,8 +142,10 @@ def test_request_for_and_deploy_env() -> None:
 
 def test_run_hook_failure_is_one_line() -> None:
     with pytest.raises(OperationError) as info:
-        run_hook("echo noise; echo 'zone not found' >&2; exit 4", {"PATH": "/usr/bin:/bin"}, timeout=5, what="--dns-hook (add)")
-    assert str(info.value) == "--dns-hook (add) failed with exit status 4: zone not found"
+        run_hook("echo noise; echo 'zone not found' >&2; exit 4", {"PATH": "/usr/bin:/bin"}, timeout=5, what="dns_hook (add)",
+                 field="dns_hook")
+    assert str(info.value) == "dns_hook (add) failed with exit status 4: zone not found"
+    assert in_flags(info.value) == "--dns-hook (add) failed with exit status 4: zone not found"
     with pytest.raises(OperationError, match="did not finish within 0.2 s"):
         run_hook("sleep 5", {"PATH": "/usr/bin:/bin"}, timeout=0.2, what="hook")
 
@@ -212,8 +215,9 @@ def test_standalone_port_taken_is_one_line() -> None:
     (port,) = pick_free_ports(1)
     try:
         with StandaloneHttp(port, "127.0.0.1").publish([]):
-            with pytest.raises(OperationError, match=rf"cannot listen on 127.0.0.1:{port} for http-01: .*--webroot"):
+            with pytest.raises(OperationError, match=rf"cannot listen on 127.0.0.1:{port} for http-01: .*use webroot DIR") as info:
                 with StandaloneHttp(port, "127.0.0.1").publish([]):
                     pass
+            assert in_flags(info.value).endswith("use --webroot DIR)")
     finally:
         release_ports([port])

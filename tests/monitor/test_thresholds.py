@@ -17,7 +17,11 @@ import pytest
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
+from mailcert.assess import assess_certificate
+from mailcert.certs.info import facts_from_certificate
 from mailcert.cli import main
+from mailcert.judgement import Judgement
+from mailcert.report.nagios import certificate_line
 from tests.factory import NOW, make_cert, pem
 from tests.monitor.icinga import parse_plugin_output
 from tests.servers.certs import FixturePKI
@@ -118,3 +122,17 @@ def test_check_critical_days_against_real_dovecot(
         ("days_left", 4, 30, 7), (f"chain1_days_left {ca_cn}", ca_days, None, None)
     ]
     assert crit3.returncode == 1 and crit3.stdout.startswith("MAILCERT WARNING - ") and "expiring-soon" in crit3.stdout
+
+
+def test_the_plugin_line_reads_clock_and_thresholds_from_the_judgement() -> None:
+    """The renderer takes the assessment alone: days left and thresholds are the ones it was
+    judged with (its ``judged``), so a line cannot be drawn with another clock or threshold."""
+    facts = facts_from_certificate(make_cert(["DNS:mail.example.com"], days=(-1, 40)))
+    for now, warn, crit in ((NOW, 45, 20), (NOW + dt.timedelta(days=30), 12, 5)):
+        assessment = assess_certificate(facts, ["mail.example.com"], Judgement(now=now, warn_days=warn, critical_days=crit))
+        line = certificate_line(assessment, "cert.pem", ())
+        text, items = parse_plugin_output(line)
+        assert text.startswith("MAILCERT WARNING - cert.pem ")
+        assert (items[0]["label"], items[0]["value"], items[0]["warn"], items[0]["crit"]) == (
+            "days_left", facts.days_left(now), warn, crit)
+    assert facts.days_left(NOW) - facts.days_left(NOW + dt.timedelta(days=30)) == 30

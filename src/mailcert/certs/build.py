@@ -219,14 +219,14 @@ def normalise_names(names: Iterable[str], *, first_may_be_wildcard: bool = False
             if i == 0:
                 raise InputError(
                     f"{raw!r} is an IP address; the first name must be the host name users type into"
-                    " their mail client (add the address with --alt)"
+                    " their mail client (add the address as a later name)"
                 )
             value = str(ip)
         elif i == 0 and "*" in raw and not first_may_be_wildcard:
             raise InputError(
                 f"{raw!r} cannot be the first name: it must be the server name users type into their"
                 " mail client, and Outlook 2007 compares only the first name in the certificate with it;"
-                " use e.g. --name remote.contoso.com and add the wildcard with --alt"
+                " put e.g. remote.contoso.com first and the wildcard after it"
             )
         else:
             value = validate_hostname(raw, wildcard=i > 0 or first_may_be_wildcard)
@@ -386,7 +386,7 @@ def self_signed(
     """
     exact = normalise_names(names)
     if days < 1:
-        raise InputError(f"--days must be at least 1, not {days}")
+        raise InputError(f"days must be at least 1, not {days}", field="days")
     start = _utc(now) - backdate
     public = key.public_key()
     subject = _cn(exact[0])

@@ -198,7 +198,7 @@ class TrustStore:
         try:
             return cls(load_certificates(path), path)
         except InputError as exc:  # unreadable, not a regular file, or not certificates
-            raise InputError(f"--cafile: {exc}") from None
+            raise InputError(f"cafile: {exc}", field="cafile") from None
 
     @classmethod
     def from_bundle(cls, path: str, description: str) -> TrustStore:

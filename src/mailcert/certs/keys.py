@@ -15,7 +15,7 @@ from mailcert.errors import InputError
 
 __all__ = ["read_private_key"]
 
-_ENCRYPTED_HINT = "put its password in an environment variable and give --password-env VAR"
+_ENCRYPTED_HINT = "put its password in an environment variable and give password_env VAR"
 
 
 def read_private_key(
@@ -39,8 +39,8 @@ def read_private_key(
             key = serialization.load_der_private_key(data, password)
     except TypeError:
         if password is None:
-            raise InputError(f"{source} is encrypted; {encrypted_hint}") from None
-        raise InputError(f"{source} is not encrypted; leave out --password-env") from None
+            raise InputError(f"{source} is encrypted; {encrypted_hint}", mentions=("password_env",)) from None
+        raise InputError(f"{source} is not encrypted; leave out password_env", mentions=("password_env",)) from None
     except ValueError:
         if password is not None:
             raise InputError(f"cannot read the key in {source}: wrong password, or not a private key") from None

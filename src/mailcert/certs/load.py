@@ -164,7 +164,8 @@ def _read_pkcs12(
         if password is None:
             raise CertificateError(
                 f"{source}: the PKCS#12 file is password-protected; put the password in an"
-                " environment variable and name it with --password-env VAR"
+                " environment variable and name it with password_env VAR",
+                mentions=("password_env",),
             )
         raise CertificateError(f"{source}: wrong PKCS#12 password (or a damaged file)")
     leaf = bundle.cert.certificate if bundle.cert is not None else None
@@ -193,14 +194,15 @@ def password_from_env(var: str | None) -> bytes | None:
     # and error lines end up in logs and scrollback: only a name written the way environment
     # variables are (PFX_PASSWORD) is ever repeated.
     if not (var.isascii() and var.isidentifier()):
-        raise InputError("--password-env takes the NAME of an environment variable (e.g. PFX_PASSWORD), not a password")
+        raise InputError("password_env takes the NAME of an environment variable (e.g. PFX_PASSWORD), not a password", field="password_env")
     value = os.environ.get(var)
     if value is None:
         if is_env_name(var):
-            raise InputError(f"--password-env {var}: that environment variable is not set")
+            raise InputError(f"password_env {var}: that environment variable is not set", field="password_env")
         raise InputError(
-            "--password-env: no environment variable of the name given is set, and it does not look like"
-            " one (such as PFX_PASSWORD); it is not repeated here in case it was the password itself"
+            "password_env: no environment variable of the name given is set, and it does not look like"
+            " one (such as PFX_PASSWORD); it is not repeated here in case it was the password itself",
+            field="password_env",
         )
     return value.encode("utf-8")
 

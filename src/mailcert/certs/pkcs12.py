@@ -101,8 +101,8 @@ def read_pfx(
     try:
         key, cert, others = pkcs12.load_key_and_certificates(data, password)
     except ValueError:
-        hint = "" if password else " (it may need a password: use --password-env VAR)"
-        raise CertificateError(f"cannot open {source}: wrong password, or not a PKCS#12/PFX file{hint}") from None
+        hint = "" if password else " (it may need a password: use password_env VAR)"
+        raise CertificateError(f"cannot open {source}: wrong password, or not a PKCS#12/PFX file{hint}", mentions=("password_env",)) from None
     if key is None or cert is None:
         raise CertificateError(f"{source} holds no private key with its certificate; export it again with the key")
     if not isinstance(key, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey)):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import re
 import sys
 from typing import TYPE_CHECKING
 
@@ -162,20 +163,33 @@ _FLAGS = {
     "connect_host": "--connect",
     "connect_port": "--connect",
     "ehlo_name": "--ehlo",
+    "probe_timeout": "--timeout",
     "now": "--at",
     "at": "--at",
     "profiles": "--client",
     "clients": "--client",
     "cafile_pem": "--cafile",
+    "target": "target",  # the positional argument, named as it is
 }
 
 
 def in_flags(exc: MailcertError) -> str:
     """The error's message in the user's words: an engine field named at its start becomes the
-    flag that sets it (``timeout must be ...`` -> ``--timeout must be ...``).  Here, below the
-    CLI, so a command that reports an error itself (check --format nagios) says the flag too."""
+    flag that sets it (``timeout must be ...`` -> ``--timeout must be ...``), and so does the
+    last mention of each field a hint names (``run again with agree_tos`` -> ``--agree-tos``).
+    Here, below the CLI, so a command that reports an error itself (check --format nagios)
+    says the flag too."""
     text = str(exc)
-    field = exc.field if isinstance(exc, InputError) else None
+    field = exc.field
     if field and text.startswith(field):
-        return _FLAGS.get(field, "--" + field.replace("_", "-")) + text[len(field) :]
+        text = _flag(field) + text[len(field) :]
+    for name in exc.mentions:
+        found = list(re.finditer(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text))
+        if found:
+            last = found[-1]
+            text = text[: last.start()] + _flag(name) + text[last.end() :]
     return text
+
+
+def _flag(field: str) -> str:
+    return _FLAGS.get(field, "--" + field.replace("_", "-"))

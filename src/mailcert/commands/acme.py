@@ -15,7 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from mailcert.commands._common import add_tlsa_guard_options, client_help, say, tlsa_guard_for
+from mailcert.commands._common import add_tlsa_guard_options, client_help, in_flags, say, tlsa_guard_for
 from mailcert.errors import InputError, MailcertError
 
 __all__ = ["register", "run_issue", "run_renew"]
@@ -309,7 +309,7 @@ def run_renew(args: argparse.Namespace) -> int:
                     say(f"  deploy hook done for {lin.out}")
             except MailcertError as exc:
                 failed += 1
-                say(f"mailcert: error: renewing {lin.names[0]}: {exc}", err=True)
+                say(f"mailcert: error: renewing {lin.names[0]}: {in_flags(exc)}", err=True)
     if failed:
         say(f"Renewed {len(due) - failed} of {len(due)}; {failed} failed")
         return 1

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from cryptography import x509
 
     from mailcert.certs.build import PrivateKey
+    from mailcert.certs.chain import ChainOrder
     from mailcert.fsutil import PlannedFile
 
 __all__ = ["exchange_commands", "register", "run_export", "run_fix", "run_import", "run_new"]
@@ -357,48 +358,66 @@ def run_import(args: argparse.Namespace) -> int:
     password = _password(args.password_env, what="password") if args.password_env else None
     issued = list(load_certificates(args.issued, password=password))
     pool_extra = [c for path in args.chain for c in load_certificates(path, password=password)]
-    keys = _pending_keys(out, args.key, password)
-
-    leaf: x509.Certificate | None = None
-    key: PrivateKey | None = None
-    key_path: Path | None = None
-    for candidate in issued:
-        for path, k in keys:
-            if build.key_matches(k, candidate):
-                leaf, key, key_path = candidate, k, path
-                break
-        if leaf is not None:
-            break
-    if leaf is None or key is None or key_path is None:
-        first = issued[0]
-        names = build.san_names(first) or (first.subject.rfc4514_string(),)
-        looked = ", ".join(str(p) for p, _ in keys) or f"{out / 'key.pem'} (absent)"
-        raise InputError(
-            f"no pending key matches the certificate for {names[0]} (looked in: {looked});"
-            " give the key it was requested with, --key FILE"
-        )
-
-    now = _now()
+    leaf, key, key_path = _issued_with_key(issued, _pending_keys(out, args.key, password), out)
     pool = [c for c in issued if c is not leaf] + pool_extra
-    order = order_chain(leaf, pool)  # links ordered by signature (certs.chain); trust judged by the validators
-    chain, root, leftover = order.intermediates, order.root, order.leftover
+    order = order_chain(leaf, pool)  # the one chain builder (certs.chain); trust judged by the validators
     name = args.name or _configured_fqdn(args) or (build.san_names(leaf) or ("",))[0]
     if not name:
         raise InputError("no name to judge the certificate for: give --name FQDN or run mailcert address set DOMAIN")
+    report, warnings = _import_report(leaf, order, key_path, name, args.cafile)
 
+    # the layout every installing command shares (chain.pem even when empty; key.pem kept if unchanged)
+    existing = out / "key.pem"
+    on_disk = _read_bytes(existing) if existing.is_file() and key_path == existing else None
+    files = bundle_files(out, leaf, order.intermediates, key, key_on_disk=on_disk)
+    ensure_dir(out)
+    written = _write(files)
+    say(*report)
+    say(*written)
+    if not order.intermediates:
+        say("  (no intermediates: chain.pem is empty)")
+    return 1 if warnings else 0
+
+
+def _issued_with_key(
+    issued: Sequence[x509.Certificate], keys: Sequence[tuple[Path, PrivateKey]], out: Path
+) -> tuple[x509.Certificate, PrivateKey, Path]:
+    """The issued certificate a pending key belongs to (a CA's file may hold the chain too, in
+    any order), with that key and where it was found."""
+    from mailcert.certs import build
+
+    for candidate in issued:
+        for path, key in keys:
+            if build.key_matches(key, candidate):
+                return candidate, key, path
+    first = issued[0]
+    names = build.san_names(first) or (first.subject.rfc4514_string(),)
+    looked = ", ".join(str(p) for p, _ in keys) or f"{out / 'key.pem'} (absent)"
+    raise InputError(
+        f"no pending key matches the certificate for {names[0]} (looked in: {looked});"
+        " give the key it was requested with, --key FILE"
+    )
+
+
+def _import_report(
+    leaf: x509.Certificate, order: ChainOrder, key_path: Path, name: str, cafile: str | None
+) -> tuple[list[str], int]:
+    """What ``cert import`` says about what it installs, and how many warnings: the chain as
+    the trust store sees it, the validity dates, and every client's verdict for ``name``."""
+    from mailcert.certs import build
+
+    now = _now()
+    sans = build.san_names(leaf)
+    report = [f"Issued certificate for {', '.join(sans) or leaf.subject.rfc4514_string()}", f"  key: {key_path} (matches by public key)",
+              f"  chain: {len(order.intermediates)} intermediate(s)" + (", root given" if order.root is not None else "")]
+    if order.leftover:
+        report.append(f"  note: ignored {len(order.leftover)} certificate(s) that are not part of this chain")
     warnings = 0
-    report: list[str] = [f"Issued certificate for {', '.join(build.san_names(leaf)) or leaf.subject.rfc4514_string()}"]
-    report.append(f"  key: {key_path} (matches by public key)")
-    report.append(f"  chain: {len(chain)} intermediate(s)" + (", root given" if root is not None else ""))
-    if leftover:
-        report.append(f"  note: ignored {len(leftover)} certificate(s) that are not part of this chain")
     if not build.is_self_signed(leaf):
-        problem, hint = _check_trust(leaf, chain, args.cafile, now)
+        problem, hint = _check_trust(leaf, order.intermediates, cafile, now)
         if problem:
             warnings += 1
-            report.append(f"  warning: {problem}")
-            if hint:
-                report.append(f"  hint: {hint}")
+            report += [f"  warning: {problem}"] + ([f"  hint: {hint}"] if hint else [])
         else:
             report.append("  chain: verifies to a trusted root")
     if leaf.not_valid_after_utc <= now:
@@ -409,26 +428,13 @@ def run_import(args: argparse.Namespace) -> int:
         report.append(f"  warning: the certificate is not valid before {leaf.not_valid_before_utc:%Y-%m-%d %H:%M} UTC")
     lines, refused = _verdict_lines(leaf, name)
     report += lines
-    if refused:
-        warnings += refused
-        sans = build.san_names(leaf)
-        if sans and sans[0] != name and name in sans:
-            report.append(
-                f"  the CA put {sans[0]} first, not {name}: Outlook 2007 reads only the first name; ask the CA to"
-                f" keep the order of the request, or request a certificate for {name} alone"
-            )
-
-    # the layout every installing command shares (chain.pem even when empty; key.pem kept if unchanged)
-    existing = out / "key.pem"
-    on_disk = _read_bytes(existing) if existing.is_file() and key_path == existing else None
-    files = bundle_files(out, leaf, chain, key, key_on_disk=on_disk)
-    ensure_dir(out)
-    written = _write(files)
-    say(*report)
-    say(*written)
-    if not chain:
-        say("  (no intermediates: chain.pem is empty)")
-    return 1 if warnings else 0
+    warnings += refused
+    if refused and sans and sans[0] != name and name in sans:
+        report.append(
+            f"  the CA put {sans[0]} first, not {name}: Outlook 2007 reads only the first name; ask the CA to"
+            f" keep the order of the request, or request a certificate for {name} alone"
+        )
+    return report, warnings
 
 
 # --- export -------------------------------------------------------------------------------------
@@ -497,52 +503,19 @@ def _served_certificate(target: str, name: str | None) -> x509.Certificate:
 
 def run_fix(args: argparse.Namespace) -> int:
     from mailcert.certs import build
-    from mailcert.certs.load import load_certificates
     from mailcert.fsutil import CERT_MODE, KEY_MODE, PlannedFile, ensure_dir
 
     password = _password(args.password_env, what="password") if args.password_env else None
-    served = "://" in args.cert
-    if served:
-        if not args.key:
-            raise InputError(f"{args.cert} is a server: its certificate comes over the wire, its key does not; give --key KEY")
-        cert = _served_certificate(args.cert, args.first or _configured_fqdn(args))
-    else:
-        cert = load_certificates(args.cert, password=password)[0]
-    names = build.san_names(cert)
-    if not names:
-        from cryptography.x509.oid import NameOID
-
-        cns = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-        names = (str(cns[0].value),) if cns else ()
+    cert = _certificate_to_fix(args, password)
+    names = _names_of(cert)
     first_raw = args.first or _configured_fqdn(args)
     if not first_raw:
         raise InputError("which name goes first? give --first NAME, or run mailcert address set DOMAIN first")
     first = build.normalise_names([first_raw])[0]
     new_names = build.normalise_names([first, *names])
-
     if not build.is_self_signed(cert):
-        issuer = cert.issuer.rfc4514_string()
-        quote = shlex.quote
-        alts = "".join(f" --alt {quote(n)}" for n in new_names[1:])
-        say(f"{args.cert} was issued by {issuer}, not self-signed: only that CA can issue it again,")
-        say("and a certificate re-signed here would not be trusted by your users' clients.")
-        say(f"Request a new one with {first} first (CN and first name), then import what the CA issues:")
-        say(f"  mailcert cert new --name {quote(first)}{alts} --csr --out {quote(args.out)}")
-        say(f"  mailcert cert import ISSUED.pem --out {quote(args.out)}")
-        return 1
-
-    if args.key:
-        key = _read_key(args.key, password)
-    else:
-        data = _read_bytes(args.cert)
-        if b"-----BEGIN" in data and b"PRIVATE KEY-----" in data:
-            key = _read_key(args.cert, password)
-        elif b"-----BEGIN" not in data:
-            key = _read_key(args.cert, password)  # a PFX carries its key
-        else:
-            raise InputError(f"{args.cert} holds no private key; give it with --key KEY")
-    if not build.key_matches(key, cert):
-        raise InputError(f"the key does not belong to {args.cert} (their public keys differ); give the certificate's own key")
+        return _ask_the_ca(args, cert, first, new_names)
+    key = _key_to_fix(args, cert, password)
     if args.days < 1:
         raise InputError(f"--days must be at least 1, not {args.days}")
 
@@ -566,3 +539,58 @@ def run_fix(args: argparse.Namespace) -> int:
     say("Before:", *before)
     say("After:", *after)
     return 1 if refused else 0
+
+
+def _certificate_to_fix(args: argparse.Namespace, password: bytes | None) -> x509.Certificate:
+    """The certificate of a file, or the one a server serves (``imap://host:port``, as the
+    remedies ``check`` prints name it)."""
+    from mailcert.certs.load import load_certificates
+
+    if "://" not in args.cert:
+        return load_certificates(args.cert, password=password)[0]
+    if not args.key:
+        raise InputError(f"{args.cert} is a server: its certificate comes over the wire, its key does not; give --key KEY")
+    return _served_certificate(args.cert, args.first or _configured_fqdn(args))
+
+
+def _names_of(cert: x509.Certificate) -> tuple[str, ...]:
+    """The certificate's DNS names in its order, or its CN when it has none (an old self-signed one)."""
+    from cryptography.x509.oid import NameOID
+
+    from mailcert.certs import build
+
+    names = build.san_names(cert)
+    if names:
+        return tuple(names)
+    cns = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    return (str(cns[0].value),) if cns else ()
+
+
+def _ask_the_ca(args: argparse.Namespace, cert: x509.Certificate, first: str, new_names: Sequence[str]) -> int:
+    """A CA-issued certificate cannot be re-signed here (the clients would not trust it): say
+    how to get one with ``first`` first from the CA instead.  Exit status 1."""
+    quote = shlex.quote
+    alts = "".join(f" --alt {quote(n)}" for n in new_names[1:])
+    say(f"{args.cert} was issued by {cert.issuer.rfc4514_string()}, not self-signed: only that CA can issue it again,")
+    say("and a certificate re-signed here would not be trusted by your users' clients.")
+    say(f"Request a new one with {first} first (CN and first name), then import what the CA issues:")
+    say(f"  mailcert cert new --name {quote(first)}{alts} --csr --out {quote(args.out)}")
+    say(f"  mailcert cert import ISSUED.pem --out {quote(args.out)}")
+    return 1
+
+
+def _key_to_fix(args: argparse.Namespace, cert: x509.Certificate, password: bytes | None) -> PrivateKey:
+    """The certificate's own key: --key, else the key in the certificate's file (PEM with both,
+    or a PFX); refused when it is another key."""
+    from mailcert.certs import build
+
+    if args.key:
+        key = _read_key(args.key, password)
+    else:
+        data = _read_bytes(args.cert)
+        if b"-----BEGIN" in data and b"PRIVATE KEY-----" not in data:
+            raise InputError(f"{args.cert} holds no private key; give it with --key KEY")
+        key = _read_key(args.cert, password)  # PEM holding the key too, or a PFX (which carries its key)
+    if not build.key_matches(key, cert):
+        raise InputError(f"the key does not belong to {args.cert} (their public keys differ); give the certificate's own key")
+    return key

@@ -96,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
     elif args.format == "nagios":
         from mailcert.report.nagios import certificate_line
 
-        emit(certificate_line(diagnosis.assessment, endpoint.url, diagnosis.chain, now, args.warn_days, critical))
+        emit(certificate_line(diagnosis.assessment, endpoint.url, diagnosis.chain))
     else:
         from mailcert.report.text import Style
 

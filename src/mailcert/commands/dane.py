@@ -8,12 +8,19 @@ a validating resolver and says which are published and since when mailcert has s
 from __future__ import annotations
 
 import argparse
+import asyncio
+import datetime as dt
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from mailcert.commands._common import say
 from mailcert.errors import InputError
+
+if TYPE_CHECKING:
+    from mailcert.certs.build import PrivateKey
+    from mailcert.certs.tlsa import TlsaRecord
 
 __all__ = ["register", "run"]
 
@@ -41,16 +48,10 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import datetime as dt
-
-    from mailcert.certs.build import PrivateKey, key_to_pem, new_key, public_key_der
-    from mailcert.certs.keys import read_private_key
+    from mailcert.certs.build import public_key_der
     from mailcert.certs.tlsa import TlsaRecord, records_for, tlsa_name
     from mailcert.commands.deploy import _first_name
     from mailcert.deploy.bundle import bundle_from_dir
-    from mailcert.fsutil import write_private_key
-    from mailcert.issue.state import state_dir
-    from mailcert.rollover import NEXT_KEY_FILE
 
     if not 0 < args.port < 65536:
         raise InputError(f"--port {args.port}: not a port")
@@ -62,54 +63,16 @@ def run(args: argparse.Namespace) -> int:
     name = args.name or _first_name(bundle.leaf)
     if not name:
         raise InputError("the certificate names no host; give --name FQDN")
-    owner = tlsa_name(name, args.port)
-
-    next_path = directory / NEXT_KEY_FILE
-    made = False
-    if next_path.exists():
-        next_key: PrivateKey = read_private_key(next_path.read_bytes(), source=str(next_path))
-    else:
-        next_key = new_key(_same_type(bundle.key))
-        write_private_key(next_path, key_to_pem(next_key), backup=False)
-        made = True
+    next_path, next_key, made = _next_key(directory, bundle.key)
     current, *issuer = records_for(ders[0], issuer_der=ders[1] if len(ders) > 1 else None)
     # the next key has no certificate yet: 3 1 1 is over its SubjectPublicKeyInfo alone
     nxt = TlsaRecord(3, 1, 1, _sha256(public_key_der(next_key)))
     rows: list[tuple[TlsaRecord, str]] = [(current, f"current key ({directory / 'key.pem'})")]
     rows.append((nxt, f"next key ({next_path}{', made now' if made else ''})"))
     rows += [(r, f"issuer {bundle.certs[1].subject.rfc4514_string()}: any key it certifies") for r in issuer]
-
-    seen: dict[str, dt.datetime] = {}
-    ttl = 0
-    lookup_line = "not looked up (--no-lookup)"
-    if not args.no_lookup:
-        import asyncio
-
-        from mailcert.certs.tlsa import DnsStatus
-        from mailcert.probe.dane import lookup_tlsa, parse_resolver
-        from mailcert.rollover import SeenStore
-
-        resolver = parse_resolver(args.resolver)
-        lookup = asyncio.run(lookup_tlsa(resolver, name, args.port, timeout=args.timeout))
-        lookup_line = f"{lookup.status.value}: {lookup.detail}"
-        if lookup.status is DnsStatus.SECURE:
-            state = state_dir(args.state_dir, env=os.environ, euid=os.geteuid())
-            seen, ttl = SeenStore(state).observe(lookup, dt.datetime.now(dt.timezone.utc))
-    now = dt.datetime.now(dt.timezone.utc)
-    lines = [f"TLSA records for {owner} (publish all; keep the current one until the switch is done)", f"  published now: {lookup_line}"]
-    for r, what in rows:
-        first = seen.get(r.to_text())
-        if args.no_lookup:
-            state_text = ""
-        elif first is None:
-            state_text = "  NOT published"
-        else:
-            ready = first + dt.timedelta(seconds=ttl)
-            state_text = f"  published, first seen {first:%Y-%m-%d %H:%M:%S} UTC" + (
-                "" if now >= ready else f"; a switch to it is safe from {ready:%H:%M:%S} UTC (TTL {ttl} s)"
-            )
-        lines.append(f"{owner} IN TLSA {r.to_text()}")
-        lines.append(f"  ; {what}{state_text}")
+    owner = tlsa_name(name, args.port)
+    lines = [f"TLSA records for {owner} (publish all; keep the current one until the switch is done)"]
+    lines += _record_lines(owner, rows, None if args.no_lookup else _published(args, name))
     lines += [
         "Rollover: publish the next key's record beside the current one, wait one TTL, then",
         f"  mailcert acme renew --next-key (or issue a certificate for {next_path}) and deploy;",
@@ -119,6 +82,68 @@ def run(args: argparse.Namespace) -> int:
     if made:
         say(f"mailcert: made the next key {next_path} (0600)", err=True)
     return 0
+
+
+def _next_key(directory: Path, current: PrivateKey) -> tuple[Path, PrivateKey, bool]:
+    """The pre-generated next key (made now, 0600, of the current key's type, when there is
+    none yet): its record goes out a TTL before the key does.  Whether it was made now."""
+    from mailcert.certs.build import key_to_pem, new_key
+    from mailcert.certs.keys import read_private_key
+    from mailcert.fsutil import write_private_key
+    from mailcert.rollover import NEXT_KEY_FILE
+
+    path = directory / NEXT_KEY_FILE
+    if path.exists():
+        return path, read_private_key(path.read_bytes(), source=str(path)), False
+    key = new_key(_same_type(current))
+    write_private_key(path, key_to_pem(key), backup=False)
+    return path, key, True
+
+
+class _Published(NamedTuple):
+    """What DNS says now: the lookup's one line, when each record was first seen, the TTL."""
+
+    line: str
+    seen: dict[str, dt.datetime]
+    ttl: int
+
+
+def _published(args: argparse.Namespace, name: str) -> _Published:
+    """Look the records up (validating resolver); a secure answer is remembered in the state
+    directory, so a later run can say since when each record has been out."""
+    from mailcert.certs.tlsa import DnsStatus
+    from mailcert.issue.state import state_dir
+    from mailcert.probe.dane import lookup_tlsa, parse_resolver
+    from mailcert.rollover import SeenStore
+
+    resolver = parse_resolver(args.resolver)
+    lookup = asyncio.run(lookup_tlsa(resolver, name, args.port, timeout=args.timeout))
+    if lookup.status is not DnsStatus.SECURE:
+        return _Published(f"{lookup.status.value}: {lookup.detail}", {}, 0)
+    state = state_dir(args.state_dir, env=os.environ, euid=os.geteuid())
+    seen, ttl = SeenStore(state).observe(lookup, dt.datetime.now(dt.timezone.utc))
+    return _Published(f"{lookup.status.value}: {lookup.detail}", seen, ttl)
+
+
+def _record_lines(owner: str, rows: Sequence[tuple[TlsaRecord, str]], published: _Published | None) -> list[str]:
+    """Each record as a zone line with what it is for and (when looked up) whether it is out,
+    since when, and from when a switch to it is safe (first seen + TTL)."""
+    now = dt.datetime.now(dt.timezone.utc)
+    lines = [f"  published now: {published.line if published else 'not looked up (--no-lookup)'}"]
+    for r, what in rows:
+        first = published.seen.get(r.to_text()) if published else None
+        if published is None:
+            state_text = ""
+        elif first is None:
+            state_text = "  NOT published"
+        else:
+            ready = first + dt.timedelta(seconds=published.ttl)
+            state_text = f"  published, first seen {first:%Y-%m-%d %H:%M:%S} UTC" + (
+                "" if now >= ready else f"; a switch to it is safe from {ready:%H:%M:%S} UTC (TTL {published.ttl} s)"
+            )
+        lines.append(f"{owner} IN TLSA {r.to_text()}")
+        lines.append(f"  ; {what}{state_text}")
+    return lines
 
 
 def _der() -> Any:

@@ -5,9 +5,13 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mailcert.commands._common import add_tlsa_guard_options, client_help, emit, say, tlsa_guard_for
+
+if TYPE_CHECKING:
+    from mailcert.deploy.apply import DeployOptions, DeployReport
+    from mailcert.deploy.base import ServerBase
 
 __all__ = ["register", "run"]
 
@@ -60,58 +64,67 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import datetime as dt
-
-    from mailcert.assess import select_profiles
-    from mailcert.certs.chain import TrustStore
     from mailcert.report import deploy as render
-    from mailcert.deploy.apply import DeployOptions, deploy
-    from mailcert.deploy.base import ServerBase
+    from mailcert.deploy.apply import deploy
     from mailcert.deploy.bundle import bundle_from_dir, bundle_from_env
-    from mailcert.deploy.plan import PlanOptions
-    from mailcert.errors import InputError, OperationError
+    from mailcert.errors import InputError
 
-    for option, value in (("--timeout", args.timeout), ("--verify-timeout", args.verify_timeout)):
-        if not value > 0:
-            raise InputError(f"{option} must be a positive number of seconds")
     if args.old_server_config:
         say(
             "mailcert: note: deploy --config is the old spelling of --server-config (--config names"
             " mailcert's own file in the other commands); it still works, but change your hook to --server-config",
             err=True,
         )
-    server_config = args.server_config or args.old_server_config
-    profiles = tuple(select_profiles(args.client))
     bundle = bundle_from_env(os.environ) if args.from_env else bundle_from_dir(args.cert)
     name = args.name or _configured_name(args.mailcert_config) or _first_name(bundle.leaf)
     if not name:
         raise InputError("the certificate names no host; give --name FQDN")
+    options = _options(args, name)
+    server = _server(args)
+    if args.server == "postfix" and not _tlsa_allows(args, server, bundle, name):
+        return 1
+    report = deploy(server, bundle, options)
+    emit(render.json_text(report) if args.format == "json" else render.text(report))
+    return _exit_status(report)
+
+
+def _options(args: argparse.Namespace, name: str) -> DeployOptions:
+    """The engine's options from the flags (it checks the numbers and names the field)."""
+    from mailcert.assess import select_profiles
+    from mailcert.certs.chain import TrustStore
+    from mailcert.deploy.apply import DeployOptions
+    from mailcert.deploy.plan import PlanOptions
+    from mailcert.judgement import Judgement
+
     store = TrustStore.from_file(args.cafile) if args.cafile else TrustStore.system()
     install_dir = Path(os.path.abspath(args.install_dir)) if args.install_dir else None
-    server: ServerBase
-    if args.server == "dovecot":
-        from mailcert.deploy.dovecot import DovecotServer
-
-        server = DovecotServer(server_config, reload_cmd=args.reload_cmd, config_test_cmd=args.config_test_cmd)
-    else:
-        from mailcert.deploy.postfix import PostfixServer
-
-        server = PostfixServer(server_config, reload_cmd=args.reload_cmd, config_test_cmd=args.config_test_cmd)
-    options = DeployOptions(
+    return DeployOptions(
         name=name,
-        profiles=profiles,
-        store=store,
-        now=dt.datetime.now(dt.timezone.utc),
+        judgement=Judgement(tuple(select_profiles(args.client)), store),
         force=args.force,
         dry_run=args.dry_run,
         plan=PlanOptions(install_dir=install_dir, key_gid=_gid(args.key_group)),
         verify_timeout=args.verify_timeout,
         probe_timeout=args.timeout,
     )
-    if args.server == "postfix" and not _tlsa_allows(args, server, bundle, name):
-        return 1
-    report = deploy(server, bundle, options)
-    emit(render.json_text(report) if args.format == "json" else render.text(report))
+
+
+def _server(args: argparse.Namespace) -> ServerBase:
+    """The server to deploy to, with the configuration and commands the flags name."""
+    server_config = args.server_config or args.old_server_config
+    if args.server == "dovecot":
+        from mailcert.deploy.dovecot import DovecotServer
+
+        return DovecotServer(server_config, reload_cmd=args.reload_cmd, config_test_cmd=args.config_test_cmd)
+    from mailcert.deploy.postfix import PostfixServer
+
+    return PostfixServer(server_config, reload_cmd=args.reload_cmd, config_test_cmd=args.config_test_cmd)
+
+
+def _exit_status(report: DeployReport) -> int:
+    """0 when deployed (or nothing to do); else the one-line error that ends the run."""
+    from mailcert.errors import OperationError
+
     if report.exit_status == 0:
         return 0
     if report.status == "refused":

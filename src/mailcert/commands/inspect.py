@@ -70,12 +70,12 @@ def run(args: argparse.Namespace) -> int:
     elif args.format == "nagios":
         from mailcert.report.nagios import certificate_line
 
-        emit(certificate_line(assessment, args.file, chain, now, args.warn_days, critical))
+        emit(certificate_line(assessment, args.file, chain))
     else:
         from mailcert.report.text import Style, render_assessment, render_certificate
 
         style = Style.for_stream(sys.stdout)
-        text = render_assessment(assessment, now=now, style=style, source=args.file)
+        text = render_assessment(assessment, style=style, source=args.file)
         for i, c in enumerate(chain, 1):
             text += "\n" + "\n".join(render_certificate(c, now, style, f"Also in the file (#{i + 1})")) + "\n"
         emit(text)

@@ -26,30 +26,28 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import datetime as dt
 import hashlib
 import os
 import re
 import stat
 import time
-from collections.abc import Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
-from mailcert.certs.chain import TrustStore
 from mailcert.deploy.base import Server, StepResult
 from mailcert.deploy.bundle import CertBundle
 from mailcert.deploy.checks import Checks, check_bundle
 from mailcert.deploy.plan import FileChange, FileState, Listener, Plan, PlanOptions, make_plan, short_fp, target_paths
-from mailcert.errors import MailcertError, ProbeError
+from mailcert.doctor import diagnose
+from mailcert.errors import InputError, MailcertError, ProbeError
+from mailcert.fsutil import PlannedFile, ensure_dir, write_files
 from mailcert.judgement import Judgement
-from mailcert.names.profiles import ClientProfile
+from mailcert.model import Endpoint
+from mailcert.probe.driver import ProbeOptions, ProbeResult, SniPair, probe_both
 
-if TYPE_CHECKING:
-    from mailcert.probe.driver import ProbeResult, SniPair
-
-__all__ = ["DeployOptions", "DeployReport", "ListenerCheck", "Rollback", "Served", "deploy", "snapshot"]
+__all__ = ["DeployOptions", "DeployReport", "ListenerCheck", "Prober", "Rollback", "Served", "deploy", "snapshot"]
 
 T = TypeVar("T")
 Status = Literal["deployed", "already-deployed", "planned", "refused", "failed", "rollback-failed"]
@@ -57,20 +55,37 @@ Status = Literal["deployed", "already-deployed", "planned", "refused", "failed",
 _RETRY_PAUSE = 0.2
 _PEM_CERT = re.compile(rb"-----BEGIN CERTIFICATE-----(.+?)-----END CERTIFICATE-----", re.S)
 
+Prober = Callable[[Endpoint, str, ProbeOptions], Awaitable[SniPair]]
+"""The live handshake deploy observes and verifies with: ``(endpoint, name, options)`` -> what
+the listener serves with SNI and without.  :func:`mailcert.probe.driver.probe_both` unless one
+is passed in, as ``issue`` takes a CA factory: the engine's only network part besides the
+server's own commands."""
+
 
 @dataclass(frozen=True)
 class DeployOptions:
-    """How to judge and how to install.  The clock and the trust store are passed in."""
+    """How to judge and how to install.  ``judgement`` holds the profiles, the trust store and
+    the clock the bundle and the served certificates are judged against (a ``now`` of ``None``
+    is pinned when the deploy starts, so one deploy judges by one clock)."""
 
     name: str
-    profiles: tuple[ClientProfile, ...]
-    store: TrustStore
-    now: dt.datetime
+    judgement: Judgement = field(default_factory=Judgement)
     force: bool = False
     dry_run: bool = False
     plan: PlanOptions = field(default_factory=PlanOptions)
     verify_timeout: float = 15.0
     probe_timeout: float = 5.0
+
+    def __post_init__(self) -> None:
+        for name in ("probe_timeout", "verify_timeout"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+                raise InputError(f"{name} must be a positive number of seconds", field=name)
+
+    @property
+    def probe_options(self) -> ProbeOptions:
+        """The options of each probe connection."""
+        return ProbeOptions(timeout=self.probe_timeout)
 
 
 @dataclass(frozen=True)
@@ -137,102 +152,113 @@ class DeployReport:
         return 2 if self.status == "rollback-failed" else 1
 
 
-def deploy(server: Server, bundle: CertBundle, options: DeployOptions) -> DeployReport:
-    """Deploy ``bundle`` to ``server``: the whole flow of the module docstring."""
+def deploy(server: Server, bundle: CertBundle, options: DeployOptions, *, prober: Prober = probe_both) -> DeployReport:
+    """Deploy ``bundle`` to ``server``: the whole flow of the module docstring.  ``prober`` makes
+    every live handshake (the baseline, the verification, the rollback's proof)."""
     started = time.monotonic()
+    judgement = options.judgement
+    options = replace(options, judgement=replace(judgement, now=judgement.clock()))
+    report, problems = _preflight(server, bundle, options, prober)
+    if problems:
+        return _closed(report, started, "refused", problems[0], problems=problems)
+    plan = report.plan
+    expecting = [s for s in report.baseline if s.listener.expects_new]
+    if plan.writes_nothing and all(s.sni_sha256 == s.plain_sha256 == plan.new_leaf_sha256 for s in expecting):
+        return _closed(report, started, "already-deployed")
+    if options.dry_run:
+        return _closed(report, started, "planned")
+    return _apply(server, report, options, prober, started)
+
+
+def _preflight(
+    server: Server, bundle: CertBundle, options: DeployOptions, prober: Prober
+) -> tuple[DeployReport, tuple[str, ...]]:
+    """Step 1, before anything is touched: judge the bundle, plan the files, config test, and
+    observe what every listener serves now.  The report so far, and every reason to refuse
+    (each once, in the order found)."""
     discovery = server.discover()
-    checks = check_bundle(bundle, options.name, options.profiles, options.store, now=options.now)
+    checks = check_bundle(bundle, options.name, options.judgement)
     states = {p: snapshot(p) for p in target_paths(discovery, options.plan)}
     plan = make_plan(discovery, bundle, states, options.plan)
-    report = DeployReport("refused", server.name, options.name, bundle, checks, plan, server.commands())
-
-    problems = list(checks.blocking(options.force)) + list(plan.problems) + _sni_conflicts(plan, options.name)
-    steps: list[StepResult] = []
+    problems = [*checks.blocking(options.force), *plan.problems, *_sni_conflicts(plan, options.name)]
     before = server.config_test()
-    steps.append(replace(before, step="config test (before)"))
     if not before.ok:
         problems.append(f"the {server.name} configuration is invalid before any change: {before.detail}")
-    listeners = discovery.listeners
-    baseline = _run(_observe_all(listeners, options)) if listeners else ()
+    baseline = _run(_observe_all(discovery.listeners, options, prober)) if discovery.listeners else ()
     for seen in baseline:
         if seen.error:
             problems.append(f"{seen.listener.endpoint.url} does not answer ({seen.error}): is {server.name} running?")
-    report = replace(report, baseline=baseline)
+    report = DeployReport("refused", server.name, options.name, bundle, checks, plan, server.commands(),
+                          baseline=baseline, steps=(replace(before, step="config test (before)"),))
+    return report, tuple(dict.fromkeys(problems))
 
-    def done(
-        status: Status,
-        reason: str | None = None,
-        *,
-        problems: Sequence[str] = (),
-        backups: tuple[tuple[Path, Path], ...] = (),
-        verification: tuple[ListenerCheck, ...] = (),
-        rollback: Rollback | None = None,
-    ) -> DeployReport:
-        return replace(report, status=status, reason=reason, problems=tuple(problems), steps=tuple(steps),
-                       backups=backups, verification=verification, rollback=rollback,
-                       seconds=time.monotonic() - started)
 
-    if problems:
-        problems = list(dict.fromkeys(problems))
-        return done("refused", problems[0], problems=tuple(problems))
+def _closed(
+    report: DeployReport,
+    started: float,
+    status: Status,
+    reason: str | None = None,
+    **outcome: Any,
+) -> DeployReport:
+    """The final report: its status, the reason, what else happened, and the time it all took."""
+    return replace(report, status=status, reason=reason, seconds=time.monotonic() - started, **outcome)
 
-    new = plan.new_leaf_sha256
-    expecting = [s for s in baseline if s.listener.expects_new]
-    served_already = all(s.sni_sha256 == new and s.plain_sha256 == new for s in expecting)
-    if plan.writes_nothing and served_already:
-        return done("already-deployed")
-    if options.dry_run:
-        return done("planned")
 
-    # --- apply -----------------------------------------------------------------------------
+def _apply(server: Server, report: DeployReport, options: DeployOptions, prober: Prober, started: float) -> DeployReport:
+    """Steps 2-5: write, config test, reload, verify; roll back on the first failure."""
+    steps = list(report.steps)
+    plan = report.plan
     written: list[tuple[FileChange, Path | None]] = []
     created_dir: Path | None = None
     failure: tuple[str, str] | None = None
     verification: tuple[ListenerCheck, ...] = ()
     try:
-        if plan.writes:
-            created_dir = _prepare_install_dir(options.plan.install_dir)
-            from mailcert.fsutil import PlannedFile, write_files
-
-            t = time.monotonic()
-            saved = write_files([PlannedFile(c.path, c.data, c.mode, c.owner) for c in plan.writes], now=options.now)
-            written = list(zip(plan.writes, saved))
-            steps.append(StepResult("write", True, f"{len(written)} file(s)", time.monotonic() - t))
+        created_dir = _prepare_install_dir(options.plan.install_dir) if plan.writes else None
+        written = _write(plan, options, steps)
     except MailcertError as exc:
         steps.append(StepResult("write", False, str(exc)))
         failure = ("write", str(exc))
     if failure is None:
         try:
-            failure, verification = _test_reload_verify(server, steps, listeners, baseline, options, checks, new)
+            failure, verification = _test_reload_verify(server, steps, report, options, prober)
         except MailcertError as exc:  # e.g. a served certificate that cannot be parsed
             failure = (steps[-1].step if steps else "verify", str(exc))
         except BaseException:
             # A bug, or Ctrl-C while waiting for the reload: the new files must not stay behind
             # unverified.  Roll back, then let the exception say what happened.
-            _roll_back(server, written, created_dir, baseline, options)
+            _roll_back(server, written, created_dir, report.baseline, options, prober)
             raise
     backups = tuple((c.path, b) for c, b in written if b is not None)
+    done = {"backups": backups, "verification": verification}
     if failure is None:
-        return done("deployed", backups=backups, verification=verification)
+        return _closed(report, started, "deployed", steps=tuple(steps), **done)
+    rollback = _roll_back(server, written, created_dir, report.baseline, options, prober)
+    status: Status = "failed" if rollback.ok else "rollback-failed"
+    return _closed(report, started, status, _failure_reason(failure, rollback), steps=tuple(steps), rollback=rollback, **done)
 
-    rollback = _roll_back(server, written, created_dir, baseline, options)
+
+def _write(plan: Plan, options: DeployOptions, steps: list[StepResult]) -> list[tuple[FileChange, Path | None]]:
+    """Step 2: all planned files as one change; each change with its backup (``None``: new)."""
+    if not plan.writes:
+        return []
+    t = time.monotonic()
+    saved = write_files([PlannedFile(c.path, c.data, c.mode, c.owner) for c in plan.writes], now=options.judgement.now)
+    steps.append(StepResult("write", True, f"{len(saved)} file(s)", time.monotonic() - t))
+    return list(zip(plan.writes, saved))
+
+
+def _failure_reason(failure: tuple[str, str], rollback: Rollback) -> str:
+    """The one line a failed deploy ends with: what failed, and how far the rollback got."""
     step_name, detail = failure
     reason = f"{step_name} failed: {detail}; {rollback.summary}"
     also = [s for s in rollback.steps if not s.ok]
     if also:  # the same broken reload command fails twice: say so once
         reason += f" ({also[0].step} failed too" + ("" if also[0].detail == detail else f": {also[0].detail}") + ")"
-    status: Status = "failed" if rollback.ok else "rollback-failed"
-    return done(status, reason, backups=backups, verification=verification, rollback=rollback)
+    return reason
 
 
 def _test_reload_verify(
-    server: Server,
-    steps: list[StepResult],
-    listeners: Sequence[Listener],
-    baseline: Sequence[Served],
-    options: DeployOptions,
-    checks: Checks,
-    new: str,
+    server: Server, steps: list[StepResult], report: DeployReport, options: DeployOptions, prober: Prober
 ) -> tuple[tuple[str, str] | None, tuple[ListenerCheck, ...]]:
     """Config test, reload, verify; the first failure as ``(step, detail)``, and the verdicts."""
     for verb in (server.config_test, server.reload):
@@ -241,7 +267,7 @@ def _test_reload_verify(
         if not step.ok:
             return (step.step, step.detail), ()
     t = time.monotonic()
-    verification = _run(_verify_all(listeners, baseline, options, checks, new))
+    verification = _run(_verify_all(report, options, prober))
     bad = [v for v in verification if not v.ok]
     steps.append(StepResult("verify", not bad, bad[0].detail if bad else f"{len(verification)} listener(s)",
                             time.monotonic() - t))
@@ -344,11 +370,9 @@ def _leaf_sha256(data: bytes) -> str | None:
 
 
 def _prepare_install_dir(directory: Path | None) -> Path | None:
-    """Create ``--install-dir`` if needed (0755: it holds a public certificate; the key is 0600)."""
+    """Create the install directory if needed (0755: it holds a public certificate; the key is 0600)."""
     if directory is None or directory.is_dir():
         return None
-    from mailcert.fsutil import ensure_dir
-
     ensure_dir(directory, mode=0o755)
     return directory
 
@@ -380,10 +404,8 @@ def _run(coro: Coroutine[Any, Any, list[T]]) -> tuple[T, ...]:
     return tuple(asyncio.run(coro))
 
 
-async def _observe(listener: Listener, options: DeployOptions) -> Served:
-    from mailcert.probe.driver import ProbeOptions, probe_both
-
-    pair = await probe_both(listener.endpoint, options.name, ProbeOptions(timeout=options.probe_timeout))
+async def _observe(listener: Listener, options: DeployOptions, prober: Prober) -> Served:
+    pair = await prober(listener.endpoint, options.name, options.probe_options)
     sni = _sha(pair.with_sni)
     plain = _sha(pair.without_sni)
     error = None
@@ -394,73 +416,74 @@ async def _observe(listener: Listener, options: DeployOptions) -> Served:
     return Served(listener, sni, plain, error)
 
 
-async def _observe_all(listeners: Sequence[Listener], options: DeployOptions) -> list[Served]:
-    return list(await asyncio.gather(*(_observe(lst, options) for lst in listeners)))
+async def _observe_all(listeners: Sequence[Listener], options: DeployOptions, prober: Prober) -> list[Served]:
+    return list(await asyncio.gather(*(_observe(lst, options, prober) for lst in listeners)))
 
 
 def _sha(result: ProbeResult | ProbeError) -> str | None:
     return None if isinstance(result, ProbeError) else hashlib.sha256(result.leaf).hexdigest()
 
 
-async def _verify_all(
-    listeners: Sequence[Listener], baseline: Sequence[Served], options: DeployOptions, checks: Checks, new: str
-) -> list[ListenerCheck]:
-    before = {s.listener: s for s in baseline}
+async def _verify_all(report: DeployReport, options: DeployOptions, prober: Prober) -> list[ListenerCheck]:
+    """Every listener after the reload: those that should serve the new leaf, and those with
+    their own certificate, which must serve what they served before."""
     return list(await asyncio.gather(*(
-        _verify_new(lst, options, checks, new, before[lst]) if lst.expects_new else _verify_same(lst, options, before[lst])
-        for lst in listeners
+        _verify_new(old, report, options, prober) if old.listener.expects_new else _verify_same(old, options, prober)
+        for old in report.baseline
     )))
 
 
-async def _verify_new(listener: Listener, options: DeployOptions, checks: Checks, new: str, old: Served) -> ListenerCheck:
-    """Wait until the listener serves ``new`` with and without SNI, then judge what it serves."""
-    from mailcert.doctor import diagnose
-    from mailcert.probe.driver import ProbeOptions, probe_both
-
+async def _verify_new(old: Served, report: DeployReport, options: DeployOptions, prober: Prober) -> ListenerCheck:
+    """Wait until the listener serves the new leaf with and without SNI, then judge what it serves."""
+    listener, new = old.listener, report.plan.new_leaf_sha256
     started = time.monotonic()
     deadline = started + options.verify_timeout
     attempts = 0
-    last = "no answer yet"
-    served: str | None = None
     while True:
         attempts += 1
-        pair = await probe_both(listener.endpoint, options.name, ProbeOptions(timeout=options.probe_timeout))
+        pair = await prober(listener.endpoint, options.name, options.probe_options)
         sni, plain = _sha(pair.with_sni), _sha(pair.without_sni)
-        served = sni
         if sni == new and plain == new:
             break
-        last = _what_is_served(pair, sni, plain, new, old)
         if time.monotonic() >= deadline:
-            return ListenerCheck(listener, False, f"{last} {options.verify_timeout:g} s after the reload", served,
+            last = _what_is_served(pair, sni, plain, new, old)
+            return ListenerCheck(listener, False, f"{last} {options.verify_timeout:g} s after the reload", sni,
                                  attempts=attempts, seconds=time.monotonic() - started)
         await asyncio.sleep(_RETRY_PAUSE)
-    diagnosis = diagnose(pair, [options.name], Judgement(options.profiles, options.store, options.now, warn_days=0))
+    return _judge_served(listener, pair, report, options, attempts, time.monotonic() - started)
+
+
+def _judge_served(
+    listener: Listener, pair: SniPair, report: DeployReport, options: DeployOptions, attempts: int, took: float
+) -> ListenerCheck:
+    """What the clients make of the new leaf as served: a client that accepted it offline but
+    refuses it live, or a chain trusted offline but not as served, fails the verification."""
+    checks, new = report.checks, report.plan.new_leaf_sha256
+    diagnosis = diagnose(pair, [options.name], replace(options.judgement, warn_days=0, critical_days=None))
     refused = tuple(v.client for v in diagnosis.assessment.results if not v.accepted)
     unexpected = [v for v in diagnosis.assessment.results if not v.accepted and v.client not in checks.refused_by]
-    took = time.monotonic() - started
     if unexpected:
         v = unexpected[0]
         return ListenerCheck(listener, False, f"serves the new certificate but {v.client} refuses {options.name}: {v.reason}",
-                             served, refused, attempts, took)
+                             new, refused, attempts, took)
     if checks.trust.trusted and not diagnosis.trust.trusted:
         return ListenerCheck(listener, False, f"serves the new certificate but its chain is not trusted: {diagnosis.trust.detail}",
-                             served, refused, attempts, took)
+                             new, refused, attempts, took)
     total = len(diagnosis.assessment.results)
     detail = f"serves {short_fp(new)}; {total - len(refused)} of {total} clients accept {options.name}"
-    return ListenerCheck(listener, True, detail, served, refused, attempts, took)
+    return ListenerCheck(listener, True, detail, new, refused, attempts, took)
 
 
-async def _verify_same(listener: Listener, options: DeployOptions, old: Served, *, deadline: float | None = None) -> ListenerCheck:
+async def _verify_same(old: Served, options: DeployOptions, prober: Prober) -> ListenerCheck:
     """Wait until the listener serves what it served before the deploy (rollback, or a listener
     with its own certificate that the deploy must not have changed)."""
-    from mailcert.probe.driver import ProbeOptions, probe_both
-
+    listener = old.listener
     started = time.monotonic()
-    end = started + (options.verify_timeout if deadline is None else deadline)
+    end = started + options.verify_timeout
     attempts = 0
     while True:
         attempts += 1
-        pair = await probe_both(listener.endpoint, options.name, ProbeOptions(timeout=options.probe_timeout))
+        pair = await prober(listener.endpoint, options.name, options.probe_options)
         sni, plain = _sha(pair.with_sni), _sha(pair.without_sni)
         if sni == old.sni_sha256 and plain == old.plain_sha256:
             return ListenerCheck(listener, True, f"serves {short_fp(sni)} as before", sni, attempts=attempts,
@@ -491,13 +514,34 @@ def _roll_back(
     created_dir: Path | None,
     baseline: Sequence[Served],
     options: DeployOptions,
+    prober: Prober,
 ) -> Rollback:
     """Put back every file from its backup (keeping the backup), test, reload, prove the old
     certificate is served again."""
-    from mailcert.fsutil import PlannedFile, write_files
-
     started = time.monotonic()
-    steps: list[StepResult] = []
+    restored, removed, problems = _restore_files(written, created_dir)
+    steps = [StepResult("restore", not problems, "; ".join(problems) or f"{len(restored) + len(removed)} file(s)")]
+    if written:
+        # Reload whenever files moved, even if the failure came before the reload: Postfix
+        # starts new smtpd processes that read the files on their own.
+        steps.append(server.config_test())
+        steps.append(server.reload())
+    checks = _run(_verify_all_same(baseline, options, prober))
+    ok = all(c.ok for c in checks)
+    if ok:
+        summary = f"rolled back: the old certificate is served again on {len(checks)} listener(s)"
+    else:
+        bad = next(c for c in checks if not c.ok)
+        summary = f"ROLLBACK INCOMPLETE: {bad.listener.endpoint.url} {bad.detail}; backups are kept"
+    return Rollback(ok, summary, tuple(steps), tuple(restored), tuple(removed), checks, time.monotonic() - started)
+
+
+def _restore_files(
+    written: Sequence[tuple[FileChange, Path | None]], created_dir: Path | None
+) -> tuple[list[Path], list[Path], list[str]]:
+    """The files as they were: each replaced file's content back from its backup (as one change;
+    the backups stay), each new file removed, a created install directory removed if empty.
+    Returns what was restored, what was removed, and what could not be done."""
     restored: list[Path] = []
     removed: list[Path] = []
     back: list[PlannedFile] = []
@@ -530,21 +574,8 @@ def _roll_back(
             created_dir.rmdir()
         except OSError:
             pass
-    steps.append(StepResult("restore", not problems, "; ".join(problems) or f"{len(restored) + len(removed)} file(s)"))
-    if written:
-        # Reload whenever files moved, even if the failure came before the reload: Postfix
-        # starts new smtpd processes that read the files on their own.
-        steps.append(server.config_test())
-        steps.append(server.reload())
-    checks = _run(_verify_all_same(baseline, options))
-    ok = all(c.ok for c in checks)
-    if ok:
-        summary = f"rolled back: the old certificate is served again on {len(checks)} listener(s)"
-    else:
-        bad = next(c for c in checks if not c.ok)
-        summary = f"ROLLBACK INCOMPLETE: {bad.listener.endpoint.url} {bad.detail}; backups are kept"
-    return Rollback(ok, summary, tuple(steps), tuple(restored), tuple(removed), checks, time.monotonic() - started)
+    return restored, removed, problems
 
 
-async def _verify_all_same(baseline: Sequence[Served], options: DeployOptions) -> list[ListenerCheck]:
-    return list(await asyncio.gather(*(_verify_same(s.listener, options, s) for s in baseline)))
+async def _verify_all_same(baseline: Sequence[Served], options: DeployOptions, prober: Prober) -> list[ListenerCheck]:
+    return list(await asyncio.gather(*(_verify_same(s, options, prober) for s in baseline)))

@@ -62,8 +62,8 @@ class ServerBase:
     name = "server"
 
     def __init__(self, *, reload_cmd: str | None = None, config_test_cmd: str | None = None) -> None:
-        self._reload_override = split_command(reload_cmd, "--reload-cmd") if reload_cmd is not None else None
-        self._test_override = split_command(config_test_cmd, "--config-test-cmd") if config_test_cmd is not None else None
+        self._reload_override = split_command(reload_cmd, "reload_cmd") if reload_cmd is not None else None
+        self._test_override = split_command(config_test_cmd, "config_test_cmd") if config_test_cmd is not None else None
 
     def native_config_test(self) -> list[str]:
         raise NotImplementedError
@@ -91,14 +91,15 @@ class ServerBase:
         return run_command("reload", self._reload_argv(), log=self.log_path())
 
 
-def split_command(text: str, option: str) -> list[str]:
-    """``--reload-cmd "systemctl reload dovecot"`` -> argv; run without a shell."""
+def split_command(text: str, field: str) -> list[str]:
+    """A command line (``"systemctl reload dovecot"``) -> argv, run without a shell; ``field``
+    names it in errors (``reload_cmd``, ``config_test_cmd``)."""
     try:
         argv = shlex.split(text)
     except ValueError as exc:
-        raise InputError(f"{option} {text!r}: {exc}") from None
+        raise InputError(f"{field} {text!r}: {exc}", field=field) from None
     if not argv:
-        raise InputError(f"{option} is empty")
+        raise InputError(f"{field} is empty", field=field)
     return argv
 
 

@@ -65,12 +65,13 @@ class CertBundle:
 def bundle_from_dir(directory: str | Path, *, given_as: str | None = None) -> CertBundle:
     """``DIR/fullchain.pem`` (else ``cert.pem`` + ``chain.pem``) and ``DIR/key.pem`` (or ``privkey.pem``).
 
-    ``given_as`` is how the directory was named (default ``--cert DIR``; a deploy hook's
+    ``given_as`` is how the directory was named (default: the field ``cert``; a deploy hook's
     variable), so an error points at what the administrator or the hook actually set."""
     d = Path(directory)
     if not d.is_dir():
         what = "not a directory" if d.exists() else "no such directory"
-        raise InputError(f"{given_as or f'--cert {d}'}: {what} (it must be the directory holding fullchain.pem and key.pem or privkey.pem)")
+        raise InputError(f"{given_as or f'cert {d}'}: {what} (it must be the directory holding fullchain.pem and key.pem or privkey.pem)",
+                         field=None if given_as else "cert")
     key_path = next((d / n for n in _KEY_NAMES if (d / n).is_file()), None)
     if key_path is None:
         raise InputError(f"{d} holds no key.pem or privkey.pem")
@@ -105,9 +106,11 @@ def bundle_from_env(env: Mapping[str, str]) -> CertBundle:
         missing = "CERT_KEY_PATH" if fullchain else "CERT_FULLCHAIN_PATH"
         raise InputError(f"from_env: {missing} is not set (acme.sh style needs CERT_FULLCHAIN_PATH and CERT_KEY_PATH)", field="from_env")
     raise InputError(
-        "--from-env: RENEWED_LINEAGE is not set (certbot sets it when it runs a --deploy-hook after a"
+        "from_env: RENEWED_LINEAGE is not set (certbot sets it when it runs a deploy hook after a"
         " renewal), nor are acme.sh's CERT_FULLCHAIN_PATH and CERT_KEY_PATH; run from a hook, or"
-        " give --cert DIR"
+        " give cert DIR",
+        field="from_env",
+        mentions=("cert",),
     )
 
 

@@ -16,17 +16,14 @@ Two kinds of "no":
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from mailcert.assess import Assessment, assess_certificate
 from mailcert.certs.build import key_matches
 from mailcert.certs.info import facts_from_certificate
-from mailcert.certs.chain import TrustProblem, TrustResult, TrustStore, verify_chain
+from mailcert.certs.chain import TrustProblem, TrustResult, verify_chain
 from mailcert.deploy.bundle import CertBundle
 from mailcert.judgement import Judgement
-from mailcert.names.profiles import ClientProfile
 
 __all__ = ["Checks", "check_bundle"]
 
@@ -53,15 +50,10 @@ class Checks:
         return self.refusals if force else self.refusals + self.objections
 
 
-def check_bundle(
-    bundle: CertBundle,
-    name: str,
-    profiles: Sequence[ClientProfile],
-    store: TrustStore,
-    *,
-    now: dt.datetime,
-) -> Checks:
-    """Judge ``bundle`` for ``name`` by every profile, its chain against ``store``, its key."""
+def check_bundle(bundle: CertBundle, name: str, judgement: Judgement) -> Checks:
+    """Judge ``bundle`` for ``name`` by every profile of ``judgement``, its chain against the
+    judgement's trust store at its clock, and its key."""
+    now = judgement.clock()
     refusals: list[str] = []
     objections: list[str] = []
     leaf = bundle.leaf
@@ -75,7 +67,7 @@ def check_bundle(
                 f"{bundle.source}: the key does not belong to the certificate (their public keys differ)"
             )
 
-    trust = verify_chain(bundle.certs, store, now=now)
+    trust = verify_chain(bundle.certs, judgement.trust_store(), now=now)
     if trust.problem not in _FORCEABLE_TRUST:
         label = "chain incomplete" if trust.problem is TrustProblem.MISSING_INTERMEDIATE else "chain broken"
         hint = (
@@ -91,7 +83,7 @@ def check_bundle(
         refusals.append(f"the certificate expired on {facts.not_after:%Y-%m-%d}")
     elif now < facts.not_before:
         refusals.append(f"the certificate is not valid before {facts.not_before:%Y-%m-%d %H:%M} UTC")
-    assessment = assess_certificate(facts, [name], Judgement(tuple(profiles), store, now), source=bundle.source, chain=bundle.certs)
+    assessment = assess_certificate(facts, [name], replace(judgement, now=now), source=bundle.source, chain=bundle.certs)
     refusing = [v for v in assessment.results if not v.accepted]
     if refusing:
         who = ", ".join(v.client for v in refusing)

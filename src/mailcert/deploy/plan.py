@@ -224,61 +224,18 @@ def make_plan(
     options: PlanOptions,
 ) -> Plan:
     """Decide what to write.  Refusals go into ``problems``; nothing is decided twice."""
-    problems = list(discovery.problems)
+    cert_path, key_path, problems = _where_to_install(discovery, options)
     writes: list[FileChange] = []
     unchanged: list[Path] = []
     settings: list[SettingChange] = []
     diff = ""
-
-    if options.install_dir is not None:
-        cert_path: Path | None = options.install_dir / "fullchain.pem"
-        key_path: Path | None = options.install_dir / "key.pem"
-    elif discovery.primary is None:
-        cert_path = key_path = None
-        problems.append(
-            f"{discovery.server} has no server-wide certificate configured to replace;"
-            " give --install-dir DIR to write one and set it"
-        )
-    else:
-        cert_path, key_path = discovery.primary.cert_path, discovery.primary.key_path
-        if cert_path is None or key_path is None:
-            missing = "certificate" if cert_path is None else "key"
-            problems.append(
-                f"{discovery.server}'s server-wide {missing} file is not configured;"
-                " give --install-dir DIR to write both and set them"
-            )
-            cert_path = key_path = None
-
     if cert_path is not None and key_path is not None:
-        files: list[tuple[Path, Role, bytes]]
-        if cert_path == key_path:
-            files = [(cert_path, "key+certificate", bundle.key_pem + bundle.fullchain_pem)]
-        else:
-            files = [(cert_path, "certificate", bundle.fullchain_pem), (key_path, "key", bundle.key_pem)]
-        for path, role, data in files:
-            state = states.get(path) or FileState(path, "missing")
-            if state.kind == "symlink":
-                problem = _link_problem(state, role, data, bundle)
-                if problem:
-                    problems.append(problem)
-                else:
-                    unchanged.append(path)
-                continue
-            problem = _target_problem(state, creating_dir=options.install_dir is not None)
-            if problem:
-                problems.append(problem)
-                continue
-            change = _file_change(path, role, data, state, options, bundle.leaf_sha256)
-            if _same(change, state):
-                unchanged.append(path)
-            else:
-                writes.append(change)
-
+        writes, unchanged, file_problems = _file_writes(cert_path, key_path, bundle, states, options)
+        problems.extend(file_problems)
         if options.install_dir is not None:
             config_writes, settings, diff, config_problems = _setting_edits(discovery, cert_path, key_path)
             writes.extend(config_writes)
             problems.extend(config_problems)
-
     return Plan(
         discovery=discovery,
         new_leaf_sha256=bundle.leaf_sha256,
@@ -288,6 +245,59 @@ def make_plan(
         diff=diff,
         problems=tuple(dict.fromkeys(problems)),
     )
+
+
+def _where_to_install(discovery: Discovery, options: PlanOptions) -> tuple[Path | None, Path | None, list[str]]:
+    """The certificate and key files to write (the install directory's, else the ones the
+    configuration names server-wide), or ``None`` and why not; with discovery's own problems."""
+    problems = list(discovery.problems)
+    if options.install_dir is not None:
+        return options.install_dir / "fullchain.pem", options.install_dir / "key.pem", problems
+    if discovery.primary is None:
+        problems.append(
+            f"{discovery.server} has no server-wide certificate configured to replace;"
+            " give --install-dir DIR to write one and set it"
+        )
+        return None, None, problems
+    cert_path, key_path = discovery.primary.cert_path, discovery.primary.key_path
+    if cert_path is None or key_path is None:
+        missing = "certificate" if cert_path is None else "key"
+        problems.append(
+            f"{discovery.server}'s server-wide {missing} file is not configured;"
+            " give --install-dir DIR to write both and set them"
+        )
+        return None, None, problems
+    return cert_path, key_path, problems
+
+
+def _file_writes(
+    cert_path: Path, key_path: Path, bundle: CertBundle, states: Mapping[Path, FileState], options: PlanOptions
+) -> tuple[list[FileChange], list[Path], list[str]]:
+    """Each target file as a change, as already right (unchanged), or as a reason to refuse.
+    One file holding both key and certificate (Postfix's ``smtpd_tls_chain_files``) gets both."""
+    files: list[tuple[Path, Role, bytes]]
+    if cert_path == key_path:
+        files = [(cert_path, "key+certificate", bundle.key_pem + bundle.fullchain_pem)]
+    else:
+        files = [(cert_path, "certificate", bundle.fullchain_pem), (key_path, "key", bundle.key_pem)]
+    writes: list[FileChange] = []
+    unchanged: list[Path] = []
+    problems: list[str] = []
+    for path, role, data in files:
+        state = states.get(path) or FileState(path, "missing")
+        if state.kind == "symlink":
+            problem = _link_problem(state, role, data, bundle)
+        else:
+            problem = _target_problem(state, creating_dir=options.install_dir is not None)
+        if problem:
+            problems.append(problem)
+            continue
+        change = None if state.kind == "symlink" else _file_change(path, role, data, state, options, bundle.leaf_sha256)
+        if change is None or _same(change, state):
+            unchanged.append(path)  # a link that already leads to the new files, or the same file
+        else:
+            writes.append(change)
+    return writes, unchanged, problems
 
 
 def _link_problem(state: FileState, role: Role, data: bytes, bundle: CertBundle) -> str | None:

@@ -104,10 +104,10 @@ class StandaloneHttp:
             where = f"{self.address or '*'}:{self.port}"
             hint = ""
             if exc.errno == errno.EADDRINUSE:
-                hint = " (a web server already there? use --webroot DIR)"
+                hint = " (a web server already there? use webroot DIR)"
             elif exc.errno == errno.EACCES:
                 hint = " (ports below 1024 need root)"
-            raise OperationError(f"cannot listen on {where} for http-01: {exc.strerror or exc}{hint}") from None
+            raise OperationError(f"cannot listen on {where} for http-01: {exc.strerror or exc}{hint}", mentions=("webroot",)) from None
         try:
             # the servers' own serve_forever() polls for shutdown every 0.5 s, and the run waits
             # for that at the end; serve with a short poll interval instead
@@ -182,7 +182,8 @@ class DnsHook:
             "CERTBOT_DOMAIN": task.identifier,
             "CERTBOT_VALIDATION": task.validation,
         }
-        run_hook(self.command, {**self.env, **extra}, timeout=self.timeout, what=f"--dns-hook ({action} TXT {task.record_name})")
+        run_hook(self.command, {**self.env, **extra}, timeout=self.timeout, what=f"dns_hook ({action} TXT {task.record_name})",
+                 field="dns_hook")
 
     @contextlib.contextmanager
     def publish(self, tasks: Sequence[ChallengeTask]) -> Iterator[None]:
@@ -208,14 +209,15 @@ class DnsHook:
             raise first
 
 
-def run_hook(command: str, env: Mapping[str, str], *, timeout: float, what: str) -> str:
+def run_hook(command: str, env: Mapping[str, str], *, timeout: float, what: str, field: str | None = None) -> str:
     """Run ``command`` through ``/bin/sh -c`` with ``env``; return its stdout.
 
     The hook runs in a session (and process group) of its own, and on timeout the whole group
     is killed: a hook that started ``nsupdate``, ``sleep`` or a DNS API client in the
     background would otherwise outlive us, and with our pipes still open would make us wait
     for it past the deadline.  One line on failure: which hook, the exit status, and the last
-    line it wrote to stderr.
+    line it wrote to stderr.  ``what`` starts every message; ``field`` is the field it names
+    (the hook's command), for the CLI to say as a flag.
     """
     try:
         proc = subprocess.Popen(
@@ -227,12 +229,12 @@ def run_hook(command: str, env: Mapping[str, str], *, timeout: float, what: str)
             start_new_session=True,
         )
     except OSError as exc:
-        raise OperationError(f"{what} could not be run: {exc.strerror or exc}") from None
+        raise OperationError(f"{what} could not be run: {exc.strerror or exc}", field=field) from None
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         _kill_group(proc)
-        raise OperationError(f"{what} did not finish within {timeout:g} s (it and what it started were stopped)") from None
+        raise OperationError(f"{what} did not finish within {timeout:g} s (it and what it started were stopped)", field=field) from None
     except BaseException:
         _kill_group(proc)
         raise
@@ -241,7 +243,7 @@ def run_hook(command: str, env: Mapping[str, str], *, timeout: float, what: str)
         said = f": {lines[-1].strip()[:300]}" if lines else ""
         return_code = proc.returncode
         how = f"was killed by signal {-return_code}" if return_code < 0 else f"failed with exit status {return_code}"
-        raise OperationError(f"{what} {how}{said}")
+        raise OperationError(f"{what} {how}{said}", field=field)
     return out.decode("utf-8", "replace")
 
 

@@ -275,7 +275,7 @@ class AcmeCA:
         except errors.ValidationError as exc:
             raise OperationError(f"{what}: {_validation_failures(exc.failed_authzrs)}") from None
         except errors.TimeoutError:
-            raise OperationError(f"{what}: the CA did not finish within the deadline (--timeout)") from None
+            raise OperationError(f"{what}: the CA did not finish within the deadline (timeout)", mentions=("timeout",)) from None
         except errors.IssuanceError as exc:
             raise OperationError(f"{what}: the CA refused to issue: {_problem(exc.error)}") from None
         except messages.Error as exc:
@@ -285,8 +285,9 @@ class AcmeCA:
         except errors.ConflictError as exc:
             raise OperationError(f"{what}: the CA reported a conflict with {exc.location}") from None
         except requests.exceptions.SSLError as exc:
-            hint = "" if self._ca_bundle else "; for a private CA give its certificate with --ca-bundle FILE"
-            raise OperationError(f"{what}: cannot verify the TLS certificate of {self._host} ({_innermost(exc)}){hint}") from None
+            hint = "" if self._ca_bundle else "; for a private CA give its certificate with ca_bundle FILE"
+            raise OperationError(f"{what}: cannot verify the TLS certificate of {self._host} ({_innermost(exc)}){hint}",
+                                 mentions=("ca_bundle",)) from None
         except requests.exceptions.Timeout:
             raise OperationError(f"{what}: no answer from {self._host} within {self.timeout:g} s") from None
         except requests.exceptions.ConnectionError as exc:
@@ -337,9 +338,10 @@ class AcmeCA:
             offered = [c for c in body.challenges if getattr(c.chall, "typ", None) == kind]
             if not offered:
                 names = ", ".join(sorted({str(getattr(c.chall, "typ", "?")) for c in body.challenges}))
-                hint = "give --dns-hook CMD" if kind == HTTP01 else "use http-01 (--http-port or --webroot)"
+                hint = "give dns_hook CMD" if kind == HTTP01 else "use http-01 (http_port or webroot)"
                 wild = " (a wildcard needs dns-01)" if body.wildcard else ""
-                raise OperationError(f"the CA offers no {kind} challenge for {ident}{wild} (it offers: {names}); {hint}")
+                raise OperationError(f"the CA offers no {kind} challenge for {ident}{wild} (it offers: {names}); {hint}",
+                                     mentions=("dns_hook", "http_port", "webroot"))
             challb = offered[0]
             response, validation = challb.response_and_validation(self.jwk)
             token = challb.chall.encode("token")

@@ -30,9 +30,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.serialization import Encoding
+
 from mailcert.certs import build
 from mailcert.certs.build import KeyType, PrivateKey
+from mailcert.certs.bundle import bundle_files, write_planned
+from mailcert.certs.keys import read_private_key
 from mailcert.errors import InputError, OperationError
+from mailcert.fsutil import ensure_dir, write_files
 from mailcert.issue.challenges import DnsHook, Solver, StandaloneHttp, Webroot
 from mailcert.issue.clock import Clock
 from mailcert.issue.plan import CaSortsNames, ClientPlan, ca_sorts_names, judge_issued, plan_for, select_profiles
@@ -40,9 +48,8 @@ from mailcert.issue.state import AccountStore, ChallengeSpec, Lineage, LineageSt
 from mailcert.names import NameVerdict
 
 if TYPE_CHECKING:
-    from cryptography import x509
-
-    from mailcert.issue.client import AcmeCA
+    from mailcert.issue.client import AcmeCA, Order
+    from mailcert.names.profiles import ClientProfile
     from mailcert.rollover import GuardResult
 
 __all__ = ["IssueOutcome", "IssueRequest", "IssueStatus", "issue", "make_solver", "plan_lines"]
@@ -104,7 +111,7 @@ def make_solver(spec: ChallengeSpec, *, env: Mapping[str, str], hook_timeout: fl
     """The solver ``spec`` describes."""
     if spec.method == "dns":
         if not spec.dns_hook:
-            raise InputError("dns-01 needs a hook command: --dns-hook CMD")
+            raise InputError("dns-01 needs a hook command: dns_hook CMD", mentions=("dns_hook",))
         return DnsHook(spec.dns_hook, env=env, timeout=hook_timeout)
     if spec.method == "webroot":
         if not spec.webroot:
@@ -143,9 +150,6 @@ def plan_lines(plan: ClientPlan) -> list[str]:
 
 
 def _load_key(pem: bytes, where: Path) -> PrivateKey:
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import ec, rsa
-
     try:
         key = serialization.load_pem_private_key(pem, None)
     except (TypeError, ValueError):
@@ -171,8 +175,6 @@ def issue(
     tlsa_guard: TlsaGuard | None = None,
 ) -> IssueOutcome:
     """Issue and install one certificate (see the module docstring for the steps)."""
-    from mailcert.issue.client import AccountUnknown, AcmeCA  # the acme library: only when issuing
-
     started = clock.now()
     profiles = select_profiles(request.clients)
     sorts = ca_sorts_names(request.directory, request.ca_sorts_names)
@@ -183,102 +185,142 @@ def issue(
         return IssueOutcome(IssueStatus.PLAN_REFUSED, plan)
     wildcards = [n for n in request.names if n.startswith("*.")]
     if wildcards and request.challenge.method != "dns":
-        raise InputError(f"{wildcards[0]} is a wildcard: the CA validates it only with dns-01; give --dns-hook CMD")
+        raise InputError(f"{wildcards[0]} is a wildcard: the CA validates it only with dns-01; give dns_hook CMD", mentions=("dns_hook",))
     solver = make_solver(request.challenge, env=env, hook_timeout=request.hook_timeout, timeout=request.timeout)
-
-    def factory(key: PrivateKey) -> AcmeCA:
-        if ca_factory is not None:
-            return ca_factory(key)
-        return AcmeCA(request.directory, key, clock=clock, ca_bundle=request.ca_bundle, timeout=min(request.timeout, 30.0))
-
-    if request.key_pem is not None:
-        from mailcert.certs.keys import read_private_key
-
-        key = read_private_key(request.key_pem, source=f"the key to certify (in {request.out})")
-    else:
-        key = build.new_key(request.key_type)
-    csr_pem = build.csr_to_pem(build.csr(key, request.names))
-    accounts = AccountStore(state)
-    host = urlsplit(request.directory).netloc or request.directory
-
-    stored = accounts.load(request.directory)
-    account_key = _load_key(stored.key_pem, accounts.folder(request.directory)) if stored else build.new_key(KeyType.ECDSA_P256)
-    with factory(account_key) as ca:
-        ca.connect()
-
-        def register() -> str:
-            if not request.agree_tos:
-                tos = ca.terms_of_service
-                read = f"read the CA's terms of service ({tos}) and" if tos else "agree to the CA's terms of service:"
-                raise InputError(f"no account with {host} yet: {read} run again with --agree-tos to register one")
-            uri = ca.register(request.email)
-            contact = (f"mailto:{request.email}",) if request.email else ()
-            folder = accounts.save(StoredAccount(request.directory, uri, build.key_to_pem(account_key), contact), now=clock.now())
-            say(f"Account: registered {uri} (key kept in {folder})")
-            return uri
-
-        if stored is not None:
-            ca.use_account(stored.uri)
-            say(f"Account: {stored.uri}")
-            if request.email and f"mailto:{request.email}" not in stored.contact:
-                say(f"  note: --email applies to a new account; this one keeps {', '.join(stored.contact) or 'no contact'}")
-        else:
-            register()
-        try:
-            order = ca.new_order(csr_pem)
-        except AccountUnknown:
-            if not request.agree_tos:
-                raise InputError(
-                    f"the CA at {host} does not know the account stored in {accounts.folder(request.directory)};"
-                    " run again with --agree-tos to register a new one"
-                ) from None
-            register()
-            order = ca.new_order(csr_pem)
-        tasks = ca.tasks(order, solver.kind)
-        reused = len(order.identifiers) - len(tasks)
-        say(
-            f"Order: {len(order.identifiers)} name(s); {solver.describe()}"
-            + (f"; {reused} already validated" if reused else "")
-        )
-        deadline = clock.now() + timedelta(seconds=request.timeout)
-        if tasks:
-            with solver.publish(tasks):
-                ca.answer(tasks)
-                fullchain = ca.finalize(order, deadline)
-        else:
-            fullchain = ca.finalize(order, deadline)
-
+    key = _key_to_certify(request)
+    session = _Session(request, AccountStore(state), clock, say)
+    fullchain = _obtain(session, ca_factory or _acme_ca(request, clock), build.csr_to_pem(build.csr(key, request.names)), solver)
     leaf, chain = _split_chain(fullchain, key)
-    issued = build.san_names(leaf)
-    missing = [n for n in request.names if n not in issued]
-    say(f"Issued: names in certificate order: {', '.join(issued) or '(none)'}")
-    if missing:
-        say(f"  note: the CA left out {', '.join(missing)}")
-    verdicts = judge_issued(leaf, request.mail_name, profiles)
-    refusals = tuple(v for v in verdicts if not v.accepted)
-    outcome = IssueOutcome(
-        IssueStatus.INSTALLED,
-        plan,
-        issued_names=issued,
-        refusals=refusals,
-        not_after=leaf.not_valid_after_utc,
-        chain_length=len(chain),
-    )
-    if refusals:
-        kept = _keep_refused(state, request.mail_name, leaf, chain, key, clock.now())
-        return replace(outcome, status=IssueStatus.CLIENT_REFUSED, kept_in=kept, seconds=_since(clock, started))
-    if tlsa_guard is not None:
-        from cryptography.hazmat.primitives.serialization import Encoding
-
+    outcome = _judged(plan, leaf, chain, request.mail_name, profiles, say)
+    if not outcome.refusals and tlsa_guard is not None:
         guard = tlsa_guard([c.public_bytes(Encoding.DER) for c in (leaf, *chain)], _installed_chain(request.out))
         outcome = replace(outcome, tlsa=guard.lines, tlsa_ok=guard.ok)
         if not guard.ok and not request.allow_tlsa_break:
-            kept = _keep_refused(state, request.mail_name, leaf, chain, key, clock.now())
-            return replace(outcome, status=IssueStatus.TLSA_REFUSED, kept_in=kept, seconds=_since(clock, started))
+            outcome = replace(outcome, status=IssueStatus.TLSA_REFUSED)
+    if outcome.status is not IssueStatus.INSTALLED:
+        kept = _keep_refused(state, request.mail_name, leaf, chain, key, clock.now())
+        return replace(outcome, kept_in=kept, seconds=_since(clock, started))
+    written = _install(request, state, clock, leaf, chain, key)
+    return replace(outcome, written=tuple(written), seconds=_since(clock, started))
 
-    from mailcert.certs.bundle import bundle_files, write_planned
-    from mailcert.fsutil import ensure_dir
 
+def _acme_ca(request: IssueRequest, clock: Clock) -> CaFactory:
+    """The real CA behind ``request.directory``.  certbot's acme library (and requests, josepy)
+    is imported here, when a certificate is ordered, not when ``mailcert`` starts: for start-up time."""
+    from mailcert.issue.client import AcmeCA
+
+    def factory(key: PrivateKey) -> AcmeCA:
+        return AcmeCA(request.directory, key, clock=clock, ca_bundle=request.ca_bundle, timeout=min(request.timeout, 30.0))
+
+    return factory
+
+
+def _key_to_certify(request: IssueRequest) -> PrivateKey:
+    """The key the certificate is for: the one given (--reuse-key, --next-key) or a new one."""
+    if request.key_pem is None:
+        return build.new_key(request.key_type)
+    return read_private_key(request.key_pem, source=f"the key to certify (in {request.out})")
+
+
+@dataclass(frozen=True)
+class _Session:
+    """What the talk with the CA needs besides the CA itself: the request, where accounts are
+    kept, the clock and where progress lines go."""
+
+    request: IssueRequest
+    accounts: AccountStore
+    clock: Clock
+    say: Say
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.request.directory).netloc or self.request.directory
+
+
+def _obtain(session: _Session, ca_factory: CaFactory, csr_pem: bytes, solver: Solver) -> str:
+    """Account, order, challenges (published by ``solver`` and taken down whatever happens),
+    finalisation: the full chain the CA issued, as PEM."""
+    request, say = session.request, session.say
+    stored = session.accounts.load(request.directory)
+    folder = session.accounts.folder(request.directory)
+    account_key = _load_key(stored.key_pem, folder) if stored else build.new_key(KeyType.ECDSA_P256)
+    with ca_factory(account_key) as ca:
+        ca.connect()
+        order = _open_order(session, ca, stored, account_key, csr_pem)
+        tasks = ca.tasks(order, solver.kind)
+        reused = len(order.identifiers) - len(tasks)
+        say(f"Order: {len(order.identifiers)} name(s); {solver.describe()}" + (f"; {reused} already validated" if reused else ""))
+        deadline = session.clock.now() + timedelta(seconds=request.timeout)
+        if not tasks:
+            return ca.finalize(order, deadline)
+        with solver.publish(tasks):
+            ca.answer(tasks)
+            return ca.finalize(order, deadline)
+
+
+def _open_order(session: _Session, ca: AcmeCA, stored: StoredAccount | None, account_key: PrivateKey, csr_pem: bytes) -> Order:
+    """The order for ``csr_pem`` under the stored account, or a new one (only with
+    ``agree_tos``) when there is none or the CA no longer knows the stored one."""
+    from mailcert.issue.client import AccountUnknown  # with the acme library: for start-up time
+
+    request = session.request
+    if stored is None:
+        _register(session, ca, account_key)
+    else:
+        ca.use_account(stored.uri)
+        session.say(f"Account: {stored.uri}")
+        if request.email and f"mailto:{request.email}" not in stored.contact:
+            session.say(f"  note: --email applies to a new account; this one keeps {', '.join(stored.contact) or 'no contact'}")
+    try:
+        return ca.new_order(csr_pem)
+    except AccountUnknown:
+        if not request.agree_tos:
+            raise InputError(
+                f"the CA at {session.host} does not know the account stored in {session.accounts.folder(request.directory)};"
+                " run again with agree_tos to register a new one",
+                mentions=("agree_tos",),
+            ) from None
+        _register(session, ca, account_key)
+        return ca.new_order(csr_pem)
+
+
+def _register(session: _Session, ca: AcmeCA, account_key: PrivateKey) -> str:
+    """Register a new account with ``account_key`` and keep it (0600); only when the terms of
+    service were agreed to (``agree_tos``)."""
+    request = session.request
+    if not request.agree_tos:
+        tos = ca.terms_of_service
+        read = f"read the CA's terms of service ({tos}) and" if tos else "agree to the CA's terms of service:"
+        raise InputError(f"no account with {session.host} yet: {read} run again with agree_tos to register one", mentions=("agree_tos",))
+    uri = ca.register(request.email)
+    contact = (f"mailto:{request.email}",) if request.email else ()
+    account = StoredAccount(request.directory, uri, build.key_to_pem(account_key), contact)
+    folder = session.accounts.save(account, now=session.clock.now())
+    session.say(f"Account: registered {uri} (key kept in {folder})")
+    return uri
+
+
+def _judged(
+    plan: ClientPlan, leaf: x509.Certificate, chain: Sequence[x509.Certificate], mail_name: str,
+    profiles: Sequence[ClientProfile], say: Say,
+) -> IssueOutcome:
+    """The issued certificate judged by every configured client for the mail name (the CA may
+    have re-ordered or left out names): INSTALLED, or CLIENT_REFUSED with the refusals."""
+    issued = build.san_names(leaf)
+    say(f"Issued: names in certificate order: {', '.join(issued) or '(none)'}")
+    missing = [n for n in plan.requested if n not in issued]
+    if missing:
+        say(f"  note: the CA left out {', '.join(missing)}")
+    refusals = tuple(v for v in judge_issued(leaf, mail_name, profiles) if not v.accepted)
+    status = IssueStatus.CLIENT_REFUSED if refusals else IssueStatus.INSTALLED
+    return IssueOutcome(status, plan, issued_names=issued, refusals=refusals,
+                        not_after=leaf.not_valid_after_utc, chain_length=len(chain))
+
+
+def _install(
+    request: IssueRequest, state: Path, clock: Clock, leaf: x509.Certificate, chain: Sequence[x509.Certificate], key: PrivateKey
+) -> list[str]:
+    """Step 5: every file in ``out`` at once, and the lineage recorded for ``acme renew``."""
     out = request.out
     ensure_dir(out)
     written = write_planned(bundle_files(out, leaf, chain, key))
@@ -299,14 +341,11 @@ def issue(
         ),
         now=clock.now(),
     )
-    return replace(outcome, written=tuple(written), seconds=_since(clock, started))
+    return written
 
 
 def _installed_chain(out: Path) -> list[bytes] | None:
     """The chain now in ``out`` (DER), for the TLSA guard: the key it replaces."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives.serialization import Encoding
-
     try:
         certs = x509.load_pem_x509_certificates((out / "fullchain.pem").read_bytes())
     except (OSError, ValueError):
@@ -319,10 +358,8 @@ def _since(clock: Clock, started: datetime) -> float:
 
 
 def _split_chain(fullchain: str, key: PrivateKey) -> tuple[x509.Certificate, tuple[x509.Certificate, ...]]:
-    from cryptography.x509 import load_pem_x509_certificates
-
     try:
-        certs = load_pem_x509_certificates(fullchain.encode("ascii"))
+        certs = x509.load_pem_x509_certificates(fullchain.encode("ascii"))
     except (ValueError, UnicodeEncodeError):
         raise OperationError("the CA sent a certificate that cannot be read (not a PEM chain)") from None
     leaf = certs[0]
@@ -335,9 +372,6 @@ def _keep_refused(
     state: Path, name: str, leaf: x509.Certificate, chain: Sequence[x509.Certificate], key: PrivateKey, now: datetime
 ) -> Path:
     """Keep what the CA issued (it counts against rate limits) where it is never served."""
-    from mailcert.certs.bundle import bundle_files
-    from mailcert.fsutil import ensure_dir, write_files
-
     folder = acme_dir(state) / "refused" / f"{name}-{now:%Y%m%dT%H%M%SZ}"
     ensure_dir(folder.parent)
     ensure_dir(folder)

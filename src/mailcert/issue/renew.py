@@ -87,5 +87,5 @@ def deploy_env(lineage: Lineage, base: Mapping[str, str]) -> dict[str, str]:
 
 
 def run_deploy_hook(command: str, lineage: Lineage, *, env: Mapping[str, str], timeout: float) -> None:
-    """Run ``--deploy-hook`` for one renewed lineage (one line on failure)."""
-    run_hook(command, deploy_env(lineage, env), timeout=timeout, what=f"--deploy-hook for {lineage.names[0]}")
+    """Run the deploy hook for one renewed lineage (one line on failure)."""
+    run_hook(command, deploy_env(lineage, env), timeout=timeout, what=f"deploy_hook for {lineage.names[0]}", field="deploy_hook")

@@ -61,7 +61,7 @@ def parse_resolver(text: str | None) -> Resolver:
         try:
             servers = dns.resolver.Resolver().nameservers
         except dns.resolver.NoResolverConfiguration:
-            raise InputError("no resolver configured on this machine: give one with --resolver ADDR[:PORT]") from None
+            raise InputError("no resolver configured on this machine: give one with resolver ADDR[:PORT]", mentions=("resolver",)) from None
         return Resolver(str(servers[0]))
     addr, port = text, 53
     if text.startswith("["):

@@ -119,7 +119,7 @@ def text(d: Diagnosis, style: Style) -> str:
             said.insert(0, "nothing stapled")
         header.append(f"  revocation: {terminal('; '.join(said), FIELD_LIMIT) or 'nothing to check'}")
     header.append("")
-    out = render_assessment(d.assessment, now=now, style=style, header=header)
+    out = render_assessment(d.assessment, style=style, header=header)
     if d.other_certificate is not None:
         out += "\n" + "\n".join(render_certificate(d.other_certificate, now, style, "Certificate without SNI")) + "\n"
     return out

@@ -19,10 +19,9 @@ from mailcert.model import Status
 from mailcert.textsafe import nagios_text
 
 if TYPE_CHECKING:  # types only: the UNKNOWN line is written after any failure, so it loads nothing
-    import datetime as dt
-
     from mailcert.assess import Assessment
     from mailcert.certs.info import CertificateFacts
+    from mailcert.judgement import Judged
 
 __all__ = ["plugin_line", "certificate_line", "unknown_line", "perf", "perf_label", "plugin_text", "expiry_perfdata"]
 
@@ -50,13 +49,12 @@ def perf(label: str, value: int | float, warn: int | None = None, crit: int | No
     return f"{perf_label(label)}={';'.join(fields)}"
 
 
-def expiry_perfdata(
-    leaf: CertificateFacts, chain: Sequence[CertificateFacts], now: dt.datetime, warn_days: int, critical_days: int | None
-) -> list[str]:
-    """``days_left`` of the certificate with the thresholds, then one item per chain element
-    (``chainN_days_left``, N = position after the leaf, with its CN: an intermediate that
-    expires first breaks every client as surely as the leaf)."""
-    items = [perf("days_left", leaf.days_left(now), warn_days, critical_days or 0)]
+def expiry_perfdata(leaf: CertificateFacts, chain: Sequence[CertificateFacts], judged: Judged) -> list[str]:
+    """``days_left`` of the certificate with the thresholds it was judged against, then one
+    item per chain element (``chainN_days_left``, N = position after the leaf, with its CN: an
+    intermediate that expires first breaks every client as surely as the leaf)."""
+    now = judged.now
+    items = [perf("days_left", leaf.days_left(now), judged.warn_days, judged.critical_days or 0)]
     for i, c in enumerate(chain, 1):
         name = (c.common_names or (c.subject,))[0]
         items.append(perf(f"chain{i}_days_left {name}", c.days_left(now)))
@@ -76,16 +74,10 @@ def unknown_line(message: str) -> str:
     return plugin_line(Status.UNKNOWN, plugin_text(message), ())
 
 
-def certificate_line(
-    assessment: Assessment,
-    where: str,
-    chain: Sequence[CertificateFacts],
-    now: dt.datetime,
-    warn_days: int,
-    critical_days: int | None,
-) -> str:
+def certificate_line(assessment: Assessment, where: str, chain: Sequence[CertificateFacts]) -> str:
     """The line for a judged certificate (``where``: the server URL or the file name): who
-    refuses it, the codes of the warning and critical findings, else the days left."""
+    refuses it, the codes of the warning and critical findings, else the days left, counted
+    at the clock and against the thresholds the assessment was judged with (its ``judged``)."""
     a = assessment
     refused = sorted({v.client for v in a.results if not v.accepted})
     worst = [f.code for f in a.findings if f.severity.value != "info"]
@@ -95,5 +87,5 @@ def certificate_line(
     if worst:
         summary += f" [{', '.join(worst)}]"
     else:
-        summary += f", {a.certificate.days_left(now)} days left"
-    return plugin_line(a.status, plugin_text(summary), expiry_perfdata(a.certificate, chain, now, warn_days, critical_days))
+        summary += f", {a.certificate.days_left(a.judged.now)} days left"
+    return plugin_line(a.status, plugin_text(summary), expiry_perfdata(a.certificate, chain, a.judged))

@@ -100,14 +100,15 @@ def render_table(assessment: Assessment, style: Style) -> list[str]:
 def render_assessment(
     assessment: Assessment,
     *,
-    now: dt.datetime,
     style: Style,
     header: Sequence[str] = (),
     source: str | None = None,
 ) -> str:
+    """The assessment as text: the certificate (days left at the clock it was judged by), each
+    client's verdict, why the refusing ones refuse, and the findings."""
     lines: list[str] = list(header)
     label = f"Certificate  {source}" if source else "Certificate"
-    lines += render_certificate(assessment.certificate, now, style, label)
+    lines += render_certificate(assessment.certificate, assessment.judged.now, style, label)
     lines.append("")
     lines += render_table(assessment, style)
     refusals = [v for v in assessment.results if not v.accepted]
