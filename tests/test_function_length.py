@@ -26,7 +26,6 @@ ALLOWED: dict[str, tuple[int, str]] = {
     "mailcert/certs/build.py:validate_hostname": (75, "linear parser: one check per RFC 1123/5890 rule, each with its message"),
     "mailcert/report/deploy.py:text": (70, "linear renderer: one report section after another"),
     "mailcert/report/deploy.py:document": (70, "table: the deploy JSON document, one key per line"),
-    # -- debt (issue 10, step 7): to be split; the number is the ceiling until then
 }
 
 

@@ -57,6 +57,7 @@ class Facts(Mapping[str, FactValue]):
     """
 
     __slots__ = ("_data",)
+    _data: dict[str, FactValue]
 
     def __init__(self, data: Mapping[str, FactValue] | None = None, /, **kw: FactValue) -> None:
         merged = dict(data or {})

@@ -34,13 +34,13 @@ from typing import NamedTuple, TypeVar
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509 import verification
 from cryptography.x509.oid import AuthorityInformationAccessOID
 
 from mailcert.certs.libcrypto import OpenSSLStore, OpenSSLUnavailable, openssl_verify
 from mailcert.certs.lenient import original_der
 from mailcert.certs.load import load_certificates
+from mailcert.der import certificate_der
 from mailcert.errors import InputError
 
 __all__ = [
@@ -239,7 +239,7 @@ class TrustStore:
     def openssl(self) -> OpenSSLStore:
         with self._lock:
             if self._openssl is None:
-                self._openssl = OpenSSLStore([(name_key(a.subject), a.public_bytes(Encoding.DER)) for a in self.anchors])
+                self._openssl = OpenSSLStore([(name_key(a.subject), certificate_der(a)) for a in self.anchors])
             return self._openssl
 
     def webpki(self) -> verification.Store | None:
@@ -273,7 +273,7 @@ def _wire(cert: x509.Certificate) -> tuple[bytes, bytes, bytes, bool]:
     not verify, the original's does, and OpenSSL reads it as the clients do.
     """
     original = original_der(cert)
-    der = original or cert.public_bytes(Encoding.DER)
+    der = original or certificate_der(cert)
     return der, name_key(cert.issuer), name_key(cert.subject), original is not None
 
 

@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, r
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from mailcert.certs.lenient import original_der, strict_error
+from mailcert.der import certificate_der
 from mailcert.errors import CertificateError
 from mailcert.names.identifiers import PresentedIdentifiers, SanEntry
 
@@ -127,9 +128,7 @@ def _facts(cert: x509.Certificate, source: str, der: bytes | None) -> Certificat
         pass
     key_usage = _key_usage(extensions)
     if der is None:  # the probe hands us the bytes it received; files need serialising
-        from cryptography.hazmat.primitives.serialization import Encoding
-
-        der = cert.public_bytes(Encoding.DER)
+        der = certificate_der(cert)
     self_issued = cert.subject == cert.issuer
     return CertificateFacts(
         der=der,

@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from cryptography import x509
 
-from mailcert.der import Element, children, element, encode
+from mailcert.der import Element, certificate_der, children, element, encode
 from mailcert.names.identifiers import PRINTABLE_CHARS
 
 __all__ = ["parse_leniently", "original_der", "strict_error"]
@@ -53,17 +53,13 @@ def parse_leniently(der: bytes) -> x509.Certificate:
 
 def original_der(cert: x509.Certificate) -> bytes | None:
     """The bytes a twin was made from (None for an ordinary certificate)."""
-    from cryptography.hazmat.primitives.serialization import Encoding
-
-    found = _ORIGINALS.get(cert.public_bytes(Encoding.DER)) if _ORIGINALS else None
+    found = _ORIGINALS.get(certificate_der(cert)) if _ORIGINALS else None
     return found[0] if found else None
 
 
 def strict_error(cert: x509.Certificate) -> str | None:
     """Why cryptography refused the certificate ``cert`` is a twin of (None: it did not)."""
-    from cryptography.hazmat.primitives.serialization import Encoding
-
-    found = _ORIGINALS.get(cert.public_bytes(Encoding.DER)) if _ORIGINALS else None
+    found = _ORIGINALS.get(certificate_der(cert)) if _ORIGINALS else None
     return found[1] if found else None
 
 

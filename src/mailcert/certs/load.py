@@ -15,6 +15,7 @@ from cryptography import x509
 
 from mailcert.certs.lenient import parse_leniently
 from mailcert.certs.pfxwork import refuse_costly_pfx
+from mailcert.der import certificate_der
 from mailcert.errors import CertificateError, InputError
 from mailcert.inputs import MAX_INPUT_BYTES, read_input
 from mailcert.textsafe import is_env_name
@@ -124,8 +125,6 @@ def _pem_ders(data: bytes) -> list[bytes]:
 
 def _lenient(certs: Sequence[x509.Certificate]) -> tuple[x509.Certificate, ...]:
     """Each certificate, or its twin when cryptography refuses part of it (certs.lenient)."""
-    from cryptography.hazmat.primitives.serialization import Encoding
-
     out = []
     for cert in certs:
         try:
@@ -133,7 +132,7 @@ def _lenient(certs: Sequence[x509.Certificate]) -> tuple[x509.Certificate, ...]:
             cert.subject
             out.append(cert)
         except (ValueError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType):
-            out.append(parse_leniently(cert.public_bytes(Encoding.DER)))
+            out.append(parse_leniently(certificate_der(cert)))
     return tuple(out)
 
 

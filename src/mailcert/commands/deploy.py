@@ -11,7 +11,7 @@ from mailcert.commands._common import add_tlsa_guard_options, client_help, emit,
 
 if TYPE_CHECKING:
     from mailcert.deploy.apply import DeployOptions, DeployReport
-    from mailcert.deploy.base import ServerBase
+    from mailcert.deploy.base import Server
 
 __all__ = ["register", "run"]
 
@@ -109,7 +109,7 @@ def _options(args: argparse.Namespace, name: str) -> DeployOptions:
     )
 
 
-def _server(args: argparse.Namespace) -> ServerBase:
+def _server(args: argparse.Namespace) -> Server:
     """The server to deploy to, with the configuration and commands the flags name."""
     server_config = args.server_config or args.old_server_config
     if args.server == "dovecot":

@@ -229,12 +229,12 @@ def _apply(server: Server, report: DeployReport, options: DeployOptions, prober:
             _roll_back(server, written, created_dir, report.baseline, options, prober)
             raise
     backups = tuple((c.path, b) for c, b in written if b is not None)
-    done = {"backups": backups, "verification": verification}
     if failure is None:
-        return _closed(report, started, "deployed", steps=tuple(steps), **done)
+        return _closed(report, started, "deployed", steps=tuple(steps), backups=backups, verification=verification)
     rollback = _roll_back(server, written, created_dir, report.baseline, options, prober)
     status: Status = "failed" if rollback.ok else "rollback-failed"
-    return _closed(report, started, status, _failure_reason(failure, rollback), steps=tuple(steps), rollback=rollback, **done)
+    return _closed(report, started, status, _failure_reason(failure, rollback), steps=tuple(steps), backups=backups,
+                   verification=verification, rollback=rollback)
 
 
 def _write(plan: Plan, options: DeployOptions, steps: list[StepResult]) -> list[tuple[FileChange, Path | None]]:
