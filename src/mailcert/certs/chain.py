@@ -264,7 +264,7 @@ class _Chain:
 
 
 @functools.lru_cache(maxsize=4096)
-def _wire(cert: x509.Certificate) -> tuple[bytes, bytes, bytes, bool]:
+def _wire(cert: x509.Certificate) -> tuple[bytes, str, str, bool]:
     """The certificate's DER as the server sent it, the DER of its issuer and subject, and
     whether ``cert`` is a lenient twin.
 
