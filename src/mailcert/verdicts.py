@@ -146,7 +146,7 @@ def settings_for(policy: ChainPolicy) -> ValidatorSettings:
     if hit is not None and hit[0] is policy:
         return hit[1]
     settings = ValidatorSettings(_VALIDATORS[policy.validator], policy.security_level, key_ids_optional=not policy.key_ids_required,
-                                 partial_chain=policy.partial_chain)
+                                 partial_chain=policy.partial_chain, anchor_key_only=policy.anchor_key_only)
     if len(_SETTINGS) >= 1024:
         _SETTINGS.clear()
     _SETTINGS[id(policy)] = (policy, settings)

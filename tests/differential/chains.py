@@ -3,7 +3,7 @@
 Two sources of questions: x509-limbo's server cases (``limbo_requests``: chains without keys,
 each with its own validation time) and the chain corpus (``corpus_requests``: chains with
 keys, valid now).  A question is a ``ChainCase``; the real implementation answers it
-through ``run_chain_oracle``, mailcert through :func:`whole_verdict` - the profile's validator
+through ``run_chain_oracle``, mailcert through :func:`whole_verdicts` - the profile's validator
 on the chain (``verdicts.settings_for``), its own refusals (``verdicts.refusals_for``) and its
 name rules - exactly what ``check``/``inspect`` decide for that client.
 """
@@ -20,8 +20,8 @@ from typing import NamedTuple
 
 from cryptography import x509
 
-from mailcert.certs.chain import TrustResult, TrustStore, ValidatorSettings, verify_chain
-from mailcert.certs.info import facts_from_certificate
+from mailcert.certs.chain import TrustResult, TrustStore, ValidatorSettings, verify_chain_for
+from mailcert.certs.info import CertificateFacts, facts_from_certificate
 from mailcert.errors import CertificateError
 from mailcert.names.matcher import check_name
 from mailcert.names.profiles import PROFILES, ClientProfile
@@ -75,22 +75,15 @@ def _load(ders: Iterable[bytes]) -> list[x509.Certificate]:
         return [x509.load_der_x509_certificate(d) for d in ders]
 
 
-@functools.lru_cache(maxsize=None)
-def _trust(chain_der: tuple[bytes, ...], roots_der: tuple[bytes, ...], time: int, settings: ValidatorSettings) -> TrustResult:
-    """One validator set-up's verdict, shared by the profiles that use it."""
-    chain, anchors = _load(chain_der), _load(roots_der)
-    when = dt.datetime.fromtimestamp(time, dt.timezone.utc)
-    return verify_chain(chain, TrustStore(anchors, "the case's anchors"), now=when, settings=settings, explain=False)
+def _trust(request: ChainCase, settings: Iterable[ValidatorSettings]) -> dict[ValidatorSettings, TrustResult]:
+    """Each validator set-up's verdict on the request's chain, validating as few times as they allow."""
+    when = dt.datetime.fromtimestamp(request.time, dt.timezone.utc)
+    store = TrustStore(_load(request.roots), "the case's anchors")
+    return verify_chain_for(_load(request.chain), store, now=when, settings=settings)
 
 
-def whole_verdict(profile: ClientProfile, request: ChainCase) -> Verdict:
-    """``profile``'s whole verdict on ``request``: chain, the client's own rules, then the name."""
-    try:
-        leaf = _load(request.chain[:1])[0]
-        facts = facts_from_certificate(leaf)
-        trust = _trust(request.chain, request.roots, request.time, settings_for(profile.chain))
-    except (ValueError, CertificateError) as exc:
-        return Verdict(False, "unreadable", str(exc))  # a certificate the client's parser refuses
+def whole_verdict(profile: ClientProfile, request: ChainCase, trust: TrustResult, facts: CertificateFacts) -> Verdict:
+    """``profile``'s whole verdict on ``request``: chain (``trust``), the client's own rules, then the name."""
     refusals = refusals_for(profile, facts, {profile.id: trust}, public=False)
     if refusals:
         return Verdict(False, refusals[0].code, refusals[0].reason)
@@ -101,6 +94,20 @@ def whole_verdict(profile: ClientProfile, request: ChainCase) -> Verdict:
     return Verdict(True, None, "accepted")
 
 
-def whole_verdicts(profile_id: str, requests: Sequence[ChainCase]) -> dict[str, Verdict]:
-    profile = PROFILES[profile_id]
-    return {r.id: whole_verdict(profile, r) for r in requests}
+def whole_verdicts(profile_ids: Sequence[str], requests: Sequence[ChainCase]) -> dict[str, dict[str, Verdict]]:
+    """profile id -> request id -> that profile's whole verdict; each chain is read and validated
+    once for all the profiles (``verify_chain_for``)."""
+    profiles = [PROFILES[p] for p in profile_ids]
+    settings = {p.id: settings_for(p.chain) for p in profiles}
+    out: dict[str, dict[str, Verdict]] = {p: {} for p in profile_ids}
+    for r in requests:
+        try:
+            facts = facts_from_certificate(_load(r.chain[:1])[0])
+            trust = _trust(r, set(settings.values()))
+        except (ValueError, CertificateError) as exc:  # a certificate the client's parser refuses
+            for pid in profile_ids:
+                out[pid][r.id] = Verdict(False, "unreadable", str(exc))
+            continue
+        for profile in profiles:
+            out[profile.id][r.id] = whole_verdict(profile, r, trust[settings[profile.id]], facts)
+    return out

@@ -28,7 +28,7 @@ from pathlib import Path
 import pytest
 
 from mailcert.names.profiles import PROFILES
-from tests.differential.chains import corpus_requests, limbo_requests, whole_verdicts
+from tests.differential.chains import Verdict, corpus_requests, limbo_requests, whole_verdicts
 from tests.differential.oracles import ChainCase, OracleCase, OracleVerdict, run_chain_oracle, unavailable_reason
 from tests.differential.test_profiles_vs_real import Comparison, Disagreement, KnownDifference, parse_known_differences
 
@@ -50,7 +50,7 @@ class Pair:
 
 PAIRS = (
     Pair("gnutls-chain", "gnutls", True, 0.998),
-    Pair("java-chain", "java", True, None),
+    Pair("java-chain", "java", True, 0.9825),
     Pair("go-chain", "go", True, None),
     Pair("python-chain", "python", True, None),
     Pair("node-chain", "node", True, None),
@@ -62,7 +62,8 @@ PAIRS = (
 FAMILY = {"evolution": "gnutls", "mutt": "gnutls", "neomutt": "gnutls", "msmtp": "gnutls",
           "jakarta": "java", "jakarta-default": "java"}
 
-_runs: dict[tuple[str, bool, str], tuple[dict[str, OracleVerdict], float]] = {}
+_runs: dict[tuple[str, bool, str], concurrent.futures.Future[tuple[dict[str, OracleVerdict], float]]] = {}
+_pool = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="chain-oracle")
 
 
 def _requests(names: bool, source: str) -> tuple[ChainCase, ...]:
@@ -78,14 +79,18 @@ def _require(oracle: str) -> None:
         pytest.skip(f"oracle {oracle!r} unavailable: {reason}")
 
 
-def _real(oracle: str, names: bool, source: str) -> tuple[dict[str, OracleVerdict], float]:
-    """One oracle process over one source's requests, remembered for the session, with its run time."""
+def _real(oracle: str, names: bool, source: str) -> concurrent.futures.Future[tuple[dict[str, OracleVerdict], float]]:
+    """One oracle process over one source's requests, started once per session in the
+    background; its verdicts and run time."""
     key = (oracle, names, source)
     if key not in _runs:
-        start = time.monotonic()
-        verdicts = run_chain_oracle(oracle, _requests(names, source))
-        _runs[key] = (verdicts, time.monotonic() - start)
+        _runs[key] = _pool.submit(_timed_run, oracle, names, source)
     return _runs[key]
+
+
+def _timed_run(oracle: str, names: bool, source: str) -> tuple[dict[str, OracleVerdict], float]:
+    start = time.monotonic()
+    return run_chain_oracle(oracle, _requests(names, source)), time.monotonic() - start
 
 
 def audit(comparison: Comparison, rows: list[KnownDifference]) -> list[str]:
@@ -106,16 +111,30 @@ def known() -> list[KnownDifference]:
     return parse_known_differences(DOC.read_text(encoding="utf-8"), HEADER, PROFILES)
 
 
+_ours_runs: dict[tuple[bool, str], tuple[dict[str, dict[str, Verdict]], float]] = {}
+
+
+def _ours(names: bool, source: str) -> tuple[dict[str, dict[str, Verdict]], float]:
+    """mailcert's verdicts for every profile compared on this source, each chain validated once."""
+    key = (names, source)
+    if key not in _ours_runs:
+        profiles = [p.profile for p in PAIRS if p.names == names and (source == "corpus" or p.limbo is not None)]
+        start = time.monotonic()
+        _ours_runs[key] = (whole_verdicts(profiles, _requests(names, source)), time.monotonic() - start)
+    return _ours_runs[key]
+
+
 def _compare(pair: Pair, source: str, capsys: pytest.CaptureFixture[str]) -> Comparison:
     _require(pair.oracle)
     requests = _requests(pair.names, source)
-    # the oracle is another process: it runs while mailcert judges (on limbo each takes tens of seconds)
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        pending = pool.submit(_real, pair.oracle, pair.names, source)
-        start = time.monotonic()
-        ours = whole_verdicts(pair.profile, requests)
-        ours_took = time.monotonic() - start
-        real, took = pending.result()
+    # every oracle this source needs starts now, each its own process, while mailcert judges
+    # (on limbo each side takes tens of seconds of CPU: they overlap on CI's two cores)
+    for other in PAIRS:
+        if other.names == pair.names and (source == "corpus" or other.limbo is not None):
+            _real(other.oracle, other.names, source)
+    all_ours, ours_took = _ours(pair.names, source)
+    ours = all_ours[pair.profile]
+    real, took = _real(pair.oracle, pair.names, source).result()
     differ = tuple(
         Disagreement(OracleCase(f"{r.id}|0", b"", r.host), real[r.id], f"{ours[r.id].code}: {ours[r.id].reason}")
         for r in requests if real[r.id].accepted != ours[r.id].accepted
@@ -123,7 +142,8 @@ def _compare(pair: Pair, source: str, capsys: pytest.CaptureFixture[str]) -> Com
     comparison = Comparison(pair.profile, len(requests), differ)
     with capsys.disabled():
         print(f"\n  {source}: {pair.profile} vs {pair.oracle}{'' if pair.names else ' (chain only)'}:"
-              f" {1 - len(differ) / len(requests):.4%} of {len(requests)}; real {took:.1f}s, mailcert {ours_took:.1f}s")
+              f" {1 - len(differ) / len(requests):.4%} of {len(requests)}; real {took:.1f}s,"
+              f" mailcert (all profiles compared on it) {ours_took:.1f}s")
     return comparison
 
 

@@ -34,6 +34,8 @@ from typing import NamedTuple, TypeVar
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509 import verification
 from cryptography.x509.oid import AuthorityInformationAccessOID
 
@@ -77,6 +79,7 @@ class ValidatorSettings(NamedTuple):
     max_depth: int = 100
     key_ids_optional: bool = False  # webpki: AKI/SKI may be absent (private CAs made by older tools), CA:TRUE leaf judged by the client's own rule
     partial_chain: bool = False  # openssl: any certificate in the store is an anchor, not only a self-signed root (GnuTLS, the JDK)
+    anchor_key_only: bool = False  # openssl: an anchor is its name and key; its validity, extensions, constraints unchecked (the JDK)
 
 
 class TrustProblem(enum.Enum):
@@ -191,6 +194,7 @@ class TrustStore:
         self._set = frozenset(self.anchors)
         self._lock = threading.Lock()
         self._openssl: OpenSSLStore | None = None
+        self._openssl_keys: OpenSSLStore | None = None
         self._webpki: verification.Store | None = None
 
     @classmethod
@@ -236,8 +240,14 @@ class TrustStore:
         """Anchors whose subject is ``cert``'s issuer (revocation checking needs the issuer's key)."""
         return [a for a in self.anchors if a.subject == cert.issuer]
 
-    def openssl(self) -> OpenSSLStore:
+    def openssl(self, *, key_only: bool = False) -> OpenSSLStore:
+        """OpenSSL's store of these anchors; ``key_only``: each anchor reduced to what the JDK's
+        ``TrustAnchor`` keeps of a certificate (see :func:`_name_and_key`)."""
         with self._lock:
+            if key_only:
+                if self._openssl_keys is None:
+                    self._openssl_keys = OpenSSLStore([(name_key(a.subject), _name_and_key(a)) for a in self.anchors])
+                return self._openssl_keys
             if self._openssl is None:
                 self._openssl = OpenSSLStore([(name_key(a.subject), certificate_der(a)) for a in self.anchors])
             return self._openssl
@@ -248,6 +258,47 @@ class TrustStore:
             if self._webpki is None and self.anchors:
                 self._webpki = verification.Store(list(self.anchors))
             return self._webpki
+
+
+@functools.lru_cache(maxsize=4096)
+def _name_and_key(anchor: x509.Certificate) -> bytes:
+    """``anchor`` as the JDK's ``TrustAnchor`` holds a certificate from a keystore: its name and
+    public key (RFC 5280 6.1.1 d), nothing else - no validity period, no name constraints
+    (``PKIXParameters`` builds ``TrustAnchor(cert, null)``), no other extensions.
+
+    OpenSSL takes anchors only as certificates, so the anchor is re-made with that name, key and
+    key identifier, a CA:TRUE, and a validity no clock leaves.  Its signature is made with a
+    throwaway key: OpenSSL never checks a trust anchor's own signature (only with
+    X509_V_FLAG_CHECK_SS_SIGNATURE, which no client sets), as the JDK never does.  A certificate
+    that is no CA (the SBS certificate installed as trusted) stays whole: both the JDK and
+    OpenSSL accept it by matching the server's certificate to it, not by a path through it.
+    """
+    try:
+        constraints = anchor.extensions.get_extension_for_class(x509.BasicConstraints).value
+        if not constraints.ca:
+            return certificate_der(anchor)
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(anchor.subject)
+            .issuer_name(anchor.subject)
+            .public_key(anchor.public_key())
+            .serial_number(1)
+            .not_valid_before(dt.datetime(1950, 1, 1, tzinfo=dt.timezone.utc))
+            .not_valid_after(dt.datetime(9999, 12, 31, tzinfo=dt.timezone.utc))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        )
+        ski = _extension(anchor, x509.SubjectKeyIdentifier)
+        if ski is not None:
+            builder = builder.add_extension(ski, critical=False)
+        return certificate_der(builder.sign(_throwaway_key(), hashes.SHA256()))
+    except (x509.ExtensionNotFound, ValueError, TypeError, UnsupportedAlgorithm):
+        # no CA, or a certificate cryptography cannot read or carry over: it stays whole
+        return certificate_der(anchor)
+
+
+@functools.cache
+def _throwaway_key() -> ec.EllipticCurvePrivateKey:
+    return ec.generate_private_key(ec.SECP256R1())
 
 
 class _Chain:
@@ -326,8 +377,6 @@ def _verify(c: _Chain, store: TrustStore, now: dt.datetime, settings: ValidatorS
 
 
 _LEVEL_PROBLEMS = frozenset({TrustProblem.WEAK_KEY, TrustProblem.WEAK_SIGNATURE})
-# what an anchor below the root can change: the path ends earlier (and skips the checks above it)
-_ANCHOR_PROBLEMS = frozenset(TrustProblem) - {TrustProblem.NONE, TrustProblem.UNREADABLE}
 _LENIENT_FORGIVES = ("2.5.29.35", "2.5.29.14", "2.5.29.15", "basicConstraints.cA", "keyCertSign")  # AKI, SKI, KU, CA leaf
 
 
@@ -362,7 +411,8 @@ def verify_chain_for(
 
 @functools.lru_cache(maxsize=64)
 def _strictest_first(settings: frozenset[ValidatorSettings]) -> tuple[ValidatorSettings, ...]:
-    return tuple(sorted(settings, key=lambda s: (s.validator.name, -s.security_level, s.key_ids_optional, s.partial_chain)))
+    return tuple(sorted(settings, key=lambda s: (s.validator.name, -s.security_level, s.key_ids_optional, s.partial_chain,
+                                                 s.anchor_key_only)))
 
 
 _recent: dict[tuple[object, ...], tuple[TrustStore, dict[ValidatorSettings, TrustResult]]] = {}
@@ -387,19 +437,20 @@ def _verify_all(
 
 def _forgiven(result: TrustResult, stricter: ValidatorSettings, lenient: ValidatorSettings) -> bool:
     """Could the more lenient set-up decide otherwise than ``stricter`` did?"""
-    if stricter.partial_chain and not lenient.partial_chain:
+    anchors = (stricter.partial_chain, stricter.anchor_key_only), (lenient.partial_chain, lenient.anchor_key_only)
+    if any(a and not b for a, b in zip(*anchors)):
         return True  # sorted by level first: an earlier set-up may take anchors this one does not
     if result.trusted:
         return False
     if lenient.security_level < stricter.security_level and result.problem in _LEVEL_PROBLEMS:
         return True
-    if lenient.partial_chain and not stricter.partial_chain and result.problem in _ANCHOR_PROBLEMS:
-        return True
+    if anchors[0] != anchors[1]:
+        return True  # a path that ends earlier, or an anchor checked less, changes any refusal
     return lenient.key_ids_optional and not stricter.key_ids_optional and any(o in result.error for o in _LENIENT_FORGIVES)
 
 
 def _openssl(c: _Chain, store: TrustStore, now: dt.datetime, settings: ValidatorSettings) -> TrustResult:
-    v = openssl_verify(c.ders, c.names, store.openssl(), now=now, security_level=settings.security_level, max_depth=settings.max_depth, partial_chain=store.any_anchor or settings.partial_chain)
+    v = openssl_verify(c.ders, c.names, store.openssl(key_only=settings.anchor_key_only), now=now, security_level=settings.security_level, max_depth=settings.max_depth, partial_chain=store.any_anchor or settings.partial_chain)
     sent_used = {i for i in v.path if i >= 0}
     path = [c.certs[i] for i in v.path if i >= 0] or [c.certs[0]]
     extra = tuple(_subject(x) for i, x in enumerate(c.certs) if i and i not in sent_used)

@@ -255,6 +255,8 @@ class ChainPolicy:
       a self-signed root;
     - ``key_types``: the only keys the client can use in the server's certificate (``RSA``, or
       ``ECDSA <curve>``); empty: whatever the validator accepts;
+    - ``anchor_key_only``: an anchor is its name and key, nothing more: its validity, name
+      constraints and other extensions are not checked (the JDK's ``TrustAnchor``);
     - ``validity_caps``: (days, issued on or after, public CAs only) - Apple's 825 and 398 days;
     - ``messages``: the client's own words per reason code; ``{error}`` is the validator's text;
     - ``proof``: how the rules were checked (real library in-process, or documentation).
@@ -264,6 +266,7 @@ class ChainPolicy:
     security_level: int = 2
     key_ids_required: bool = True
     partial_chain: bool = False
+    anchor_key_only: bool = False
     trust: TrustSource = TrustSource.SYSTEM
     missing_intermediate: MissingIntermediate = MissingIntermediate.REFUSE
     eku: EkuRule = EkuRule.IF_PRESENT
@@ -297,7 +300,9 @@ class ChainPolicy:
             key.append("keys other than " + ", ".join(self.key_types) + " refused")
         rows = [
             ("validator", _VALIDATOR_WORDS[self.validator]),
-            ("trust store", self.trust.value + ("; any certificate in it is an anchor, an intermediate too" if self.partial_chain else "")),
+            ("trust store", self.trust.value + ("; any certificate in it is an anchor, an intermediate too" if self.partial_chain else "")
+             + ("; an anchor is only a name and a key (its validity, name constraints and extensions are not checked)"
+                if self.anchor_key_only else "")),
             ("missing intermediate", self.missing_intermediate.value),
             ("EKU", self.eku.value),
             ("keys, signatures", "; ".join(key) or "as the validator decides"),
@@ -1145,6 +1150,7 @@ _GNUTLS_CHAIN = ChainPolicy(
 _JDK_CHAIN = ChainPolicy(
     security_level=0,
     partial_chain=True,
+    anchor_key_only=True,
     trust=TrustSource.JDK,
     min_rsa_bits=1024,
     messages=(
@@ -1156,9 +1162,14 @@ _JDK_CHAIN = ChainPolicy(
     source=(
         "OpenJDK 17 java.security: jdk.certpath.disabledAlgorithms = MD2, MD5, SHA1 jdkCA & usage"
         " TLSServer, RSA keySize < 1024, DSA keySize < 1024, EC keySize < 224 (SHA-1 refused only"
-        " for chains to a cacerts root); EndEntityChecker: serverAuth EKU when present"
+        " for chains to a cacerts root); EndEntityChecker: serverAuth EKU when present; a TrustAnchor is"
+        " any trusted certificate, taken as its name and key (PKIXParameters: TrustAnchor(cert, null))"
     ),
-    proof="read from source; chain judged with OpenSSL's validator as the nearest RFC 5280 one",
+    proof=(
+        "real library: OpenJDK 17's X509TrustManagerImpl.checkServerTrusted over x509-limbo and the chain"
+        " corpus (tests/differential/test_chains_vs_real.py); chain judged with OpenSSL's validator,"
+        " anchors reduced to name and key"
+    ),
 )
 
 
@@ -1227,7 +1238,7 @@ _CHAIN_POLICIES: dict[str, ChainPolicy] = {
     "python": ChainPolicy(
         messages=(("untrusted", "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: {error}"),),
         source=_SECLEVEL2 + "; CPython 3.11 create_default_context (no X509_STRICT, no PARTIAL_CHAIN)",
-        proof=_OPENSSL_PROOF,
+        proof=_OPENSSL_PROOF + "; real CPython 3.11 handshakes over the chain corpus (tests/differential/test_chains_vs_real.py)",
     ),
     "gnutls": _GNUTLS_CHAIN,
     "nss": ChainPolicy(
@@ -1244,9 +1255,12 @@ _CHAIN_POLICIES: dict[str, ChainPolicy] = {
         messages=(("untrusted", "Error: {error}"),),
         source=(
             "Node.js bundles its own OpenSSL 3 (default security level 1: RSA >= 1024, SHA-1 refused)"
-            " and Mozilla's root list (src/node_root_certs.h)"
+            " and Mozilla's root list (src/node_root_certs.h); no X509_V_FLAG_PARTIAL_CHAIN"
         ),
-        proof=_OPENSSL_PROOF,
+        proof=(
+            "real runtime: Node.js 20 handshakes (tls.connect defaults) over the chain corpus"
+            " (tests/differential/test_chains_vs_real.py); chain judged with OpenSSL's validator at level 1"
+        ),
     ),
     "go": ChainPolicy(
         validator=ChainValidator.WEBPKI,
