@@ -12,9 +12,11 @@ list cycles over them.  Measured (issue 7):
 * **sslyze** ``--certinfo`` on (a prefix of, 1,000 by default) the same target list, and mailcert
   on exactly that list, both end to end, targets per second.
 
-Targets: mailcert >= 0.7x raw (in the scan: both without interpreter start-up) and >= 10x sslyze
-(both end to end on the same targets); peak RSS flat from 1,000 to 10,000 targets.
-Client and servers share this machine's cores, so the numbers are relative, not absolute.
+Targets: mailcert >= 0.85x raw with whole verdicts on (issue 11; in the scan: both without
+interpreter start-up) and >= 10x sslyze (both end to end on the same targets); peak RSS flat
+from 1,000 to 10,000 targets.  Client and servers share this machine's cores, so the numbers
+are relative, not absolute; on a machine shared with other work the wall-clock ratio swings
+with its load, so the CPU time each side is charged per target is printed too (client side).
 
     bash bench/setup.sh && .venv/bin/python bench/scan_bench.py [--sizes 1000 10000] [--sslyze-targets 200]
 """
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import resource
 import shutil
 import ssl
 import subprocess
@@ -43,12 +46,14 @@ NAME = "remote.contoso.com"
 SSLYZE = ROOT / "bench" / ".venv-sslyze" / "bin" / "sslyze"
 
 
-def run_measured(cmd: list[str], timeout: float = 1800) -> tuple[float, int, int]:
-    """Wall seconds, exit status and peak RSS (KiB) of one child process.
+def run_measured(cmd: list[str], timeout: float = 1800) -> tuple[float, int, int, float]:
+    """Wall seconds, exit status, peak RSS (KiB) and CPU seconds of one child process.
 
     The peak is the child's own VmHWM, sampled from /proc until it exits (exec starts a fresh
     high-water mark): wait4's ru_maxrss would also count the pages of this benchmark process
-    that the child inherited before its exec."""
+    that the child inherited before its exec.  The CPU time (user + system) is what the child
+    was charged when reaped: on a shared machine it stays put while wall times swing."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peak = 0
@@ -68,7 +73,16 @@ def run_measured(cmd: list[str], timeout: float = 1800) -> tuple[float, int, int
         proc.stderr.close()
     if proc.returncode not in (0, 1, 2, 3):
         raise SystemExit(f"{cmd[:4]}... failed ({proc.returncode}): {stderr[-1000:]}")
-    return took, proc.returncode, peak
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return took, proc.returncode, peak, cpu
+
+
+def raw_measured(endpoints: list[tuple[str, int]], n: int, concurrency: int) -> tuple[float, float]:
+    """Wall and CPU seconds (this process's) of :func:`raw`."""
+    cpu = time.process_time()
+    wall = asyncio.run(raw(endpoints, n, concurrency))
+    return wall, time.process_time() - cpu
 
 
 async def raw(endpoints: list[tuple[str, int]], n: int, concurrency: int) -> float:
@@ -116,14 +130,16 @@ def main() -> None:
         asyncio.run(raw(endpoints, 200, args.concurrency))
 
         rows = []
+        cpus: list[tuple[int, float, float]] = []
         for n in args.sizes:
             targets = tmp / f"targets-{n}.txt"
             targets.write_text("".join(f"{urls[i % len(urls)]} {NAME}\n" for i in range(n)))
             best = {"raw": 0.0, "end": 0.0, "scan": 0.0}
+            cpu = {"raw": float("inf"), "mailcert": float("inf")}  # ms per target, least of --repeat
             peak = 0
             for attempt in range(args.repeat):
                 # alternate, best of --repeat: the machine is shared, so noise only ever slows a run down
-                raw_s = asyncio.run(raw(endpoints, n, args.concurrency))
+                raw_s, raw_cpu = raw_measured(endpoints, n, args.concurrency)
                 db = tmp / f"inv-{n}-{attempt}.sqlite3"
                 out = tmp / f"out-{n}.jsonl"
                 cmd = [
@@ -131,7 +147,9 @@ def main() -> None:
                     "--db", str(db), "--cafile", str(pki.ca.cert_path),
                     "--concurrency", str(args.concurrency), "--per-host", str(args.concurrency), "--quiet",
                 ]
-                mc_s, rc, rss = run_measured(cmd)
+                mc_s, rc, rss, mc_cpu = run_measured(cmd)
+                cpu["raw"] = min(cpu["raw"], 1000 * raw_cpu / n)
+                cpu["mailcert"] = min(cpu["mailcert"], 1000 * mc_cpu / n)
                 lines = out.read_text().count("\n")
                 if lines != n or rc != 1:
                     raise SystemExit(f"mailcert scan of {n} targets: {lines} lines, exit {rc} (expected {n} lines, exit 1)")
@@ -141,6 +159,7 @@ def main() -> None:
                 best["scan"] = max(best["scan"], n / in_scan)
                 peak = max(peak, rss)
             rows.append((n, best["scan"], best["raw"], peak, best["end"]))
+            cpus.append((n, cpu["raw"], cpu["mailcert"]))
             print(f"{n:>6} targets: mailcert {best['scan']:6.0f}/s in the scan, {best['end']:6.0f}/s end to end"
                   f" (with interpreter start-up); peak RSS {peak / 1024:6.1f} MiB   raw {best['raw']:6.0f}/s"
                   f"   ratio {best['scan'] / best['raw']:.2f}x raw ({best['end'] / best['raw']:.2f}x end to end)")
@@ -152,8 +171,8 @@ def main() -> None:
             sy_targets, mc_targets = tmp / "sslyze-targets.txt", tmp / "mailcert-targets.txt"
             sy_targets.write_text("".join(f"{endpoints[i % len(endpoints)][0]}:{endpoints[i % len(endpoints)][1]}\n" for i in range(k)))
             mc_targets.write_text("".join(f"{urls[i % len(urls)]} {NAME}\n" for i in range(k)))
-            sy_s, _, _ = run_measured([str(SSLYZE), "--certinfo", f"--targets_in={sy_targets}", "--json_out=-"])
-            mc_s, _, _ = run_measured([
+            sy_s, _, _, _ = run_measured([str(SSLYZE), "--certinfo", f"--targets_in={sy_targets}", "--json_out=-"])
+            mc_s, _, _, _ = run_measured([
                 sys.executable, "-m", "mailcert", "scan", str(mc_targets), "--out", str(tmp / "sy-out.jsonl"),
                 "--db", str(tmp / "inv-sy.sqlite3"), "--cafile", str(pki.ca.cert_path), "--quiet",
                 "--concurrency", str(args.concurrency), "--per-host", str(args.concurrency),
@@ -168,7 +187,12 @@ def main() -> None:
         print("\nverdict")
         for n, mc, rw, _, end in rows:
             print(f"  {n:>6} targets: {mc / rw:.2f}x raw in the scan, {end / rw:.2f}x end to end"
-                  f" (target >= 0.7 in the scan): {'PASS' if mc / rw >= 0.7 else 'FAIL'}")
+                  f" (target >= 0.85 in the scan): {'PASS' if mc / rw >= 0.85 else 'FAIL'}")
+        for n, raw_ms, mc_ms in cpus:
+            # CPU per target: what a loaded, shared machine does not blur (client side only;
+            # mailcert's includes its interpreter start-up, about 0.5 s, spread over n targets)
+            print(f"  {n:>6} targets: CPU per target: mailcert {mc_ms:.2f} ms, bare handshake loop {raw_ms:.2f} ms"
+                  f" ({raw_ms / mc_ms:.2f}x)")
         if sslyze_rate:
             # like for like: both end to end (start-up included), on the same list of k targets
             print(f"  {k:>6} targets: {same / sslyze_rate:.1f}x sslyze, both end to end"

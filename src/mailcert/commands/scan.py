@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import dataclasses
 import itertools
 import os
 import sys
@@ -16,7 +15,6 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterable, Iterable
 
     from mailcert.scan.engine import Sink
-    from mailcert.scan.inventory import Inventory
     from mailcert.scan.runner import ScanSettings
     from mailcert.scan.sinks import InventorySink
     from mailcert.scan.targets import Target
@@ -84,14 +82,14 @@ def run(args: argparse.Namespace) -> int:
     with contextlib.ExitStack() as stack:
         if file_stream is not None:
             stack.callback(file_stream.close)
-        sinks, inventory = _sinks(args, settings, stack)
-        summary = run_scan(targets, settings, sinks.all, total=total, dask=args.dask, chunk=args.chunk)
+        keep, sinks = _sinks(args, settings, stack)
+        summary = run_scan(targets, settings, sinks, total=total, dask=args.dask, chunk=args.chunk)
     if not args.quiet:
         c = summary.counts
         how = "interrupted after" if summary.interrupted else "scanned"
         say(
             f"mailcert: {how} {summary.done} targets: {c['OK']} OK, {c['WARNING']} WARNING, {c['CRITICAL']} CRITICAL,"
-            f" {c['UNKNOWN']} UNKNOWN; scan {sinks.inventory.scan_id} in {inventory.where}",
+            f" {c['UNKNOWN']} UNKNOWN; scan {keep.scan_id} in {keep.inventory.where}",
             err=True,
         )
     return 130 if summary.interrupted else int(summary.worst)
@@ -172,13 +170,7 @@ def _targets(args: argparse.Namespace) -> tuple[Iterable[Target] | AsyncIterable
     return itertools.chain(domain_targets, read_targets(stream, args.file)), total, stream
 
 
-@dataclasses.dataclass
-class _Sinks:
-    inventory: InventorySink
-    all: list[Sink]
-
-
-def _sinks(args: argparse.Namespace, settings: ScanSettings, stack: contextlib.ExitStack) -> tuple[_Sinks, Inventory]:
+def _sinks(args: argparse.Namespace, settings: ScanSettings, stack: contextlib.ExitStack) -> tuple[InventorySink, list[Sink]]:
     """The sinks the options ask for: the inventory always, JSON lines to --out (or standard
     output when it is not a terminal), OpenMetrics, the progress bar on a terminal."""
     from mailcert.commands._common import open_inventory
@@ -207,7 +199,7 @@ def _sinks(args: argparse.Namespace, settings: ScanSettings, stack: contextlib.E
         sinks.append(OpenMetricsSink(args.openmetrics, at=settings.at))
     if not args.quiet and sys.stderr.isatty():
         sinks.append(ProgressSink())
-    return _Sinks(keep, sinks), inventory
+    return keep, sinks
 
 
 def _options(args: argparse.Namespace) -> dict[str, Any]:
