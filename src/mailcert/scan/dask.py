@@ -91,7 +91,7 @@ def scan_on_dask(
     except (OSError, TimeoutError) as exc:
         if cluster is not None:
             cluster.close()
-        raise OperationError(f"--dask {address}: cannot reach the scheduler: {exc}") from None
+        raise OperationError(f"dask {address}: cannot reach the scheduler: {exc}", field="dask") from None
     try:
         threads = sum(client.nthreads().values()) or 1
         limit = in_flight or 2 * threads

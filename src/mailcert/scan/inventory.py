@@ -463,7 +463,8 @@ class Inventory:
         if found == 0 and foreign and self.engine.dialect.name == "sqlite":
             raise OperationError(
                 f"{self.where} is another program's database (it holds {', '.join(foreign[:5])});"
-                " choose a file of mailcert's own with --db"
+                " choose a file of mailcert's own with db",
+                mentions=("db",),
             )
         if self.engine.dialect.name == "sqlite":
             # readers (report) do not block the scan's writer; set here, once it is known to be
@@ -648,7 +649,8 @@ def _damaged_sqlite(path: str) -> Callable[[Any], None]:
             return
         raise OperationError(
             f"the inventory {path} is damaged or not a mailcert inventory ({_first_line(original)});"
-            " move it aside (mailcert then starts a new one) or choose another with --db"
+            " move it aside (mailcert then starts a new one) or choose another with db",
+            mentions=("db",),
         )
 
     return hook
