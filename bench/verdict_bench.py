@@ -19,6 +19,14 @@ Three cases, each against the same reference:
 Times are CPU time of this process (the machine is shared: wall time would measure the
 neighbours).
 
+Where a first-met chain goes (OpenSSL 3.0.19, cProfile and timers): OpenSSL's d2i_X509 of the
+new leaf about 0.55 ms, all of it d2i_X509_PUBKEY (3.0's key decoding; the same for RSA and
+ECDSA), more than one whole x509.verification call; X509_verify_cert about one call (two
+signature checks, the leaf's extensions cached); cryptography's own verification one call;
+reading the certificate's facts, 24 profiles' name rules and their own rules the rest.  Two
+real validators that each parse and verify are about 2.5x before any Python runs: the 2x goal
+holds for a chain met again, not for a new leaf.
+
     .venv/bin/python bench/verdict_bench.py [--seconds 3]
 """
 

@@ -11,6 +11,7 @@ administrator's terms and the client's own words.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import NamedTuple
 
@@ -212,5 +213,7 @@ def _key_name(facts: CertificateFacts) -> str:
     return f"{facts.key_type} {facts.key_curve}" if facts.key_curve else facts.key_type
 
 
+@functools.lru_cache(maxsize=1024)
 def _day(when: dt.datetime) -> str:
+    """The date as text (compared with the policies' dates): once per certificate, not per client."""
     return when.strftime("%Y-%m-%d")
