@@ -310,7 +310,7 @@ class _Chain:
         self.certs = tuple(certs)
         wire = [_wire(x) for x in self.certs]
         self.ders = tuple(w[0] for w in wire)
-        self.names = [n for w in wire for n in w[1:3]]
+        self.names = [n for w in wire for n in (w[1], w[2])]
         self.twins = any(w[3] for w in wire)
 
 
