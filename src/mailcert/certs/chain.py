@@ -316,7 +316,7 @@ class _Chain:
 
 @functools.lru_cache(maxsize=4096)
 def _wire(cert: x509.Certificate) -> tuple[bytes, str, str, bool]:
-    """The certificate's DER as the server sent it, the DER of its issuer and subject, and
+    """The certificate's DER as the server sent it, the keys of its issuer and subject names, and
     whether ``cert`` is a lenient twin.
 
     A lenient twin (:mod:`mailcert.certs.lenient`: a certificate cryptography refuses, kept with
