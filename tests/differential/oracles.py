@@ -27,6 +27,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Final, Iterable, Iterator, Sequence
@@ -365,7 +366,7 @@ def _trust_material() -> tuple[Path, Path]:
     paths = []
     for filename, data in (("ca.pem", ca_pem()), ("leaf-key.pem", leaf_key_pem())):
         path = keys / filename
-        tmp = keys / f".{filename}.{os.getpid()}"
+        tmp = keys / f".{filename}.{os.getpid()}.{threading.get_ident()}"  # oracles run in threads too
         tmp.write_bytes(data)
         os.chmod(tmp, 0o600)
         os.replace(tmp, path)
