@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 from pathlib import Path
 
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from mailcert.certs.info import facts_from_certificate
 from mailcert.certs.lenient import original_der, parse_leniently, strict_error
@@ -105,3 +109,38 @@ def test_an_unreadable_extension_beside_good_names_is_left_out_of_the_twin() -> 
     facts = facts_from_certificate(twin)
     assert facts.dns_names == (D,) and facts.is_ca is False  # basicConstraints kept, the AIA left out
     assert check_name(PROFILES["openssl"], facts.identifiers, D).accepted
+
+
+def _twice_basic_constraints() -> bytes:
+    """A certificate with basicConstraints twice, CA:FALSE and CA:TRUE (each readable alone):
+    issued with a stand-in extension 2.5.29.99 whose OID is then rewritten to 2.5.29.19."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, D)])
+    now = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(7).not_valid_before(now).not_valid_after(now + dt.timedelta(days=90))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.UnrecognizedExtension(x509.ObjectIdentifier("2.5.29.99"), b"\x30\x03\x01\x01\xff"), critical=False)
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(D)]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    der = cert.public_bytes(serialization.Encoding.DER)
+    stand_in = bytes.fromhex("0603551d63")
+    assert der.count(stand_in) == 1
+    return der.replace(stand_in, bytes.fromhex("0603551d13"))
+
+
+def test_an_extension_given_twice_is_left_out_of_the_twin_not_an_error() -> None:
+    """Found by hypothesis (tests/certs/test_fuzz_inspect.py): two readable basicConstraints
+    raised DuplicateExtension out of parse_leniently instead of a twin or a ValueError."""
+    der = _twice_basic_constraints()
+    with pytest.raises(x509.DuplicateExtension):
+        x509.load_der_x509_certificate(der).extensions
+    twin = parse_leniently(der)
+    assert original_der(twin) == der and strict_error(twin)
+    oids = [ext.oid for ext in twin.extensions]
+    assert x509.oid.ExtensionOID.BASIC_CONSTRAINTS not in oids
+    ids = facts_from_certificate(twin).identifiers
+    assert ids.dns_names == (D,)
+    assert check_name(PROFILES["openssl"], ids, D).accepted

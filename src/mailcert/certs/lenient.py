@@ -11,6 +11,7 @@ twin's signature no longer verifies; its facts say it is one (``strict_error``).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 
 from cryptography import x509
@@ -43,8 +44,11 @@ def parse_leniently(der: bytes) -> x509.Certificate:
     except (ValueError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType) as exc:
         problem = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     twin_der = _twin(der)
-    twin = x509.load_der_x509_certificate(twin_der)
-    twin.extensions  # noqa: B018 - parse now: a twin that still fails is no twin
+    try:
+        twin = x509.load_der_x509_certificate(twin_der)
+        twin.extensions  # noqa: B018 - parse now: a twin that still fails is no twin
+    except (x509.DuplicateExtension, x509.UnsupportedGeneralNameType) as exc:
+        raise ValueError(f"unreadable even leniently: {exc}") from None
     if len(_ORIGINALS) >= _MAX_REMEMBERED:
         _ORIGINALS.clear()
     _ORIGINALS[twin_der] = (der, problem)
@@ -77,8 +81,20 @@ def _twin(der: bytes) -> bytes:
         return twin
     except (ValueError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType):
         pass
-    readable = {ext for ext in _extensions(der) if _reads_alone(der, ext)}
+    extensions = _extensions(der)
+    # an extension given twice (with the same or different contents) says nothing certain:
+    # cryptography refuses the certificate, OpenSSL refuses it when verifying; the twin keeps
+    # neither copy, so its facts say "unknown" rather than pick one
+    seen = Counter(_oid(ext) for ext in extensions)
+    readable = {ext for ext in extensions if seen[_oid(ext)] == 1 and _reads_alone(der, ext)}
     return _twin_keeping(der, readable.__contains__)
+
+
+def _oid(ext: bytes) -> bytes:
+    """The OBJECT IDENTIFIER (its DER) an extension's DER starts with."""
+    seq = element(ext, 0)
+    oid = element(ext, seq.body)
+    return ext[oid.start : oid.end]
 
 
 def _twin_keeping(der: bytes, keep: Callable[[bytes], bool]) -> bytes:
