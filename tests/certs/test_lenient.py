@@ -10,7 +10,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import ExtensionOID, NameOID
 
 from mailcert.certs.info import facts_from_certificate
 from mailcert.certs.lenient import original_der, parse_leniently, strict_error
@@ -19,6 +19,21 @@ from mailcert.names import PROFILES, check_name
 from tests.differential.corpus import Dns, RawIp, issue, with_printable_cns
 
 D = "mail.example.com"
+
+
+def _self_signed(*extensions: tuple[x509.ExtensionType, bool]) -> bytes:
+    """The DER of a self-signed P-256 certificate for ``D`` with ``extensions`` (value, critical)
+    in this order: the start of each hand-damaged certificate below."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, D)])
+    now = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+    builder = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(7).not_valid_before(now).not_valid_after(now + dt.timedelta(days=90))
+    )
+    for value, critical in extensions:
+        builder = builder.add_extension(value, critical=critical)
+    return builder.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
 
 
 def _pem(der: bytes) -> bytes:
@@ -84,24 +99,11 @@ def test_an_unreadable_extension_beside_good_names_is_left_out_of_the_twin() -> 
     """A malformed AIA (x509-limbo webpki::malformed-aia): OpenSSL never parses it while
     verifying, so the clients judge the certificate; mailcert reads its names and other facts,
     with the AIA unknown, instead of refusing to judge it."""
-    import datetime as dt
-
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import ExtensionOID, NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, D)])
-    now = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
-    cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-        .serial_number(7).not_valid_before(now).not_valid_after(now + dt.timedelta(days=90))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(D)]), critical=False)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.UnrecognizedExtension(ExtensionOID.AUTHORITY_INFORMATION_ACCESS, b"\x30\x05\x30\x03\x06\x01"), critical=False)
-        .sign(key, hashes.SHA256())
+    der = _self_signed(
+        (x509.SubjectAlternativeName([x509.DNSName(D)]), False),
+        (x509.BasicConstraints(ca=False, path_length=None), True),
+        (x509.UnrecognizedExtension(ExtensionOID.AUTHORITY_INFORMATION_ACCESS, b"\x30\x05\x30\x03\x06\x01"), False),
     )
-    der = cert.public_bytes(serialization.Encoding.DER)
     with pytest.raises(ValueError):
         x509.load_der_x509_certificate(der).extensions
     twin = parse_leniently(der)
@@ -114,18 +116,11 @@ def test_an_unreadable_extension_beside_good_names_is_left_out_of_the_twin() -> 
 def _twice_basic_constraints() -> bytes:
     """A certificate with basicConstraints twice, CA:FALSE and CA:TRUE (each readable alone):
     issued with a stand-in extension 2.5.29.99 whose OID is then rewritten to 2.5.29.19."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, D)])
-    now = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
-    cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-        .serial_number(7).not_valid_before(now).not_valid_after(now + dt.timedelta(days=90))
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.UnrecognizedExtension(x509.ObjectIdentifier("2.5.29.99"), b"\x30\x03\x01\x01\xff"), critical=False)
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(D)]), critical=False)
-        .sign(key, hashes.SHA256())
+    der = _self_signed(
+        (x509.BasicConstraints(ca=False, path_length=None), True),
+        (x509.UnrecognizedExtension(x509.ObjectIdentifier("2.5.29.99"), b"\x30\x03\x01\x01\xff"), False),
+        (x509.SubjectAlternativeName([x509.DNSName(D)]), False),
     )
-    der = cert.public_bytes(serialization.Encoding.DER)
     stand_in = bytes.fromhex("0603551d63")
     assert der.count(stand_in) == 1
     return der.replace(stand_in, bytes.fromhex("0603551d13"))
