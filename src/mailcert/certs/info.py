@@ -18,7 +18,7 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from mailcert.certs.lenient import original_der, strict_error
+from mailcert.certs.lenient import STRICT_REFUSALS, original_der, strict_error
 from mailcert.der import certificate_der
 from mailcert.errors import CertificateError
 from mailcert.names.identifiers import PresentedIdentifiers, SanEntry
@@ -165,7 +165,7 @@ def _names(cert: x509.Certificate, source: str) -> tuple[x509.Extensions, Presen
     original = original_der(cert)
     try:
         extensions = cert.extensions
-    except (ValueError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType) as exc:
+    except STRICT_REFUSALS as exc:
         raise CertificateError(f"{source}: malformed certificate extension ({first_line(exc)})") from None
     try:
         ids = PresentedIdentifiers.from_der(original) if original is not None else PresentedIdentifiers.from_certificate(cert)

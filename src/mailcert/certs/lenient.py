@@ -19,7 +19,10 @@ from cryptography import x509
 from mailcert.der import Element, certificate_der, children, element, encode
 from mailcert.names.identifiers import PRINTABLE_CHARS
 
-__all__ = ["parse_leniently", "original_der", "strict_error"]
+__all__ = ["STRICT_REFUSALS", "parse_leniently", "original_der", "strict_error"]
+
+# what cryptography raises when it refuses a certificate's bytes (not all are ValueErrors)
+STRICT_REFUSALS = (ValueError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType)
 
 _SAN_OID = bytes.fromhex("0603551d11")
 _PRINTABLE_STRING = 0x13
@@ -41,7 +44,7 @@ def parse_leniently(der: bytes) -> x509.Certificate:
         cert.subject
         cert.issuer
         return cert
-    except (ValueError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType) as exc:
+    except STRICT_REFUSALS as exc:
         problem = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     twin_der = _twin(der)
     try:
@@ -79,7 +82,7 @@ def _twin(der: bytes) -> bytes:
     try:
         x509.load_der_x509_certificate(twin).extensions  # noqa: B018 - parse now
         return twin
-    except (ValueError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType):
+    except STRICT_REFUSALS:
         pass
     extensions = _extensions(der)
     # an extension given twice (with the same or different contents) says nothing certain:
@@ -133,7 +136,7 @@ def _reads_alone(der: bytes, ext: bytes) -> bool:
     try:
         x509.load_der_x509_certificate(_twin_keeping(der, ext.__eq__)).extensions  # noqa: B018
         return True
-    except (ValueError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType):
+    except STRICT_REFUSALS:
         return False
 
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 
 from cryptography import x509
 
-from mailcert.certs.lenient import parse_leniently
+from mailcert.certs.lenient import STRICT_REFUSALS, parse_leniently
 from mailcert.certs.pfxwork import refuse_costly_pfx
 from mailcert.der import certificate_der
 from mailcert.errors import CertificateError, InputError
@@ -131,7 +131,7 @@ def _lenient(certs: Sequence[x509.Certificate]) -> tuple[x509.Certificate, ...]:
             cert.extensions
             cert.subject
             out.append(cert)
-        except (ValueError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType):
+        except STRICT_REFUSALS:
             out.append(parse_leniently(certificate_der(cert)))
     return tuple(out)
 
