@@ -21,13 +21,8 @@
  * (request and verdict lines: tests/differential/oracles.py run_chain_oracle)
  */
 
-import java.io.BufferedReader;
 import java.io.ByteArrayInputStream;
-import java.io.InputStreamReader;
-import java.io.OutputStreamWriter;
-import java.io.PrintWriter;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.security.Principal;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
@@ -190,23 +185,6 @@ public final class ChainOracle {
 
     public static void main(String[] args) throws Exception {
         ChainOracle oracle = new ChainOracle();
-        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-        PrintWriter out = new PrintWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8));
-        String line;
-        while ((line = in.readLine()) != null) {
-            if (line.trim().isEmpty()) continue;
-            String id = null;
-            Object[] verdict;
-            try {
-                Map<String, String> req = Oracle.parseFlatObject(line);
-                id = req.get("id");
-                verdict = oracle.judge(req);
-            } catch (Exception e) {
-                verdict = new Object[] {false, "oracle: malformed input line: " + e};
-            }
-            out.println("{\"id\": " + (id == null ? "null" : Oracle.quote(id)) + ", \"accepted\": " + verdict[0]
-                    + ", \"detail\": " + Oracle.quote(String.valueOf(verdict[1])) + "}");
-        }
-        out.flush();
+        Oracle.serve(oracle::judge);
     }
 }

@@ -15,6 +15,7 @@
  */
 import java.io.BufferedReader;
 import java.io.ByteArrayInputStream;
+import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
@@ -280,6 +281,16 @@ public final class Oracle {
             System.exit(2);
         }
         Oracle oracle = new Oracle(args[0], args[1]);
+        serve(req -> oracle.judge(req.get("cert"), req.get("host")));
+    }
+
+    /** One request's verdict: {accepted (Boolean), detail}. */
+    interface Judge {
+        Object[] judge(Map<String, String> req) throws Exception;
+    }
+
+    /** The JSON-lines loop both Java oracles share: one flat object in, one verdict line out. */
+    static void serve(Judge judge) throws IOException {
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         PrintWriter out = new PrintWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8));
         String line;
@@ -290,7 +301,7 @@ public final class Oracle {
             try {
                 Map<String, String> req = parseFlatObject(line);
                 id = req.get("id");
-                verdict = oracle.judge(req.get("cert"), req.get("host"));
+                verdict = judge.judge(req);
             } catch (Exception e) {
                 verdict = new Object[] {false, "oracle: malformed input line: " + e};
             }
