@@ -110,6 +110,7 @@ class _Recipe:
     steps: Callable[[Path], list[list[str]]]
     argv: Callable[[Path, Path, Path], list[str]]
     env: Callable[[Path], dict[str, str]] = lambda out: {}
+    deps: str = DEPS_SCRIPT  # the scripts/deps/*.sh that installs `needs`
 
 
 def _pkg_config(module: str, package: str) -> list[str]:
@@ -286,6 +287,14 @@ _RECIPES: Final[dict[str, _Recipe]] = {
         steps=lambda out: [],
         argv=lambda out, ca, key: ["node", str(SRC_DIR / "chain_node.js")],
     ),
+    # GnuTLS's own client program against each served chain (the library's API: gnutls-chain)
+    "gnutls-cli-chain": _Recipe(
+        sources=("oracle_python.py", "chain_python.py", "chain_gnutls_cli.py"),
+        needs=(("gnutls-cli", "gnutls-bin"),),
+        steps=lambda out: [],
+        argv=lambda out, ca, key: [sys.executable, str(SRC_DIR / "chain_gnutls_cli.py")],
+        deps="scripts/deps/gnutls-cli.sh",
+    ),
 }
 
 
@@ -305,7 +314,7 @@ def _check_needs(name: str, recipe: _Recipe) -> None:
     for exe, package in recipe.needs:
         if shutil.which(exe) is None:
             raise OracleUnavailable(
-                f"oracle {name!r} needs {exe!r}: apt-get install {package} ({DEPS_SCRIPT})"
+                f"oracle {name!r} needs {exe!r}: apt-get install {package} ({recipe.deps})"
             )
 
 
@@ -399,7 +408,9 @@ class ChainCase:
 
 
 # mozilla::pkix (test_limbo/thunderbird); GnuTLS, the JDK and Go: tests/differential/test_chains_vs_real.py
-CHAIN_ORACLES: Final[tuple[str, ...]] = ("thunderbird", "gnutls-chain", "java-chain", "go-chain", "python-chain", "node-chain")
+CHAIN_ORACLES: Final[tuple[str, ...]] = (
+    "thunderbird", "gnutls-chain", "gnutls-cli-chain", "java-chain", "go-chain", "python-chain", "node-chain",
+)
 
 
 def run_chain_oracle(name: str, cases: Sequence[ChainCase], *, timeout: float = 900.0) -> dict[str, OracleVerdict]:

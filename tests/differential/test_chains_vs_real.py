@@ -50,6 +50,8 @@ class Pair:
 
 PAIRS = (
     Pair("gnutls-chain", "gnutls", True, 0.998),
+    # GnuTLS's own client over a real handshake, and the clients built on GnuTLS with their names
+    *(Pair("gnutls-cli-chain", p, True, None) for p in ("gnutls", "evolution", "mutt", "neomutt", "msmtp")),
     Pair("java-chain", "java", True, 0.9825),
     Pair("go-chain", "go", True, None),
     Pair("python-chain", "python", True, None),
