@@ -27,7 +27,6 @@ stdout  {"id": ..., "accepted": true|false, "detail": "..."}
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import shutil
 import socket
@@ -40,7 +39,7 @@ from typing import Final
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from chain_python import CannotServe, pem, server_context  # noqa: E402  (the CPython oracle's server, shared)
-from oracle_python import serve  # noqa: E402
+from oracle_python import _is_ip, serve  # noqa: E402
 
 _TIMEOUT: Final = 20.0
 
@@ -60,14 +59,6 @@ def _serve_once(listener: socket.socket, context: ssl.SSLContext) -> None:
                 tls.recv(1)
         except (ssl.SSLError, OSError):
             pass
-
-
-def _is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
 
 
 def judge(req: dict[str, str], workdir: str, program: str) -> tuple[bool, str]:
