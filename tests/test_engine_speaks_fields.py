@@ -10,6 +10,12 @@ The scan reads the syntax tree of every engine module and finds the strings that
 exception's message: those inside a ``raise`` or an ``...Error(...)`` call; those bound to a
 name such a message uses (a ``hint`` variable, a module constant, a parameter's default); and
 those passed to a parameter that a function puts into the messages it raises (``what``).
+
+Words for a person reach them outside exceptions too: deploy's problems, refusals and
+objections, the TLSA guard's advice and the ACME plan are values of a result that the CLI and
+the JSON documents show.  So a second scan reads every string of an engine module that is not
+a docstring: one naming a flag is a failure unless it is one of the few listed in ``OTHERS``
+(another program's flags, commands to paste), each with the reason it may.
 """
 
 from __future__ import annotations
@@ -132,6 +138,71 @@ def flags_in_messages(root: Path) -> list[str]:
         rel = path.relative_to(root).as_posix()
         found += sorted({f"{rel}:{s.lineno}: {s.value!r}" for s in strings if FLAG.search(s.value)})
     return found
+
+
+OTHERS = {
+    # module -> why its strings may name flags
+    "findings.py": "the catalogue's remedies are whole command lines to paste (`mailcert cert new --name ...`)",
+    "names/profiles.py": "a client's own command line (swaks --tls-verify), not mailcert's",
+}
+LEFT = {
+    # (module, string) -> why it is still here: each names where a result says it (see issue 10)
+    ("scan/runner.py", "not probed (scan makes the SNI connection only; --sni both adds this one)"):
+        "a scan result's reason, stored in inventories as text",
+    ("scan/runner.py", "--cafile"): "the default label of a store given as bytes",
+    ("scan/targets.py", "--domain "): "a target's origin, shown and stored as text",
+}
+
+
+def _docstrings(tree: ast.AST) -> set[int]:
+    """ids of the constants that are docstrings or bare string statements (comments in effect)."""
+    return {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant)}
+
+
+def flags_in_words(root: Path) -> list[str]:
+    """``path:line: 'text'`` for every string of an engine module, docstrings aside, that names a
+    flag: whatever a result carries (a problem, a refusal, a hint) reaches a person who may
+    never have typed one."""
+    found: list[str] = []
+    for path in engine_modules(root):
+        rel = path.relative_to(root).as_posix()
+        if rel in OTHERS:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        docs = _docstrings(tree)
+        found += sorted({
+            f"{rel}:{s.lineno}: {s.value!r}" for s in _strings(tree)
+            if id(s) not in docs and FLAG.search(s.value) and (rel, s.value) not in LEFT
+        })
+    return found
+
+
+def test_no_engine_words_name_a_flag() -> None:
+    found = flags_in_words(SRC)
+    assert found == [], "name the field in a Remark(text, mentions=...) and let the CLI say the flag:\n" + "\n".join(found)
+
+
+def test_the_left_ones_are_still_there() -> None:
+    """A listed leftover that is gone is taken off the list, so the list cannot hide a new one."""
+    strings = {(p.relative_to(SRC).as_posix(), s.value) for p in engine_modules(SRC) for s in _strings(ast.parse(p.read_text(encoding="utf-8")))}
+    assert set(LEFT) <= strings, set(LEFT) - strings
+
+
+@pytest.mark.parametrize(
+    ("source", "caught"),
+    [
+        ('def plan(problems):\n    problems.append("give --install-dir DIR to write one")\n', True),
+        ('def lines(names):\n    return [f"certificate 1: --name {names[0]}"]\n', True),
+        ('GUARD = ("or keep the current key: acme renew --reuse-key",)\n', True),
+        ('def plan(problems):\n    problems.append(Remark("give install_dir DIR", mentions=("install_dir",)))\n', False),
+        ('def f():\n    """What a --dry-run shows."""\n    # --force overrides it\n    return 1\n', False),
+    ],
+)
+def test_the_words_scan_itself(tmp_path: Path, source: str, caught: bool) -> None:
+    (tmp_path / "engine.py").write_text(source)
+    (tmp_path / "commands").mkdir()
+    (tmp_path / "commands" / "face.py").write_text('def f():\n    return "give --install-dir DIR"\n')
+    assert bool(flags_in_words(tmp_path)) is caught
 
 
 def test_no_engine_message_names_a_flag() -> None:

@@ -15,9 +15,13 @@ Exceptions are for the cases where mailcert could not reach a verdict at all::
     └── OperationError            a change to the system failed (write, reload, deploy)
 
 Every message is one line a person can act on.
+
+A :class:`Remark` is the same kind of words outside an exception: a problem, a refusal or a
+hint that a result carries (deploy's problems, the TLSA guard's advice) and that names a field.
 """
 
 from __future__ import annotations
+
 
 __all__ = [
     "MailcertError",
@@ -30,6 +34,8 @@ __all__ = [
     "HandshakeError",
     "DeadlineError",
     "OperationError",
+    "Remark",
+    "Said",
 ]
 
 
@@ -88,3 +94,33 @@ class OperationError(MailcertError):
     """Changing the system failed: writing a file, a config test, a reload."""
 
     exit_status = 1
+
+
+class Remark(str):
+    """Words for a person, kept in a result, that name fields (deploy's problems, the TLSA
+    guard's advice).  As in an error's message, each field is written by its name and listed in
+    ``mentions`` (``Remark("... give install_dir DIR", mentions=("install_dir",))``), so a
+    library user reads the field and the CLI says the flag (``commands._common.in_flags``).
+
+    A ``str`` (its text) with the mentions attached: results keep plain text where a person
+    reads it, so ``in``, ``startswith`` and JSON work on a remark as on any other line, and it
+    pickles with its mentions.  Immutable like the string it is.
+    """
+
+    mentions: tuple[str, ...]
+
+    def __new__(cls, text: str, mentions: tuple[str, ...] = ()) -> Remark:
+        self = super().__new__(cls, text)
+        object.__setattr__(self, "mentions", tuple(mentions))
+        return self
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"a Remark is immutable; cannot set {name}")
+
+    def __reduce__(self) -> tuple[type[Remark], tuple[str, tuple[str, ...]]]:
+        return (Remark, (str(self), self.mentions))
+
+    @property
+    def field(self) -> None:
+        """A remark is never about the one value refused, as an error may be."""
+        return None

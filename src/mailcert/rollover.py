@@ -23,6 +23,7 @@ from pathlib import Path
 
 from mailcert import fsutil
 from mailcert.certs.tlsa import DnsStatus, TlsaLookup, match_chain, records_for
+from mailcert.errors import Remark
 from mailcert.probe.dane import Resolver, lookup_tlsa
 
 __all__ = ["GuardResult", "SeenStore", "judge_switch", "tlsa_guard", "NEXT_KEY_FILE"]
@@ -34,7 +35,8 @@ NEXT_KEY_FILE = "next-key.pem"
 @dataclass(frozen=True)
 class GuardResult:
     """``ok``: installing the chain keeps DANE senders delivering (or DANE does not apply).
-    ``lines``: what to tell the administrator, one fact per line."""
+    ``lines``: what to tell the administrator, one fact per line (a
+    :class:`~mailcert.errors.Remark` where it names an option)."""
 
     ok: bool
     lines: tuple[str, ...]
@@ -96,7 +98,7 @@ def judge_switch(
         return GuardResult(False, (
             f"the new certificate's key matches no TLSA record at {where} (published: {published}):"
             " DANE senders would defer all mail to this MX",
-            f"publish {publish}, wait its TTL, then install (or keep the current key: acme renew --reuse-key)",
+            Remark(f"publish {publish}, wait its TTL, then install (or keep the current key when renewing: reuse_key)", mentions=("reuse_key",)),
         ))
     if current and match_chain(lookup.records, current).matched == m.matched:
         return GuardResult(True, (f"TLSA {m.matched.short()} at {where} matches the new certificate, as it does the current one",))

@@ -27,7 +27,8 @@ from mailcert.deploy.plan import (
     make_plan,
     target_paths,
 )
-from mailcert.errors import InputError
+from mailcert.commands._common import in_flags
+from mailcert.errors import InputError, Remark
 from mailcert.judgement import Judgement
 
 NOW = dt.datetime(2026, 11, 28, 12, tzinfo=dt.timezone.utc)
@@ -137,7 +138,7 @@ def test_checks_incomplete_chain_is_a_refusal(ca: TestCA) -> None:
     issued = inter.issue_cert(NAME)
     b = CertBundle("test", (issued.cert,), issued.key, issued.cert_pem, issued.key_pem)
     c = check_bundle(b, NAME, Judgement(PROFILES, TrustStore([ca.cert], "test CA"), NOW))
-    assert any(r.startswith("chain incomplete") for r in c.blocking(force=True))
+    assert any(str(r).startswith("chain incomplete") for r in c.blocking(force=True))
 
 
 def test_checks_sbs_order_and_untrusted_root_are_objections(ca: TestCA) -> None:
@@ -147,8 +148,13 @@ def test_checks_sbs_order_and_untrusted_root_are_objections(ca: TestCA) -> None:
     c = check_bundle(b, NAME, Judgement(PROFILES, TrustStore([], "empty store"), NOW))
     assert c.refusals == ()
     assert c.blocking(force=True) == ()
-    assert any("outlook2007" in o for o in c.objections)
-    assert any("not trusted" in o for o in c.objections)
+    assert any("outlook2007" in str(o) for o in c.objections)
+    assert any("not trusted" in str(o) for o in c.objections)
+    # the engine names the fields (store, force); the CLI says --cafile and --force
+    assert not any("--" in str(o) for o in c.objections)
+    said = [in_flags(o) for o in c.objections]
+    assert any(s.endswith("(use --force to deploy anyway)") for s in said), said
+    assert any("give the CA with --cafile FILE (or --force)" in s for s in said), said
     # whole verdicts: the untrusted root makes every client refuse; Outlook 2007 for the name first
     assert c.refused_by == {p.id for p in PROFILES}
     codes = {v.client: v.code for v in c.assessment.results}
@@ -159,7 +165,7 @@ def test_checks_expired_is_a_refusal(ca: TestCA) -> None:
     issued = ca.issue_cert(NAME, not_before=NOW - dt.timedelta(days=100), not_after=NOW - dt.timedelta(days=1))
     b = CertBundle("test", (issued.cert,), issued.key, issued.cert_pem, issued.key_pem)
     c = check_bundle(b, NAME, Judgement(PROFILES, TrustStore([ca.cert], "test CA"), NOW))
-    assert any("expired" in r for r in c.refusals)
+    assert any("expired" in str(r) for r in c.refusals)
 
 
 # --- plan --------------------------------------------------------------------------------------
@@ -220,17 +226,27 @@ def test_plan_identical_files_are_left_alone(ca: TestCA) -> None:
     assert plan.writes_nothing and plan.unchanged == (c, k)
 
 
+def _asks_for_install_dir(problem: str) -> bool:
+    """The engine names the field (a library user sets ``PlanOptions.install_dir``); the CLI
+    says the flag."""
+    return (
+        isinstance(problem, Remark) and problem.mentions == ("install_dir",) and "give install_dir DIR" in problem
+        and "give --install-dir DIR" in in_flags(problem) and "--" not in str(problem)
+    )
+
+
 def test_plan_refuses_to_write_through_a_symlink(ca: TestCA) -> None:
     b = _bundle(ca, NAME)
     c, k = Path("/etc/letsencrypt/live/x/fullchain.pem"), Path("/etc/letsencrypt/live/x/privkey.pem")
     states = {c: FileState(c, "symlink", link_target="../../archive/x/fullchain1.pem"), k: _state(k, b"k", 0o600)}
     plan = make_plan(_discovery(c, k), b, states, PlanOptions())
-    assert any("symbolic link" in p and "--install-dir" in p for p in plan.problems)
+    asks = [p for p in plan.problems if "symbolic link" in str(p)]
+    assert asks and all(_asks_for_install_dir(p) for p in asks), plan.problems
 
 
 def test_plan_without_configured_certificate_asks_for_install_dir(ca: TestCA) -> None:
     plan = make_plan(_discovery(None, None), _bundle(ca, NAME), {}, PlanOptions())
-    assert any("--install-dir" in p for p in plan.problems)
+    assert any(_asks_for_install_dir(p) for p in plan.problems), plan.problems
     assert target_paths(_discovery(None, None), PlanOptions()) == ()
 
 

@@ -223,8 +223,11 @@ def test_plan_refuses_what_a_sorting_ca_would_break(pebble: PebbleServer, work: 
     assert run.rc == 1, run.text
     assert "expected:  autodiscover.contoso.com, companyweb, remote.contoso.com, sites" in run.out
     assert "outlook2007 would refuse it for remote.contoso.com" in run.out
-    assert "certificate 1 for remote.contoso.com (mail): --name remote.contoso.com --alt sites" in run.out
-    assert "certificate 2 for the other names: --name autodiscover.contoso.com --alt companyweb" in run.out
+    assert "certificate 1 for remote.contoso.com (mail): remote.contoso.com, sites" in run.out
+    assert "certificate 2 for the other names: autodiscover.contoso.com, companyweb" in run.out
+    # the engine's plan says names; the CLI says the flags that order each certificate
+    assert "certificate 1: --name remote.contoso.com --alt sites\n" in run.out
+    assert "certificate 2: --name autodiscover.contoso.com --alt companyweb\n" in run.out
     assert "Not ordered" in run.out
     assert snapshot(out) == {"cert.pem": b"live\n"}
     assert not (state / "acme" / "accounts").exists()  # nothing went to the CA

@@ -8,7 +8,7 @@ import re
 import sys
 from typing import TYPE_CHECKING
 
-from mailcert.errors import InputError, MailcertError
+from mailcert.errors import InputError, MailcertError, Remark
 from mailcert.textsafe import terminal
 
 if TYPE_CHECKING:
@@ -169,17 +169,21 @@ _FLAGS = {
     "profiles": "--client",
     "clients": "--client",
     "cafile_pem": "--cafile",
+    "store": "--cafile",  # the judgement's trust store
     "target": "target",  # the positional argument, named as it is
 }
 
 
-def in_flags(exc: MailcertError) -> str:
-    """The error's message in the user's words: an engine field named at its start becomes the
-    flag that sets it (``timeout must be ...`` -> ``--timeout must be ...``), and so does the
-    last mention of each field a hint names (``run again with agree_tos`` -> ``--agree-tos``).
-    Here, below the CLI, so a command that reports an error itself (check --format nagios)
-    says the flag too."""
+def in_flags(exc: MailcertError | str) -> str:
+    """The error's message (or a result's :class:`~mailcert.errors.Remark`) in the user's words:
+    an engine field named at its start becomes the flag that sets it (``timeout must be ...`` ->
+    ``--timeout must be ...``), and so does the last mention of each field a hint names (``run
+    again with agree_tos`` -> ``--agree-tos``); plain words stay as they are.  Here, below the
+    CLI, so a command that renders a result or reports an error itself (deploy's problems,
+    check --format nagios) says the flag too."""
     text = str(exc)
+    if isinstance(exc, str) and not isinstance(exc, Remark):
+        return text
     field = exc.field
     if field and text.startswith(field):
         text = _flag(field) + text[len(field) :]

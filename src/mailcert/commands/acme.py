@@ -145,7 +145,11 @@ def _report(outcome: Any, out: Path, say: Any = say) -> int:
 
     if outcome.status is IssueStatus.PLAN_REFUSED:
         say(f"Not ordered: a configured client would refuse the certificate; nothing changed in {out}")
-        say("  order the layout above, or add --force to order this one anyway (it is still checked before install)")
+        if outcome.plan.layout:
+            say("  order the layout above, one certificate per run:")
+            for i, names in enumerate(outcome.plan.layout, 1):
+                say(f"    certificate {i}: --name {names[0]}" + "".join(f" --alt {n}" for n in names[1:]))
+        say("  or add --force to order this one anyway (it is still checked before install)")
         return 1
     if outcome.refusals:
         for v in outcome.refusals:
@@ -155,7 +159,7 @@ def _report(outcome: Any, out: Path, say: Any = say) -> int:
     else:
         say(f"  every configured client accepts it for {outcome.plan.mail_name}")
     for line in outcome.tlsa:
-        say(f"  TLSA: {line}")
+        say(f"  TLSA: {in_flags(line)}")
     if outcome.status is IssueStatus.TLSA_REFUSED:
         say(f"Not installed: DANE senders would refuse the new key; {out} is unchanged")
         say(f"  the issued certificate and its key are kept in {outcome.kept_in};"
@@ -249,7 +253,7 @@ def run_issue(args: argparse.Namespace) -> int:
         from mailcert.report.acme import document
         from mailcert.textsafe import json_dumps
 
-        emit(json_dumps(document(outcome, out, status)) + "\n")
+        emit(json_dumps(document(outcome, out, status, in_flags)) + "\n")
     return status
 
 

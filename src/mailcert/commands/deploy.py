@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mailcert.commands._common import add_tlsa_guard_options, client_help, emit, say, tlsa_guard_for
+from mailcert.commands._common import add_tlsa_guard_options, client_help, emit, in_flags, say, tlsa_guard_for
 
 if TYPE_CHECKING:
     from mailcert.deploy.apply import DeployOptions, DeployReport
@@ -84,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
     if args.server == "postfix" and not _tlsa_allows(args, server, bundle, name):
         return 1
     report = deploy(server, bundle, options)
-    emit(render.json_text(report) if args.format == "json" else render.text(report))
+    emit(render.json_text(report, in_flags) if args.format == "json" else render.text(report, in_flags))
     return _exit_status(report)
 
 
@@ -129,9 +129,9 @@ def _exit_status(report: DeployReport) -> int:
         return 0
     if report.status == "refused":
         more = len(report.problems) - 1
-        message = f"refused, nothing changed: {report.reason}" + (f" (and {more} more problem(s) above)" if more > 0 else "")
+        message = f"refused, nothing changed: {in_flags(report.reason or '')}" + (f" (and {more} more problem(s) above)" if more > 0 else "")
     else:
-        message = f"deploy failed: {report.reason}"
+        message = f"deploy failed: {in_flags(report.reason or '')}"
     error = OperationError(message)
     error.exit_status = report.exit_status
     raise error
@@ -158,7 +158,7 @@ def _tlsa_allows(args: argparse.Namespace, server: Any, bundle: Any, name: str) 
     result = guard(new, current)
     if result.ok:
         return True  # quiet: stderr carries only what went wrong
-    say(*(f"TLSA: {line}" for line in result.lines), err=True)
+    say(*(f"TLSA: {in_flags(line)}" for line in result.lines), err=True)
     if args.allow_tlsa_break:
         say("TLSA: going ahead (--allow-tlsa-break): DANE senders will defer mail to this MX until a record names the new key", err=True)
         return True

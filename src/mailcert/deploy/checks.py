@@ -5,13 +5,16 @@ refuses for the same reasons, in the same words, as the doctor would complain af
 
 Two kinds of "no":
 
-* **refusals** that ``--force`` cannot override: the key is not the certificate's, the chain
+* **refusals** that ``force`` cannot override: the key is not the certificate's, the chain
   has a gap or a bad link, the certificate is expired or not yet valid.  Serving these breaks
   every client at once.
-* **objections** that ``--force`` overrides: some client profile would refuse the name, or the
+* **objections** that ``force`` overrides: some client profile would refuse the name, or the
   chain ends at a root the trust store does not hold (a private CA the clients were given by
   hand, a self-signed certificate).  The administrator may know better; after a forced deploy,
   verification expects exactly these clients to refuse, and no others.
+
+Each is a line of text; the ones that point at another option name its field (the judgement's
+``store``, ``force``) in a :class:`~mailcert.errors.Remark`, which the CLI says as a flag.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from mailcert.certs.build import key_matches
 from mailcert.certs.info import facts_from_certificate
 from mailcert.certs.chain import TrustProblem, TrustResult, verify_chain
 from mailcert.deploy.bundle import CertBundle
+from mailcert.errors import Remark
 from mailcert.judgement import Judgement
 
 __all__ = ["Checks", "check_bundle"]
@@ -32,7 +36,7 @@ _FORCEABLE_TRUST = {TrustProblem.NONE, TrustProblem.UNTRUSTED_ROOT, TrustProblem
 
 @dataclass(frozen=True)
 class Checks:
-    """The pre-flight verdicts: refusals (hard), objections (``--force``), and the details."""
+    """The pre-flight verdicts: refusals (hard), objections (overridden by ``force``), and the details."""
 
     name: str
     key_matches: bool
@@ -43,7 +47,7 @@ class Checks:
 
     @property
     def refused_by(self) -> frozenset[str]:
-        """Client ids that refuse the name offline: after ``--force``, the expected refusals."""
+        """Client ids that refuse the name offline: after a forced deploy, the expected refusals."""
         return frozenset(v.client for v in self.assessment.results if not v.accepted)
 
     def blocking(self, force: bool) -> tuple[str, ...]:
@@ -69,14 +73,15 @@ def check_bundle(bundle: CertBundle, name: str, judgement: Judgement) -> Checks:
 
     trust = verify_chain(bundle.certs, judgement.trust_store(), now=now)
     if trust.problem not in _FORCEABLE_TRUST:
-        label = "chain incomplete" if trust.problem is TrustProblem.MISSING_INTERMEDIATE else "chain broken"
-        hint = (
-            "; add the intermediate certificate(s) to fullchain.pem (or, for a private CA, give it with --cafile)"
-            if label == "chain incomplete" else ""
-        )
-        refusals.append(f"{label}: {trust.detail}{hint}")
+        if trust.problem is TrustProblem.MISSING_INTERMEDIATE:
+            refusals.append(Remark(
+                f"chain incomplete: {trust.detail}; add the intermediate certificate(s) to fullchain.pem"
+                " (or, for a private CA, give it with store)", mentions=("store",),
+            ))
+        else:
+            refusals.append(f"chain broken: {trust.detail}")
     elif not trust.trusted:
-        objections.append(f"chain not trusted: {trust.detail}; give the CA with --cafile FILE (or --force)")
+        objections.append(Remark(f"chain not trusted: {trust.detail}; give the CA with store FILE (or force)", mentions=("store", "force")))
 
     facts = facts_from_certificate(leaf, source=bundle.source)
     if now > facts.not_after:
@@ -88,8 +93,8 @@ def check_bundle(bundle: CertBundle, name: str, judgement: Judgement) -> Checks:
     if refusing:
         who = ", ".join(v.client for v in refusing)
         first = refusing[0]
-        objections.append(
+        objections.append(Remark(
             f"{len(refusing)} of {len(assessment.results)} clients would refuse {name} ({who});"
-            f" {first.client}: {first.reason} (use --force to deploy anyway)"
-        )
+            f" {first.client}: {first.reason} (use force to deploy anyway)", mentions=("force",),
+        ))
     return Checks(name, matches, trust, assessment, tuple(refusals), tuple(objections))

@@ -96,7 +96,7 @@ def discovery_from_doveconf(
 
     ``key_value`` is the server-wide key setting as ``doveconf -P -h`` shows it (``-a`` hides
     it); ``setting_files`` says which file holds each top-level ssl setting (for
-    ``--install-dir``).
+    ``install_dir``).
     """
     root = parse_doveconf(text)
     top = root.settings

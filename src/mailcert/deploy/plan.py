@@ -3,7 +3,7 @@
 Pure (STYLE rule 8): nothing here runs a command, opens a socket or writes a file.  The server
 modules turn a live configuration into a :class:`Discovery`; the engine snapshots the target
 files into :class:`FileState` values; :func:`make_plan` decides, and the same :class:`Plan` is
-what ``--dry-run`` prints and what ``apply`` executes, so the preview cannot drift from the
+what a dry run prints and what ``apply`` executes, so the preview cannot drift from the
 deed.
 
 Two strategies, as certbot's installers know them:
@@ -11,7 +11,7 @@ Two strategies, as certbot's installers know them:
 * **in place** (default): write the new full chain and key to the files the configuration
   already names.  No setting changes, so nothing in the server's configuration can break;
   the old files are kept as backups.
-* **install dir** (``--install-dir DIR``): write ``DIR/fullchain.pem`` and ``DIR/key.pem`` and
+* **install dir** (``PlanOptions.install_dir``): write ``DIR/fullchain.pem`` and ``DIR/key.pem`` and
   point the settings there; the configuration file is backed up and edited too.
 """
 
@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Literal
 
 from mailcert.deploy.bundle import CertBundle
+from mailcert.errors import Remark
 from mailcert.fsutil import CERT_MODE, KEY_MODE
 from mailcert.model import Endpoint
 
@@ -192,7 +193,7 @@ class SettingChange:
 
 @dataclass(frozen=True)
 class Plan:
-    """Everything ``apply`` will do, and everything ``--dry-run`` shows."""
+    """Everything ``apply`` will do, and everything a dry run shows."""
 
     discovery: Discovery
     new_leaf_sha256: str
@@ -254,18 +255,18 @@ def _where_to_install(discovery: Discovery, options: PlanOptions) -> tuple[Path 
     if options.install_dir is not None:
         return options.install_dir / "fullchain.pem", options.install_dir / "key.pem", problems
     if discovery.primary is None:
-        problems.append(
+        problems.append(Remark(
             f"{discovery.server} has no server-wide certificate configured to replace;"
-            " give --install-dir DIR to write one and set it"
-        )
+            " give install_dir DIR to write one and set it", mentions=("install_dir",),
+        ))
         return None, None, problems
     cert_path, key_path = discovery.primary.cert_path, discovery.primary.key_path
     if cert_path is None or key_path is None:
         missing = "certificate" if cert_path is None else "key"
-        problems.append(
+        problems.append(Remark(
             f"{discovery.server}'s server-wide {missing} file is not configured;"
-            " give --install-dir DIR to write both and set them"
-        )
+            " give install_dir DIR to write both and set them", mentions=("install_dir",),
+        ))
         return None, None, problems
     return cert_path, key_path, problems
 
@@ -313,10 +314,10 @@ def _link_problem(state: FileState, role: Role, data: bytes, bundle: CertBundle)
         leads_to_new = state.sha256 == hashlib.sha256(data).hexdigest()
     if leads_to_new:
         return None
-    return (
+    return Remark(
         f"{state.path} is a symbolic link (to {state.link_target}) that leads to another {role};"
         " deploy does not write through links: renew with the tool that owns the link, or give"
-        " --install-dir DIR to install elsewhere and point the configuration there"
+        " install_dir DIR to install elsewhere and point the configuration there", mentions=("install_dir",),
     )
 
 

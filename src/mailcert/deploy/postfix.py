@@ -25,7 +25,7 @@ from pathlib import Path
 
 from mailcert.deploy.base import ServerBase, loopback_hosts, read_command
 from mailcert.deploy.plan import CertLocation, ConfigFile, Discovery, Listener
-from mailcert.errors import InputError
+from mailcert.errors import InputError, Remark
 from mailcert.model import Endpoint, Protocol, TlsMode
 
 __all__ = ["DEFAULT_CONFIG_DIR", "MAIN_PARAMETERS", "PostfixServer", "discovery_from_postconf"]
@@ -74,10 +74,10 @@ def discovery_from_postconf(
             primary = CertLocation("", Path(chain[1]), Path(chain[0]), (("smtpd_tls_chain_files", value),))
         else:
             primary = CertLocation("", None, None, (("smtpd_tls_chain_files", value),))
-            problems.append(
+            problems.append(Remark(
                 f"smtpd_tls_chain_files lists {len(chain)} files (several keys, or a chain split over"
-                " files); deploy cannot replace them in place: give --install-dir DIR"
-            )
+                " files); deploy cannot replace them in place: give install_dir DIR", mentions=("install_dir",),
+            ))
         if cert_file:
             notes.append("smtpd_tls_cert_file is set but ignored: smtpd_tls_chain_files takes precedence")
     elif cert_file:

@@ -125,7 +125,8 @@ def make_solver(spec: ChallengeSpec, *, env: Mapping[str, str], hook_timeout: fl
 
 
 def plan_lines(plan: ClientPlan) -> list[str]:
-    """The plan as report lines."""
+    """The plan as report lines: facts (the layout as names in certificate order); the CLI says
+    how to order each certificate."""
     how = "sorts the names" if plan.ca_sorts else "keeps the request's order"
     lines = [
         f"Plan: {plan.mail_name} first, for {len(plan.clients)} client profile(s); the CA {how}",
@@ -142,8 +143,7 @@ def plan_lines(plan: ClientPlan) -> list[str]:
         lines.append("  a layout that works:")
         for i, names in enumerate(plan.layout, 1):
             what = f"for {plan.mail_name} (mail)" if i == 1 else "for the other names"
-            alts = "".join(f" --alt {n}" for n in names[1:])
-            lines.append(f"    certificate {i} {what}: --name {names[0]}{alts}")
+            lines.append(f"    certificate {i} {what}: {', '.join(names)}")
     else:
         lines.append(f"  no layout of these names helps: the clients refuse the name {plan.mail_name} itself")
     return lines
@@ -270,7 +270,7 @@ def _open_order(session: _Session, ca: AcmeCA, stored: StoredAccount | None, acc
         ca.use_account(stored.uri)
         session.say(f"Account: {stored.uri}")
         if request.email and f"mailto:{request.email}" not in stored.contact:
-            session.say(f"  note: --email applies to a new account; this one keeps {', '.join(stored.contact) or 'no contact'}")
+            session.say(f"  note: the email {request.email} applies to a new account; this one keeps {', '.join(stored.contact) or 'no contact'}")
     try:
         return ca.new_order(csr_pem)
     except AccountUnknown:

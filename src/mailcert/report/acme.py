@@ -7,8 +7,10 @@ the issued certificate, and where the files went.  docs/schemas/acme.schema.json
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
 
 from mailcert.issue.issuer import IssueOutcome
 from mailcert.names.matcher import NameVerdict
@@ -21,7 +23,9 @@ def _verdict(v: NameVerdict) -> dict[str, Any]:
     return {"name": v.name, "client": v.client, "accepted": v.accepted, "reason": v.reason, "message": v.message}
 
 
-def document(outcome: IssueOutcome, out: Path, exit_status: int) -> dict[str, Any]:
+def document(outcome: IssueOutcome, out: Path, exit_status: int, words: Callable[[str], str] = str) -> dict[str, Any]:
+    """The document; ``words`` says the TLSA guard's remarks (``str``: in field names; the CLI
+    passes ``in_flags``)."""
     plan = outcome.plan
     return {
         "schema_version": SCHEMA_VERSION,
@@ -43,6 +47,6 @@ def document(outcome: IssueOutcome, out: Path, exit_status: int) -> dict[str, An
         "chain_length": outcome.chain_length,
         "written": list(outcome.written),
         "kept_in": str(outcome.kept_in) if outcome.kept_in else None,
-        "tlsa": {"ok": outcome.tlsa_ok, "lines": list(outcome.tlsa)},
+        "tlsa": {"ok": outcome.tlsa_ok, "lines": [words(line) for line in outcome.tlsa]},
         "seconds": round(outcome.seconds, 3),
     }

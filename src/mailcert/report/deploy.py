@@ -1,11 +1,14 @@
 """The deploy report for a person (text) and for programs (JSON, ``schema_version`` 1).
 
 Both read only the :class:`~mailcert.deploy.apply.DeployReport`, so the dry-run preview and
-the record of what was done show the same facts the same way.
+the record of what was done show the same facts the same way.  Problems, refusals and
+objections that name an option are :class:`~mailcert.errors.Remark` values; ``words`` says them
+(``str``: by the engine's field names; the CLI passes ``in_flags``, which says its flags).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from mailcert.deploy.apply import DeployReport, ListenerCheck, Served
@@ -26,7 +29,10 @@ _HEADLINES = {
 }
 
 
-def text(report: DeployReport) -> str:
+Words = Callable[[str], str]
+
+
+def text(report: DeployReport, words: Words = str) -> str:
     """A report a person reads top to bottom: what, checks, listeners, plan, steps, result."""
     d = report.plan.discovery
     leaf = report.checks.assessment.certificate
@@ -70,7 +76,7 @@ def text(report: DeployReport) -> str:
         out.extend(f"  {note}" for note in d.notes)
     if report.problems:
         out.append("problems")
-        out.extend(f"  - {problem}" for problem in report.problems)
+        out.extend(f"  - {words(problem)}" for problem in report.problems)
 
     if report.steps:
         out.append("steps")
@@ -86,17 +92,17 @@ def text(report: DeployReport) -> str:
         out.extend("    " + _check_line(v) for v in rb.checks)
     out.append(f"result: {_HEADLINES[report.status]} ({report.seconds:.1f} s)")
     if report.reason and report.status != "refused":
-        out.append(f"  {report.reason}")
+        out.append(f"  {words(report.reason)}")
     # Every line is ours with outside text inside (paths, subjects, server replies, command
     # output): escaping whole lines escapes exactly the outside part.
     return "".join(terminal(line) + "\n" for line in out)
 
 
-def json_text(report: DeployReport) -> str:
-    return json_dumps(document(report)) + "\n"
+def json_text(report: DeployReport, words: Words = str) -> str:
+    return json_dumps(document(report, words)) + "\n"
 
 
-def document(report: DeployReport) -> dict[str, Any]:
+def document(report: DeployReport, words: Words = str) -> dict[str, Any]:
     """The JSON document: what was planned, what was done, how it ended."""
     d = report.plan.discovery
     served = {s.listener: s for s in report.baseline}
@@ -104,7 +110,7 @@ def document(report: DeployReport) -> dict[str, Any]:
         "schema_version": SCHEMA_VERSION,
         "status": report.status,
         "exit_status": report.exit_status,
-        "reason": report.reason,
+        "reason": None if report.reason is None else words(report.reason),
         "server": report.server,
         "server_version": d.version,
         "config": str(d.config),
@@ -119,8 +125,8 @@ def document(report: DeployReport) -> dict[str, Any]:
                 {"name": v.name, "client": v.client, "accepted": v.accepted, "reason": v.reason}
                 for v in report.checks.assessment.results
             ],
-            "refusals": list(report.checks.refusals),
-            "objections": list(report.checks.objections),
+            "refusals": [words(r) for r in report.checks.refusals],
+            "objections": [words(o) for o in report.checks.objections],
         },
         "listeners": [
             {
@@ -144,7 +150,7 @@ def document(report: DeployReport) -> dict[str, Any]:
         },
         "left_alone": [loc.describe() for loc in d.others],
         "notes": list(d.notes),
-        "problems": list(report.problems),
+        "problems": [words(p) for p in report.problems],
         "steps": [_step_doc(s) for s in report.steps],
         "verification": [_check_doc(v) for v in report.verification],
         "backups": [{"file": str(f), "backup": str(b)} for f, b in report.backups],

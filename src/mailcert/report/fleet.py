@@ -258,7 +258,7 @@ def text_summary(report: FleetReport, *, limit: int = 20) -> str:
             arrow = f"{ch.before or '-'} -> {ch.after or '-'}"
             lines.append(terminal(f"  {ch.kind:<11} {ch.target} ({ch.name}): {arrow}  {ch.detail}".rstrip(), _LINE_LIMIT))
         if len(report.changes) > limit:
-            lines.append(f"  ... and {len(report.changes) - limit} more (--csv/--json/--html have them all)")
+            lines.append(f"  ... and {len(report.changes) - limit} more (the CSV, JSON and HTML reports have them all)")
     lines.append("Certificates by expiry:")
     for e in report.expiries[:limit]:
         when = "EXPIRED" if e.days_left < 0 else f"{e.days_left:>4} days"
