@@ -119,7 +119,9 @@ def assess_certificate(
     if chain:
         store = judgement.trust_store()
         trust = judge_chains(chain, chosen, store, now=now)
-        public = store.public and any(t.trusted for t in trust.values())
+        # private anchors: private; public ones: public when a client's validator reaches
+        # them, unknown otherwise (a missing intermediate hides where the chain ends)
+        public = (True if any(t.trusted for t in trust.values()) else None) if store.public else False
 
     def facts_of(client: str) -> CertificateFacts:
         return served.get(client, facts)
@@ -212,13 +214,22 @@ def _name_findings(
     return out
 
 
-def trust_findings(trust: TrustResult, name: str, target: str) -> list[Finding]:
+def trust_findings(trust: TrustResult, name: str, target: str, verdicts: Sequence[NameVerdict] = ()) -> list[Finding]:
     """The chain as the administrator's own store sees it (``check``, ``inspect --chain/--cafile``):
-    what is missing or untrusted, with the remedy, and what the server sends needlessly."""
+    what is missing or untrusted, with the remedy, and what the server sends needlessly.
+
+    ``verdicts`` (the clients' whole verdicts for ``name``) say who connects anyway when an
+    intermediate is missing (Windows and Apple fetch it by AIA), so the finding never says a
+    client refuses that the table shows connecting."""
     out: list[Finding] = []
     if not trust.trusted:
         code = _TRUST_FINDINGS.get(trust.problem, "chain-broken")
-        out.append(finding(code, detail=trust.detail, name=name, target=target))
+        facts: dict[str, str] = {"detail": trust.detail, "name": name, "target": target}
+        if code == "chain-incomplete":
+            connect = dict.fromkeys(PROFILES[v.client].title if v.client in PROFILES else v.client
+                                    for v in verdicts if v.accepted and v.name == name)
+            facts["connect"] = ", ".join(connect) or "none"
+        out.append(finding(code, **facts))
     if trust.extra_sent:
         out.append(finding("chain-extra", extra=", ".join(trust.extra_sent)))
     return out

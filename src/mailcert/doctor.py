@@ -91,7 +91,7 @@ def diagnose(
     now = main.judged.now
     # through the verdict cache: a fleet serves one chain on many ports and hosts
     trust = verify_chain_for(certs, judgement.trust_store(), now=now, settings=(_DEFAULT_VALIDATOR,))[_DEFAULT_VALIDATOR]
-    findings += trust_findings(trust, names[0] if names else served.endpoint.host, reached)
+    findings += trust_findings(trust, names[0] if names else served.endpoint.host, reached, results)
     findings += _connection_findings(pair, served, other, names)
     if revocation is not None:
         findings += _revocation_findings(revocation, certs[0], names[0] if names else served.endpoint.host)

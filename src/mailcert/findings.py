@@ -391,8 +391,10 @@ _SPECS += (
     FindingSpec(
         "chain-incomplete", _C,
         "Untrusted: the server does not send its intermediate certificate",
-        "{detail}. Browsers sometimes fetch missing intermediates; mail clients do not, so they"
-        " refuse the certificate.",
+        "{detail}. A client that neither fetches a missing intermediate (Windows and Apple fetch it"
+        " from the certificate's AIA URL) nor has preloaded it (Thunderbird, for public CAs' intermediates)"
+        " refuses the certificate, as most mail clients do; of the clients judged here, these connect"
+        " anyway: {connect}.",
         "Serve the full chain (leaf then intermediates): Dovecot ssl_cert = </path/fullchain.pem,"
         " Postfix smtpd_tls_chain_files = key.pem, fullchain.pem. `mailcert cert import ISSUED.pem"
         " --chain INTERMEDIATE.pem --out {name}` builds fullchain.pem; `mailcert deploy dovecot --cert"

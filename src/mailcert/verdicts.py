@@ -57,6 +57,11 @@ _WEAK_HASHES = frozenset({"sha1", "md5", "md2"})
 _NOT_HERE = (TrustSource.WINDOWS, TrustSource.APPLE, TrustSource.JDK, TrustSource.ANDROID)
 # What a client may have that this judgement cannot see: the reason says so.
 _MAYBE_HAS_IT = (MissingIntermediate.PRELOADED, MissingIntermediate.CACHED)
+# ... unless the chain's anchors are private: no public list holds a private CA's intermediate
+_NEVER_PRELOADED = (
+    "the client completes a chain only with intermediates it has preloaded, which are public CAs'"
+    " (disclosed to Mozilla, CCADB), and this chain's anchors are private: refused"
+)
 
 
 class Refusal(NamedTuple):
@@ -99,11 +104,14 @@ def leaf_refusal(policy: ChainPolicy, facts: CertificateFacts, *, public: bool |
     return Refusal(why[0], why[1], policy.message(why[0]))
 
 
-def chain_refusal(policy: ChainPolicy, trust: TrustResult) -> Refusal | None:
+def chain_refusal(policy: ChainPolicy, trust: TrustResult, *, public: bool | None = None) -> Refusal | None:
     """The client's refusal of the chain its validator judged, or None when it connects.
 
     A client that fetches missing intermediates (AIA) connects when the certificate says where
-    to fetch the missing one from.
+    to fetch the missing one from.  One that preloads them (Thunderbird: the intermediates
+    public CAs disclose to Mozilla) may have the missing one, which cannot be known offline:
+    it stays refused and the reason says on what it depends - unless the chain is judged
+    against private anchors (``public`` False), whose intermediates no preload list holds.
     """
     if trust.trusted:
         return None
@@ -111,7 +119,9 @@ def chain_refusal(policy: ChainPolicy, trust: TrustResult) -> Refusal | None:
     if code == "incomplete" and policy.missing_intermediate is MissingIntermediate.AIA and trust.aia_url:
         return None
     reason = trust.detail
-    if code == "incomplete" and policy.missing_intermediate in _MAYBE_HAS_IT:
+    if code == "incomplete" and policy.missing_intermediate is MissingIntermediate.PRELOADED and public is False:
+        reason += "; " + _NEVER_PRELOADED
+    elif code == "incomplete" and policy.missing_intermediate in _MAYBE_HAS_IT:
         reason += "; " + policy.missing_intermediate.value
     if policy.trust in _NOT_HERE and code in ("untrusted", "incomplete", "self-signed"):
         reason += f" ({policy.trust.value})"
@@ -200,7 +210,7 @@ def refusals_of(
         found = seen.get(key)
         if found is None:
             found = [r for r in (leaf_refusal(p.chain, facts, public=public),) if r is not None]
-            r = chain_refusal(p.chain, result) if result is not None else None
+            r = chain_refusal(p.chain, result, public=public) if result is not None else None
             if r is not None and all(r.code != f.code for f in found):
                 found.append(r)
             seen[key] = found

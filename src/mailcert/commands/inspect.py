@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     assessment = assess_certificate(facts, names, judgement, source=args.file, chain=judged)
     if judged:
         trust = verify_chain(judged, judgement.trust_store(), now=now)
-        found = ordered_findings([*assessment.findings, *trust_findings(trust, names[0] if names else "NAME", args.file)])
+        found = ordered_findings([*assessment.findings, *trust_findings(trust, names[0] if names else "NAME", args.file, assessment.results)])
         assessment = dataclasses.replace(assessment, findings=tuple(found), status=status_of(found))
     if args.format == "json":
         from mailcert.report.jsonout import assessment_document, certificate_document, dumps

@@ -227,7 +227,10 @@ class MissingIntermediate(enum.Enum):
 
     REFUSE = "refused: the client does not fetch it"
     AIA = "fetched from the certificate's AIA caIssuers URL"
-    PRELOADED = "refused unless preloaded (Mozilla preloads the intermediates of the public CAs)"
+    PRELOADED = (
+        "refused unless preloaded: the client completes the chain only with an intermediate it has"
+        " preloaded, and Mozilla preloads those that public CAs disclose to it (CCADB), never a private CA's"
+    )
     CACHED = "refused unless a chain validated earlier in the same app brought it (Android's TrustManager keeps those intermediates)"
 
 
@@ -1204,8 +1207,14 @@ _CHAIN_POLICIES: dict[str, ChainPolicy] = {
         source=(
             "mozilla::pkix (pkixcheck.cpp: CheckExtendedKeyUsage, CheckBasicConstraints refusing a CA"
             " as end entity); NSSCertDBTrustDomain: RSA >= 1024 bits, SHA-1 refused since Firefox 52;"
-            " roots from Mozilla's list; intermediate preloading (Remote Settings); keys: RSA and ECDSA"
-            " P-256/384/521 only (pkixcheck.cpp CheckSubjectPublicKeyInfo)"
+            " roots from Mozilla's list; keys: RSA and ECDSA P-256/384/521 only (pkixcheck.cpp"
+            " CheckSubjectPublicKeyInfo); intermediate preloading on: Gecko's modules/libpref/init/all.js"
+            " (shared by every Gecko application) sets security.remote_settings.intermediates.enabled = true,"
+            " comm-central's mail/app/profile/all-thunderbird.js leaves it so (it turns off only the preloading"
+            " 'healer', bug 1777336), mail/components/MailGlue.sys.mjs starts RemoteSecuritySettings (the"
+            " security-state/intermediates collection: the intermediates disclosed to Mozilla's CCADB) as an"
+            " idle task, and NSSCertDBTrustDomain::FindIssuer takes issuers from that cert storage"
+            " (IssuerSource::PreloadedIntermediates); no AIA fetching"
         ),
         proof=(
             "chain judged with cryptography's Web PKI validator; the whole verdict checked against the real"
