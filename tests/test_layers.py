@@ -191,6 +191,21 @@ def test_no_import_cycle_between_modules_or_layers(mailcert_imports: list[Import
     assert cycles(mailcert_imports, key=part) == []
 
 
+def between_commands(found: list[Import], package: str) -> list[str]:
+    """Imports from one sub-command's module of another's: a concept two commands share
+    belongs below them (in the library, or in ``commands._common``), under a public name."""
+    prefix = f"{package}.commands."
+
+    def command(module: str) -> bool:
+        return module.startswith(prefix) and not module.removeprefix(prefix).startswith("_")
+
+    return [str(i) for i in found if command(i.source) and command(i.target)]
+
+
+def test_commands_do_not_import_one_another(mailcert_imports: list[Import]) -> None:
+    assert between_commands(mailcert_imports, "mailcert") == []
+
+
 def test_every_module_is_placed() -> None:
     placed = rank_of(LAYERS)
     assert sorted({part(m) for m in modules(SRC, "mailcert")} - set(placed)) == []
@@ -245,3 +260,11 @@ def test_the_check_finds_a_cycle_hidden_in_a_function(tmp_path: Path) -> None:
     assert cycles(found) == [["toy.names.a", "toy.names.b"]]
     typing_only = _toy(tmp_path, {"toy/names/b.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from toy.names import a\n"})
     assert cycles(typing_only) == []
+
+
+def test_the_check_finds_one_command_importing_another(tmp_path: Path) -> None:
+    files = {"toy/commands/__init__.py": "", "toy/commands/_common.py": "", "toy/commands/deploy.py": "def _first_name(): ...\n"}
+    shared = _toy(tmp_path, {**files, "toy/commands/dane.py": "from toy.commands._common import x\nfrom toy.names import y\n"})
+    assert between_commands(shared, "toy") == []
+    reaching = _toy(tmp_path, {**files, "toy/commands/dane.py": "def run():\n    from toy.commands.deploy import _first_name\n"})
+    assert between_commands(reaching, "toy") == ["toy.commands.dane:2 imports toy.commands.deploy (function-level)"]

@@ -13,11 +13,12 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from mailcert.certs import build
-from mailcert.certs.build import KeyType, TestCA
+from mailcert.certs.build import KeyType, TestCA, common_name, host_names
 from mailcert.certs.pkcs12 import pem_bundle, read_pfx, to_pfx
 from mailcert.errors import CertificateError, InputError
 
@@ -324,3 +325,19 @@ def test_pem_bundle_is_key_then_full_chain(issued: build.IssuedCert, tmp_path: P
     path.write_bytes(data)
     assert openssl("pkey", "-in", str(path), "-noout").returncode == 0
     assert openssl_san(path) == [f"DNS:{n}" for n in SEED]  # openssl x509 reads the first certificate
+
+
+def test_host_names_are_the_san_in_order_else_the_cn() -> None:
+    """The names a deploy and a TLSA record default to: the SAN's names and addresses in
+    certificate order; a certificate without a SAN (an old self-signed one) is for its CN."""
+    ca = TestCA(now=NOW)
+    with_san = ca.issue_cert("mail.example.com", "192.0.2.7", "autodiscover.example.com").cert
+    assert host_names(with_san) == ("mail.example.com", "192.0.2.7", "autodiscover.example.com")
+    assert common_name(ca.cert) is not None and host_names(ca.cert) == (common_name(ca.cert),)
+    no_cn = x509.Name([])
+    bare = (
+        x509.CertificateBuilder().subject_name(no_cn).issuer_name(ca.cert.subject).public_key(ca.key.public_key())
+        .serial_number(1).not_valid_before(ca.cert.not_valid_before_utc).not_valid_after(ca.cert.not_valid_after_utc)
+        .sign(ca.key, hashes.SHA256())
+    )
+    assert common_name(bare) is None and host_names(bare) == ()

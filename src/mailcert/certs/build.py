@@ -41,7 +41,9 @@ __all__ = [
     "PrivateKey",
     "TestCA",
     "cert_to_pem",
+    "common_name",
     "csr",
+    "host_names",
     "csr_to_pem",
     "is_self_signed",
     "key_matches",
@@ -262,6 +264,23 @@ def san_names(cert: x509.Certificate | x509.CertificateSigningRequest) -> tuple[
         elif isinstance(gn, x509.IPAddress):
             out.append(str(gn.value))
     return tuple(out)
+
+
+def common_name(cert: x509.Certificate) -> str | None:
+    """The subject's (first) CN, or ``None``: a CA's or a PFX's name as people know it."""
+    cns = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    return str(cns[0].value) if cns else None
+
+
+def host_names(cert: x509.Certificate) -> tuple[str, ...]:
+    """The hosts a certificate is for, in its order: the SAN's names and addresses, or its CN
+    when it has no SAN (an old self-signed one).  The first is the name a deploy judges and a
+    TLSA record is published for when the administrator names none."""
+    names = san_names(cert)
+    if names:
+        return names
+    cn = common_name(cert)
+    return (cn,) if cn else ()
 
 
 # --- keys --------------------------------------------------------------------------------------
@@ -539,8 +558,7 @@ class TestCA:
 
     def create_child_ca(self, name: str | None = None) -> TestCA:
         """An intermediate CA signed by this one."""
-        cns = self.cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-        own = str(cns[0].value) if cns else "mailcert Test CA"
+        own = common_name(self.cert) or "mailcert Test CA"
         return TestCA(now=self.now, name=name or f"{own} Intermediate", parent=self)
 
     def issue_cert(

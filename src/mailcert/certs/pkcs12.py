@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 
-from mailcert.certs.build import PrivateKey, cert_to_pem, key_matches, key_to_pem
+from mailcert.certs.build import PrivateKey, cert_to_pem, common_name, key_matches, key_to_pem
 from mailcert.certs.pfxwork import refuse_costly_pfx
 from mailcert.errors import CertificateError, InputError
 
@@ -56,8 +56,7 @@ def to_pfx(
         raise InputError("the PFX password is empty; a PFX carries the private key, so give a password")
     _check(key, cert)
     if friendly_name is None:
-        cns = cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
-        friendly_name = str(cns[0].value) if cns else None
+        friendly_name = common_name(cert)
     builder = serialization.PrivateFormat.PKCS12.encryption_builder()
     if legacy:
         builder = (

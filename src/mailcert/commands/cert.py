@@ -507,7 +507,7 @@ def run_fix(args: argparse.Namespace) -> int:
 
     password = _password(args.password_env, what="password") if args.password_env else None
     cert = _certificate_to_fix(args, password)
-    names = _names_of(cert)
+    names = build.host_names(cert)
     first_raw = args.first or _configured_fqdn(args)
     if not first_raw:
         raise InputError("which name goes first? give --first NAME, or run mailcert address set DOMAIN first")
@@ -551,19 +551,6 @@ def _certificate_to_fix(args: argparse.Namespace, password: bytes | None) -> x50
     if not args.key:
         raise InputError(f"{args.cert} is a server: its certificate comes over the wire, its key does not; give --key KEY")
     return _served_certificate(args.cert, args.first or _configured_fqdn(args))
-
-
-def _names_of(cert: x509.Certificate) -> tuple[str, ...]:
-    """The certificate's DNS names in its order, or its CN when it has none (an old self-signed one)."""
-    from cryptography.x509.oid import NameOID
-
-    from mailcert.certs import build
-
-    names = build.san_names(cert)
-    if names:
-        return tuple(names)
-    cns = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-    return (str(cns[0].value),) if cns else ()
 
 
 def _ask_the_ca(args: argparse.Namespace, cert: x509.Certificate, first: str, new_names: Sequence[str]) -> int:

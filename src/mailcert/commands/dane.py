@@ -48,9 +48,8 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mailcert.certs.build import public_key_der
+    from mailcert.certs.build import host_names, public_key_der
     from mailcert.certs.tlsa import TlsaRecord, records_for, tlsa_name
-    from mailcert.commands.deploy import _first_name
     from mailcert.deploy.bundle import bundle_from_dir
 
     if not 0 < args.port < 65536:
@@ -60,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     directory = Path(args.cert)
     bundle = bundle_from_dir(directory)
     ders = [c.public_bytes(_der()) for c in bundle.certs]
-    name = args.name or _first_name(bundle.leaf)
+    name = args.name or next(iter(host_names(bundle.leaf)), None)
     if not name:
         raise InputError("the certificate names no host; give --name FQDN")
     next_path, next_key, made = _next_key(directory, bundle.key)

@@ -65,6 +65,7 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from mailcert.report import deploy as render
+    from mailcert.certs.build import host_names
     from mailcert.deploy.apply import deploy
     from mailcert.deploy.bundle import bundle_from_dir, bundle_from_env
     from mailcert.errors import InputError
@@ -76,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
             err=True,
         )
     bundle = bundle_from_env(os.environ) if args.from_env else bundle_from_dir(args.cert)
-    name = args.name or _configured_name(args.mailcert_config) or _first_name(bundle.leaf)
+    name = args.name or _configured_name(args.mailcert_config) or next(iter(host_names(bundle.leaf)), None)
     if not name:
         raise InputError("the certificate names no host; give --name FQDN")
     options = _options(args, name)
@@ -172,18 +173,6 @@ def _configured_name(explicit: str | None) -> str | None:
 
     address = load_address(config_path(explicit, env=os.environ, euid=os.geteuid()))
     return address.fqdn if address else None
-
-
-def _first_name(leaf: Any) -> str | None:
-    from mailcert.certs.build import san_names
-
-    names = san_names(leaf)
-    if names:
-        return names[0]
-    from cryptography.x509.oid import NameOID
-
-    cns = leaf.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-    return str(cns[0].value) if cns else None
 
 
 def _gid(group: str | None) -> int | None:
