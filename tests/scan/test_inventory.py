@@ -11,10 +11,11 @@ import sqlalchemy as sa
 
 from mailcert.errors import OperationError
 from mailcert.findings import CATALOGUE, FactValue, fill, finding
+from mailcert.judgement import Judged, Judgement
 from mailcert.model import Status
 from mailcert.report import html
-from mailcert.report.fleet import build_report, json_document
-from mailcert.scan.inventory import SCHEMA_VERSION, Inventory, normalise_url
+from mailcert.report.fleet import Expiry, build_report, expiries, json_document
+from mailcert.scan.inventory import SCHEMA_VERSION, Inventory, ResultRow, normalise_url
 from mailcert.scan.runner import ScanResult
 from mailcert.scan.targets import parse_line
 
@@ -202,7 +203,7 @@ def test_migration_of_a_schema_2_inventory_maps_words_to_codes_and_loses_nothing
     with Inventory.open(db_url) as inv:
         assert inv.version() == SCHEMA_VERSION
         rows = {r.target: r for r in inv.results(1)}
-        report = build_report(inv, now=T0)
+        report = build_report(inv, Judgement(now=T0))
         with inv.engine.connect() as conn:
             stored = {t: json.loads(f) for t, f in conn.execute(sa.text("SELECT target, findings FROM results"))}
     # words the catalogue can say again are not kept: code, severity and facts are the row
@@ -229,3 +230,17 @@ def test_migration_of_a_schema_2_inventory_maps_words_to_codes_and_loses_nothing
     by_target = {r["target"]: r["findings"] for r in doc["results"]}
     assert by_target["imaps://mystery.test"][0]["title"] == "Something only an old mailcert knew"
     assert by_target["imaps://v2.test"][0]["remedy"] == _v2_words("first-san-not-name")[3]
+
+
+def test_the_fleet_report_carries_its_clock_and_thresholds() -> None:
+    """Issue 10 item 3: the report holds what it was made against (a Judged: clock, thresholds,
+    clients), and the timeline reads them from there; nothing is passed beside it."""
+    soon = Expiry("ab" * 32, "CN=mail", "CN=CA", T0 + dt.timedelta(days=20), 20, ("imaps://a.test",))
+    amber, green = 'fill="#f59e0b"', 'fill="#16a34a"'
+    assert amber in html.timeline_svg([soon], Judged((), "", T0, 30, None))
+    assert amber not in html.timeline_svg([soon], Judged((), "", T0, 10, None))
+    assert green in html.timeline_svg([soon], Judged((), "", T0, 10, None))
+    row = ResultRow(scan_id=1, target="imaps://a.test", name="mail", status="OK", error=None, url=None,
+                    fingerprint=soon.fingerprint, subject="CN=mail", issuer="CN=CA", not_before=T0, not_after=soon.not_after,
+                    trusted=True, findings=(), verdicts={}, checked_at=T0, elapsed_ms=None)
+    assert [e.days_left for e in expiries([row], Judged((), "", T0 + dt.timedelta(days=5), 30, None))] == [15]

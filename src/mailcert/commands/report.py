@@ -33,10 +33,11 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from mailcert.commands._common import emit, open_inventory, parse_when
     from mailcert.fsutil import write_atomic
+    from mailcert.judgement import Judgement
     from mailcert.report import fleet
 
     with open_inventory(args.db) as inventory:
-        report = fleet.build_report(inventory, scan_id=args.scan, now=parse_when(args.at), warn_days=args.warn_days)
+        report = fleet.build_report(inventory, Judgement(now=parse_when(args.at), warn_days=args.warn_days), scan_id=args.scan)
     def write(path: str, text: str) -> None:
         # a report is replaced whole (readers never see half a page); no backups of old reports
         write_atomic(path, text.encode("utf-8"), mode=0o644, backup=False)

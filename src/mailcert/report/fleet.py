@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mailcert.errors import InputError
+from mailcert.judgement import Judged, Judgement
 from mailcert.names.senders import ALL_PROFILES
 from mailcert.scan.inventory import Inventory, ResultRow, ScanRow
 from mailcert.textsafe import csv_cell, json_dumps, terminal
@@ -50,14 +51,28 @@ class Expiry:
 
 @dataclass(frozen=True)
 class FleetReport:
+    """One scan as a report, carrying its request: ``judged`` holds the clock the days left are
+    counted from, the thresholds and the client profile ids seen (in table order), so every
+    renderer (text, CSV, JSON, HTML) needs nothing else."""
+
     scan: ScanRow
     previous: ScanRow | None
-    generated_at: dt.datetime
-    warn_days: int
+    judged: Judged
     rows: tuple[ResultRow, ...]
     changes: tuple[Change, ...]
     expiries: tuple[Expiry, ...]
-    clients: tuple[str, ...]  # the client profile ids seen, in table order
+
+    @property
+    def generated_at(self) -> dt.datetime:
+        return self.judged.now
+
+    @property
+    def warn_days(self) -> int:
+        return self.judged.warn_days
+
+    @property
+    def clients(self) -> tuple[str, ...]:
+        return self.judged.clients
 
     @property
     def counts(self) -> dict[str, int]:
@@ -67,11 +82,11 @@ class FleetReport:
         return out
 
 
-def build_report(
-    inventory: Inventory, *, scan_id: int | None = None, now: dt.datetime | None = None, warn_days: int = 30
-) -> FleetReport:
+def build_report(inventory: Inventory, judgement: Judgement | None = None, *, scan_id: int | None = None) -> FleetReport:
     """The report of scan ``scan_id`` (default: the newest that finished or was interrupted),
-    compared with the scan before it."""
+    compared with the scan before it, with days left counted at ``judgement``'s clock and
+    expiries weighed by its thresholds (default: now, 30 days)."""
+    judgement = judgement or Judgement()
     scans = inventory.scans()
     done = [s for s in scans if s.state in _DONE_STATES]
     if scan_id is None:
@@ -83,11 +98,11 @@ def build_report(
     previous = next((s for s in done if s.id < scan.id), None)
     rows = tuple(inventory.results(scan.id))
     old = tuple(inventory.results(previous.id)) if previous is not None else ()
-    when = now or dt.datetime.now(dt.timezone.utc)
     seen = {c for r in rows for c in r.verdicts}
     clients = tuple(c for c in ALL_PROFILES if c in seen) + tuple(sorted(seen - set(ALL_PROFILES)))
+    judged = Judged(clients, "", judgement.clock(), judgement.warn_days, judgement.critical_days)
     changes = diff(old, rows, partial=scan.state != "finished") if previous is not None else ()
-    return FleetReport(scan, previous, when, warn_days, rows, tuple(changes), tuple(expiries(rows, when)), clients)
+    return FleetReport(scan, previous, judged, rows, tuple(changes), tuple(expiries(rows, judged)))
 
 
 def diff(old: Sequence[ResultRow], new: Sequence[ResultRow], *, partial: bool = False) -> list[Change]:
@@ -129,8 +144,10 @@ def _worst(r: ResultRow) -> str | None:
     return r.findings[0].title if r.findings else None
 
 
-def expiries(rows: Sequence[ResultRow], now: dt.datetime) -> list[Expiry]:
-    """Each distinct certificate of the scan, soonest expiry first, with the servers serving it."""
+def expiries(rows: Sequence[ResultRow], judged: Judged) -> list[Expiry]:
+    """Each distinct certificate of the scan, soonest expiry first, with the servers serving it
+    and the days it has left at ``judged``'s clock."""
+    now = judged.now
     by: dict[str, tuple[ResultRow, list[str]]] = {}
     for r in rows:
         if r.fingerprint is None or r.not_after is None:

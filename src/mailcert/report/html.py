@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from mailcert.findings import CATALOGUE, fill
+from mailcert.judgement import Judged
 from mailcert.names.senders import profile_title
 from mailcert.report.fleet import Expiry, FleetReport
 from mailcert.scan.inventory import ResultRow, StoredFinding
@@ -80,7 +81,7 @@ def render(report: FleetReport) -> str:
         '<h2 id="expiry">Expiry timeline</h2>',
         '<p class="muted">Certificates (distinct, by SHA-256) expiring per month; red: expired, amber: within'
         f" {report.warn_days} days.</p>",
-        timeline_svg(report.expiries, report.generated_at, report.warn_days),
+        timeline_svg(report.expiries, report.judged),
         _expiry_table(report.expiries),
         "</body></html>",
     ]
@@ -199,9 +200,11 @@ def _next_month(ym: tuple[int, int]) -> tuple[int, int]:
     return (y + 1, 1) if m == 12 else (y, m + 1)
 
 
-def timeline_svg(expiries: Sequence[Expiry], now: dt.datetime, warn_days: int, *, months: int = 24) -> str:
-    """Bars of certificates expiring per month from this month on ``months`` months, with one
-    bar for those already expired and one for later; labelled, with a tooltip per bar."""
+def timeline_svg(expiries: Sequence[Expiry], judged: Judged, *, months: int = 24) -> str:
+    """Bars of certificates expiring per month from ``judged``'s month on ``months`` months,
+    with one bar for those already expired and one for later; amber where one expires within
+    its warning days; labelled, with a tooltip per bar."""
+    now, warn_days = judged.now, judged.warn_days
     buckets: list[tuple[str, str, list[Expiry]]] = [("expired", "expired", [])]
     index: dict[tuple[int, int], int] = {}
     ym = _month(now)
