@@ -56,12 +56,13 @@ def select_profiles(ids: Sequence[str] | None) -> list[ClientProfile]:
     every one), in table order, unknown ids refused.  Sender ids (``names/senders.py``) are
     known but select no mail client: the sender rows are judged on SMTP relay ports only
     (``mailcert.senders``)."""
-    from mailcert.names.senders import SENDERS
-
     if not ids:
         return [PROFILES[c] for c in DEFAULT_CLIENTS]
     if "all" in ids:
         return list(PROFILES.values())
+    # start-up: the sender table is read only to tell a sender id from an unknown one
+    from mailcert.names.senders import SENDERS
+
     unknown = [i for i in ids if i not in PROFILES and i not in SENDERS]
     if unknown:
         raise InputError(f"unknown client {unknown[0]!r}; known clients: {', '.join([*PROFILES, *SENDERS])}")

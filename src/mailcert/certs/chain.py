@@ -29,7 +29,6 @@ import ssl
 import threading
 import warnings
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import NamedTuple, TypeVar
 
 from cryptography import x509
@@ -152,13 +151,14 @@ _WEBPKI_PROBLEMS: tuple[tuple[str, TrustProblem], ...] = (
 )
 
 
-@dataclass(frozen=True)
-class TrustResult:
+class TrustResult(NamedTuple):
     """One validator's verdict on a chain, and the path (subjects, leaf first) it got to.
 
     ``error`` is the validator's own text (OpenSSL's ``X509_verify_cert_error_string``, or
     cryptography's message); ``missing_issuer`` the issuer name nobody supplied and
     ``aia_url`` where the certificate that needs it says it can be fetched (caIssuers).
+    (A NamedTuple: ``check`` defines it at every start, and a frozen dataclass costs several
+    times as much to define.)
     """
 
     trusted: bool

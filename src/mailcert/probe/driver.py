@@ -38,7 +38,7 @@ import ssl
 import time
 import warnings
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from mailcert.errors import (
     ConnectError,
@@ -127,12 +127,13 @@ class ProbeResult:
         return self.chain[0]
 
 
-@dataclass(frozen=True)
-class SniPair:
+class SniPair(NamedTuple):
     """The same endpoint probed twice: sending ``name`` as SNI, and sending no SNI at all.
 
     Servers with several certificates pick one by SNI; clients that send none (Outlook 2007 on
     Windows XP) get the default one.  Each side is a result or the error that ended it.
+    (A NamedTuple, like the other records ``check`` defines at every start: a frozen dataclass
+    costs several times as much to define.)
     """
 
     name: str
@@ -457,8 +458,7 @@ class _Conversation:
 # --- helpers -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _TlsFacts:
+class _TlsFacts(NamedTuple):
     """What a finished handshake tells, whichever library did it."""
 
     chain: tuple[bytes, ...]

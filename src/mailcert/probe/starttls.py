@@ -27,7 +27,6 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Final, NamedTuple, NoReturn, Protocol as _TypingProtocol
 
 from mailcert.errors import ConnectError, ProbeError, ProtocolError, StartTlsError
@@ -70,15 +69,17 @@ class State(enum.Enum):
     ERROR = "error"
 
 
-@dataclass(frozen=True)
-class Greeting:
+# The events are NamedTuples (frozen, compared by value, cheap to define at every start of
+# ``mailcert check``); tell them apart by type, as the driver does, not by truth or length.
+
+
+class Greeting(NamedTuple):
     """The server's greeting; ``banner`` is its text without the status word (``* OK``, ``220``)."""
 
     banner: str
 
 
-@dataclass(frozen=True)
-class Capabilities:
+class Capabilities(NamedTuple):
     """What the server advertised in reply to CAPABILITY / CAPA / EHLO.
 
     ``items`` are the advertised lines or words in server order; ``ehlo_host`` is the host name
@@ -90,8 +91,7 @@ class Capabilities:
     ehlo_host: str | None = None
 
 
-@dataclass(frozen=True)
-class ReadyForTls:
+class ReadyForTls(NamedTuple):
     """The server accepted STARTTLS and nothing else is buffered: start the TLS handshake now."""
 
 

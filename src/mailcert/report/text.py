@@ -18,7 +18,7 @@ from mailcert.certs.info import CertificateFacts
 from mailcert.model import Status
 from mailcert.findings import Severity
 from mailcert.names.matcher import NameVerdict
-from mailcert.names.senders import profile_title
+from mailcert.names.profiles import PROFILES
 from mailcert.textsafe import terminal
 
 __all__ = ["Style", "render_assessment", "render_certificate", "render_table"]
@@ -73,18 +73,30 @@ def render_certificate(facts: CertificateFacts, now: dt.datetime, style: Style, 
     return lines
 
 
+def _title(client: str) -> str:
+    """The title of a verdict row's client.  Mail clients are in the profile table ``check``
+    loads anyway; only a sender row (judged on an SMTP relay port) needs the sender table."""
+    profile = PROFILES.get(client)
+    if profile is not None:
+        return profile.title
+    # start-up: a check of a mail port has no sender rows and never loads the sender table
+    from mailcert.names.senders import profile_title
+
+    return profile_title(client)
+
+
 def render_table(assessment: Assessment, style: Style) -> list[str]:
     """Clients down, typed names across: ``ok`` or ``REFUSED`` in each cell."""
     names = list(assessment.names)
     shown = [terminal(n, NAME_LIMIT) for n in names]
     cell: dict[tuple[str, str], NameVerdict] = {(v.client, v.name): v for v in assessment.results}
     clients = list(dict.fromkeys(v.client for v in assessment.results))
-    width = max([len(profile_title(c)) for c in clients] + [7]) + 2
+    width = max([len(_title(c)) for c in clients] + [7]) + 2
     cols = [max(len(n), 8) + 2 for n in shown]
     head = "  " + "Client".ljust(width) + "".join(n.ljust(w) for n, w in zip(shown, cols))
     lines = [style(head.rstrip(), "bold")]
     for c in clients:
-        row = "  " + profile_title(c).ljust(width)
+        row = "  " + _title(c).ljust(width)
         for n, w in zip(names, cols):
             v = cell.get((c, n))  # None: not judged for this name (a sender judges the MX name only)
             if v is None:
@@ -115,7 +127,7 @@ def render_assessment(
     if refusals:
         lines += ["", style("Why refused", "bold")]
         for v in refusals:
-            lines.append(f"  {profile_title(v.client)} / {terminal(v.name, NAME_LIMIT)}: {terminal(v.reason, FIELD_LIMIT)}")
+            lines.append(f"  {_title(v.client)} / {terminal(v.name, NAME_LIMIT)}: {terminal(v.reason, FIELD_LIMIT)}")
             if v.message:
                 lines.append(style(f'    the client says: "{terminal(v.message, FIELD_LIMIT)}"', "dim"))
     if assessment.findings:
