@@ -82,7 +82,7 @@ def leaf_refusal(policy: ChainPolicy, facts: CertificateFacts, *, public: bool |
     if facts.eku is None:
         if policy.eku is EkuRule.REQUIRED and _day(facts.not_before) >= "2019-07-01":
             why = ("eku", "no extendedKeyUsage extension; this client requires serverAuth")
-    elif not _SERVER_EKUS & set(facts.eku):
+    elif policy.eku is not EkuRule.UNCHECKED and not _SERVER_EKUS & set(facts.eku):
         why = ("eku", f"the extended key usage ({', '.join(facts.eku) or 'empty'}) does not allow a TLS server")
     if why is None and policy.ca_leaf_refused and facts.is_ca:
         why = ("ca-leaf", "the server's certificate is a CA certificate (basicConstraints CA:TRUE)")
@@ -157,7 +157,8 @@ def settings_for(policy: ChainPolicy) -> ValidatorSettings:
     if hit is not None and hit[0] is policy:
         return hit[1]
     settings = ValidatorSettings(_VALIDATORS[policy.validator], policy.security_level, key_ids_optional=not policy.key_ids_required,
-                                 partial_chain=policy.partial_chain, anchor_key_only=policy.anchor_key_only)
+                                 partial_chain=policy.partial_chain, anchor_key_only=policy.anchor_key_only,
+                                 purpose=policy.eku is not EkuRule.UNCHECKED)
     if len(_SETTINGS) >= 1024:
         _SETTINGS.clear()
     _SETTINGS[id(policy)] = (policy, settings)

@@ -226,6 +226,13 @@ _RECIPES: Final[dict[str, _Recipe]] = {
         steps=_c_steps("chain_gnutls.c", "gnutls", "libgnutls28-dev"),
         argv=_native,
     ),
+    # the same call without GNUTLS_DT_KEY_PURPOSE_OID: how mutt, NeoMutt, msmtp and GIO ask
+    "gnutls-chain-nopurpose": _Recipe(
+        sources=("jsonl.h", "chain_gnutls.c"),
+        needs=(("gcc", "gcc"),),
+        steps=_c_steps("chain_gnutls.c", "gnutls", "libgnutls28-dev"),
+        argv=lambda out, ca, key: [str(out / "oracle"), "--no-purpose"],
+    ),
     "java-chain": _Recipe(
         sources=("Oracle.java", "ChainOracle.java"),
         needs=(("javac", "openjdk-17-jdk-headless"), ("java", "openjdk-17-jdk-headless")),
@@ -287,13 +294,21 @@ _RECIPES: Final[dict[str, _Recipe]] = {
         steps=lambda out: [],
         argv=lambda out, ca, key: ["node", str(SRC_DIR / "chain_node.js")],
     ),
-    # GnuTLS's own client program against each served chain (the library's API: gnutls-chain)
+    # real client programs against each served chain: GnuTLS's own client (the library's API:
+    # gnutls-chain) and msmtp (a GnuTLS mail client that passes no purpose)
     "gnutls-cli-chain": _Recipe(
-        sources=("oracle_python.py", "chain_python.py", "chain_gnutls_cli.py"),
+        sources=("oracle_python.py", "chain_python.py", "chain_program.py"),
         needs=(("gnutls-cli", "gnutls-bin"),),
         steps=lambda out: [],
-        argv=lambda out, ca, key: [sys.executable, str(SRC_DIR / "chain_gnutls_cli.py")],
+        argv=lambda out, ca, key: [sys.executable, str(SRC_DIR / "chain_program.py"), "gnutls-cli"],
         deps="scripts/deps/gnutls-cli.sh",
+    ),
+    "msmtp-chain": _Recipe(
+        sources=("oracle_python.py", "chain_python.py", "chain_program.py"),
+        needs=(("msmtp", "msmtp"),),
+        steps=lambda out: [],
+        argv=lambda out, ca, key: [sys.executable, str(SRC_DIR / "chain_program.py"), "msmtp"],
+        deps="scripts/deps/clients.sh",
     ),
 }
 
@@ -409,7 +424,8 @@ class ChainCase:
 
 # mozilla::pkix (test_limbo/thunderbird); GnuTLS, the JDK and Go: tests/differential/test_chains_vs_real.py
 CHAIN_ORACLES: Final[tuple[str, ...]] = (
-    "thunderbird", "gnutls-chain", "gnutls-cli-chain", "java-chain", "go-chain", "python-chain", "node-chain",
+    "thunderbird", "gnutls-chain", "gnutls-chain-nopurpose", "gnutls-cli-chain", "msmtp-chain", "java-chain", "go-chain",
+    "python-chain", "node-chain",
 )
 
 

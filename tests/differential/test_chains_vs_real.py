@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from mailcert.names.profiles import PROFILES
+from mailcert.names.profiles import PROFILES, EkuRule
 from tests.differential.chains import Verdict, corpus_requests, limbo_requests, whole_verdicts
 from tests.differential.oracles import ChainCase, OracleCase, OracleVerdict, run_chain_oracle, unavailable_reason
 from tests.differential.test_profiles_vs_real import Comparison, Disagreement, KnownDifference, parse_known_differences
@@ -50,19 +50,24 @@ class Pair:
 
 PAIRS = (
     Pair("gnutls-chain", "gnutls", True, 0.998),
-    # GnuTLS's own client over a real handshake, and the clients built on GnuTLS with their names
-    *(Pair("gnutls-cli-chain", p, True, None) for p in ("gnutls", "evolution", "mutt", "neomutt", "msmtp")),
+    # real client programs over a real handshake: GnuTLS's own client, and msmtp (GnuTLS, no purpose)
+    Pair("gnutls-cli-chain", "gnutls", True, None),
+    Pair("msmtp-chain", "msmtp", True, None),
     Pair("java-chain", "java", True, 0.9825),
     Pair("go-chain", "go", True, None),
     Pair("python-chain", "python", True, None),
     Pair("node-chain", "node", True, None),
     Pair("thunderbird", "thunderbird", True, 0.998),
-    *(Pair("gnutls-chain", p, False, None) for p in ("evolution", "mutt", "neomutt", "msmtp")),
+    *(Pair("gnutls-chain-nopurpose", p, False, None) for p in ("evolution", "mutt", "neomutt", "msmtp")),
     *(Pair("java-chain", p, False, None) for p in ("jakarta", "jakarta-default")),
 )
-# the row each family member must equal, rules for rules (words and sources may differ)
+# the row each family member must equal, rules for rules (words and sources may differ), but
+# for the rules a member takes from its own code: the GnuTLS clients give GnuTLS no purpose,
+# so they check no EKU (msmtp proven over the wire, the others by the API without a purpose)
 FAMILY = {"evolution": "gnutls", "mutt": "gnutls", "neomutt": "gnutls", "msmtp": "gnutls",
           "jakarta": "java", "jakarta-default": "java"}
+OWN_RULES = {"evolution": {"eku": EkuRule.UNCHECKED}, "mutt": {"eku": EkuRule.UNCHECKED},
+             "neomutt": {"eku": EkuRule.UNCHECKED}, "msmtp": {"eku": EkuRule.UNCHECKED}}
 
 _runs: dict[tuple[str, bool, str], concurrent.futures.Future[tuple[dict[str, OracleVerdict], float]]] = {}
 _pool = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="chain-oracle")
@@ -173,8 +178,13 @@ def test_profile_agrees_with_its_library_on_limbo(
 
 @pytest.mark.parametrize(("member", "proven"), sorted(FAMILY.items()))
 def test_family_rows_hold_the_proven_rules(member: str, proven: str) -> None:
-    """A client sharing a library's chain rules keeps exactly the rules proven on limbo."""
+    """A client sharing a library's chain rules keeps exactly the rules proven on limbo, but
+    for those it takes from its own code (``OWN_RULES``), which it must hold."""
+    own = OWN_RULES.get(member, {})
+    assert {k: getattr(PROFILES[member].chain, k) for k in own} == own
+
     def rules(profile_id: str) -> object:
-        return replace(PROFILES[profile_id].chain, messages=(), source="", proof="")
+        proven_values = {k: getattr(PROFILES[proven].chain, k) for k in own}
+        return replace(PROFILES[profile_id].chain, messages=(), source="", proof="", **proven_values)
 
     assert rules(member) == rules(proven)

@@ -79,6 +79,7 @@ class ValidatorSettings(NamedTuple):
     key_ids_optional: bool = False  # webpki: AKI/SKI may be absent (private CAs made by older tools), CA:TRUE leaf judged by the client's own rule
     partial_chain: bool = False  # openssl: any certificate in the store is an anchor, not only a self-signed root (GnuTLS, the JDK)
     anchor_key_only: bool = False  # openssl: an anchor is its name and key; its validity, extensions, constraints unchecked (the JDK)
+    purpose: bool = True  # openssl: verify for a TLS server (ssl_server: EKU, CA leaf); False: no purpose (clients that give GnuTLS none)
 
 
 class TrustProblem(enum.Enum):
@@ -412,7 +413,7 @@ def verify_chain_for(
 @functools.lru_cache(maxsize=64)
 def _strictest_first(settings: frozenset[ValidatorSettings]) -> tuple[ValidatorSettings, ...]:
     return tuple(sorted(settings, key=lambda s: (s.validator.name, -s.security_level, s.key_ids_optional, s.partial_chain,
-                                                 s.anchor_key_only)))
+                                                 s.anchor_key_only, not s.purpose)))
 
 
 _recent: dict[tuple[object, ...], tuple[TrustStore, dict[ValidatorSettings, TrustResult]]] = {}
@@ -444,13 +445,15 @@ def _forgiven(result: TrustResult, stricter: ValidatorSettings, lenient: Validat
         return False
     if lenient.security_level < stricter.security_level and result.problem in _LEVEL_PROBLEMS:
         return True
+    if stricter.purpose and not lenient.purpose and result.problem is TrustProblem.PURPOSE:
+        return True  # the only refusal a purpose adds (X509_V_ERR_INVALID_PURPOSE)
     if anchors[0] != anchors[1]:
         return True  # a path that ends earlier, or an anchor checked less, changes any refusal
     return lenient.key_ids_optional and not stricter.key_ids_optional and any(o in result.error for o in _LENIENT_FORGIVES)
 
 
 def _openssl(c: _Chain, store: TrustStore, now: dt.datetime, settings: ValidatorSettings) -> TrustResult:
-    v = openssl_verify(c.ders, c.names, store.openssl(key_only=settings.anchor_key_only), now=now, security_level=settings.security_level, max_depth=settings.max_depth, partial_chain=store.any_anchor or settings.partial_chain)
+    v = openssl_verify(c.ders, c.names, store.openssl(key_only=settings.anchor_key_only), now=now, security_level=settings.security_level, max_depth=settings.max_depth, partial_chain=store.any_anchor or settings.partial_chain, purpose=settings.purpose)
     sent_used = {i for i in v.path if i >= 0}
     path = [c.certs[i] for i in v.path if i >= 0] or [c.certs[0]]
     extra = tuple(_subject(x) for i, x in enumerate(c.certs) if i and i not in sent_used)

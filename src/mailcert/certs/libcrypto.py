@@ -217,8 +217,13 @@ def openssl_verify(
     security_level: int,
     max_depth: int = 100,
     partial_chain: bool = False,
+    purpose: bool = True,
 ) -> OpenSSLVerdict:
     """``X509_verify_cert`` on ``chain`` (leaf first, DER) against ``store`` at ``now``.
+
+    ``purpose`` False verifies for no purpose (OpenSSL's ``default`` parameters instead of
+    ``ssl_server``): what a client does that gives its library no purpose to check (GnuTLS's
+    ``gnutls_certificate_verify_peers2`` in mutt, glib-networking's ``verify_crt``).
 
     ``names`` are the keys of the subject and issuer names the chain's certificates carry
     (which anchors can matter).  A certificate OpenSSL cannot parse is left out of the untrusted list
@@ -240,7 +245,7 @@ def openssl_verify(
             if x:
                 lib.OPENSSL_sk_push(sk, x)  # type: ignore[attr-defined]
         lib.X509_STORE_CTX_init(ctx, trusted, leaf, sk)  # type: ignore[attr-defined]
-        lib.X509_STORE_CTX_set_default(ctx, b"ssl_server")  # type: ignore[attr-defined]
+        lib.X509_STORE_CTX_set_default(ctx, b"ssl_server" if purpose else b"default")  # type: ignore[attr-defined]
         param = lib.X509_STORE_CTX_get0_param(ctx)  # type: ignore[attr-defined]
         lib.X509_VERIFY_PARAM_set_time(param, int(now.timestamp()))  # type: ignore[attr-defined]
         lib.X509_VERIFY_PARAM_set_auth_level(param, security_level)  # type: ignore[attr-defined]

@@ -239,6 +239,7 @@ class EkuRule(enum.Enum):
 
     IF_PRESENT = "when present, it must allow serverAuth (or anyExtendedKeyUsage)"
     REQUIRED = "it must be present and allow serverAuth"
+    UNCHECKED = "not checked: the client gives its library no purpose to verify, so a clientAuth-only certificate passes"
 
 
 @dataclass(frozen=True)
@@ -1177,6 +1178,29 @@ _JDK_CHAIN = ChainPolicy(
 )
 
 
+# How each GnuTLS client asks GnuTLS about the chain (read from its source): none passes
+# GNUTLS_DT_KEY_PURPOSE_OID, so GnuTLS checks no EKU for them (gnutls-cli does: the gnutls row)
+_GNUTLS_CLIENTS_NO_PURPOSE = {
+    "mutt": "mutt 2.2.9 mutt_ssl_gnutls.c: tls_verify_peers calls gnutls_certificate_verify_peers2 (no name, no purpose),"
+            " then checks the host name and each sent certificate's dates itself (GnuTLS's time checks off); ",
+    "neomutt": "NeoMutt 20220429 conn/gnutls.c: tls_verify_peers calls gnutls_certificate_verify_peers2 (no name, no"
+               " purpose), then checks the host name and each sent certificate's dates itself; ",
+    "msmtp": "msmtp 1.8.23 src/mtls-gnutls.c: mtls_check_cert calls gnutls_certificate_verify_peers3 with the host name"
+             " and no purpose; ",
+    "evolution": "glib-networking 2.74 tls/gnutls/gtlsdatabase-gnutls.c: g_tls_database_gnutls_verify_chain calls"
+                 " gnutls_x509_trust_list_verify_crt with no purpose (GIO's purpose argument is only asserted); ",
+}
+_NO_PURPOSE_PROOF = (
+    "read from the client's source (the calls above); real library: GnuTLS 3.7's gnutls_x509_trust_list_verify_crt2"
+    " without a purpose over the chain corpus (tests/differential/test_chains_vs_real.py); chain judged with OpenSSL's"
+    " validator at level 1, for no purpose"
+)
+_MSMTP_CHAIN_PROOF = (
+    "wire: real msmtp 1.8.23 (GnuTLS 3.7.9) handshakes with each served chain of the corpus (tests/differential/"
+    "test_chains_vs_real.py); real library: GnuTLS 3.7's gnutls_x509_trust_list_verify_crt2 without a purpose over the"
+    " corpus; chain judged with OpenSSL's validator at level 1, for no purpose"
+)
+
 _SWAKS_VERIFY_FAILED = "*** TLS startup failed (connect(): error:0A000086:SSL routines::certificate verify failed)"
 
 _CHAIN_POLICIES: dict[str, ChainPolicy] = {
@@ -1334,10 +1358,13 @@ _CHAIN_POLICIES: dict[str, ChainPolicy] = {
     ),
     # Clients whose chain is decided by a library profile's code take that library's rules.
     # Their own words are kept only where the library's text is what the client prints (msmtp
-    # prints GnuTLS's verification text; Jakarta Mail passes the JDK's exception on).
-    **{cid: replace(_GNUTLS_CHAIN, messages=(), source="Debian's build links GnuTLS: " + _GNUTLS_CHAIN.source)
-       for cid in ("evolution", "mutt", "neomutt")},
-    "msmtp": replace(_GNUTLS_CHAIN, source="msmtp uses GnuTLS (Debian's build): " + _GNUTLS_CHAIN.source),
+    # prints GnuTLS's verification text; Jakarta Mail passes the JDK's exception on).  The
+    # GnuTLS clients give GnuTLS no purpose to verify, so they check no EKU (proven over the
+    # wire for msmtp: tests/differential/test_chains_vs_real.py, corpus:eku-client-only).
+    **{cid: replace(_GNUTLS_CHAIN, messages=(), eku=EkuRule.UNCHECKED, source=why + _GNUTLS_CHAIN.source, proof=_NO_PURPOSE_PROOF)
+       for cid, why in _GNUTLS_CLIENTS_NO_PURPOSE.items() if cid != "msmtp"},
+    "msmtp": replace(_GNUTLS_CHAIN, eku=EkuRule.UNCHECKED, source=_GNUTLS_CLIENTS_NO_PURPOSE["msmtp"] + _GNUTLS_CHAIN.source,
+                     proof=_MSMTP_CHAIN_PROOF),
     **{cid: replace(_JDK_CHAIN, source="Jakarta Mail validates with the JDK's TrustManager: " + _JDK_CHAIN.source)
        for cid in ("jakarta", "jakarta-default")},
     "rfc9525": ChainPolicy(

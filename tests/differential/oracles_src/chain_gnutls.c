@@ -11,6 +11,10 @@
  *     clock through gnutls_time() when it checks validity periods, so this is GnuTLS's own
  *     time check at another instant, not a re-implementation of it.
  *
+ * With the argument --no-purpose, GNUTLS_DT_KEY_PURPOSE_OID is left out: what mutt and NeoMutt
+ * (gnutls_certificate_verify_peers2), msmtp (gnutls_certificate_verify_peers3 with the host name)
+ * and glib-networking (gnutls_x509_trust_list_verify_crt) ask, so GnuTLS checks no EKU.
+ *
  * stdin   {"id": "...", "cert": "<b64 DER leaf>", "chain": "<b64 DER> ...", "roots": "<b64 DER> ...",
  *          "time": "<unix seconds>", "host": "<typed name, may be empty>"}
  *         (tests/differential/oracles.py run_chain_oracle)
@@ -25,6 +29,7 @@
 #define MAX_CERTS 128
 
 static time_t case_time;
+static int with_purpose = 1;
 
 static time_t fixed_time(time_t *t) {
     if (t) *t = case_time;
@@ -83,10 +88,12 @@ static void judge(const char *line) {
         data[elements].size = 0;
         elements++;
     }
-    data[elements].type = GNUTLS_DT_KEY_PURPOSE_OID;
-    data[elements].data = (unsigned char *)GNUTLS_KP_TLS_WWW_SERVER;
-    data[elements].size = 0;
-    elements++;
+    if (with_purpose) {
+        data[elements].type = GNUTLS_DT_KEY_PURPOSE_OID;
+        data[elements].data = (unsigned char *)GNUTLS_KP_TLS_WWW_SERVER;
+        data[elements].size = 0;
+        elements++;
+    }
     unsigned status = 0;
     int ret = gnutls_x509_trust_list_verify_crt2(tl, chain, (unsigned)nchain, data, elements,
                                                  GNUTLS_PROFILE_TO_VFLAGS(GNUTLS_PROFILE_LOW), &status, NULL);
@@ -106,8 +113,9 @@ out:
     free(id); free(leaf_f); free(rest_f); free(chain_f); free(roots_f); free(time_f); free(name);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
     char *line;
+    with_purpose = !(argc > 1 && strcmp(argv[1], "--no-purpose") == 0);
     int ret = gnutls_global_init();
     if (ret < 0) {
         fprintf(stderr, "gnutls_global_init: %s\n", gnutls_strerror(ret));

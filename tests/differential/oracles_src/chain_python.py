@@ -8,7 +8,7 @@ judge (SHA-1, RSA-1024).  Validation is at the real clock: the chain corpus is b
 the current day.  Cases without a key (x509-limbo) cannot be served: refused with that detail.
 
 ``server_context`` and ``pem`` are shared with the other handshake oracles written in Python
-(chain_gnutls_cli.py), so every client is served the same bytes the same way.
+(chain_program.py), so every client is served the same bytes the same way.
 
 stdin   run_chain_oracle's requests (tests/differential/oracles.py) with "key": base64 PEM
 stdout  {"id": ..., "accepted": true|false, "detail": "..."}
