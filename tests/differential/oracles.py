@@ -193,6 +193,17 @@ def _go_env(out: Path) -> dict[str, str]:
     }
 
 
+def _program_recipe(program: str, package: str, deps: str) -> _Recipe:
+    """A real client program run against each served chain (oracles_src/chain_program.py)."""
+    return _Recipe(
+        sources=("oracle_python.py", "chain_python.py", "chain_program.py"),
+        needs=((program, package),),
+        steps=lambda out: [],
+        argv=lambda out, ca, key: [sys.executable, str(SRC_DIR / "chain_program.py"), program],
+        deps=deps,
+    )
+
+
 _RECIPES: Final[dict[str, _Recipe]] = {
     "openssl": _Recipe(
         sources=("jsonl.h", "oracle_openssl.c"),
@@ -296,20 +307,8 @@ _RECIPES: Final[dict[str, _Recipe]] = {
     ),
     # real client programs against each served chain: GnuTLS's own client (the library's API:
     # gnutls-chain) and msmtp (a GnuTLS mail client that passes no purpose)
-    "gnutls-cli-chain": _Recipe(
-        sources=("oracle_python.py", "chain_python.py", "chain_program.py"),
-        needs=(("gnutls-cli", "gnutls-bin"),),
-        steps=lambda out: [],
-        argv=lambda out, ca, key: [sys.executable, str(SRC_DIR / "chain_program.py"), "gnutls-cli"],
-        deps="scripts/deps/gnutls-cli.sh",
-    ),
-    "msmtp-chain": _Recipe(
-        sources=("oracle_python.py", "chain_python.py", "chain_program.py"),
-        needs=(("msmtp", "msmtp"),),
-        steps=lambda out: [],
-        argv=lambda out, ca, key: [sys.executable, str(SRC_DIR / "chain_program.py"), "msmtp"],
-        deps="scripts/deps/clients.sh",
-    ),
+    "gnutls-cli-chain": _program_recipe("gnutls-cli", "gnutls-bin", "scripts/deps/gnutls-cli.sh"),
+    "msmtp-chain": _program_recipe("msmtp", "msmtp", "scripts/deps/clients.sh"),
 }
 
 
