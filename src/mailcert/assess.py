@@ -20,7 +20,7 @@ from mailcert.model import Status
 from mailcert.names.identifiers import PresentedIdentifiers
 from mailcert.names.matcher import NameVerdict, verdicts_for
 from mailcert.names.profiles import DEFAULT_CLIENTS, PROFILES, ClientProfile
-from mailcert.verdicts import Refusal, judge_chains, refusals_of, whole_verdict
+from mailcert.verdicts import Refusal, judge_chains, outdated_sent, refusals_of, whole_verdict
 from mailcert.findings import Finding, Severity, finding
 from mailcert.judgement import Judged, Judgement
 
@@ -134,7 +134,7 @@ def assess_certificate(
         groups.setdefault(id(f), (f, []))[1].append(p)
     results: list[NameVerdict] = []
     found: list[Finding] = []
-    refusals = refusals_of(chosen, facts_of, trust, public)
+    refusals = refusals_of(chosen, facts_of, trust, public, outdated_sent(chain, now) if chain else None)
     for name in names:
         by_client = {v.client: v for f, group in groups.values() for v in _verdicts(f.identifiers, name, group)}
         verdicts = [by_client[p.id] for p in chosen]

@@ -22,7 +22,8 @@ from mailcert.certs.info import CertificateFacts
 from mailcert.names.matcher import NameVerdict
 from mailcert.names.profiles import ChainPolicy, ChainValidator, ClientGroup, ClientProfile, EkuRule, MissingIntermediate, TrustSource
 
-__all__ = ["REASON_CODES", "Refusal", "judge_chains", "leaf_refusal", "chain_refusal", "refusals_for", "refusals_of", "settings_for", "whole_verdict"]
+__all__ = ["REASON_CODES", "Refusal", "judge_chains", "leaf_refusal", "chain_refusal", "outdated_sent", "refusals_for", "refusals_of",
+           "settings_for", "whole_verdict"]
 
 REASON_CODES: dict[str, str] = {
     "name": "the client's name rules refuse the typed name",
@@ -182,13 +183,29 @@ def refusals_for(
     facts: CertificateFacts,
     trust: Mapping[str, TrustResult] | None,
     public: bool | None,
+    outdated: str | None = None,
 ) -> list[Refusal]:
     """Every refusal of ``profile`` beyond names: its own rules, then its validator's.
 
     Sending mail servers are judged by their own rules (DANE, MTA-STS, opportunistic TLS:
     :mod:`mailcert.senders`), not by a mail client's validator.
     """
-    return refusals_of([profile], lambda _: facts, trust, public)[profile.id]
+    return refusals_of([profile], lambda _: facts, trust, public, outdated)[profile.id]
+
+
+def outdated_sent(chain: Sequence[x509.Certificate], now: dt.datetime) -> str | None:
+    """The first certificate the server sends that is not valid at ``now``, in words (None: all
+    are): what a client that checks the dates of every sent certificate refuses
+    (``ChainPolicy.sent_dates_checked``), whether its path needs the certificate or not."""
+    for cert in chain:
+        if cert.not_valid_after_utc < now:
+            return f"the server sends {cert.subject.rfc4514_string()}, expired on {cert.not_valid_after_utc:%Y-%m-%d}"
+        if cert.not_valid_before_utc > now:
+            return f"the server sends {cert.subject.rfc4514_string()}, not valid before {cert.not_valid_before_utc:%Y-%m-%d}"
+    return None
+
+
+_SENT_DATES = "; this client checks the dates of every certificate the server sends, whether its path needs it or not"
 
 
 def refusals_of(
@@ -196,9 +213,11 @@ def refusals_of(
     facts_of: Callable[[str], CertificateFacts],
     trust: Mapping[str, TrustResult] | None,
     public: bool | None,
+    outdated: str | None = None,
 ) -> dict[str, list[Refusal]]:
     """:func:`refusals_for` of each profile (``facts_of``: the certificate each client gets),
-    each distinct (policy, certificate, chain verdict) judged once: many clients share one."""
+    each distinct (policy, certificate, chain verdict) judged once: many clients share one.
+    ``outdated``: :func:`outdated_sent` of the chain the server sends."""
     seen: dict[tuple[int, int, int], list[Refusal]] = {}
     out: dict[str, list[Refusal]] = {}
     for p in profiles:
@@ -212,6 +231,8 @@ def refusals_of(
         if found is None:
             found = [r for r in (leaf_refusal(p.chain, facts, public=public),) if r is not None]
             r = chain_refusal(p.chain, result, public=public) if result is not None else None
+            if r is None and outdated is not None and p.chain.sent_dates_checked:
+                r = Refusal("expired", outdated + _SENT_DATES, p.chain.message("expired"))
             if r is not None and all(r.code != f.code for f in found):
                 found.append(r)
             seen[key] = found

@@ -25,7 +25,7 @@ from mailcert.certs.info import CertificateFacts, facts_from_certificate
 from mailcert.errors import CertificateError
 from mailcert.names.matcher import check_name
 from mailcert.names.profiles import PROFILES, ClientProfile
-from mailcert.verdicts import refusals_for, settings_for
+from mailcert.verdicts import outdated_sent, refusals_for, settings_for
 from tests.certs.test_limbo import HARNESS_DAY, _cases
 from tests.differential.chain_corpus import generate
 from tests.differential.oracles import ChainCase
@@ -75,16 +75,18 @@ def _load(ders: Iterable[bytes]) -> list[x509.Certificate]:
         return [x509.load_der_x509_certificate(d) for d in ders]
 
 
-def _trust(request: ChainCase, settings: Iterable[ValidatorSettings]) -> dict[ValidatorSettings, TrustResult]:
+def _trust(request: ChainCase, chain: Sequence[x509.Certificate], when: dt.datetime,
+           settings: Iterable[ValidatorSettings]) -> dict[ValidatorSettings, TrustResult]:
     """Each validator set-up's verdict on the request's chain, validating as few times as they allow."""
-    when = dt.datetime.fromtimestamp(request.time, dt.timezone.utc)
     store = TrustStore(_load(request.roots), "the case's anchors")
-    return verify_chain_for(_load(request.chain), store, now=when, settings=settings)
+    return verify_chain_for(chain, store, now=when, settings=settings)
 
 
-def whole_verdict(profile: ClientProfile, request: ChainCase, trust: TrustResult, facts: CertificateFacts) -> Verdict:
-    """``profile``'s whole verdict on ``request``: chain (``trust``), the client's own rules, then the name."""
-    refusals = refusals_for(profile, facts, {profile.id: trust}, public=False)
+def whole_verdict(profile: ClientProfile, request: ChainCase, trust: TrustResult, facts: CertificateFacts,
+                  outdated: str | None = None) -> Verdict:
+    """``profile``'s whole verdict on ``request``: chain (``trust``), the client's own rules, then
+    the name; ``outdated``: the sent certificate not valid at the request's time (``outdated_sent``)."""
+    refusals = refusals_for(profile, facts, {profile.id: trust}, public=False, outdated=outdated)
     if refusals:
         return Verdict(False, refusals[0].code, refusals[0].reason)
     if request.host:
@@ -102,12 +104,14 @@ def whole_verdicts(profile_ids: Sequence[str], requests: Sequence[ChainCase]) ->
     out: dict[str, dict[str, Verdict]] = {p: {} for p in profile_ids}
     for r in requests:
         try:
-            facts = facts_from_certificate(_load(r.chain[:1])[0])
-            trust = _trust(r, set(settings.values()))
+            chain, when = _load(r.chain), dt.datetime.fromtimestamp(r.time, dt.timezone.utc)
+            facts = facts_from_certificate(chain[0])
+            trust = _trust(r, chain, when, set(settings.values()))
+            outdated = outdated_sent(chain, when)
         except (ValueError, CertificateError) as exc:  # a certificate the client's parser refuses
             for pid in profile_ids:
                 out[pid][r.id] = Verdict(False, "unreadable", str(exc))
             continue
         for profile in profiles:
-            out[profile.id][r.id] = whole_verdict(profile, r, trust[settings[profile.id]], facts)
+            out[profile.id][r.id] = whole_verdict(profile, r, trust[settings[profile.id]], facts, outdated)
     return out

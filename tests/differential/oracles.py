@@ -306,9 +306,10 @@ _RECIPES: Final[dict[str, _Recipe]] = {
         argv=lambda out, ca, key: ["node", str(SRC_DIR / "chain_node.js")],
     ),
     # real client programs against each served chain: GnuTLS's own client (the library's API:
-    # gnutls-chain) and msmtp (a GnuTLS mail client that passes no purpose)
+    # gnutls-chain), msmtp and mutt (GnuTLS mail clients that pass no purpose)
     "gnutls-cli-chain": _program_recipe("gnutls-cli", "gnutls-bin", "scripts/deps/gnutls-cli.sh"),
     "msmtp-chain": _program_recipe("msmtp", "msmtp", "scripts/deps/clients.sh"),
+    "mutt-chain": _program_recipe("mutt", "mutt", "scripts/deps/clients.sh"),
 }
 
 
@@ -423,8 +424,8 @@ class ChainCase:
 
 # mozilla::pkix (test_limbo/thunderbird); GnuTLS, the JDK and Go: tests/differential/test_chains_vs_real.py
 CHAIN_ORACLES: Final[tuple[str, ...]] = (
-    "thunderbird", "gnutls-chain", "gnutls-chain-nopurpose", "gnutls-cli-chain", "msmtp-chain", "java-chain", "go-chain",
-    "python-chain", "node-chain",
+    "thunderbird", "gnutls-chain", "gnutls-chain-nopurpose", "gnutls-cli-chain", "msmtp-chain", "mutt-chain", "java-chain",
+    "go-chain", "python-chain", "node-chain",
 )
 
 

@@ -53,21 +53,25 @@ PAIRS = (
     # real client programs over a real handshake: GnuTLS's own client, and msmtp (GnuTLS, no purpose)
     Pair("gnutls-cli-chain", "gnutls", True, None),
     Pair("msmtp-chain", "msmtp", True, None),
+    Pair("mutt-chain", "mutt", True, None),
     Pair("java-chain", "java", True, 0.9825),
     Pair("go-chain", "go", True, None),
     Pair("python-chain", "python", True, None),
     Pair("node-chain", "node", True, None),
     Pair("thunderbird", "thunderbird", True, 0.998),
-    *(Pair("gnutls-chain-nopurpose", p, False, None) for p in ("evolution", "mutt", "neomutt", "msmtp")),
+    # chain alone, the GnuTLS call without a purpose (mutt: its own date checks make the real
+    # mutt, compared above, the better judge)
+    *(Pair("gnutls-chain-nopurpose", p, False, None) for p in ("evolution", "neomutt", "msmtp")),
     *(Pair("java-chain", p, False, None) for p in ("jakarta", "jakarta-default")),
 )
 # the row each family member must equal, rules for rules (words and sources may differ), but
 # for the rules a member takes from its own code: the GnuTLS clients give GnuTLS no purpose,
-# so they check no EKU (msmtp proven over the wire, the others by the API without a purpose)
+# so they check no EKU, and mutt and NeoMutt check the dates of every certificate sent
+# (msmtp and mutt proven over the wire, the others by the API without a purpose and source)
 FAMILY = {"evolution": "gnutls", "mutt": "gnutls", "neomutt": "gnutls", "msmtp": "gnutls",
           "jakarta": "java", "jakarta-default": "java"}
-OWN_RULES = {"evolution": {"eku": EkuRule.UNCHECKED}, "mutt": {"eku": EkuRule.UNCHECKED},
-             "neomutt": {"eku": EkuRule.UNCHECKED}, "msmtp": {"eku": EkuRule.UNCHECKED}}
+OWN_RULES = {"evolution": {"eku": EkuRule.UNCHECKED}, "mutt": {"eku": EkuRule.UNCHECKED, "sent_dates_checked": True},
+             "neomutt": {"eku": EkuRule.UNCHECKED, "sent_dates_checked": True}, "msmtp": {"eku": EkuRule.UNCHECKED}}
 
 _runs: dict[tuple[str, bool, str], concurrent.futures.Future[tuple[dict[str, OracleVerdict], float]]] = {}
 _pool = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="chain-oracle")

@@ -262,6 +262,9 @@ class ChainPolicy:
     - ``anchor_key_only``: an anchor is its name and key, nothing more: its validity, name
       constraints and other extensions are not checked (the JDK's ``TrustAnchor``);
     - ``validity_caps``: (days, issued on or after, public CAs only) - Apple's 825 and 398 days;
+    - ``sent_dates_checked``: every certificate the server sends must be within its validity,
+      whether the path uses it or not (mutt and NeoMutt check the dates themselves, GnuTLS's
+      time checks off): an expired cross-sign sent along is refused;
     - ``messages``: the client's own words per reason code; ``{error}`` is the validator's text;
     - ``proof``: how the rules were checked (real library in-process, or documentation).
     """
@@ -279,6 +282,7 @@ class ChainPolicy:
     ca_leaf_refused: bool = False
     key_types: tuple[str, ...] = ()
     validity_caps: tuple[tuple[int, str, bool], ...] = ()
+    sent_dates_checked: bool = False
     messages: tuple[tuple[str, str], ...] = ()
     source: str = ""
     proof: str = "read from documentation"
@@ -312,6 +316,8 @@ class ChainPolicy:
             ("keys, signatures", "; ".join(key) or "as the validator decides"),
             ("CA certificate as leaf", "refused" if self.ca_leaf_refused else "as the validator decides"),
         ]
+        if self.sent_dates_checked:
+            rows.append(("dates", "every certificate the server sends must be valid, whether the path needs it or not"))
         for days, since, public in self.validity_caps:
             rows.append(("validity", f"at most {days} days for certificates issued on or after {since}"
                          + (" by a public CA" if public else "")))
@@ -1181,10 +1187,12 @@ _JDK_CHAIN = ChainPolicy(
 # How each GnuTLS client asks GnuTLS about the chain (read from its source): none passes
 # GNUTLS_DT_KEY_PURPOSE_OID, so GnuTLS checks no EKU for them (gnutls-cli does: the gnutls row)
 _GNUTLS_CLIENTS_NO_PURPOSE = {
-    "mutt": "mutt 2.2.9 mutt_ssl_gnutls.c: tls_verify_peers calls gnutls_certificate_verify_peers2 (no name, no purpose),"
-            " then checks the host name and each sent certificate's dates itself (GnuTLS's time checks off); ",
+    "mutt": "mutt 2.2.12 mutt_ssl_gnutls.c: tls_verify_peers calls gnutls_certificate_verify_peers2 (no name, no purpose)"
+            " with GnuTLS's time checks off (GNUTLS_VERIFY_DISABLE_TIME_CHECKS), then tls_check_preauth checks the host"
+            " name and the dates of every certificate the server sent, and in batch mode refuses what fails; ",
     "neomutt": "NeoMutt 20220429 conn/gnutls.c: tls_verify_peers calls gnutls_certificate_verify_peers2 (no name, no"
-               " purpose), then checks the host name and each sent certificate's dates itself; ",
+               " purpose) with GnuTLS's time checks off, then tls_check_preauth checks the host name and the dates of"
+               " every certificate the server sent; ",
     "msmtp": "msmtp 1.8.23 src/mtls-gnutls.c: mtls_check_cert calls gnutls_certificate_verify_peers3 with the host name"
              " and no purpose; ",
     "evolution": "glib-networking 2.74 tls/gnutls/gtlsdatabase-gnutls.c: g_tls_database_gnutls_verify_chain calls"
@@ -1194,6 +1202,11 @@ _NO_PURPOSE_PROOF = (
     "read from the client's source (the calls above); real library: GnuTLS 3.7's gnutls_x509_trust_list_verify_crt2"
     " without a purpose over the chain corpus (tests/differential/test_chains_vs_real.py); chain judged with OpenSSL's"
     " validator at level 1, for no purpose"
+)
+_MUTT_CHAIN_PROOF = (
+    "wire: real mutt 2.2.12 (GnuTLS 3.7.9) in batch mode sends over SMTPS to each served chain of the corpus"
+    " (tests/differential/test_chains_vs_real.py); real library: GnuTLS 3.7's gnutls_x509_trust_list_verify_crt2 without"
+    " a purpose over the corpus; chain judged with OpenSSL's validator at level 1, for no purpose"
 )
 _MSMTP_CHAIN_PROOF = (
     "wire: real msmtp 1.8.23 (GnuTLS 3.7.9) handshakes with each served chain of the corpus (tests/differential/"
@@ -1361,7 +1374,8 @@ _CHAIN_POLICIES: dict[str, ChainPolicy] = {
     # prints GnuTLS's verification text; Jakarta Mail passes the JDK's exception on).  The
     # GnuTLS clients give GnuTLS no purpose to verify, so they check no EKU (proven over the
     # wire for msmtp: tests/differential/test_chains_vs_real.py, corpus:eku-client-only).
-    **{cid: replace(_GNUTLS_CHAIN, messages=(), eku=EkuRule.UNCHECKED, source=why + _GNUTLS_CHAIN.source, proof=_NO_PURPOSE_PROOF)
+    **{cid: replace(_GNUTLS_CHAIN, messages=(), eku=EkuRule.UNCHECKED, sent_dates_checked=cid in ("mutt", "neomutt"),
+                    source=why + _GNUTLS_CHAIN.source, proof=_MUTT_CHAIN_PROOF if cid == "mutt" else _NO_PURPOSE_PROOF)
        for cid, why in _GNUTLS_CLIENTS_NO_PURPOSE.items() if cid != "msmtp"},
     "msmtp": replace(_GNUTLS_CHAIN, eku=EkuRule.UNCHECKED, source=_GNUTLS_CLIENTS_NO_PURPOSE["msmtp"] + _GNUTLS_CHAIN.source,
                      proof=_MSMTP_CHAIN_PROOF),

@@ -4,7 +4,8 @@ is served on loopback and the program connects to it; one loop in one process.
 Per case the chain is served with the leaf's key by the same server as the CPython oracle
 (``chain_python.server_context``: security level 0, so that SHA-1 and RSA-1024 chains reach
 the client) on a fresh 127.0.0.1 port; after the handshake it speaks just enough SMTP (a 220
-greeting, 250 to EHLO, 221 to QUIT) for a mail client to finish.  The program (first argument):
+greeting, 250 to EHLO, 354 to DATA and 250 after its final dot, 221 to QUIT) for a mail client
+to finish.  The program (first argument):
 
 ``gnutls-cli`` (GnuTLS's own client, package gnutls-bin)
     gnutls-cli --x509cafile=<anchors> --verify-hostname=<typed name> --sni-hostname=<typed name>
@@ -14,6 +15,13 @@ greeting, 250 to EHLO, 221 to QUIT) for a mail client to finish.  The program (f
     callback calls gnutls_certificate_verify_peers with the typed name and serverAuth
     (src/common.c cert_verify) and aborts on any status bit; canonicalize_host drops a trailing
     dot and a ":port" first (no corpus name has either).  Accepted: "- Handshake was completed".
+
+``mutt`` (mutt 2.2 built with GnuTLS, as Debian ships it)
+    printf 'body' | mutt -n -F /dev/null -e 'set smtp_url=smtps://127.0.0.1:<p>/'
+    -e 'set ssl_ca_certificates_file=<anchors>' -e 'set ssl_verify_host_override=<typed name>'
+    -e 'set from=...' -s test <recipient>: mutt in batch mode (no terminal) sends one message over
+    SMTPS, so a certificate it would ask the user about is refused ("Untrusted server
+    certificate", mutt_ssl_gnutls.c tls_check_one_certificate).  Accepted: exit status 0.
 
 ``msmtp`` (msmtp 1.8 built with GnuTLS, as Debian ships it)
     msmtp --file=/dev/null --serverinfo --host=127.0.0.1 --port=<p> --tls=on --tls-starttls=off
@@ -46,7 +54,8 @@ from chain_python import CannotServe, pem, server_context  # noqa: E402  (the CP
 from oracle_python import _is_ip, serve  # noqa: E402
 
 _TIMEOUT: Final = 20.0
-_SMTP: Final = {b"EHLO": b"250-mailcert chain oracle\r\n250 SIZE 1000\r\n", b"QUIT": b"221 bye\r\n"}
+_SMTP: Final = {b"EHLO": b"250-mailcert chain oracle\r\n250 SIZE 100000\r\n", b"DATA": b"354 end with .\r\n",
+                b"QUIT": b"221 bye\r\n"}
 
 
 class Program(NamedTuple):
@@ -63,6 +72,14 @@ def _gnutls_cli(path: str, cafile: str, host: str, port: int) -> list[str]:
     return [path, f"--x509cafile={cafile}", f"--verify-hostname={host}", *sni, f"--port={port}", "127.0.0.1"]
 
 
+def _mutt(path: str, cafile: str, host: str, port: int) -> list[str]:
+    settings = (f"smtp_url=smtps://127.0.0.1:{port}/", f"ssl_ca_certificates_file={cafile}",
+                f"ssl_verify_host_override={host}", "ssl_force_tls=yes", "from=oracle@example.com",
+                f"certificate_file={os.path.dirname(cafile)}/mutt-certificates")
+    return [path, "-n", "-F", "/dev/null", *(a for s in settings for a in ("-e", f"set {s}")), "-s", "chain oracle",
+            "postmaster@example.com"]
+
+
 def _msmtp(path: str, cafile: str, host: str, port: int) -> list[str]:
     return [path, "--file=/dev/null", "--serverinfo", "--host=127.0.0.1", f"--port={port}", "--tls=on",
             "--tls-starttls=off", f"--tls-trust-file={cafile}", f"--tls-host-override={host}"]
@@ -71,6 +88,7 @@ def _msmtp(path: str, cafile: str, host: str, port: int) -> list[str]:
 PROGRAMS: Final = {
     "gnutls-cli": Program("gnutls-cli", _gnutls_cli, lambda p: b"- Handshake was completed" in p.stdout, ("- Status:", "***")),
     "msmtp": Program("msmtp", _msmtp, lambda p: p.returncode == 0, ("msmtp:",)),
+    "mutt": Program("mutt", _mutt, lambda p: p.returncode == 0, ("Untrusted", "Could not", "SSL", "TLS")),
 }
 
 
@@ -88,10 +106,17 @@ def _serve_once(listener: socket.socket, context: ssl.SSLContext) -> None:
             with context.wrap_socket(conn, server_side=True) as tls, tls.makefile("rwb") as stream:
                 stream.write(b"220 mailcert chain oracle ESMTP\r\n")
                 stream.flush()
+                data = False
                 for line in stream:
-                    stream.write(_SMTP.get(line[:4].upper(), b"250 ok\r\n"))
+                    if data:  # the message, up to its final dot
+                        data = line != b".\r\n"
+                        reply = b"" if data else b"250 queued\r\n"
+                    else:
+                        verb = line[:4].upper()
+                        data, reply = verb == b"DATA", _SMTP.get(verb, b"250 ok\r\n")
+                    stream.write(reply)
                     stream.flush()
-                    if line[:4].upper() == b"QUIT":
+                    if line[:4].upper() == b"QUIT" and not data:
                         break
         except (ssl.SSLError, OSError):
             pass
@@ -114,7 +139,8 @@ def judge(req: dict[str, str], workdir: str, program: Program, path: str) -> tup
         argv = program.argv(path, cafile, host, listener.getsockname()[1])
         env = {**os.environ, "HOME": workdir}  # no user configuration
         try:
-            proc = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=_TIMEOUT, env=env, check=False)
+            proc = subprocess.run(argv, input=b"mailcert chain oracle\n", capture_output=True, timeout=_TIMEOUT, env=env,
+                                  check=False)
         except subprocess.TimeoutExpired:
             return False, f"{program.executable} did not finish within {_TIMEOUT:.0f}s"
         finally:
