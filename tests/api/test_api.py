@@ -71,6 +71,22 @@ def test_the_profile_table_is_read_only() -> None:
     assert "outlook2007" in mailcert.PROFILES
 
 
+def test_a_variant_of_a_profile_is_judged_by_its_own_rules() -> None:
+    """Rows are NamedTuples: ``_replace`` makes a variant, and a variant keeping the built-in
+    id must not be answered from the built-in row's remembered verdicts."""
+    from mailcert.examples import example_bytes
+    from mailcert.names.profiles import CnFallback, NameSource
+
+    builtin = mailcert.PROFILES["outlook2007"]
+    lenient = builtin._replace(reads=NameSource.ALL_DNS, cn_fallback=CnFallback.NEVER)
+    assert mailcert.PROFILES["outlook2007"] is builtin and lenient != builtin
+    verdicts = {
+        p is builtin: mailcert.inspect_certificate(example_bytes(), ["remote.contoso.com"], judgement=mailcert.Judgement((p,), now=NOW)).results[0]
+        for p in (builtin, lenient)
+    }
+    assert not verdicts[True].accepted and verdicts[False].accepted
+
+
 def test_inspect_certificate_reads_a_file_and_bytes_alike(tmp_path: Path) -> None:
     from mailcert.examples import example_bytes
 

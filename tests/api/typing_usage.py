@@ -35,6 +35,11 @@ def refusing(assessment: Assessment) -> list[str]:
     return [table[v.client].title for v in assessment.results if not v.accepted]
 
 
+def variant(profile_id: str) -> Judgement:
+    strict: ClientProfile = PROFILES[profile_id]._replace(requires_cn=True)
+    return Judgement((strict, PROFILES["thunderbird"]))
+
+
 def summary(diagnosis: Diagnosis) -> str:
     a = diagnosis.assessment
     words: str = CATALOGUE[a.findings[0].code].title if a.findings else ""
@@ -50,4 +55,4 @@ def usage() -> int:
         return len(str(exc))
     results: list[ScanResult] = scan_fleet(["mail.example.com"], ScanSettings(concurrency=10))
     bad = [r for r in results if r.status is not Status.OK]
-    return len(refusing(a)) + len(summary(d)) + len(bad) + (0 if worst(a.findings) is None else 1)
+    return len(refusing(a)) + len(variant("outlook").profiles) + len(summary(d)) + len(bad) + (0 if worst(a.findings) is None else 1)

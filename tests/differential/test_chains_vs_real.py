@@ -22,7 +22,7 @@ from __future__ import annotations
 import concurrent.futures
 import os
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -189,6 +189,6 @@ def test_family_rows_hold_the_proven_rules(member: str, proven: str) -> None:
 
     def rules(profile_id: str) -> object:
         proven_values = {k: getattr(PROFILES[proven].chain, k) for k in own}
-        return replace(PROFILES[profile_id].chain, messages=(), source="", proof="", **proven_values)
+        return PROFILES[profile_id].chain._replace(messages=(), source="", proof="", **proven_values)
 
     assert rules(member) == rules(proven)

@@ -21,7 +21,6 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import fields, replace
 from typing import TYPE_CHECKING, NamedTuple
 
 from mailcert.names.identifiers import PresentedIdentifiers, _ascii_lower
@@ -357,7 +356,7 @@ _Decision = tuple[bool, str, str | None]
 _NOT_RULES = frozenset(
     {"id", "title", "clients", "source", "sends_sni", "message", "cn_message", "cause_messages", "group", "proof", "notes"}
 )
-_RULE_FIELDS = tuple(f.name for f in fields(ClientProfile) if f.name not in _NOT_RULES)
+_RULE_FIELDS = tuple(f for f in ClientProfile._fields if f not in _NOT_RULES)
 _REFERENCE_FIELDS = ("url_host", "strip_host_dots", "idna", "ip", "ip_forms", "host_syntax", "invalid_exact")
 
 
@@ -794,7 +793,7 @@ def _causes(profile: ClientProfile, ids: PresentedIdentifiers, name: str, reason
         return out
     if ref.ip is not None:
         out += ["ip-none", "ip"] if not ids.ip_addresses else ["ip"]
-    cns = _chosen_cns(replace(profile, cn_choice=CnChoice.LAST), ids)
+    cns = _chosen_cns(profile._replace(cn_choice=CnChoice.LAST), ids)
     if not ids.has_san_extension and cns and ref.ip is None and _covers(_ascii_lower(cns[0]), ref, profile, from_cn=False):
         out.append("cn-only")
     if not ids.dns_names:

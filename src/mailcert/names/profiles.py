@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from mailcert.names.identifiers import SanDefect
 
@@ -152,8 +151,7 @@ class NameSyntax(enum.Enum):
     )
 
 
-@dataclass(frozen=True)
-class WildcardRule:
+class WildcardRule(NamedTuple):
     """How a ``*`` in a presented DNS name is honoured.
 
     A whole left-most label ``*`` is the base form.  The other fields, one behaviour each:
@@ -242,8 +240,7 @@ class EkuRule(enum.Enum):
     UNCHECKED = "not checked: the client gives its library no purpose to verify, so a clientAuth-only certificate passes"
 
 
-@dataclass(frozen=True)
-class ChainPolicy:
+class ChainPolicy(NamedTuple):
     """One client's rules for the whole certificate beyond names: validator, trust store and
     its own refusals.  A sub-record of :class:`ClientProfile`, so name rules and chain rules
     stay apart.
@@ -344,8 +341,7 @@ _APPLE_CAPS = ((825, "2019-07-01", False), (398, "2020-09-01", True))
 _STRICT_DECODER = (SanDefect.NOT_UTF8_DNS, SanDefect.BAD_IP)
 
 
-@dataclass(frozen=True)
-class ClientProfile:
+class ClientProfile(NamedTuple):
     """One client's name-checking rules, and where they come from.
 
     - ``strip_host_dots``: how many trailing dots of the typed name are ignored;
@@ -389,7 +385,7 @@ class ClientProfile:
     cn_fallback: CnFallback = CnFallback.NO_SAN_DNS
     cn_choice: CnChoice = CnChoice.ANY
     cn_idna: bool = False
-    wildcard: WildcardRule = field(default_factory=WildcardRule)
+    wildcard: WildcardRule = WildcardRule()
     idna: Idna = Idna.UTS46
     strip_host_dots: int = 1
     strip_pattern_dot: bool = False
@@ -413,7 +409,7 @@ class ClientProfile:
     group: ClientGroup = ClientGroup.LIBRARY
     proof: Proof = Proof.LIBRARY
     notes: tuple[str, ...] = ()
-    chain: ChainPolicy = field(default_factory=ChainPolicy)
+    chain: ChainPolicy = ChainPolicy()
     sender: SenderRules | None = None
 
     def describe(self) -> list[tuple[str, str]]:
@@ -589,12 +585,11 @@ _OPENSSL_PROFILE = ClientProfile(
 )
 # fetchmail calls X509_VERIFY_PARAM_set1_host itself, IP literals included (an IP compared as
 # text with the DNS names), with X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS.
-_OPENSSL_NO_PARTIAL = replace(
-    _OPENSSL_PROFILE,
+_OPENSSL_NO_PARTIAL = _OPENSSL_PROFILE._replace(
     id="openssl-no-partial",
     title="OpenSSL's X509_check_host (no partial wildcards)",
     clients="X509_VERIFY_PARAM_set1_host with X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS",
-    wildcard=replace(_OPENSSL_PROFILE.wildcard, prefix=False, suffix=False),
+    wildcard=_OPENSSL_PROFILE.wildcard._replace(prefix=False, suffix=False),
     ip=IpHandling.AS_TEXT,
     ip_forms=(),
     cause_messages=(),
@@ -651,8 +646,7 @@ _GNUTLS_PROFILE = ClientProfile(
 
 # NeoMutt is a fork of mutt and kept its GnuTLS certificate prompt: one row of rules and words,
 # two clients (measured identical over the wire).
-_MUTT_FAMILY = replace(
-    _GNUTLS_PROFILE,
+_MUTT_FAMILY = _GNUTLS_PROFILE._replace(
     group=ClientGroup.TERMINAL,
     proof=Proof.WIRE,
     notes=(),
@@ -742,8 +736,7 @@ _PROFILES: tuple[ClientProfile, ...] = (
         ip=IpHandling.SAN_IP,
         message="Add Security Exception: The certificate belongs to a different site, which could mean that someone is trying to impersonate this site.",
     ),
-    replace(
-        _GNUTLS_PROFILE,
+    _GNUTLS_PROFILE._replace(
         id="evolution",
         group=ClientGroup.DESKTOP,
         proof=Proof.SOURCE,
@@ -865,8 +858,7 @@ _PROFILES: tuple[ClientProfile, ...] = (
         ),
     ),
     _MBSYNC_PROFILE,
-    replace(
-        _MBSYNC_PROFILE,
+    _MBSYNC_PROFILE._replace(
         id="s-nail",
         title="s-nail (mailx)",
         clients="s-nail 14.9 (mailx), OpenSSL build",
@@ -880,8 +872,7 @@ _PROFILES: tuple[ClientProfile, ...] = (
         nul=NulRule.TRUNCATE,
         message="TLS certificate does not match: {name}:{port}",
     ),
-    replace(
-        _MUTT_FAMILY,
+    _MUTT_FAMILY._replace(
         id="mutt",
         title="mutt (GnuTLS)",
         clients="mutt 2.2 as Debian builds it (GnuTLS)",
@@ -890,8 +881,7 @@ _PROFILES: tuple[ClientProfile, ...] = (
             " with the account's host; the gnutls profile's rules, checked against GnuTLS 3.7.9"
         ),
     ),
-    replace(
-        _MUTT_FAMILY,
+    _MUTT_FAMILY._replace(
         id="neomutt",
         title="NeoMutt (GnuTLS)",
         clients="NeoMutt 2022 as Debian builds it (GnuTLS)",
@@ -900,8 +890,7 @@ _PROFILES: tuple[ClientProfile, ...] = (
             " the gnutls profile's rules, checked against GnuTLS 3.7.9"
         ),
     ),
-    replace(
-        _GNUTLS_PROFILE,
+    _GNUTLS_PROFILE._replace(
         id="msmtp",
         group=ClientGroup.TERMINAL,
         proof=Proof.WIRE,
@@ -1218,8 +1207,8 @@ _SWAKS_VERIFY_FAILED = "*** TLS startup failed (connect(): error:0A000086:SSL ro
 
 _CHAIN_POLICIES: dict[str, ChainPolicy] = {
     "outlook2007": _CRYPTOAPI_CHAIN,
-    "outlook": replace(_CRYPTOAPI_CHAIN, refuse_sha1=True, source=_CRYPTOAPI_CHAIN.source
-                       + "; SHA-1 TLS server certificates refused since Windows 10 1703 (Microsoft advisory 4010323)"),
+    "outlook": _CRYPTOAPI_CHAIN._replace(refuse_sha1=True, source=_CRYPTOAPI_CHAIN.source
+                                         + "; SHA-1 TLS server certificates refused since Windows 10 1703 (Microsoft advisory 4010323)"),
     "thunderbird": ChainPolicy(
         validator=ChainValidator.WEBPKI,
         key_ids_required=False,
@@ -1374,12 +1363,12 @@ _CHAIN_POLICIES: dict[str, ChainPolicy] = {
     # prints GnuTLS's verification text; Jakarta Mail passes the JDK's exception on).  The
     # GnuTLS clients give GnuTLS no purpose to verify, so they check no EKU (proven over the
     # wire for msmtp: tests/differential/test_chains_vs_real.py, corpus:eku-client-only).
-    **{cid: replace(_GNUTLS_CHAIN, messages=(), eku=EkuRule.UNCHECKED, sent_dates_checked=cid in ("mutt", "neomutt"),
-                    source=why + _GNUTLS_CHAIN.source, proof=_MUTT_CHAIN_PROOF if cid == "mutt" else _NO_PURPOSE_PROOF)
+    **{cid: _GNUTLS_CHAIN._replace(messages=(), eku=EkuRule.UNCHECKED, sent_dates_checked=cid in ("mutt", "neomutt"),
+                                   source=why + _GNUTLS_CHAIN.source, proof=_MUTT_CHAIN_PROOF if cid == "mutt" else _NO_PURPOSE_PROOF)
        for cid, why in _GNUTLS_CLIENTS_NO_PURPOSE.items() if cid != "msmtp"},
-    "msmtp": replace(_GNUTLS_CHAIN, eku=EkuRule.UNCHECKED, source=_GNUTLS_CLIENTS_NO_PURPOSE["msmtp"] + _GNUTLS_CHAIN.source,
-                     proof=_MSMTP_CHAIN_PROOF),
-    **{cid: replace(_JDK_CHAIN, source="Jakarta Mail validates with the JDK's TrustManager: " + _JDK_CHAIN.source)
+    "msmtp": _GNUTLS_CHAIN._replace(eku=EkuRule.UNCHECKED, source=_GNUTLS_CLIENTS_NO_PURPOSE["msmtp"] + _GNUTLS_CHAIN.source,
+                                    proof=_MSMTP_CHAIN_PROOF),
+    **{cid: _JDK_CHAIN._replace(source="Jakarta Mail validates with the JDK's TrustManager: " + _JDK_CHAIN.source)
        for cid in ("jakarta", "jakarta-default")},
     "rfc9525": ChainPolicy(
         validator=ChainValidator.WEBPKI,
@@ -1392,7 +1381,7 @@ _CHAIN_POLICIES: dict[str, ChainPolicy] = {
 
 # Equal chain policies are one object (the verdicts judge each distinct policy once, by identity).
 _INTERNED: dict[ChainPolicy, ChainPolicy] = {}
-_PROFILES = tuple(replace(p, chain=_INTERNED.setdefault(_CHAIN_POLICIES.get(p.id, p.chain), _CHAIN_POLICIES.get(p.id, p.chain))) for p in _PROFILES)
+_PROFILES = tuple(p._replace(chain=_INTERNED.setdefault(_CHAIN_POLICIES.get(p.id, p.chain), _CHAIN_POLICIES.get(p.id, p.chain))) for p in _PROFILES)
 PROFILES: Mapping[str, ClientProfile] = MappingProxyType({p.id: p for p in _PROFILES})
 """Profile id -> profile, in table order.  Read-only: verdicts of the built-in profiles are
 remembered by id (``assess``, ``names.matcher``), so an edited table would answer stale; judge
