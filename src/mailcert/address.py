@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from mailcert.certs.build import validate_hostname
 from mailcert.errors import InputError, ProbeError
 from mailcert.findings import Finding, Severity, finding
 from mailcert.model import Status
@@ -45,8 +46,6 @@ def external_fqdn(domain: str, prefix: str = "remote") -> tuple[str, str, str]:
     An empty prefix means the bare domain is the mail name.  The prefix may have several
     labels (``mail.eu``).
     """
-    from mailcert.certs.build import validate_hostname
-
     dom = validate_hostname(domain)
     pre = prefix.strip().strip(".")
     if not pre:
@@ -186,6 +185,7 @@ class DnsResolver:
     """:class:`Resolver` over dnspython, asking only the given servers (or the system's)."""
 
     def __init__(self, nameservers: Sequence[str] = (), *, timeout: float = 5.0) -> None:
+        # lazy: dnspython loads when DNS is first asked (address check, scan --domain), not with every scan
         import dns.nameserver
         import dns.resolver
 
@@ -203,6 +203,7 @@ class DnsResolver:
         self._timeout = timeout
 
     def _ask(self, name: str, rdtype: str) -> Any:
+        # lazy: dnspython: see __init__; loaded when DNS is asked
         import dns.exception
         import dns.resolver
 

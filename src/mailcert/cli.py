@@ -11,9 +11,11 @@ import importlib
 import os
 import re
 import sys
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
+from mailcert import commands
 from mailcert._version import __version__
 from mailcert.commands._common import in_flags
 from mailcert.errors import MailcertError
@@ -117,8 +119,6 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     ``only`` registers just that command: a monitoring system runs ``mailcert check`` every
     few minutes, and importing every other command's module would cost it start-up time.
     """
-    from mailcert import commands
-
     parser = _Parser(
         prog="mailcert",
         description=(
@@ -178,7 +178,7 @@ def _backup_policy(env: os._Environ[str] | dict[str, str]) -> None:
         return  # the default; and `check` need not load the file-writing module at all
     if not value.strip().isdigit():
         raise MailcertError(f"MAILCERT_KEEP_BACKUPS={value!r}: give a number of backups to keep (0: keep all)")
-    from mailcert.fsutil import set_keep_backups
+    from mailcert.fsutil import set_keep_backups  # lazy: the file-writing module, which check never needs
 
     set_keep_backups(int(value))
 
@@ -190,7 +190,7 @@ def _fail(message: str, status: int, *, nagios: bool, why: str) -> int:
     print(terminal(message), file=sys.stderr)  # outside text in it is shown, never obeyed
     if not nagios:
         return status
-    from mailcert.report.nagios import unknown_line
+    from mailcert.report.nagios import unknown_line  # lazy: only --format nagios renders a plugin line
 
     sys.stdout.write(unknown_line(why))
     sys.stdout.flush()
@@ -206,15 +206,11 @@ def _quiet_certificate_warnings() -> None:
     """cryptography warns on stderr each time it reads a name attribute longer than X.520
     allows (a CN over 64 characters): the certificate's fault, not the administrator's, and
     the warnings break the one-line promise.  What the certificate holds is reported anyway."""
-    import warnings
-
     warnings.filterwarnings("ignore", message="Attribute's length must be", category=UserWarning)
 
 
 def _command_word(argv: list[str]) -> str | None:
     """The sub-command named in ``argv`` when it is unambiguous (else None: build them all)."""
-    from mailcert import commands
-
     for word in argv:
         if word in ("-h", "--help", "--version"):
             return None

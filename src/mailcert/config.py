@@ -24,7 +24,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from mailcert import fsutil
 from mailcert.errors import InputError
+from mailcert.paths import mailcert_dir
 
 __all__ = [
     "DEFAULT_PREFIX",
@@ -64,7 +66,6 @@ def config_path(
         return Path(explicit)
     if env.get("MAILCERT_CONFIG"):
         return Path(env["MAILCERT_CONFIG"])
-    from mailcert.paths import mailcert_dir
 
     return mailcert_dir("config", env=env, euid=euid) / "config.toml"
 
@@ -99,11 +100,10 @@ def load_address(path: Path) -> AddressConfig | None:
 def save_address(path: Path, address: AddressConfig, *, now: datetime | None = None) -> Path | None:
     """Store ``address`` in ``[address]``, keeping the rest of the file as the administrator
     wrote it (comments, order, other sections); return the backup path."""
+    # lazy: tomlkit only to write the file (address set); reading uses tomllib
     import tomlkit
     from tomlkit.exceptions import TOMLKitError
     from tomlkit.items import InlineTable, Table
-
-    from mailcert import fsutil
 
     try:
         text = path.read_text(encoding="utf-8")

@@ -23,7 +23,7 @@ from pathlib import Path
 from cryptography import x509
 
 from mailcert.certs.build import PrivateKey, cert_to_pem, key_to_pem
-from mailcert.fsutil import CERT_MODE, KEY_MODE, PlannedFile
+from mailcert.fsutil import CERT_MODE, KEY_MODE, write_files, PlannedFile
 
 __all__ = ["BUNDLE_NAMES", "bundle_files", "write_planned"]
 
@@ -52,8 +52,6 @@ def bundle_files(
 
 def write_planned(files: Sequence[PlannedFile]) -> list[str]:
     """Write all ``files`` at once; lines saying what was written and backed up."""
-    from mailcert.fsutil import write_files
-
     backups = write_files(files)
     lines = []
     for f, b in zip(files, backups):

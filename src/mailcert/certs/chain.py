@@ -229,6 +229,7 @@ class TrustStore:
         """Mozilla's root list as certifi ships it (Thunderbird's and Node.js's own lists
         derive from it); None when certifi is not installed."""
         try:
+            # lazy: optional: only the Mozilla store needs certifi, and it may be missing
             import certifi
         except ImportError:
             return None

@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 
 from mailcert.certs.build import PrivateKey
+from mailcert.certs.pkcs12 import read_pfx
 from mailcert.errors import InputError
 
 __all__ = ["read_private_key"]
@@ -27,8 +28,6 @@ def read_private_key(
     says the servers need an unencrypted key instead).
     """
     if b"-----BEGIN" not in data and data[:1] == b"\x30" and b"\x02\x01\x03" in data[:8]:
-        from mailcert.certs.pkcs12 import read_pfx
-
         return read_pfx(data, password, source=source)[0]
     try:
         if b"-----BEGIN" in data:

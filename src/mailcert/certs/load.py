@@ -7,6 +7,8 @@ PEM (one or many, in any order, with keys or other blocks around them), DER, PKC
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 import re
 from collections.abc import Callable, Sequence
@@ -65,6 +67,7 @@ def read_certificates(
     if _looks_like_pkcs12(data):
         return _read_pkcs12(data, password, ask_password, source)
     if _PKCS7_SIGNED_OID in data[:32]:
+        # lazy: only PKCS#7 input needs the pkcs7 reader; check's start-up does not
         from cryptography.hazmat.primitives.serialization import pkcs7
 
         try:
@@ -88,6 +91,7 @@ def read_certificates(
 def _read_pem(data: bytes, source: str) -> tuple[x509.Certificate, ...]:
     kinds = [m.group(1).decode("ascii", "replace") for m in _PEM_BLOCK.finditer(data)]
     if "PKCS7" in kinds and "CERTIFICATE" not in kinds:
+        # lazy: only PKCS#7 input needs the pkcs7 reader
         from cryptography.hazmat.primitives.serialization import pkcs7
 
         try:
@@ -111,9 +115,6 @@ def _read_pem(data: bytes, source: str) -> tuple[x509.Certificate, ...]:
 
 def _pem_ders(data: bytes) -> list[bytes]:
     """The DER of every CERTIFICATE block, undecoded."""
-    import base64
-    import binascii
-
     out = []
     for m in _CERT_BLOCK.finditer(data):
         try:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mailcert._version import __version__
+from mailcert.names.profiles import PROFILES
 
 __all__ = ["Command", "Option", "command_tree", "bash_script", "zsh_script", "man_page", "write_all"]
 
@@ -68,7 +69,6 @@ def _value_words(metavar: str | None, choices: object) -> tuple[str, ...]:
     if choices:
         return tuple(str(c) for c in choices)  # type: ignore[attr-defined]
     if metavar == "ID":  # --client: the profile table is the list
-        from mailcert.names.profiles import PROFILES
 
         return tuple(PROFILES)
     return ()

@@ -9,6 +9,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from mailcert.errors import InputError, MailcertError, Remark
+from mailcert.names.profiles import DEFAULT_CLIENTS, PROFILES
 from mailcert.textsafe import terminal
 
 if TYPE_CHECKING:
@@ -26,8 +27,6 @@ __all__ = [
 
 def client_help(verb: str = "judge") -> str:
     """--client's help, one text for every command that takes it."""
-    from mailcert.names.profiles import DEFAULT_CLIENTS, PROFILES
-
     return (
         f"{verb} these client profiles (repeatable; 'all' for every one): {', '.join(PROFILES)};"
         f" default: {', '.join(DEFAULT_CLIENTS)} (see 'mailcert clients')"
@@ -98,6 +97,7 @@ def open_inventory(db: str | None) -> Inventory:
     """The inventory ``--db`` names (default: the user's data directory).  When that place
     cannot be used (an unwritable or missing HOME, as under a service account), the one line
     names the file and the option that chooses another."""
+    # lazy: sqlalchemy comes with the inventory: only the commands that keep one load it
     from mailcert.scan.inventory import Inventory, InventoryPlaceError
 
     try:
@@ -141,6 +141,7 @@ def tlsa_guard_for(
 ) -> Callable[[Sequence[bytes], Sequence[bytes] | None], GuardResult]:
     """The TLSA guard for ``name`` bound to the CLI's resolver and port: a callable
     ``(new chain, installed chain) -> GuardResult`` (see ``mailcert.rollover``)."""
+    # lazy: dnspython, with the DANE guard: only acme and deploy use it
     from mailcert.probe.dane import parse_resolver
     from mailcert.rollover import GuardResult, tlsa_guard
 

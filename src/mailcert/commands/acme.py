@@ -14,9 +14,19 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from mailcert.commands._common import add_tlsa_guard_options, client_help, in_flags, say, tlsa_guard_for
+from mailcert.certs.build import normalise_names, parse_key_type
+from mailcert.commands._common import add_tlsa_guard_options, client_help, emit, in_flags, say, tlsa_guard_for
+from mailcert.config import config_path, load_address
 from mailcert.errors import InputError, MailcertError
+from mailcert.issue.clock import SystemClock
+from mailcert.issue.issuer import IssueRequest, IssueStatus, issue
+from mailcert.issue.plan import CaSortsNames
+from mailcert.issue.renew import check_due, request_for, run_deploy_hook
+from mailcert.issue.state import ChallengeSpec, LineageStore, exclusive, state_dir
+from mailcert.report.acme import document
+from mailcert.textsafe import json_dumps
 
 __all__ = ["register", "run_issue", "run_renew"]
 
@@ -119,8 +129,6 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 
 
 def _state(args: argparse.Namespace) -> Path:
-    from mailcert.issue.state import state_dir
-
     return state_dir(args.state_dir, env=os.environ, euid=os.geteuid())
 
 
@@ -130,8 +138,6 @@ def _check_timeouts(args: argparse.Namespace) -> None:
 
 
 def _directory(text: str) -> str:
-    from urllib.parse import urlsplit
-
     url = DIRECTORY_ALIASES.get(text.strip().lower(), text.strip())
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.netloc:
@@ -141,8 +147,6 @@ def _directory(text: str) -> str:
 
 def _report(outcome: Any, out: Path, say: Any = say) -> int:
     """Say how it ended (``say``: where the lines go); the exit status."""
-    from mailcert.issue.issuer import IssueStatus
-
     if outcome.status is IssueStatus.PLAN_REFUSED:
         say(f"Not ordered: a configured client would refuse the certificate; nothing changed in {out}")
         if outcome.plan.layout:
@@ -181,6 +185,7 @@ def _report(outcome: Any, out: Path, say: Any = say) -> int:
 
 def _key_choice(args: argparse.Namespace, out: Path) -> tuple[bytes | None, bool]:
     """--reuse-key / --next-key: the key PEM to certify, and whether it is the next key."""
+    # lazy: rollover brings dnspython: only --reuse-key/--next-key need it
     from mailcert.rollover import NEXT_KEY_FILE
 
     if not (args.reuse_key or args.next_key):
@@ -196,17 +201,9 @@ def _key_choice(args: argparse.Namespace, out: Path) -> tuple[bytes | None, bool
 
 
 def run_issue(args: argparse.Namespace) -> int:
-    from mailcert.certs.build import normalise_names, parse_key_type
-    from mailcert.issue.clock import SystemClock
-    from mailcert.issue.issuer import IssueRequest, issue
-    from mailcert.issue.plan import CaSortsNames
-    from mailcert.issue.state import ChallengeSpec, exclusive
-
     _check_timeouts(args)
     fqdn = args.name
     if not fqdn:
-        from mailcert.config import config_path, load_address
-
         address = load_address(config_path(args.config, env=os.environ, euid=os.geteuid()))
         fqdn = address.fqdn if address else None
     if not fqdn:
@@ -249,10 +246,6 @@ def run_issue(args: argparse.Namespace) -> int:
         outcome = issue(request, state=state, clock=SystemClock(), env=dict(os.environ), say=speak, tlsa_guard=guard)
     status = _report(outcome, out, speak)
     if args.format == "json":
-        from mailcert.commands._common import emit
-        from mailcert.report.acme import document
-        from mailcert.textsafe import json_dumps
-
         emit(json_dumps(document(outcome, out, status, in_flags)) + "\n")
     return status
 
@@ -262,11 +255,6 @@ def _to_stderr(*lines: str) -> None:
 
 
 def run_renew(args: argparse.Namespace) -> int:
-    from mailcert.issue.clock import SystemClock
-    from mailcert.issue.issuer import IssueStatus, issue
-    from mailcert.issue.renew import check_due, request_for, run_deploy_hook
-    from mailcert.issue.state import LineageStore, exclusive
-
     _check_timeouts(args)
     if args.days < 0:
         raise InputError(f"--days must be 0 or more, not {args.days}")

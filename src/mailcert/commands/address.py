@@ -13,11 +13,17 @@ import functools
 import json
 import os
 import shlex
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from mailcert.address import DnsResolver, SRV_SERVICES, check_address, external_fqdn
+from mailcert.certs.load import load_certificates, password_from_env
 from mailcert.commands._common import say
+from mailcert.config import AddressConfig, config_path, load_address, save_address
+from mailcert.errors import InputError
+from mailcert.names import verdicts_for
 
 __all__ = ["register", "run_check", "run_set", "run_show"]
 
@@ -76,22 +82,15 @@ def register(sub: Any) -> None:
 
 
 def _usage(parser: argparse.ArgumentParser) -> int:
-    import sys
-
     parser.print_help(sys.stderr)
     return 3
 
 
 def _path(args: argparse.Namespace) -> Path:
-    from mailcert.config import config_path
-
     return config_path(args.config, env=os.environ, euid=os.geteuid())
 
 
 def run_set(args: argparse.Namespace) -> int:
-    from mailcert.address import external_fqdn
-    from mailcert.config import AddressConfig, save_address
-
     domain, prefix, fqdn = external_fqdn(args.domain, args.prefix)
     path = _path(args)
     backup = save_address(path, AddressConfig(domain=domain, prefix=prefix))
@@ -104,9 +103,6 @@ def run_set(args: argparse.Namespace) -> int:
 
 
 def run_show(args: argparse.Namespace) -> int:
-    from mailcert.config import load_address
-    from mailcert.errors import InputError
-
     path = _path(args)
     address = load_address(path)
     if address is None:
@@ -121,10 +117,6 @@ def run_show(args: argparse.Namespace) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from mailcert.address import SRV_SERVICES, DnsResolver, check_address, external_fqdn
-    from mailcert.config import load_address
-    from mailcert.errors import InputError
-
     if args.domain:
         domain, _, fqdn = external_fqdn(args.domain, "remote" if args.prefix is None else args.prefix)
     else:
@@ -140,9 +132,6 @@ def run_check(args: argparse.Namespace) -> int:
 
     verdicts: Callable[[str], Sequence[Any]] | None = None
     if args.cert:
-        from mailcert.certs.load import load_certificates, password_from_env
-        from mailcert.names import verdicts_for
-
         leaf = load_certificates(args.cert, password=password_from_env(args.password_env))[0]
         verdicts = functools.partial(verdicts_for, leaf)
 

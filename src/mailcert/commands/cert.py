@@ -17,6 +17,7 @@ environment variable or a terminal prompt, never from argv.
 from __future__ import annotations
 
 import argparse
+import getpass
 import os
 import shlex
 import sys
@@ -25,15 +26,28 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from mailcert.certs import build
+from mailcert.certs.bundle import bundle_files, write_planned
+from mailcert.certs.chain import TrustProblem, TrustStore, order_chain, verify_chain
+from mailcert.certs.keys import read_private_key
+from mailcert.certs.load import load_certificates, password_from_env
+from mailcert.certs.pkcs12 import pem_bundle, to_pfx
 from mailcert.commands._common import say
+from mailcert.config import config_path, load_address
 from mailcert.errors import InputError
+from mailcert.fsutil import BACKUP_MARK, CERT_MODE, KEY_MODE, PlannedFile, ensure_dir
+from mailcert.inputs import read_input
+from mailcert.model import parse_target
+from mailcert.names import verdicts_for
+from mailcert.probe.driver import probe_sync
 
 if TYPE_CHECKING:
-    from cryptography import x509
-
     from mailcert.certs.build import PrivateKey
     from mailcert.certs.chain import ChainOrder
-    from mailcert.fsutil import PlannedFile
 
 __all__ = ["exchange_commands", "register", "run_export", "run_fix", "run_import", "run_new"]
 
@@ -154,8 +168,6 @@ def _now() -> datetime:
 
 
 def _configured_fqdn(args: argparse.Namespace) -> str | None:
-    from mailcert.config import config_path, load_address
-
     address = load_address(config_path(getattr(args, "config", None), env=os.environ, euid=os.geteuid()))
     return address.fqdn if address else None
 
@@ -163,12 +175,9 @@ def _configured_fqdn(args: argparse.Namespace) -> str | None:
 def _password(var: str | None, *, what: str, confirm: bool = False) -> bytes | None:
     """From ``$VAR``, else a terminal prompt, else None (never argv: it shows in ``ps``)."""
     if var:
-        from mailcert.certs.load import password_from_env
-
         return password_from_env(var)
     if not sys.stdin.isatty():
         return None
-    import getpass
 
     first = getpass.getpass(f"{what}: ")
     if confirm and getpass.getpass(f"{what} (again): ") != first:
@@ -177,29 +186,21 @@ def _password(var: str | None, *, what: str, confirm: bool = False) -> bytes | N
 
 
 def _read_bytes(path: str | Path) -> bytes:
-    from mailcert.inputs import read_input
-
     return read_input(path)
 
 
 def _read_key(path: str | Path, password: bytes | None) -> PrivateKey:
     """A private key from PEM, DER or PFX; one clear line for an encrypted key or a wrong password."""
-    from mailcert.certs.keys import read_private_key
-
     return read_private_key(_read_bytes(path), source=str(path), password=password)
 
 
 def _write(files: Sequence[PlannedFile]) -> list[str]:
     """Write all ``files`` at once; lines saying what was written and backed up."""
-    from mailcert.certs.bundle import write_planned
-
     return write_planned(files)
 
 
 def _verdict_lines(cert: x509.Certificate, name: str) -> tuple[list[str], int]:
     """Every client profile on ``name``: report lines and how many refuse."""
-    from mailcert.names import verdicts_for
-
     verdicts = verdicts_for(cert, name)
     refused = [v for v in verdicts if not v.accepted]
     if not refused:
@@ -264,11 +265,6 @@ def exchange_commands(names: Sequence[str], *, key_bits: int | None, csr: bool, 
 
 
 def run_new(args: argparse.Namespace) -> int:
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    from mailcert.certs import build
-    from mailcert.fsutil import CERT_MODE, KEY_MODE, PlannedFile, ensure_dir
-
     fqdn = args.name or _configured_fqdn(args)
     if not fqdn:
         raise InputError("no FQDN: give --name FQDN, or run mailcert address set DOMAIN first")
@@ -312,8 +308,6 @@ def run_new(args: argparse.Namespace) -> int:
 
 def _pending_keys(out: Path, extra: Sequence[str], password: bytes | None) -> list[tuple[Path, PrivateKey]]:
     """Candidate keys: --key files (must be readable), then DIR/key.pem and its backups, newest first."""
-    from mailcert.fsutil import BACKUP_MARK
-
     found: list[tuple[Path, PrivateKey]] = [(Path(k), _read_key(k, password)) for k in extra]
     local = [out / "key.pem"]
     if out.is_dir():
@@ -333,8 +327,6 @@ def _check_trust(leaf: x509.Certificate, chain: Sequence[x509.Certificate], cafi
     The same path builder as the doctor (:mod:`mailcert.certs.chain`), so ``cert import`` and
     ``check`` diagnose a chain in the same words.
     """
-    from mailcert.certs.chain import TrustProblem, TrustStore, verify_chain
-
     store = TrustStore.from_file(cafile) if cafile else TrustStore.system()
     result = verify_chain([leaf, *chain], store, now=now)
     if result.trusted:
@@ -348,12 +340,6 @@ def _check_trust(leaf: x509.Certificate, chain: Sequence[x509.Certificate], cafi
 
 
 def run_import(args: argparse.Namespace) -> int:
-    from mailcert.certs import build
-    from mailcert.certs.bundle import bundle_files
-    from mailcert.certs.load import load_certificates
-    from mailcert.certs.chain import order_chain
-    from mailcert.fsutil import ensure_dir
-
     out = Path(args.out)
     password = _password(args.password_env, what="password") if args.password_env else None
     issued = list(load_certificates(args.issued, password=password))
@@ -384,8 +370,6 @@ def _issued_with_key(
 ) -> tuple[x509.Certificate, PrivateKey, Path]:
     """The issued certificate a pending key belongs to (a CA's file may hold the chain too, in
     any order), with that key and where it was found."""
-    from mailcert.certs import build
-
     for candidate in issued:
         for path, key in keys:
             if build.key_matches(key, candidate):
@@ -404,8 +388,6 @@ def _import_report(
 ) -> tuple[list[str], int]:
     """What ``cert import`` says about what it installs, and how many warnings: the chain as
     the trust store sees it, the validity dates, and every client's verdict for ``name``."""
-    from mailcert.certs import build
-
     now = _now()
     sans = build.san_names(leaf)
     report = [f"Issued certificate for {', '.join(sans) or leaf.subject.rfc4514_string()}", f"  key: {key_path} (matches by public key)",
@@ -441,13 +423,6 @@ def _import_report(
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from cryptography.hazmat.primitives import hashes
-
-    from mailcert.certs import build
-    from mailcert.certs.load import load_certificates
-    from mailcert.certs.pkcs12 import pem_bundle, to_pfx
-    from mailcert.fsutil import KEY_MODE, PlannedFile
-
     if not args.pfx and not args.pem_bundle:
         raise InputError("say what to export: --pfx FILE and/or --pem-bundle FILE")
     if args.legacy and not args.pfx:
@@ -491,20 +466,12 @@ def run_export(args: argparse.Namespace) -> int:
 def _served_certificate(target: str, name: str | None) -> x509.Certificate:
     """The certificate ``target`` (``imap://host:port`` ...) serves for ``name`` (SNI), as
     ``check`` fetches it: what a remedy printed by ``check`` hands to ``cert fix``."""
-    from cryptography import x509 as _x509
-
-    from mailcert.model import parse_target
-    from mailcert.probe.driver import probe_sync
-
     endpoint = parse_target(target)
     result = probe_sync(endpoint, sni=name or endpoint.host)
-    return _x509.load_der_x509_certificate(result.leaf)
+    return x509.load_der_x509_certificate(result.leaf)
 
 
 def run_fix(args: argparse.Namespace) -> int:
-    from mailcert.certs import build
-    from mailcert.fsutil import CERT_MODE, KEY_MODE, PlannedFile, ensure_dir
-
     password = _password(args.password_env, what="password") if args.password_env else None
     cert = _certificate_to_fix(args, password)
     names = build.host_names(cert)
@@ -544,8 +511,6 @@ def run_fix(args: argparse.Namespace) -> int:
 def _certificate_to_fix(args: argparse.Namespace, password: bytes | None) -> x509.Certificate:
     """The certificate of a file, or the one a server serves (``imap://host:port``, as the
     remedies ``check`` prints name it)."""
-    from mailcert.certs.load import load_certificates
-
     if "://" not in args.cert:
         return load_certificates(args.cert, password=password)[0]
     if not args.key:
@@ -569,8 +534,6 @@ def _ask_the_ca(args: argparse.Namespace, cert: x509.Certificate, first: str, ne
 def _key_to_fix(args: argparse.Namespace, cert: x509.Certificate, password: bytes | None) -> PrivateKey:
     """The certificate's own key: --key, else the key in the certificate's file (PEM with both,
     or a PFX); refused when it is another key."""
-    from mailcert.certs import build
-
     if args.key:
         key = _read_key(args.key, password)
     else:

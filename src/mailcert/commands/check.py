@@ -6,12 +6,20 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any
 
+from mailcert.assess import select_profiles
+from mailcert.certs.chain import TrustStore
 from mailcert.commands._common import add_judgement_options, critical_days, emit, in_flags, parse_when
+from mailcert.doctor import diagnose
+from mailcert.errors import MailcertError
+from mailcert.judgement import Judgement
+from mailcert.model import Protocol, Status, parse_connect, parse_target
+from mailcert.probe.driver import ProbeOptions, ProbeResult, probe_both_sync
+from mailcert.report import checkout
+from mailcert.report.text import Style
 
 if TYPE_CHECKING:
     import datetime as dt
 
-    from mailcert.certs.chain import TrustStore
     from mailcert.probe.driver import SniPair
     from mailcert.revocation import RevocationFacts
 
@@ -52,15 +60,6 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mailcert.assess import select_profiles
-    from mailcert.certs.chain import TrustStore
-    from mailcert.doctor import diagnose
-    from mailcert.errors import MailcertError
-    from mailcert.judgement import Judgement
-    from mailcert.model import Protocol, Status, parse_connect, parse_target
-    from mailcert.probe.driver import ProbeOptions, probe_both_sync
-    from mailcert.report import checkout
-
     profiles = select_profiles(args.client)
     now = parse_when(args.at)
     critical = critical_days(args)
@@ -71,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
     store = TrustStore.from_file(args.cafile) if args.cafile else TrustStore.system()
     senders = endpoint.protocol is Protocol.SMTP and (endpoint.port == 25 or args.dane or args.mail_domain)
     if senders or args.resolver:
+        # lazy: dnspython only for a sender check (port 25, --dane): check's start-up
         from mailcert.probe.dane import lookup_sync, parse_resolver
         from mailcert.senders import sender_profiles, with_senders
 
@@ -85,6 +85,7 @@ def run(args: argparse.Namespace) -> int:
             diagnosis = with_senders(diagnosis, tlsa, sts, now=now, profiles=sender_profiles(args.client))
     except MailcertError as exc:
         if args.format == "nagios":
+            # lazy: only --format nagios renders a plugin line
             from mailcert.report.nagios import unknown_line
 
             emit(unknown_line(f"{endpoint.url}: {in_flags(exc)}"))
@@ -94,12 +95,11 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "json":
         emit(checkout.json_text(diagnosis))
     elif args.format == "nagios":
+        # lazy: only --format nagios renders a plugin line
         from mailcert.report.nagios import certificate_line
 
         emit(certificate_line(diagnosis.assessment, endpoint.url, diagnosis.chain))
     else:
-        from mailcert.report.text import Style
-
         emit(checkout.text(diagnosis, Style.for_stream(sys.stdout)))
     return int(diagnosis.assessment.status)
 
@@ -108,7 +108,7 @@ def _revocation(args: argparse.Namespace, pair: SniPair, store: TrustStore, now:
     """--ocsp / --crl: what the staple, the responder and the CRL say about the served leaf."""
     if not (args.ocsp or args.crl):
         return None
-    from mailcert.probe.driver import ProbeResult
+    # lazy: OCSP/CRL fetching only with --ocsp/--crl: check's start-up
     from mailcert.revocation import RevocationRequest, gather_revocation
 
     served = pair.with_sni if isinstance(pair.with_sni, ProbeResult) else pair.without_sni

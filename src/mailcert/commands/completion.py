@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from mailcert.commands import _clidocs
 from mailcert.commands._common import emit
 
 __all__ = ["register", "run"]
@@ -26,8 +27,6 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mailcert.commands import _clidocs
-
     # the whole command line, every command registered: the CLI hands its parser builder in
     root = _clidocs.command_tree(args.build_parser())
     emit(_clidocs.bash_script(root) if args.shell == "bash" else _clidocs.zsh_script(root))

@@ -10,17 +10,26 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import hashlib
 import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from mailcert.certs.build import KeyType, host_names, key_to_pem, new_key, public_key_der
+from mailcert.certs.keys import read_private_key
+from mailcert.certs.tlsa import DnsStatus, TlsaRecord, records_for, tlsa_name
 from mailcert.commands._common import say
+from mailcert.deploy.bundle import bundle_from_dir
 from mailcert.errors import InputError
+from mailcert.fsutil import write_private_key
+from mailcert.issue.state import state_dir
 
 if TYPE_CHECKING:
     from mailcert.certs.build import PrivateKey
-    from mailcert.certs.tlsa import TlsaRecord
 
 __all__ = ["register", "run"]
 
@@ -48,10 +57,6 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mailcert.certs.build import host_names, public_key_der
-    from mailcert.certs.tlsa import TlsaRecord, records_for, tlsa_name
-    from mailcert.deploy.bundle import bundle_from_dir
-
     if not 0 < args.port < 65536:
         raise InputError(f"--port {args.port}: not a port")
     if not args.timeout > 0:
@@ -86,9 +91,7 @@ def run(args: argparse.Namespace) -> int:
 def _next_key(directory: Path, current: PrivateKey) -> tuple[Path, PrivateKey, bool]:
     """The pre-generated next key (made now, 0600, of the current key's type, when there is
     none yet): its record goes out a TTL before the key does.  Whether it was made now."""
-    from mailcert.certs.build import key_to_pem, new_key
-    from mailcert.certs.keys import read_private_key
-    from mailcert.fsutil import write_private_key
+    # lazy: rollover brings dnspython: not for --no-lookup's records alone
     from mailcert.rollover import NEXT_KEY_FILE
 
     path = directory / NEXT_KEY_FILE
@@ -110,8 +113,7 @@ class _Published(NamedTuple):
 def _published(args: argparse.Namespace, name: str) -> _Published:
     """Look the records up (validating resolver); a secure answer is remembered in the state
     directory, so a later run can say since when each record has been out."""
-    from mailcert.certs.tlsa import DnsStatus
-    from mailcert.issue.state import state_dir
+    # lazy: dnspython only when records are looked up (not --no-lookup)
     from mailcert.probe.dane import lookup_tlsa, parse_resolver
     from mailcert.rollover import SeenStore
 
@@ -146,24 +148,16 @@ def _record_lines(owner: str, rows: Sequence[tuple[TlsaRecord, str]], published:
 
 
 def _der() -> Any:
-    from cryptography.hazmat.primitives.serialization import Encoding
-
     return Encoding.DER
 
 
 def _sha256(data: bytes) -> bytes:
-    import hashlib
-
     return hashlib.sha256(data).digest()
 
 
 
 def _same_type(key: Any) -> Any:
     """The key type of ``key``, for its successor."""
-    from cryptography.hazmat.primitives.asymmetric import ec, rsa
-
-    from mailcert.certs.build import KeyType
-
     if isinstance(key, ec.EllipticCurvePrivateKey):
         return KeyType.ECDSA_P384 if key.curve.name == "secp384r1" else KeyType.ECDSA_P256
     if isinstance(key, rsa.RSAPrivateKey):

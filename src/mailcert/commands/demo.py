@@ -15,7 +15,17 @@ import datetime as dt
 import sys
 from typing import Any
 
+from cryptography import x509
+
+from mailcert.certs import build
+from mailcert.certs.chain import TrustStore
 from mailcert.commands._common import emit
+from mailcert.doctor import diagnose
+from mailcert.judgement import Judgement
+from mailcert.names.profiles import DEFAULT_CLIENTS, PROFILES
+from mailcert.probe.driver import ProbeOptions, probe_both
+from mailcert.report.text import Style, render_table
+from mailcert.testing import MailEndpoint
 
 __all__ = ["register", "run"]
 
@@ -43,10 +53,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _demo(timeout: float) -> int:
-    from mailcert.certs import build
-    from mailcert.names.profiles import PROFILES
-    from mailcert.report.text import Style, render_table
-
     style = Style.for_stream(sys.stdout)
     now = dt.datetime.now(dt.timezone.utc)
     say = _Narrator(style)
@@ -106,15 +112,6 @@ async def _demo(timeout: float) -> int:
 
 async def _check_all(cert_pem: bytes, key_pem: bytes, now: dt.datetime, timeout: float, say: _Narrator) -> list[Any]:
     """Serve the certificate on IMAP, POP3 and SMTP (STARTTLS) and diagnose all three at once."""
-    from cryptography import x509
-
-    from mailcert.certs.chain import TrustStore
-    from mailcert.doctor import diagnose
-    from mailcert.judgement import Judgement
-    from mailcert.names.profiles import DEFAULT_CLIENTS, PROFILES
-    from mailcert.probe.driver import ProbeOptions, probe_both
-    from mailcert.testing import MailEndpoint
-
     store = TrustStore([x509.load_pem_x509_certificate(cert_pem)], "certificate installed on the clients")
     async with MailEndpoint(cert_pem, key_pem, hostname=INTERNAL) as server:
         pairs = await asyncio.gather(*(probe_both(server.endpoint(s), PUBLIC, ProbeOptions(timeout=timeout)) for s in SCHEMES))

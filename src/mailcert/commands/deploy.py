@@ -3,14 +3,31 @@
 from __future__ import annotations
 
 import argparse
+import grp
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from mailcert.assess import select_profiles
+from mailcert.certs.build import host_names
+from mailcert.certs.chain import TrustStore
 from mailcert.commands._common import add_tlsa_guard_options, client_help, emit, in_flags, say, tlsa_guard_for
+from mailcert.config import config_path, load_address
+from mailcert.deploy.apply import DeployOptions, deploy
+from mailcert.deploy.bundle import bundle_from_dir, bundle_from_env
+from mailcert.deploy.dovecot import DovecotServer
+from mailcert.deploy.plan import PlanOptions
+from mailcert.deploy.postfix import PostfixServer
+from mailcert.errors import InputError, OperationError
+from mailcert.issue.state import state_dir
+from mailcert.judgement import Judgement
+from mailcert.report import deploy as render
 
 if TYPE_CHECKING:
-    from mailcert.deploy.apply import DeployOptions, DeployReport
+    from mailcert.deploy.apply import DeployReport
     from mailcert.deploy.base import Server
 
 __all__ = ["register", "run"]
@@ -64,12 +81,6 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mailcert.report import deploy as render
-    from mailcert.certs.build import host_names
-    from mailcert.deploy.apply import deploy
-    from mailcert.deploy.bundle import bundle_from_dir, bundle_from_env
-    from mailcert.errors import InputError
-
     if args.old_server_config:
         say(
             "mailcert: note: deploy --config is the old spelling of --server-config (--config names"
@@ -91,12 +102,6 @@ def run(args: argparse.Namespace) -> int:
 
 def _options(args: argparse.Namespace, name: str) -> DeployOptions:
     """The engine's options from the flags (it checks the numbers and names the field)."""
-    from mailcert.assess import select_profiles
-    from mailcert.certs.chain import TrustStore
-    from mailcert.deploy.apply import DeployOptions
-    from mailcert.deploy.plan import PlanOptions
-    from mailcert.judgement import Judgement
-
     store = TrustStore.from_file(args.cafile) if args.cafile else TrustStore.system()
     install_dir = Path(os.path.abspath(args.install_dir)) if args.install_dir else None
     return DeployOptions(
@@ -114,18 +119,13 @@ def _server(args: argparse.Namespace) -> Server:
     """The server to deploy to, with the configuration and commands the flags name."""
     server_config = args.server_config or args.old_server_config
     if args.server == "dovecot":
-        from mailcert.deploy.dovecot import DovecotServer
-
         return DovecotServer(server_config, reload_cmd=args.reload_cmd, config_test_cmd=args.config_test_cmd)
-    from mailcert.deploy.postfix import PostfixServer
 
     return PostfixServer(server_config, reload_cmd=args.reload_cmd, config_test_cmd=args.config_test_cmd)
 
 
 def _exit_status(report: DeployReport) -> int:
     """0 when deployed (or nothing to do); else the one-line error that ends the run."""
-    from mailcert.errors import OperationError
-
     if report.exit_status == 0:
         return 0
     if report.status == "refused":
@@ -142,11 +142,6 @@ def _tlsa_allows(args: argparse.Namespace, server: Any, bundle: Any, name: str) 
     """The TLSA guard (Postfix: the server DANE senders reach): may the bundle's key replace the
     installed one without DANE senders refusing it?  ``False`` stops the deploy (unless
     --allow-tlsa-break, which goes ahead and says so)."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives.serialization import Encoding
-
-    from mailcert.issue.state import state_dir
-
     current: list[bytes] | None = None
     primary = server.discover().primary
     if primary is not None and primary.cert_path is not None:
@@ -169,8 +164,6 @@ def _tlsa_allows(args: argparse.Namespace, server: Any, bundle: Any, name: str) 
 
 
 def _configured_name(explicit: str | None) -> str | None:
-    from mailcert.config import config_path, load_address
-
     address = load_address(config_path(explicit, env=os.environ, euid=os.geteuid()))
     return address.fqdn if address else None
 
@@ -178,9 +171,6 @@ def _configured_name(explicit: str | None) -> str | None:
 def _gid(group: str | None) -> int | None:
     if group is None:
         return None
-    import grp
-
-    from mailcert.errors import InputError
 
     if group.isdigit():
         return int(group)

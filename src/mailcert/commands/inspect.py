@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import getpass
 import sys
 from typing import Any
 
+from mailcert.assess import assess_certificate, default_names, ordered_findings, select_profiles, status_of, trust_findings
+from mailcert.certs.chain import TrustStore, verify_chain
+from mailcert.certs.info import facts_from_certificate
+from mailcert.certs.load import load_certificates, password_from_env
 from mailcert.commands._common import add_judgement_options, critical_days, emit, parse_when
+from mailcert.judgement import Judgement
+from mailcert.report.jsonout import assessment_document, certificate_document, dumps
+from mailcert.report.nagios import certificate_line
+from mailcert.report.text import Style, render_assessment, render_certificate
 
 __all__ = ["register", "run"]
 
@@ -37,14 +47,6 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import dataclasses
-
-    from mailcert.assess import assess_certificate, default_names, ordered_findings, select_profiles, status_of, trust_findings
-    from mailcert.certs.info import facts_from_certificate
-    from mailcert.certs.load import load_certificates, password_from_env
-    from mailcert.certs.chain import TrustStore, verify_chain
-    from mailcert.judgement import Judgement
-
     profiles = select_profiles(args.client)
     now = parse_when(args.at)
     critical = critical_days(args)
@@ -63,17 +65,11 @@ def run(args: argparse.Namespace) -> int:
         found = ordered_findings([*assessment.findings, *trust_findings(trust, names[0] if names else "NAME", args.file, assessment.results)])
         assessment = dataclasses.replace(assessment, findings=tuple(found), status=status_of(found))
     if args.format == "json":
-        from mailcert.report.jsonout import assessment_document, certificate_document, dumps
-
         extra = {"source": args.file, "chain": [certificate_document(c) for c in chain]}
         emit(dumps(assessment_document(assessment, **extra)) + "\n")
     elif args.format == "nagios":
-        from mailcert.report.nagios import certificate_line
-
         emit(certificate_line(assessment, args.file, chain))
     else:
-        from mailcert.report.text import Style, render_assessment, render_certificate
-
         style = Style.for_stream(sys.stdout)
         text = render_assessment(assessment, style=style, source=args.file)
         for i, c in enumerate(chain, 1):
@@ -86,6 +82,5 @@ def _prompt() -> bytes | None:
     """Ask for a PFX password only when a person is there to answer."""
     if not sys.stdin.isatty():
         return None
-    import getpass
 
     return getpass.getpass("PKCS#12 password: ").encode("utf-8")

@@ -5,6 +5,10 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from mailcert.commands._common import emit, open_inventory, parse_when
+from mailcert.fsutil import write_atomic
+from mailcert.judgement import Judgement
+
 __all__ = ["register", "run"]
 
 
@@ -31,9 +35,7 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mailcert.commands._common import emit, open_inventory, parse_when
-    from mailcert.fsutil import write_atomic
-    from mailcert.judgement import Judgement
+    # lazy: sqlalchemy comes with the inventory the report reads: not for mailcert --help
     from mailcert.report import fleet
 
     with open_inventory(args.db) as inventory:
@@ -43,6 +45,7 @@ def run(args: argparse.Namespace) -> int:
         write_atomic(path, text.encode("utf-8"), mode=0o644, backup=False)
 
     if args.html:
+        # lazy: only --html renders the page
         from mailcert.report import html
 
         write(args.html, html.render(report))

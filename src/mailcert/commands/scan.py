@@ -9,21 +9,28 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
-from mailcert.commands._common import add_expiry_options, client_help, critical_days, parse_when, say
+from mailcert.address import DnsResolver
+from mailcert.assess import select_profiles
+from mailcert.commands._common import add_expiry_options, client_help, critical_days, open_inventory, parse_when, say
+from mailcert.errors import InputError, OperationError
+from mailcert.fsutil import open_output
+from mailcert.inputs import open_text_input, read_input
+from mailcert.report.sinks import JsonLinesSink, OpenMetricsSink, ProgressSink
+from mailcert.scan import DEFAULT_CONCURRENCY, DEFAULT_PER_HOST
+from mailcert.scan.engine import check_request, in_thread, run as run_scan, worst
+from mailcert.scan.runner import ScanSettings
+from mailcert.scan.targets import count_targets, read_targets, targets_of_domains
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterable, Iterable
 
     from mailcert.scan.engine import Sink
-    from mailcert.scan.runner import ScanSettings
     from mailcert.scan.sinks import InventorySink
     from mailcert.scan.targets import Target
 
 __all__ = ["register", "run", "exit_status"]
 
 def register(sub: Any) -> None:
-    from mailcert.scan import DEFAULT_CONCURRENCY, DEFAULT_PER_HOST
-
     p = sub.add_parser(
         "scan",
         help="check a fleet of mail servers concurrently; JSON lines and an inventory with history",
@@ -68,15 +75,11 @@ def register(sub: Any) -> None:
 
 def exit_status(counts: dict[str, int]) -> int:
     """The exit status of a scan: the worst status any target had; 0 when empty."""
-    from mailcert.scan.engine import worst
-
     return int(worst(counts))
 
 
 def run(args: argparse.Namespace) -> int:
     """Parse, build the settings and sinks, run the engine, say how it ended."""
-    from mailcert.scan.engine import run as run_scan
-
     settings = _settings(args)
     targets, total, file_stream = _targets(args)
     with contextlib.ExitStack() as stack:
@@ -98,12 +101,6 @@ def run(args: argparse.Namespace) -> int:
 def _settings(args: argparse.Namespace) -> ScanSettings:
     """The engine's settings from the command line (the trust store read once, here); the
     combinations of options that cannot work are refused before anything is opened."""
-    from mailcert.assess import select_profiles
-    from mailcert.errors import InputError
-    from mailcert.inputs import read_input
-    from mailcert.scan.engine import check_request
-    from mailcert.scan.runner import ScanSettings
-
     if args.file is None and not args.domain:
         if sys.stdin.isatty():
             raise InputError("nothing to scan: give a targets file, - for standard input, or --domain D")
@@ -138,15 +135,8 @@ def _settings(args: argparse.Namespace) -> ScanSettings:
 def _targets(args: argparse.Namespace) -> tuple[Iterable[Target] | AsyncIterable[Target], int | None, TextIO | None]:
     """The targets (domains' first, then the file's or standard input's), their number when
     known (for the progress bar), and the open targets file."""
-    from mailcert.errors import InputError
-    from mailcert.scan.engine import in_thread
-    from mailcert.scan.targets import count_targets, read_targets
-
     domain_targets: list[Target] = []
     if args.domain:
-        from mailcert.address import DnsResolver
-        from mailcert.scan.targets import targets_of_domains
-
         resolver = DnsResolver(args.nameserver, timeout=min(args.timeout, 10.0))
         domain_targets = list(targets_of_domains(args.domain, resolver, services=args.services))
     if args.file is None:
@@ -155,7 +145,6 @@ def _targets(args: argparse.Namespace) -> tuple[Iterable[Target] | AsyncIterable
         stdin = itertools.chain(domain_targets, read_targets(sys.stdin, "-"))
         # a slow pipe must not stall the connections in flight (Dask reads in its own thread)
         return (stdin if args.dask else in_thread(stdin)), None, None
-    from mailcert.inputs import open_text_input
 
     try:
         # one descriptor, checked once (a regular file, never a FIFO or a device), counted
@@ -173,10 +162,7 @@ def _targets(args: argparse.Namespace) -> tuple[Iterable[Target] | AsyncIterable
 def _sinks(args: argparse.Namespace, settings: ScanSettings, stack: contextlib.ExitStack) -> tuple[InventorySink, list[Sink]]:
     """The sinks the options ask for: the inventory always, JSON lines to --out (or standard
     output when it is not a terminal), OpenMetrics, the progress bar on a terminal."""
-    from mailcert.commands._common import open_inventory
-    from mailcert.errors import InputError, OperationError
-    from mailcert.fsutil import open_output
-    from mailcert.report.sinks import JsonLinesSink, OpenMetricsSink, ProgressSink
+    # lazy: sqlalchemy comes with the inventory sink: when a scan runs, not for mailcert --help
     from mailcert.scan.sinks import InventorySink
 
     if args.openmetrics and not os.path.isdir(os.path.dirname(os.path.abspath(args.openmetrics))):

@@ -28,6 +28,7 @@ from mailcert.certs.build import PrivateKey
 from mailcert.certs.keys import read_private_key
 from mailcert.certs.load import read_certificates
 from mailcert.errors import CertificateError, InputError
+from mailcert.inputs import read_input
 
 __all__ = ["CertBundle", "bundle_from_dir", "bundle_from_env", "bundle_from_files"]
 
@@ -139,6 +140,4 @@ def _load_key(data: bytes, source: str) -> PrivateKey:
 
 
 def _read(path: Path) -> bytes:
-    from mailcert.inputs import read_input
-
     return read_input(path)

@@ -89,6 +89,7 @@ class StandaloneHttp:
 
     @contextlib.contextmanager
     def publish(self, tasks: Sequence[ChallengeTask]) -> Iterator[None]:
+        # lazy: certbot's acme (and josepy) only when http-01 is answered standalone
         from acme import challenges, standalone
         from josepy.b64 import b64decode
 

@@ -207,6 +207,7 @@ def issue(
 def _acme_ca(request: IssueRequest, clock: Clock) -> CaFactory:
     """The real CA behind ``request.directory``.  certbot's acme library (and requests, josepy)
     is imported here, when a certificate is ordered, not when ``mailcert`` starts: for start-up time."""
+    # lazy: certbot's acme, requests and josepy: only when a certificate is ordered
     from mailcert.issue.client import AcmeCA
 
     def factory(key: PrivateKey) -> AcmeCA:

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from cryptography import x509
+
 from mailcert.certs.build import parse_key_type
 from mailcert.issue.challenges import run_hook
 from mailcert.issue.issuer import IssueRequest
@@ -38,8 +40,6 @@ class DueCheck:
 
 
 def _not_after(out: Path) -> datetime | None:
-    from cryptography import x509
-
     try:
         data = (out / "cert.pem").read_bytes()
         return x509.load_pem_x509_certificate(data).not_valid_after_utc

@@ -34,6 +34,7 @@ from urllib.parse import urlsplit
 
 from mailcert import fsutil
 from mailcert.errors import InputError, OperationError
+from mailcert.paths import mailcert_dir
 
 __all__ = [
     "AccountStore",
@@ -54,7 +55,6 @@ def state_dir(explicit: str | os.PathLike[str] | None, *, env: Mapping[str, str]
         return Path(explicit)
     if env.get("MAILCERT_STATE_DIR"):
         return Path(env["MAILCERT_STATE_DIR"])
-    from mailcert.paths import mailcert_dir
 
     return mailcert_dir("state", env=env, euid=euid)
 

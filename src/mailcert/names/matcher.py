@@ -19,7 +19,9 @@ steps follows what the real libraries do (``tests/differential`` compares them):
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
+import stringprep
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -235,9 +237,7 @@ def _to_ascii(mode: Idna, host: str) -> str:
         return host
     if mode is Idna.REFUSE:
         raise _Refused(f"this client does not accept non-ASCII server names such as {host!r}")
-    # imported here: only Unicode names need them, and import time is start-up time
-    import stringprep
-
+    # lazy: only Unicode names need the idna package, and import time is start-up time
     import idna as _idna
 
     try:
@@ -492,6 +492,7 @@ def verdicts_for(
     if isinstance(cert_or_ids, PresentedIdentifiers):
         ids = cert_or_ids
     else:
+        # lazy: the pure name checks keep cryptography out of their import
         from cryptography import x509
 
         if not isinstance(cert_or_ids, x509.Certificate):
@@ -805,8 +806,6 @@ def _node_safe(value: str) -> str:
     """A SAN value as Node prints it in ``subjectaltname``: quoted JSON-style when it holds a
     quote, backslash, comma, apostrophe or a character outside printable ASCII."""
     if any(c in "\"\\,'" or not " " <= c <= "~" for c in value):
-        import json
-
         return json.dumps(value)
     return value
 

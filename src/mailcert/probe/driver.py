@@ -29,6 +29,7 @@ Design decisions and why:
 
 from __future__ import annotations
 
+import _ssl
 import asyncio
 import dataclasses
 import functools
@@ -388,7 +389,7 @@ class _Conversation:
     async def _stapling_handshake(self, transport: asyncio.Transport, stream: ByteStream) -> tuple[asyncio.Transport, _TlsFacts]:
         """The handshake through pyOpenSSL, asking for the stapled OCSP response (the probe's
         deadline bounds it, as it bounds the stdlib one)."""
-        from OpenSSL import SSL
+        from OpenSSL import SSL  # lazy: pyOpenSSL only when a staple is asked for (check's start-up)
 
         self.waiting_for = "the server's reply to our TLS ClientHello"
         tls = _StaplingTls(transport, stream, self.sni)
@@ -478,7 +479,7 @@ def _stdlib_facts(ssl_object: ssl.SSLObject) -> _TlsFacts:
 def _stapling_context() -> Any:
     """The pyOpenSSL twin of :func:`client_context` (same policy: verify nothing, accept every
     version and cipher this OpenSSL knows), whose callback keeps the stapled response."""
-    from OpenSSL import SSL
+    from OpenSSL import SSL  # lazy: pyOpenSSL only when a staple is asked for (check's start-up)
 
     ctx = SSL.Context(SSL.TLS_CLIENT_METHOD)
     ctx.set_verify(SSL.VERIFY_NONE)
@@ -511,7 +512,7 @@ class _StaplingTls(asyncio.Protocol, asyncio.Transport):
     """
 
     def __init__(self, tcp: asyncio.Transport, app: ByteStream, sni: str | None) -> None:
-        from OpenSSL import SSL
+        from OpenSSL import SSL  # lazy: pyOpenSSL only when a staple is asked for (check's start-up)
 
         super().__init__()
         self._ssl = SSL
@@ -531,7 +532,7 @@ class _StaplingTls(asyncio.Protocol, asyncio.Transport):
         await self._done
 
     def facts(self) -> _TlsFacts:
-        from cryptography.hazmat.primitives.serialization import Encoding
+        from cryptography.hazmat.primitives.serialization import Encoding  # lazy: as pyOpenSSL, only on this path
 
         chain = tuple(c.public_bytes(Encoding.DER) for c in (self._conn.get_peer_cert_chain(as_cryptography=True) or []))
         if not chain:
@@ -661,7 +662,6 @@ def _peer_chain(ssl_object: ssl.SSLObject) -> tuple[tuple[bytes, ...], bool]:
 def _der(cert: object) -> bytes:
     if isinstance(cert, bytes):
         return cert
-    import _ssl
 
     return bytes(cert.public_bytes(_ssl.ENCODING_DER))  # type: ignore[attr-defined]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import TYPE_CHECKING, Any
 
 from mailcert.doctor import Diagnosis, NotProbed
@@ -39,8 +40,6 @@ def _connection(result: ProbeResult | ProbeError) -> dict[str, Any] | None:
 
 
 def _sha256(der: bytes) -> str:
-    import hashlib
-
     return hashlib.sha256(der).hexdigest()
 
 

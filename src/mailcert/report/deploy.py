@@ -8,6 +8,8 @@ objections that name an option are :class:`~mailcert.errors.Remark` values; ``wo
 
 from __future__ import annotations
 
+import grp
+import pwd
 from collections.abc import Callable
 from typing import Any
 
@@ -188,8 +190,6 @@ def _served_sha(seen: Served | None) -> str | None:
 def _owner(owner: tuple[int, int] | None) -> str:
     if owner is None:
         return ""
-    import grp
-    import pwd
 
     uid, gid = owner
     try:

@@ -25,6 +25,7 @@ import functools
 import json
 import os
 import re
+import sqlite3
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ from mailcert import fsutil
 from mailcert._version import __version__
 from mailcert.errors import InputError, OperationError
 from mailcert.findings import CATALOGUE, Facts, FactValue, Finding, Severity
+from mailcert.paths import mailcert_dir
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -356,8 +358,6 @@ class ResultRow:
 
 def default_url() -> str:
     """``sqlite:///$XDG_DATA_HOME/mailcert/inventory.sqlite3`` (``~/.local/share`` by default)."""
-    from mailcert.paths import mailcert_dir
-
     return f"sqlite:///{mailcert_dir('data', env=os.environ, euid=os.geteuid()) / 'inventory.sqlite3'}"
 
 
@@ -641,8 +641,6 @@ def _busy(exc: BaseException) -> bool:
 def _damaged_sqlite(path: str) -> Callable[[Any], None]:
     """An engine ``handle_error`` hook: SQLite's "file is not a database" or "malformed" (a
     truncated or foreign file) become one line naming the file and what to do."""
-    import sqlite3  # only an SQLite engine gets this hook: the module is there
-
     def hook(context: Any) -> None:
         original = context.original_exception
         if isinstance(original, sqlite3.OperationalError) or not isinstance(original, sqlite3.DatabaseError):

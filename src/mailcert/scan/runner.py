@@ -29,6 +29,9 @@ from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Iterab
 from dataclasses import dataclass, field
 from typing import Final
 
+from cryptography import x509
+
+from mailcert.assess import select_profiles
 from mailcert.certs.chain import TrustStore
 from mailcert.doctor import Diagnosis, NotProbed, diagnose
 from mailcert.errors import InputError, MailcertError, ProbeError
@@ -38,6 +41,7 @@ from mailcert.judgement import Judgement
 from mailcert.probe.driver import ProbeOptions, ProbeResult, SniPair, probe, probe_both
 from mailcert.scan import DEFAULT_CONCURRENCY, DEFAULT_PER_HOST
 from mailcert.scan.targets import Target
+from mailcert.senders import sender_profiles, with_senders
 
 __all__ = ["ScanSettings", "ScanResult", "judgement_for", "check_target", "scan", "scan_chunk", "DEFAULT_CONCURRENCY", "DEFAULT_PER_HOST"]
 
@@ -76,6 +80,7 @@ class ScanSettings:
         if self.per_host < 1:
             raise InputError(f"per_host must be at least 1, not {self.per_host!r}", field="per_host")
         if self.resolver is not None:
+            # lazy: dnspython only for a scan that judges senders (--dane, port 25)
             from mailcert.probe.dane import parse_resolver
 
             parse_resolver(self.resolver)  # bad input is said before any target is checked
@@ -122,12 +127,9 @@ def _judgement(
     warn_days: int,
     critical_days: int | None,
 ) -> Judgement:
-    from mailcert.assess import select_profiles
-
     profiles = tuple(select_profiles(list(clients)))
     if cafile_pem is None:
         return Judgement(profiles, None, at, warn_days, critical_days)
-    from cryptography import x509
 
     try:
         anchors = x509.load_pem_x509_certificates(cafile_pem)
@@ -177,8 +179,8 @@ async def check_target(target: Target, settings: ScanSettings, judgement: Judgem
 
 async def _with_senders(diagnosis: Diagnosis, target: Target, settings: ScanSettings) -> Diagnosis:
     """The sending servers' rows and findings (DANE TLSA, and MTA-STS for --domain targets)."""
+    # lazy: dnspython only for a scan that judges senders (--dane, port 25)
     from mailcert.probe.dane import lookup_sts, lookup_tlsa, parse_resolver
-    from mailcert.senders import sender_profiles, with_senders
 
     assert target.endpoint is not None
     resolver = parse_resolver(settings.resolver)
