@@ -61,7 +61,7 @@ def select_profiles(ids: Sequence[str] | None) -> list[ClientProfile]:
     if "all" in ids:
         return list(PROFILES.values())
     # start-up: the sender table is read only to tell a sender id from an unknown one
-    from mailcert.names.senders import SENDERS  # lazy: the sender table loads only when ids are given
+    from mailcert.names.senders import SENDERS
 
     unknown = [i for i in ids if i not in PROFILES and i not in SENDERS]
     if unknown:
