@@ -12,8 +12,10 @@ Three cases, each against the same reference:
 - "first met": each call judges a leaf never seen before, for a name never asked before
   (nothing remembered per chain, certificate or name can answer); only the trust store and the
   intermediate are shared, as in any fleet;
-- "judged again": the same chain at another time (a long scan's next pass): no verdict is
-  remembered, but what was read from the certificates is;
+- "judged again": the same chain at another time (a long scan's next pass, a minute or more
+  later): its chain verdicts are remembered per validity pattern (where the time falls among
+  the validity bounds of the chain and its anchors), so a time that crosses no bound is
+  answered from memory;
 - "met again": the same chain on a fleet's next port, the same minute.
 
 Times are CPU time of this process (the machine is shared: wall time would measure the
@@ -77,7 +79,7 @@ _minutes = itertools.count(1)
 
 
 def mailcert_later(chain: list[x509.Certificate], name: str) -> None:
-    """The same chain judged at a new minute each call (no verdict is remembered across minutes)."""
+    """The same chain judged at a new minute each call (within the chain's validity)."""
     judgement = Judgement(profiles=JUDGEMENT.profiles, store=STORE, now=NOW + dt.timedelta(minutes=next(_minutes) % 100_000))
     assess_certificate(facts_from_certificate(chain[0]), [name], judgement, chain=chain)
 

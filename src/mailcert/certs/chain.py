@@ -20,10 +20,12 @@ certificate is missing.  Each validator still decides its own verdict.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import enum
 import functools
 import ipaddress
+import math
 import os
 import ssl
 import threading
@@ -197,6 +199,7 @@ class TrustStore:
         self._openssl: OpenSSLStore | None = None
         self._openssl_keys: OpenSSLStore | None = None
         self._webpki: verification.Store | None = None
+        self._by_name: dict[str, list[x509.Certificate]] | None = None
 
     @classmethod
     def from_file(cls, path: str) -> TrustStore:
@@ -237,6 +240,25 @@ class TrustStore:
 
     def contains(self, cert: x509.Certificate) -> bool:
         return cert in self._set
+
+    def above(self, chain: Sequence[x509.Certificate]) -> tuple[x509.Certificate, ...]:
+        """The anchors a validator may put on a path for ``chain``: those whose subject a
+        certificate of the chain names (as its issuer or its own subject), the anchors naming
+        those as issuers, and so on.  Names compared loosely (:func:`name_key`), so it is a
+        superset of what either validator looks up."""
+        if self._by_name is None:
+            by_name: dict[str, list[x509.Certificate]] = {}
+            for a in self.anchors:
+                by_name.setdefault(name_key(a.subject), []).append(a)
+            self._by_name = by_name
+        wanted = [n for c in chain for n in _wire(c)[1:3]]
+        found: dict[x509.Certificate, None] = {}
+        while wanted:
+            for a in self._by_name.get(wanted.pop(), ()):
+                if a not in found:
+                    found[a] = None
+                    wanted.append(_wire(a)[1])
+        return tuple(found)
 
     def issuers_of(self, cert: x509.Certificate) -> list[x509.Certificate]:
         """Anchors whose subject is ``cert``'s issuer (revocation checking needs the issuer's key)."""
@@ -392,13 +414,14 @@ def verify_chain_for(
     trusted at OpenSSL's security level 2 is trusted at 1 and 0; a chain the strict Web PKI
     rules accept, or refuse for something other than AKI/SKI, gets the same verdict leniently.
 
-    Verdicts are remembered per (chain, store, set-ups, minute): a fleet serves one chain on
-    many ports, and a scan judges it again for each.
+    Verdicts are remembered per (chain, store, set-ups, :func:`_validity_pattern` of ``now``):
+    a fleet serves one chain on many ports, and a scan judges it again at each pass.
     """
     wanted = _strictest_first(frozenset(settings))
     if not chain or len(chain) > MAX_CHAIN:
         return {s: verify_chain(chain, store, now=now, settings=s) for s in wanted}
-    key = (tuple(chain), id(store), wanted, int(now.timestamp()) // 60)
+    certs = tuple(chain)
+    key = (certs, id(store), wanted, _validity_pattern(certs, store, now))
     with _recent_lock:
         hit = _recent.get(key)
     if hit is not None and hit[0] is store:
@@ -419,6 +442,31 @@ def _strictest_first(settings: frozenset[ValidatorSettings]) -> tuple[ValidatorS
 
 _recent: dict[tuple[object, ...], tuple[TrustStore, dict[ValidatorSettings, TrustResult]]] = {}
 _recent_lock = threading.Lock()
+
+
+def _validity_pattern(chain: tuple[x509.Certificate, ...], store: TrustStore, now: dt.datetime) -> tuple[int, ...]:
+    """Where ``now`` falls among the validity bounds of every certificate either validator may
+    put on a path for ``chain``: the time's only effect on a verdict.
+
+    Both validators read the clock only to compare it with validity periods: OpenSSL's
+    ``X509_verify_cert`` to check each certificate of the path and to prefer an issuer that is
+    valid (no CRLs are given to it), cryptography's ``x509.verification`` to check each
+    certificate of the path.  Two times on the same side of, or on, every bound get the same
+    verdicts.  OpenSSL is given whole seconds and cryptography may drop the fraction too, so
+    the position of each rounding counts; on a bound is its own position (OpenSSL calls a
+    certificate expired at its notAfter, RFC 5280 does not).
+    """
+    bounds = _bounds(chain, store)
+    t = now.timestamp()
+    return tuple(side(bounds, x) for x in (t, int(t), math.floor(t)) for side in (bisect.bisect_left, bisect.bisect_right))
+
+
+@functools.lru_cache(maxsize=1024)
+def _bounds(chain: tuple[x509.Certificate, ...], store: TrustStore) -> tuple[float, ...]:
+    """Every notBefore and notAfter (POSIX seconds, sorted) of ``chain`` and of the anchors a path
+    above it may use (:meth:`TrustStore.above`)."""
+    certs = chain + store.above(chain)
+    return tuple(sorted({t.timestamp() for c in certs for t in (c.not_valid_before_utc, c.not_valid_after_utc)}))
 
 
 def _verify_all(
@@ -454,7 +502,10 @@ def _forgiven(result: TrustResult, stricter: ValidatorSettings, lenient: Validat
 
 
 def _openssl(c: _Chain, store: TrustStore, now: dt.datetime, settings: ValidatorSettings) -> TrustResult:
-    v = openssl_verify(c.ders, c.names, store.openssl(key_only=settings.anchor_key_only), now=now, security_level=settings.security_level, max_depth=settings.max_depth, partial_chain=store.any_anchor or settings.partial_chain, purpose=settings.purpose)
+    # the anchors above the chain's own names too: a cross-signed anchor's issuer is looked up
+    # in the store by a name no certificate of the chain carries
+    names = c.names + [_wire(a)[2] for a in store.above(c.certs)]
+    v = openssl_verify(c.ders, names, store.openssl(key_only=settings.anchor_key_only), now=now, security_level=settings.security_level, max_depth=settings.max_depth, partial_chain=store.any_anchor or settings.partial_chain, purpose=settings.purpose)
     sent_used = {i for i in v.path if i >= 0}
     path = [c.certs[i] for i in v.path if i >= 0] or [c.certs[0]]
     extra = tuple(_subject(x) for i, x in enumerate(c.certs) if i and i not in sent_used)
