@@ -12,14 +12,13 @@ import shutil
 import subprocess
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from mailcert.assess import assess_certificate
 from mailcert.certs.build import TestCA
@@ -27,63 +26,27 @@ from mailcert.certs.chain import MAX_CHAIN, TrustProblem, TrustStore, Validator,
 from mailcert.certs.info import facts_from_certificate
 from mailcert.names.profiles import PROFILES, EkuRule
 from mailcert.judgement import Judgement
-from tests.factory import NOW, der, pem
+from mailcert.verdicts import settings_for
+from tests.factory import NOW, Node, chain_cert, der, pem
 
 NAME = "mail.example.com"
 _EC = ec.generate_private_key(ec.SECP256R1())
-
-
-@dataclass
-class Node:
-    cert: x509.Certificate
-    key: object
 
 
 def build(
     subject: str,
     issuer: Node | None = None,
     *,
-    ca: bool = False,
     days: tuple[int, int] = (-10, 300),
-    san: Sequence[str] = (),
-    eku: Sequence[x509.ObjectIdentifier] | None = (ExtendedKeyUsageOID.SERVER_AUTH,),
     key: object = None,
-    hash_alg: hashes.HashAlgorithm | None = None,
-    aia: str | None = None,
-    permitted: Sequence[str] = (),
     same_key_as: Node | None = None,
+    **contents: Any,
 ) -> Node:
-    """One certificate with exactly these contents (CA certificates get key usage and ids)."""
+    """One certificate with exactly these contents (:func:`tests.factory.chain_cert`), valid
+    ``days`` around NOW; ``same_key_as`` reuses a node's key (a cross-sign)."""
     k = same_key_as.key if same_key_as is not None else (key or _EC)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
-    b = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(issuer.cert.subject if issuer else name)
-        .public_key(k.public_key())  # type: ignore[attr-defined]
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(NOW + dt.timedelta(days=days[0]))
-        .not_valid_after(NOW + dt.timedelta(days=days[1]))
-        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(k.public_key()), critical=False)  # type: ignore[attr-defined]
-    )
-    signer = issuer.key if issuer else k
-    b = b.add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(signer.public_key()), critical=False)  # type: ignore[attr-defined]
-    if ca:
-        b = b.add_extension(x509.KeyUsage(True, False, False, False, False, True, True, False, False), critical=True)
-    else:
-        b = b.add_extension(x509.KeyUsage(True, False, False, False, False, False, False, False, False), critical=True)
-    if san:
-        b = b.add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in san]), critical=False)
-    if eku is not None and not ca:
-        b = b.add_extension(x509.ExtendedKeyUsage(list(eku)), critical=False)
-    if aia:
-        b = b.add_extension(x509.AuthorityInformationAccess(
-            [x509.AccessDescription(x509.oid.AuthorityInformationAccessOID.CA_ISSUERS, x509.UniformResourceIdentifier(aia))]),
-            critical=False)
-    if permitted:
-        b = b.add_extension(x509.NameConstraints([x509.DNSName(p) for p in permitted], None), critical=True)
-    return Node(b.sign(signer, hash_alg or hashes.SHA256()), k)  # type: ignore[arg-type]
+    return chain_cert(subject, issuer, key=k, not_before=NOW + dt.timedelta(days=days[0]), not_after=NOW + dt.timedelta(days=days[1]),
+                      **contents)
 
 
 @pytest.fixture(scope="module")
@@ -446,3 +409,15 @@ def test_an_issuer_name_encoded_otherwise_than_the_root_subject_still_chains() -
     ca = x509.load_pem_x509_certificate(ca_pem(NOW))
     assert cert.issuer.public_bytes() != ca.subject.public_bytes()
     assert verify_chain([cert], TrustStore([ca], "test CA"), now=NOW).trusted
+
+
+def test_settings_follow_the_policy_not_its_address() -> None:
+    """``settings_for`` caches per policy object; a policy freed and another made in its place
+    (CPython hands the freed address out again at once) gets its own settings, never the
+    freed one's: the cache holds each policy it keys, so its address cannot be reused."""
+    base = PROFILES["thunderbird"].chain
+    for i in range(600):
+        level = i % 6
+        policy = base._replace(security_level=level)
+        assert settings_for(policy).security_level == level, i
+        del policy

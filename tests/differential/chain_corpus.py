@@ -23,14 +23,13 @@ import hashlib
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Final, Union
+from typing import Any, Final, Union
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from mailcert.certs.build import _resign_sha1 as resign_sha1
+from tests.factory import Node, chain_cert
 
 __all__ = ["ChainCase", "NAME", "generate"]
 
@@ -50,12 +49,6 @@ class ChainCase:
     name: str
     key_pem: bytes
     what: str
-
-
-@dataclass(frozen=True)
-class _Node:
-    cert: x509.Certificate
-    key: Key
 
 
 def _scalar(label: str) -> int:
@@ -120,66 +113,23 @@ def _make(
     label: str,
     cn: str,
     day: dt.datetime,
-    issuer: _Node | None = None,
+    issuer: Node | None = None,
     *,
     key: Key | None = None,
-    ca: bool = False,
-    path_len: int | None = None,
     days: tuple[int, int] = (-10, 300),
-    san: Sequence[str] = (),
-    ips: Sequence[str] = (),
-    eku: Sequence[x509.ObjectIdentifier] | None = (ExtendedKeyUsageOID.SERVER_AUTH,),
-    sha1: bool = False,
-    aia: str | None = None,
-    permitted: Sequence[str] = (),
-    excluded: Sequence[str] = (),
-    critical_unknown: bool = False,
-) -> _Node:
-    """One certificate with exactly these contents (CAs get keyCertSign and key identifiers)."""
-    import ipaddress
-
-    k = key if key is not None else _ec(label)
-    name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "mailcert chain corpus"),
-                      x509.NameAttribute(NameOID.COMMON_NAME, cn)])
-    signer = issuer.key if issuer is not None else k
-    b = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(issuer.cert.subject if issuer is not None else name)
-        .public_key(k.public_key())
-        .serial_number(int.from_bytes(hashlib.sha256(label.encode()).digest()[:16], "big") >> 1 | 1)
-        .not_valid_before(day + dt.timedelta(days=days[0]))
-        .not_valid_after(day + dt.timedelta(days=days[1]))
-        .add_extension(x509.BasicConstraints(ca=ca, path_length=path_len if ca else None), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(k.public_key()), critical=False)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(signer.public_key()), critical=False)
-        .add_extension(x509.KeyUsage(True, False, not ca and isinstance(k, rsa.RSAPrivateKey), False, False, ca, ca, False, False),
-                       critical=True)
+    **contents: Any,
+) -> Node:
+    """A corpus certificate (:func:`tests.factory.chain_cert`): its key (unless given) and serial
+    derived from ``label``, its validity ``days`` around ``day``."""
+    return chain_cert(
+        cn, issuer, key=key if key is not None else _ec(label),
+        not_before=day + dt.timedelta(days=days[0]), not_after=day + dt.timedelta(days=days[1]),
+        serial=int.from_bytes(hashlib.sha256(label.encode()).digest()[:16], "big") >> 1 | 1,
+        organization="mailcert chain corpus", **contents,
     )
-    general = [x509.DNSName(n) for n in san] + [x509.IPAddress(ipaddress.ip_address(i)) for i in ips]
-    if general:
-        b = b.add_extension(x509.SubjectAlternativeName(general), critical=False)
-    if eku is not None and not ca:
-        b = b.add_extension(x509.ExtendedKeyUsage(list(eku)), critical=False)
-    if aia:
-        b = b.add_extension(x509.AuthorityInformationAccess(
-            [x509.AccessDescription(x509.oid.AuthorityInformationAccessOID.CA_ISSUERS, x509.UniformResourceIdentifier(aia))]),
-            critical=False)
-    if permitted or excluded:
-        b = b.add_extension(x509.NameConstraints([x509.DNSName(p) for p in permitted] or None,
-                                                 [x509.DNSName(p) for p in excluded] or None), critical=True)
-    if critical_unknown:
-        b = b.add_extension(x509.UnrecognizedExtension(x509.ObjectIdentifier("1.3.6.1.4.1.55555.1.1"), b"\x05\x00"), critical=True)
-    if isinstance(signer, rsa.RSAPrivateKey):
-        cert = b.sign(signer, hashes.SHA256())
-        if sha1:
-            cert = resign_sha1(cert, signer)
-    else:
-        cert = b.sign(signer, hashes.SHA256(), ecdsa_deterministic=True)
-    return _Node(cert, k)
 
 
-def _der(*nodes: _Node) -> tuple[bytes, ...]:
+def _der(*nodes: Node) -> tuple[bytes, ...]:
     return tuple(n.cert.public_bytes(serialization.Encoding.DER) for n in nodes)
 
 
@@ -207,12 +157,12 @@ def _generate(day: dt.datetime) -> tuple[ChainCase, ...]:
                        ca=True, days=(-500, 2000), sha1=True)
     sbs = _make("sbs", "sbs.contoso.local", day, san=("sbs.contoso.local", "remote.contoso.com", NAME), days=(-10, 1825))
 
-    def leaf(label: str, issuer: _Node, *, name: str = NAME, **kw: object) -> _Node:
+    def leaf(label: str, issuer: Node, *, name: str = NAME, **kw: object) -> Node:
         return _make(label, name, day, issuer, san=(name,), **kw)  # type: ignore[arg-type]
 
     cases: list[ChainCase] = []
 
-    def add(case_id: str, what: str, served: Sequence[_Node], roots: Sequence[_Node], name: str = NAME) -> None:
+    def add(case_id: str, what: str, served: Sequence[Node], roots: Sequence[Node], name: str = NAME) -> None:
         cases.append(ChainCase(case_id, _der(*served), _der(*roots), name, _pem(served[0].key), what))
 
     good = leaf("good", inter)
