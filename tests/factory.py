@@ -96,7 +96,7 @@ def chain_cert(
     key: Any,
     not_before: dt.datetime,
     not_after: dt.datetime,
-    ca: bool = False,
+    ca: bool | None = False,
     path_len: int | None = None,
     san: Sequence[str] = (),
     ips: Sequence[str] = (),
@@ -108,6 +108,8 @@ def chain_cert(
     critical_unknown: bool = False,
     serial: int | None = None,
     organization: str | None = None,
+    constraints: x509.NameConstraints | None = None,
+    ca_eku: bool = False,
 ) -> Node:
     """A certificate with exactly these contents, signed by ``issuer`` (self-signed without).
 
@@ -116,9 +118,13 @@ def chain_cert(
     serverAuth for a leaf unless ``eku`` says otherwise.  ECDSA signatures are RFC 6979
     (deterministic), so a fixed key, serial and validity give byte-identical DER; ``sha1``
     re-signs an RSA-signed certificate with SHA-1, which cryptography no longer does itself.
+    Oddities for the clients' own rules: ``ca`` None, no basicConstraints but keyCertSign (a CA
+    as old tools made them); an empty ``cn`` (without ``organization``), an empty subject (the
+    SAN then critical); ``constraints``, any name constraints; ``ca_eku``, an EKU on a CA too.
     """
     attrs = [x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization)] if organization else []
-    name = x509.Name([*attrs, x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+    name = x509.Name([*attrs, *([x509.NameAttribute(NameOID.COMMON_NAME, cn)] if cn else [])])
+    signs = ca is not False
     signer = issuer.key if issuer is not None else key
     b = (
         x509.CertificateBuilder()
@@ -128,23 +134,26 @@ def chain_cert(
         .serial_number(serial if serial is not None else x509.random_serial_number())
         .not_valid_before(not_before)
         .not_valid_after(not_after)
-        .add_extension(x509.BasicConstraints(ca=ca, path_length=path_len if ca else None), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+    )
+    if ca is not None:
+        b = b.add_extension(x509.BasicConstraints(ca=ca, path_length=path_len if ca else None), critical=True)
+    b = (
+        b.add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(signer.public_key()), critical=False)
-        .add_extension(x509.KeyUsage(True, False, not ca and isinstance(key, rsa.RSAPrivateKey), False, False, ca, ca, False, False),
-                       critical=True)
+        .add_extension(x509.KeyUsage(True, False, not signs and isinstance(key, rsa.RSAPrivateKey), False, False, signs, signs, False,
+                                     False), critical=True)
     )
     general = [x509.DNSName(n) for n in san] + [x509.IPAddress(ipaddress.ip_address(i)) for i in ips]
     if general:
-        b = b.add_extension(x509.SubjectAlternativeName(general), critical=False)
-    if eku is not None and not ca:
+        b = b.add_extension(x509.SubjectAlternativeName(general), critical=not name)
+    if eku is not None and (not ca or ca_eku):
         b = b.add_extension(x509.ExtendedKeyUsage(list(eku)), critical=False)
     if aia:
         b = b.add_extension(x509.AuthorityInformationAccess(
             [x509.AccessDescription(AuthorityInformationAccessOID.CA_ISSUERS, x509.UniformResourceIdentifier(aia))]), critical=False)
-    if permitted or excluded:
-        b = b.add_extension(x509.NameConstraints([x509.DNSName(p) for p in permitted] or None,
-                                                 [x509.DNSName(p) for p in excluded] or None), critical=True)
+    if constraints or permitted or excluded:
+        b = b.add_extension(constraints or x509.NameConstraints([x509.DNSName(p) for p in permitted] or None,
+                                                                [x509.DNSName(p) for p in excluded] or None), critical=True)
     if critical_unknown:
         b = b.add_extension(x509.UnrecognizedExtension(x509.ObjectIdentifier("1.3.6.1.4.1.55555.1.1"), b"\x05\x00"), critical=True)
     if isinstance(signer, rsa.RSAPrivateKey):

@@ -8,6 +8,7 @@ separate process, the same library as the clients), so the in-process binding ca
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import shutil
 import subprocess
 import time
@@ -22,8 +23,9 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from mailcert.assess import assess_certificate
 from mailcert.certs.build import TestCA
-from mailcert.certs.chain import MAX_CHAIN, TrustProblem, TrustStore, Validator, ValidatorSettings, verify_chain
+from mailcert.certs.chain import MAX_CHAIN, TrustProblem, TrustStore, Validator, ValidatorSettings, jdk_ip_literal, verify_chain
 from mailcert.certs.info import facts_from_certificate
+from mailcert.names.matcher import NameVerdict
 from mailcert.names.profiles import PROFILES, EkuRule
 from mailcert.judgement import Judgement
 from mailcert.verdicts import settings_for
@@ -40,13 +42,14 @@ def build(
     days: tuple[int, int] = (-10, 300),
     key: object = None,
     same_key_as: Node | None = None,
+    not_after: dt.datetime | None = None,
     **contents: Any,
 ) -> Node:
     """One certificate with exactly these contents (:func:`tests.factory.chain_cert`), valid
-    ``days`` around NOW; ``same_key_as`` reuses a node's key (a cross-sign)."""
+    ``days`` around NOW (or until ``not_after``); ``same_key_as`` reuses a node's key (a cross-sign)."""
     k = same_key_as.key if same_key_as is not None else (key or _EC)
-    return chain_cert(subject, issuer, key=k, not_before=NOW + dt.timedelta(days=days[0]), not_after=NOW + dt.timedelta(days=days[1]),
-                      **contents)
+    return chain_cert(subject, issuer, key=k, not_before=NOW + dt.timedelta(days=days[0]),
+                      not_after=not_after or NOW + dt.timedelta(days=days[1]), **contents)
 
 
 @pytest.fixture(scope="module")
@@ -179,6 +182,121 @@ def test_name_constrained_private_ca(pki: dict[str, Node]) -> None:
     jdk = {p.id for p in PROFILES.values() if p.chain.anchor_key_only}
     assert jdk == {"java", "jakarta", "jakarta-default"}
     assert set(codes) == set(PROFILES) - jdk and set(codes.values()) == {"name-constraints"}
+
+
+# --- the JDK's own rules (ChainPolicy fields; checked against the real JDK on x509-limbo) -----
+
+JDK = ("java", "jakarta", "jakarta-default")
+
+
+def _nc_inter(pki: dict[str, Node], *, permitted: Sequence[x509.GeneralName] | None = None,
+              excluded: Sequence[x509.GeneralName] | None = None) -> Node:
+    return build("Constrained Intermediate", pki["root"], ca=True, constraints=x509.NameConstraints(permitted, excluded))
+
+
+def test_the_jdk_reads_an_ip_cn_as_an_ip_name_under_ip_constraints(pki: dict[str, Node]) -> None:
+    """cn_ip_name: CN=127.0.0.1 beside a DNS SAN is checked against an excluded 127.0.0.0/24."""
+    inter = _nc_inter(pki, excluded=[x509.IPAddress(ipaddress.ip_network("127.0.0.0/24"))])
+    lf = build("127.0.0.1", inter, san=("test.localhost",))
+    codes = refused([lf.cert, inter.cert], [pki["root"].cert], "test.localhost")
+    assert {c: codes[c] for c in JDK if c in codes} == {c: "name-constraints" for c in JDK}
+    assert "openssl" not in codes and "gnutls" not in codes
+    java = _java_verdict(lf, inter, pki["root"], "test.localhost")
+    assert java.message and "name constraints check failed" in java.message and "127.0.0.1" in java.reason
+
+
+def test_the_jdk_never_checks_an_ip_cn_against_dns_constraints(pki: dict[str, Node]) -> None:
+    """cn_ip_name: OpenSSL checks CN=127.0.0.1 (no DNS SAN) against dNSName constraints; the JDK does not."""
+    inter = _nc_inter(pki, permitted=[x509.DNSName("localhost")])
+    lf = build("127.0.0.1", inter, ips=("127.0.0.1",))
+    codes = refused([lf.cert, inter.cert], [pki["root"].cert], "127.0.0.1")
+    assert codes.get("openssl") == "name-constraints"
+    assert not set(JDK) & set(codes)
+
+
+def test_the_jdk_finds_an_ip_cn_in_the_san_once_name_constraints_were_checked(pki: dict[str, Node]) -> None:
+    """NameConstraintsExtension.verify appends the IP-literal CN to the leaf's own SAN, which
+    HostnameChecker.matchIP then reads: only below a name-constrained CA."""
+    inter = _nc_inter(pki, excluded=[x509.IPAddress(ipaddress.ip_network("1.1.1.0/24"))])
+    lf = build("127.0.0.1", inter, san=("test.localhost",))
+    codes = refused([lf.cert, inter.cert], [pki["root"].cert], "127.0.0.1")
+    assert "java" not in codes and codes.get("python") == "name", codes
+    plain = build("127.0.0.1", pki["inter"], san=("test.localhost",))
+    assert refused([plain.cert, pki["inter"].cert], [pki["root"].cert], "127.0.0.1").get("java") == "name"
+
+
+@pytest.mark.parametrize("where", ["leaf", "root"])
+def test_ec_keys_under_224_bits_are_refused_by_the_jdk(where: str) -> None:
+    """min_ec_bits: jdk.certpath.disabledAlgorithms EC keySize < 224, the anchor's key too."""
+    small = ec.generate_private_key(ec.SECP192R1())
+    root = build("P-192 Root" if where == "root" else "Root", ca=True, key=small if where == "root" else None, days=(-100, 900))
+    lf = build(NAME, root, san=(NAME,), key=small if where == "leaf" else ec.generate_private_key(ec.SECP256R1()))
+    codes = refused([lf.cert], [root.cert])
+    assert {c: codes.get(c) for c in JDK} == {c: "weak-key" for c in JDK}
+    assert "gnutls" not in codes  # OpenSSL's security level 1 (the validator the JDK's row runs at 0) takes P-192
+
+
+def test_the_jdk_counts_the_not_after_second_as_valid(pki: dict[str, Node]) -> None:
+    """not_after_inclusive: valid at the very second of notAfter (CertificateValidity.valid)."""
+    lf = build(NAME, pki["inter"], san=(NAME,), not_after=NOW.replace(microsecond=0))
+    codes = refused([lf.cert, pki["inter"].cert], [pki["root"].cert])
+    assert codes.get("openssl") == "expired" and not set(JDK) & set(codes)
+
+
+def test_the_jdk_refuses_an_anchor_that_is_no_ca(pki: dict[str, Node]) -> None:
+    """anchor_must_be_ca: PKIXValidator.verifyTrustAnchor; a certificate trusted itself needs no CA."""
+    root = build("Root without basicConstraints", ca=None, days=(-100, 900))
+    lf = build(NAME, root, san=(NAME,))
+    codes = refused([lf.cert], [root.cert])
+    assert {c: codes.get(c) for c in JDK} == {c: "chain-invalid" for c in JDK}
+    assert "is not a CA certificate" in _java_verdict(lf, None, root, NAME).reason
+    trusted_itself = build(NAME, pki["inter"], san=(NAME,), ca=True)
+    assert "java" not in refused([trusted_itself.cert], [trusted_itself.cert])
+
+
+def test_the_jdk_cannot_read_a_certificate_with_an_empty_issuer() -> None:
+    """empty_names_refused: X509CertInfo refuses an empty issuer DN (the CA's subject is empty)."""
+    root = build("", ca=True, days=(-100, 900))
+    lf = build(NAME, root, san=(NAME,))
+    codes = refused([lf.cert], [root.cert])
+    assert {c: codes.get(c) for c in JDK} == {c: "chain-invalid" for c in JDK} and "openssl" not in codes
+
+
+def test_the_jdk_checks_the_eku_of_the_leaf_only(pki: dict[str, Node]) -> None:
+    """eku_leaf_only: an intermediate whose EKU is clientAuth only; OpenSSL's TLS-server purpose refuses it."""
+    inter = build("clientAuth Intermediate", pki["root"], ca=True, eku=(ExtendedKeyUsageOID.CLIENT_AUTH,), ca_eku=True)
+    lf = build(NAME, inter, san=(NAME,))
+    codes = refused([lf.cert, inter.cert], [pki["root"].cert])
+    assert codes.get("openssl") == "eku" and not set(JDK) & set(codes)
+
+
+def test_the_jdk_tries_the_other_path_through_a_cross_sign(pki: dict[str, Node]) -> None:
+    """path_search: the intermediate sent twice, first cross-signed by an untrusted root, then by
+    the trusted one; OpenSSL takes the first and stops, SunCertPathBuilder comes back."""
+    elsewhere = build("Untrusted Root", ca=True, key=ec.generate_private_key(ec.SECP256R1()))
+    key = ec.generate_private_key(ec.SECP256R1())
+    by_elsewhere = build("Cross Intermediate", elsewhere, ca=True, key=key)
+    by_root = build("Cross Intermediate", pki["root"], ca=True, key=key)
+    lf = build(NAME, by_root, san=(NAME,))
+    codes = refused([lf.cert, by_elsewhere.cert, by_root.cert], [pki["root"].cert])
+    assert codes.get("openssl") == "incomplete" and not set(JDK) & set(codes)
+
+
+@pytest.mark.parametrize(("text", "address"), [
+    ("127.0.0.1", "127.0.0.1"), ("127.1", "127.0.0.1"), ("1234", "0.0.4.210"), ("01.2.3.4", "1.2.3.4"),
+    ("::1", "::1"), ("0x7f.0.0.1", None), ("256.1.1.1", None), ("1.2.3.4.5", None), ("[::1]", None),
+    ("fe80::1%eth0", None), ("", None), ("mail.example.com", None),
+])
+def test_ip_literals_as_the_jdk_reads_them(text: str, address: str | None) -> None:
+    """IPAddressUtil.isIPv4LiteralAddress / isIPv6LiteralAddress, measured with OpenJDK 17."""
+    found = jdk_ip_literal(text)
+    assert (str(found) if found is not None else None) == address
+
+
+def _java_verdict(lf: Node, inter: Node | None, root: Node, name: str) -> NameVerdict:
+    judgement = Judgement((PROFILES["java"],), store=TrustStore([root.cert], "test store"), now=NOW)
+    chain = [lf.cert] + ([inter.cert] if inter else [])
+    return assess_certificate(facts_from_certificate(lf.cert), [name], judgement, chain=chain).results[0]
 
 
 def test_ca_certificate_as_leaf(pki: dict[str, Node]) -> None:

@@ -20,7 +20,7 @@ from mailcert.model import Status
 from mailcert.names.identifiers import PresentedIdentifiers
 from mailcert.names.matcher import NameVerdict, verdicts_for
 from mailcert.names.profiles import DEFAULT_CLIENTS, PROFILES, ClientProfile
-from mailcert.verdicts import Refusal, judge_chains, outdated_sent, refusals_of, whole_verdict
+from mailcert.verdicts import Refusal, facts_as_read, judge_chains, outdated_sent, refusals_of, whole_verdict
 from mailcert.findings import Finding, Severity, finding
 from mailcert.judgement import Judged, Judgement
 
@@ -123,6 +123,8 @@ def assess_certificate(
         # private anchors: private; public ones: public when a client's validator reaches
         # them, unknown otherwise (a missing intermediate hides where the chain ends)
         public = (True if any(t.trusted for t in trust.values()) else None) if store.public else False
+        # a validator that changed the names its client then reads (the JDK): that client's own view
+        served.update({c: facts_as_read(served.get(c, facts), t) for c, t in trust.items() if t.added_names})
 
     def facts_of(client: str) -> CertificateFacts:
         return served.get(client, facts)

@@ -10,6 +10,7 @@ administrator's terms and the client's own words.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -22,7 +23,7 @@ from mailcert.certs.info import CertificateFacts
 from mailcert.names.matcher import NameVerdict
 from mailcert.names.profiles import ChainPolicy, ChainValidator, ClientGroup, ClientProfile, EkuRule, MissingIntermediate, TrustSource
 
-__all__ = ["REASON_CODES", "Refusal", "judge_chains", "leaf_refusal", "chain_refusal", "outdated_sent", "refusals_for", "refusals_of",
+__all__ = ["REASON_CODES", "Refusal", "facts_as_read", "judge_chains", "leaf_refusal", "chain_refusal", "outdated_sent", "refusals_for", "refusals_of",
            "settings_for", "whole_verdict"]
 
 REASON_CODES: dict[str, str] = {
@@ -159,11 +160,24 @@ def settings_for(policy: ChainPolicy) -> ValidatorSettings:
         return hit[1]
     settings = ValidatorSettings(_VALIDATORS[policy.validator], policy.security_level, key_ids_optional=not policy.key_ids_required,
                                  partial_chain=policy.partial_chain, anchor_key_only=policy.anchor_key_only,
-                                 purpose=policy.eku is not EkuRule.UNCHECKED)
+                                 purpose=policy.eku is not EkuRule.UNCHECKED,
+                                 cn_ip_name=policy.cn_ip_name, min_ec_bits=policy.min_ec_bits,
+                                 not_after_inclusive=policy.not_after_inclusive, anchor_must_be_ca=policy.anchor_must_be_ca,
+                                 empty_names_refused=policy.empty_names_refused, eku_leaf_only=policy.eku_leaf_only,
+                                 path_search=policy.path_search)
     if len(_SETTINGS) >= 1024:
         _SETTINGS.clear()
     _SETTINGS[id(policy)] = (policy, settings)
     return settings
+
+
+def facts_as_read(facts: CertificateFacts, trust: TrustResult | None) -> CertificateFacts:
+    """The certificate as the client's name check reads it once its validator has run: the
+    SAN entries the validator added to the leaf (``TrustResult.added_names``: the JDK's name
+    constraint check appends an IP-literal CN to the SAN) join its names."""
+    if trust is None or not trust.added_names:
+        return facts
+    return dataclasses.replace(facts, san=facts.san + trust.added_names)
 
 
 def whole_verdict(verdict: NameVerdict, refusals: Sequence[Refusal]) -> NameVerdict:

@@ -205,6 +205,8 @@ def _generate(day: dt.datetime) -> tuple[ChainCase, ...]:
         [leaf("critical", inter, critical_unknown=True), inter], [root])
     add("ip-san", "IP address typed, iPAddress SAN", [_make("ip", "192.0.2.25", day, inter, ips=("192.0.2.25",)), inter], [root],
         "192.0.2.25")
+    add("nc-ip-cn", "IP address typed; CN=that address, SAN a DNS name only, below a name-constrained intermediate",
+        [_make("nc-ip-cn", "192.0.2.26", day, nc_inter, san=("imap.corp.example",)), nc_inter], [root], "192.0.2.26")
     return tuple(cases)
 
 

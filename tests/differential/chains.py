@@ -25,7 +25,7 @@ from mailcert.certs.info import CertificateFacts, facts_from_certificate
 from mailcert.errors import CertificateError
 from mailcert.names.matcher import check_name
 from mailcert.names.profiles import PROFILES, ClientProfile
-from mailcert.verdicts import outdated_sent, refusals_for, settings_for
+from mailcert.verdicts import facts_as_read, outdated_sent, refusals_for, settings_for
 from tests.certs.test_limbo import HARNESS_DAY, _cases
 from tests.differential.chain_corpus import generate
 from tests.differential.oracles import ChainCase
@@ -90,7 +90,7 @@ def whole_verdict(profile: ClientProfile, request: ChainCase, trust: TrustResult
     if refusals:
         return Verdict(False, refusals[0].code, refusals[0].reason)
     if request.host:
-        named = check_name(profile, facts.identifiers, request.host)
+        named = check_name(profile, facts_as_read(facts, trust).identifiers, request.host)
         if not named.accepted:
             return Verdict(False, "name", named.reason)
     return Verdict(True, None, "accepted")

@@ -54,7 +54,7 @@ PAIRS = (
     Pair("gnutls-cli-chain", "gnutls", True, None),
     Pair("msmtp-chain", "msmtp", True, None),
     Pair("mutt-chain", "mutt", True, None),
-    Pair("java-chain", "java", True, 0.9825),
+    Pair("java-chain", "java", True, 0.995),
     Pair("go-chain", "go", True, None),
     Pair("python-chain", "python", True, None),
     Pair("node-chain", "node", True, None),

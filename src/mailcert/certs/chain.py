@@ -40,7 +40,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509 import verification
 from cryptography.x509.oid import AuthorityInformationAccessOID
 
-from mailcert.certs.libcrypto import OpenSSLStore, OpenSSLUnavailable, openssl_verify
+from mailcert.certs.libcrypto import OpenSSLStore, OpenSSLUnavailable, OpenSSLVerdict, openssl_verify
 from mailcert.certs.lenient import original_der
 from mailcert.certs.load import load_certificates
 from mailcert.der import certificate_der
@@ -82,6 +82,13 @@ class ValidatorSettings(NamedTuple):
     partial_chain: bool = False  # openssl: any certificate in the store is an anchor, not only a self-signed root (GnuTLS, the JDK)
     anchor_key_only: bool = False  # openssl: an anchor is its name and key; its validity, extensions, constraints unchecked (the JDK)
     purpose: bool = True  # openssl: verify for a TLS server (ssl_server: EKU, CA leaf); False: no purpose (clients that give GnuTLS none)
+    cn_ip_name: bool = False  # openssl: name constraints read an IP-literal subject CN as an iPAddress, and it joins the SAN (the JDK)
+    min_ec_bits: int = 0  # openssl: every EC key of the path, the anchor's too, on a curve of at least this size (the JDK: 224)
+    not_after_inclusive: bool = False  # openssl: a certificate is still valid during its notAfter second (the JDK)
+    anchor_must_be_ca: bool = False  # openssl: an anchor above the server's certificate is a v3 CA with keyCertSign (the JDK)
+    empty_names_refused: bool = False  # openssl: a certificate with an empty issuer, or an empty subject and no critical SAN, is unreadable (the JDK)
+    eku_leaf_only: bool = False  # openssl: the CAs' extended key usage is not checked, the leaf's is (the JDK)
+    path_search: bool = False  # openssl: after a refusal each other path through the sent certificates is tried (the JDK)
 
 
 class TrustProblem(enum.Enum):
@@ -105,6 +112,8 @@ class TrustProblem(enum.Enum):
     UNREADABLE = "a certificate cannot be read by the client's validator"
 
 
+X509_V_ERR_CERT_NOT_YET_VALID = 9
+X509_V_ERR_CERT_HAS_EXPIRED = 10
 # OpenSSL's X509_V_ERR_* numbers (include/openssl/x509_vfy.h), grouped by what to tell the admin.
 _OPENSSL_PROBLEMS: dict[int, TrustProblem] = {
     2: TrustProblem.MISSING_INTERMEDIATE,
@@ -174,6 +183,7 @@ class TrustResult(NamedTuple):
     missing_issuer: str | None = None
     aia_url: str | None = None
     validator: Validator = Validator.OPENSSL
+    added_names: tuple[tuple[str, str], ...] = ()  # SAN entries the validator added to the leaf the client's name check reads
 
 
 class TrustStore:
@@ -437,7 +447,12 @@ def verify_chain_for(
 @functools.lru_cache(maxsize=64)
 def _strictest_first(settings: frozenset[ValidatorSettings]) -> tuple[ValidatorSettings, ...]:
     return tuple(sorted(settings, key=lambda s: (s.validator.name, -s.security_level, s.key_ids_optional, s.partial_chain,
-                                                 s.anchor_key_only, not s.purpose)))
+                                                 s.anchor_key_only, not s.purpose, *_own_checks(s))))
+
+
+def _own_checks(s: ValidatorSettings) -> tuple[object, ...]:
+    """The checks a set-up adds to its validator's: set-ups differing in them are each judged."""
+    return s.cn_ip_name, s.min_ec_bits, s.not_after_inclusive, s.anchor_must_be_ca, s.empty_names_refused, s.eku_leaf_only, s.path_search
 
 
 _recent: dict[tuple[object, ...], tuple[TrustStore, dict[ValidatorSettings, TrustResult]]] = {}
@@ -487,6 +502,8 @@ def _verify_all(
 
 def _forgiven(result: TrustResult, stricter: ValidatorSettings, lenient: ValidatorSettings) -> bool:
     """Could the more lenient set-up decide otherwise than ``stricter`` did?"""
+    if _own_checks(stricter) != _own_checks(lenient):
+        return True  # checks of their own on the path: either may refuse what the other takes
     anchors = (stricter.partial_chain, stricter.anchor_key_only), (lenient.partial_chain, lenient.anchor_key_only)
     if any(a and not b for a, b in zip(*anchors)):
         return True  # sorted by level first: an earlier set-up may take anchors this one does not
@@ -502,22 +519,118 @@ def _forgiven(result: TrustResult, stricter: ValidatorSettings, lenient: Validat
 
 
 def _openssl(c: _Chain, store: TrustStore, now: dt.datetime, settings: ValidatorSettings) -> TrustResult:
-    # the anchors above the chain's own names too: a cross-signed anchor's issuer is looked up
-    # in the store by a name no certificate of the chain carries
-    names = c.names + [_wire(a)[2] for a in store.above(c.certs)]
-    v = openssl_verify(c.ders, names, store.openssl(key_only=settings.anchor_key_only), now=now, security_level=settings.security_level, max_depth=settings.max_depth, partial_chain=store.any_anchor or settings.partial_chain, purpose=settings.purpose)
+    early = _before_any_path(c, store, settings)
+    if early is not None:
+        return early
+    cn_ip = jdk_ip_literal(_last_cn(c.certs[0])) if settings.cn_ip_name else None
+    v = _openssl_verdict(c, store, now, settings, cn_ip)
     sent_used = {i for i in v.path if i >= 0}
     path = [c.certs[i] for i in v.path if i >= 0] or [c.certs[0]]
     extra = tuple(_subject(x) for i, x in enumerate(c.certs) if i and i not in sent_used)
     subjects = tuple(_subject(x) for x in path)
-    if v.ok:
-        top = c.certs[v.path[-1]] if v.path and v.path[-1] >= 0 else None
-        anchor = _subject(top) if top is not None else _anchor_of(path[-1], store)
-        if top is not None and len(v.path) == 1:
-            detail = "the certificate itself is in the trust store"
-        else:
-            detail = f"chains to {anchor} ({store.description})"
-        return TrustResult(True, TrustProblem.NONE, detail, subjects, anchor, extra, validator=Validator.OPENSSL)
+    if not v.ok:
+        return _openssl_refusal(v, path, subjects, extra, store)
+    top = c.certs[v.path[-1]] if v.path and v.path[-1] >= 0 else None
+    anchor = _subject(top) if top is not None else _anchor_of(path[-1], store)
+    if top is not None and len(v.path) == 1:
+        detail = "the certificate itself is in the trust store"
+    else:
+        detail = f"chains to {anchor} ({store.description})"
+    checked = _checks_on_the_path(c, store, settings, v.path, path, cn_ip)
+    if isinstance(checked, _OwnRefusal):
+        return TrustResult(False, checked.problem, checked.reason, subjects, None, extra, error=checked.error)
+    return TrustResult(True, TrustProblem.NONE, detail, subjects, anchor, extra, validator=Validator.OPENSSL, added_names=checked)
+
+
+def _before_any_path(c: _Chain, store: TrustStore, settings: ValidatorSettings) -> TrustResult | None:
+    """What the JDK decides before it builds a path: a server certificate it trusts is taken as
+    it is (PKIXValidator.engineValidate), one its CertificateFactory cannot read fails."""
+    if settings.anchor_key_only and store.contains(c.certs[0]):
+        # the anchors reduced to name and key would not show it whole
+        return TrustResult(True, TrustProblem.NONE, "the certificate itself is in the trust store", (_subject(c.certs[0]),),
+                           _subject(c.certs[0]), tuple(_subject(x) for x in c.certs[1:]), validator=Validator.OPENSSL)
+    unreadable = next(((x, why) for x in c.certs if (why := _empty_names(x))), None) if settings.empty_names_refused else None
+    if unreadable is not None:
+        return TrustResult(False, TrustProblem.UNREADABLE, f"{_subject(unreadable[0])}: {unreadable[1]}",
+                           (_subject(c.certs[0]),), None, (), error=unreadable[1])
+    return None
+
+
+def _openssl_verdict(c: _Chain, store: TrustStore, now: dt.datetime, settings: ValidatorSettings,
+                     cn_ip: ipaddress.IPv4Address | ipaddress.IPv6Address | None) -> OpenSSLVerdict:
+    """OpenSSL's verdict on the chain, set up as ``settings`` say; its path in indexes of the sent chain."""
+    anchors = store.openssl(key_only=settings.anchor_key_only)
+    # the anchors above the chain's own names too: a cross-signed anchor's issuer is looked up
+    # in the store by a name no certificate of the chain carries
+    names = c.names + [_wire(a)[2] for a in store.above(c.certs)]
+
+    def run(sent: Sequence[int], when: dt.datetime) -> OpenSSLVerdict:
+        v = openssl_verify([c.ders[i] for i in sent], names, anchors, now=when, security_level=settings.security_level,
+                           max_depth=settings.max_depth, partial_chain=store.any_anchor or settings.partial_chain,
+                           purpose=settings.purpose, cn_constrained=cn_ip is None,
+                           ca_purpose=not settings.eku_leaf_only)
+        return v._replace(path=tuple(sent[i] if i >= 0 else -1 for i in v.path))
+
+    def attempt(sent: Sequence[int]) -> OpenSSLVerdict:
+        v = run(sent, now)
+        if settings.not_after_inclusive and v.error == X509_V_ERR_CERT_HAS_EXPIRED:
+            # OpenSSL: expired from the notAfter second on; the JDK (CertificateValidity.valid):
+            # only after it.  A second earlier decides, unless a certificate is not valid yet then.
+            earlier = run(sent, now - dt.timedelta(seconds=1))
+            if earlier.error != X509_V_ERR_CERT_NOT_YET_VALID:
+                return earlier
+        return v
+
+    v = attempt(range(len(c.ders)))
+    if not v.ok and settings.path_search:
+        # OpenSSL's builder takes the first issuer that fits and does not come back; the JDK's
+        # tries the others: each other path through the sent certificates gets OpenSSL alone
+        tried = tuple(i for i in v.path if i >= 0)
+        for sent in _paths_through(c, frozenset(anchors.by_name)):
+            if sent != tried:
+                other = attempt(sent)
+                if other.ok:
+                    return other
+    return v
+
+
+class _OwnRefusal(NamedTuple):
+    """A refusal by one of a set-up's own checks on the path OpenSSL validated."""
+
+    problem: TrustProblem
+    reason: str
+    error: str  # the client's own text
+
+
+def _checks_on_the_path(
+    c: _Chain, store: TrustStore, settings: ValidatorSettings, indexes: Sequence[int], path: Sequence[x509.Certificate],
+    cn_ip: ipaddress.IPv4Address | ipaddress.IPv6Address | None,
+) -> _OwnRefusal | tuple[tuple[str, str], ...]:
+    """The set-up's own checks on the path OpenSSL validated: a refusal, or the SAN entries the
+    validator adds to the leaf."""
+    above = _anchor_above(path, store) if (settings.anchor_must_be_ca or settings.min_ec_bits) and indexes[-1] < 0 else None
+    not_ca = _not_a_ca(above) if settings.anchor_must_be_ca and above is not None else None
+    if above is not None and not_ca is not None:
+        return _OwnRefusal(TrustProblem.INVALID, f"the trust anchor {_subject(above)} {not_ca}",
+                           f'TrustAnchor with subject "{_subject(above)}" {not_ca}')
+    weak = _small_ec_key([*path, *filter(None, [above])], settings.min_ec_bits) if settings.min_ec_bits else None
+    if weak is not None:
+        return _OwnRefusal(TrustProblem.WEAK_KEY, f"{_subject(weak[0])}: an EC key of {weak[1]} bits; this client needs at least"
+                           f" {settings.min_ec_bits}", f"EC {weak[1]} bit key")
+    if cn_ip is None:
+        return ()
+    # the CAs the server sent on the path (the JDK's anchor is only a name and a key)
+    cas = [c.certs[i] for i in indexes[1:] if i > 0]
+    constraints = [(x, nc) for x in cas for nc in (_extension(x, x509.NameConstraints),) if nc is not None]
+    refused = _cn_ip_refusal(c.certs[0], cn_ip, constraints)
+    if refused is not None:
+        return _OwnRefusal(TrustProblem.NAME_CONSTRAINT, refused, "name constraints check failed")
+    return _cn_ip_added(c.certs[0], cn_ip) if constraints else ()
+
+
+def _openssl_refusal(v: OpenSSLVerdict, path: Sequence[x509.Certificate], subjects: tuple[str, ...], extra: tuple[str, ...],
+                     store: TrustStore) -> TrustResult:
+    """OpenSSL's refusal in an administrator's terms: which certificate, what is missing, where to fetch it."""
     problem = _OPENSSL_PROBLEMS.get(v.error, TrustProblem.INVALID if v.error >= 0 else TrustProblem.UNREADABLE)
     at = path[min(max(v.depth, 0), len(path) - 1)]
     missing = aia = None
@@ -539,8 +652,173 @@ def _openssl(c: _Chain, store: TrustStore, now: dt.datetime, settings: Validator
         detail = f"{_subject(at)} is valid only from {at.not_valid_before_utc:%Y-%m-%d} to {at.not_valid_after_utc:%Y-%m-%d}"
     else:
         detail = f"{_subject(at)}: {v.text}"
-    return TrustResult(False, problem, detail, subjects, None, extra, error=v.text, missing_issuer=missing, aia_url=aia,
+    return TrustResult(False, problem, detail, tuple(subjects), None, extra, error=v.text, missing_issuer=missing, aia_url=aia,
                        validator=Validator.OPENSSL)
+
+
+_MAX_PATHS = 16  # paths tried after a refusal (bettertls' path-building graphs have fewer)
+_MAX_PATH_DEPTH = 8
+
+
+def _paths_through(c: _Chain, anchor_names: frozenset[str]) -> list[tuple[int, ...]]:
+    """Each path (indexes into the sent chain, leaf first) from the leaf up through the sent
+    certificates, by names, to one whose issuer an anchor names; depth-first, no certificate
+    twice, at most :data:`_MAX_PATHS` of at most :data:`_MAX_PATH_DEPTH` certificates.
+
+    Names only: the validator checks the signatures of the path it is given.
+    """
+    found: list[tuple[int, ...]] = []
+
+    def walk(sent: tuple[int, ...]) -> None:
+        issuer = c.names[2 * sent[-1]]
+        if issuer in anchor_names:
+            found.append(sent)
+        for i in range(1, len(c.certs)):
+            if len(found) >= _MAX_PATHS or len(sent) >= _MAX_PATH_DEPTH:
+                return
+            if i not in sent and c.names[2 * i + 1] == issuer:
+                walk((*sent, i))
+
+    walk((0,))
+    return found
+
+
+def _anchor_above(path: Sequence[x509.Certificate], store: TrustStore) -> x509.Certificate | None:
+    """The trust anchor (as the store holds it, whole) that signed the top of ``path``."""
+    return next((a for a in store.anchors if a.subject == path[-1].issuer and _signed(path[-1], a)), None) if path else None
+
+
+def _not_a_ca(anchor: x509.Certificate) -> str | None:
+    """Why the JDK refuses ``anchor`` as the anchor of a path (PKIXValidator.verifyTrustAnchor:
+    a v3 certificate must be a CA, with keyCertSign when it has a keyUsage), or None."""
+    try:
+        if anchor.version is not x509.Version.v3 or not anchor.extensions:
+            return None if anchor.version is not x509.Version.v3 else "is not a CA certificate"
+    except ValueError:  # extensions cryptography cannot read: the JDK reads them, and judges
+        return None
+    constraints = _extension(anchor, x509.BasicConstraints)
+    if constraints is None or not constraints.ca:
+        return "is not a CA certificate"
+    usage = _extension(anchor, x509.KeyUsage)
+    if usage is not None and not usage.key_cert_sign:
+        return "does not have keyCertSign bit set in KeyUsage extension"
+    return None
+
+
+def _empty_names(cert: x509.Certificate) -> str | None:
+    """Why the JDK's CertificateFactory refuses ``cert`` for its names (X509CertInfo), or None."""
+    if not cert.issuer.rdns:
+        return "Empty issuer DN not allowed in X509Certificates"
+    if not cert.subject.rdns:
+        try:
+            critical = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).critical
+        except (x509.ExtensionNotFound, x509.DuplicateExtension, ValueError):
+            critical = False
+        if not critical:
+            return "SubjectAlternativeName extension MUST be marked critical when subject field is empty"
+    return None
+
+
+def _small_ec_key(path: Sequence[x509.Certificate], bits: int) -> tuple[x509.Certificate, int] | None:
+    """The first certificate of ``path`` (leaf first, the anchor last) whose EC key is on a
+    curve smaller than ``bits``, and that size.
+
+    The JDK's AlgorithmChecker applies jdk.certpath.disabledAlgorithms (``EC keySize < 224``)
+    to every certificate's key and to the trust anchor's key, which signed the certificate
+    above it; OpenSSL at security level 0 checks no key sizes.
+    """
+    for cert in path:
+        try:
+            key = cert.public_key()
+        except (ValueError, UnsupportedAlgorithm):
+            continue
+        if isinstance(key, ec.EllipticCurvePublicKey) and key.curve.key_size < bits:
+            return cert, key.curve.key_size
+    return None
+
+
+def _last_cn(cert: x509.Certificate) -> str:
+    """The subject's most specific (last) CN, as the JDK's X500Name.findMostSpecificAttribute picks it."""
+    try:
+        cns = cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
+    except ValueError:
+        return ""
+    value = cns[-1].value if cns else ""
+    return value if isinstance(value, str) else ""
+
+
+def jdk_ip_literal(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """``text`` as an IP address when the JDK's ``IPAddressUtil.isIPv4LiteralAddress`` or
+    ``isIPv6LiteralAddress`` takes it (and ``IPAddressName`` can hold it), else None.
+
+    IPv4 as the JDK reads it (``textToNumericFormatV4``): one to four decimal parts, the last
+    filling the bytes left (``127.1`` is 127.0.0.1, ``1234`` is 0.0.4.210), no hex or octal;
+    measured with OpenJDK 17.  A scoped IPv6 address (``%eth0``) is no ``IPAddressName``.
+    """
+    parts = text.split(".")
+    if 1 <= len(parts) <= 4 and all(p.isascii() and p.isdigit() for p in parts):
+        values = [int(p) for p in parts]
+        room = 256 ** (5 - len(parts))
+        if any(v > 255 for v in values[:-1]) or values[-1] >= room:
+            return None
+        number = 0
+        for v in values[:-1]:
+            number = number * 256 + v
+        return ipaddress.IPv4Address(number * room + values[-1])
+    if ":" not in text or "%" in text:
+        return None
+    try:
+        return ipaddress.IPv6Address(text)
+    except ValueError:
+        return None
+
+
+def _san_ips(leaf: x509.Certificate) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address | ipaddress.IPv4Network | ipaddress.IPv6Network] | None:
+    """The leaf's iPAddress SAN entries; None when it has no (readable) SAN extension."""
+    san = _extension(leaf, x509.SubjectAlternativeName)
+    return None if san is None else san.get_values_for_type(x509.IPAddress)
+
+
+def _cn_ip_refusal(
+    leaf: x509.Certificate,
+    ip: ipaddress.IPv4Address | ipaddress.IPv6Address,
+    constraints: Sequence[tuple[x509.Certificate, x509.NameConstraints]],
+) -> str | None:
+    """Why the JDK refuses a leaf whose IP-literal CN breaks a CA's iPAddress constraints, or None.
+
+    ``NameConstraintsExtension.verify(X509Certificate)`` (OpenJDK 17) adds the most specific
+    CN to the names it checks, as an ``IPAddressName`` when it is an IP literal and the SAN
+    holds no iPAddress; an IP name is inside a permitted subtree of the same address length
+    (``IPAddressName.constrains``).  Each CA's constraints are checked in turn: a permitted
+    subtree must hold the name at every level (their intersection), an excluded one anywhere
+    excludes it (their union).
+    """
+    if _san_ips(leaf):
+        return None
+
+    def holds(subtrees: Sequence[x509.GeneralName] | None) -> list[bool]:
+        return [n.version == ip.version and ip in n for s in subtrees or () if isinstance(s, x509.IPAddress)
+                for n in (s.value,) if isinstance(n, (ipaddress.IPv4Network, ipaddress.IPv6Network))]
+
+    for ca, nc in constraints:
+        permitted = holds(nc.permitted_subtrees)
+        excluded = any(holds(nc.excluded_subtrees))
+        if excluded or (permitted and not any(permitted)):
+            why = "excluded" if excluded else "not permitted"
+            return f"{_subject(leaf)}: its subject CN {ip} counts as an IP address, {why} by the name constraints of {_subject(ca)}"
+    return None
+
+
+def _cn_ip_added(leaf: x509.Certificate, ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> tuple[tuple[str, str], ...]:
+    """The SAN entry the JDK's name-constraint check appends to the leaf it checked.
+
+    ``NameConstraintsExtension.verify`` adds the IP-literal CN to the very ``GeneralNames`` of
+    the certificate's SAN extension (not a copy) when the SAN holds no iPAddress, and the host
+    name check that follows (``HostnameChecker.matchIP``) reads that SAN: the CN's address is
+    then accepted as a SAN iPAddress.  Without a SAN extension nothing is added.
+    """
+    ips = _san_ips(leaf)
+    return (("IP", ip.compressed),) if ips is not None and not ips else ()
 
 
 def _webpki(c: _Chain, store: TrustStore, now: dt.datetime, settings: ValidatorSettings, explain: bool) -> TrustResult:

@@ -30,6 +30,11 @@ __all__ = ["OpenSSLUnavailable", "OpenSSLVerdict", "OpenSSLStore", "openssl_veri
 _LIB_NAMES = ("libcrypto.so.3", "libcrypto.dylib", "libcrypto.so")
 
 X509_V_FLAG_PARTIAL_CHAIN = 0x80000
+X509_CHECK_FLAG_NEVER_CHECK_SUBJECT = 0x20
+X509_V_ERR_INVALID_PURPOSE = 26
+
+# int (*verify_cb)(int ok, X509_STORE_CTX *ctx)
+_VERIFY_CB = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int, ctypes.c_void_p)
 X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY = 20
 X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT = 18
 X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN = 19
@@ -82,6 +87,7 @@ class _Lib:
             "X509_STORE_CTX_free": (None, [p]),
             "X509_STORE_CTX_init": (i, [p, p, p, p]),
             "X509_STORE_CTX_set_default": (i, [p, c]),
+            "X509_STORE_CTX_set_verify_cb": (None, [p, _VERIFY_CB]),
             "X509_STORE_CTX_get0_param": (p, [p]),
             "X509_STORE_CTX_get_error": (i, [p]),
             "X509_STORE_CTX_get_error_depth": (i, [p]),
@@ -90,6 +96,7 @@ class _Lib:
             "X509_VERIFY_PARAM_set_auth_level": (None, [p, i]),
             "X509_VERIFY_PARAM_set_depth": (None, [p, i]),
             "X509_VERIFY_PARAM_set_flags": (i, [p, ctypes.c_ulong]),
+            "X509_VERIFY_PARAM_set_hostflags": (None, [p, ctypes.c_uint]),
             "X509_verify_cert": (i, [p]),
             "X509_verify_cert_error_string": (c, [ctypes.c_long]),
             "OpenSSL_version": (c, [i]),
@@ -218,6 +225,8 @@ def openssl_verify(
     max_depth: int = 100,
     partial_chain: bool = False,
     purpose: bool = True,
+    cn_constrained: bool = True,
+    ca_purpose: bool = True,
 ) -> OpenSSLVerdict:
     """``X509_verify_cert`` on ``chain`` (leaf first, DER) against ``store`` at ``now``.
 
@@ -227,15 +236,16 @@ def openssl_verify(
 
     ``names`` are the keys of the subject and issuer names the chain's certificates carry
     (which anchors can matter).  A certificate OpenSSL cannot parse is left out of the untrusted list
-    (as the handshake would drop it); an unparsable leaf is an error verdict.
+    (as the handshake would drop it); an unparsable leaf is an error verdict.  ``cn_constrained``
+    False: no subject CN is checked against dNSName constraints (``NEVER_CHECK_SUBJECT``; no host
+    is passed, so it changes nothing else); ``ca_purpose`` False: only the leaf's EKU is held
+    against the purpose (a verify callback forgives ``X509_V_ERR_INVALID_PURPOSE`` above depth 0).
     """
     lib = _get()
     parsed = [_parsed.get(lib, d) for d in chain]
     leaf = parsed[0]
     if not leaf:
-        for x in parsed:
-            if x:
-                lib.X509_free(x)  # type: ignore[attr-defined]
+        _free_all(lib, parsed)
         return OpenSSLVerdict(False, -1, "OpenSSL cannot parse the certificate", 0, ())
     sk = lib.OPENSSL_sk_new_null()  # type: ignore[attr-defined]
     ctx = lib.X509_STORE_CTX_new()  # type: ignore[attr-defined]
@@ -246,12 +256,10 @@ def openssl_verify(
                 lib.OPENSSL_sk_push(sk, x)  # type: ignore[attr-defined]
         lib.X509_STORE_CTX_init(ctx, trusted, leaf, sk)  # type: ignore[attr-defined]
         lib.X509_STORE_CTX_set_default(ctx, b"ssl_server" if purpose else b"default")  # type: ignore[attr-defined]
-        param = lib.X509_STORE_CTX_get0_param(ctx)  # type: ignore[attr-defined]
-        lib.X509_VERIFY_PARAM_set_time(param, int(now.timestamp()))  # type: ignore[attr-defined]
-        lib.X509_VERIFY_PARAM_set_auth_level(param, security_level)  # type: ignore[attr-defined]
-        lib.X509_VERIFY_PARAM_set_depth(param, max_depth)  # type: ignore[attr-defined]
-        if partial_chain:
-            lib.X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_PARTIAL_CHAIN)  # type: ignore[attr-defined]
+        if not ca_purpose:
+            lib.X509_STORE_CTX_set_verify_cb(ctx, _leaf_purpose_only)  # type: ignore[attr-defined]
+        _set_params(lib, lib.X509_STORE_CTX_get0_param(ctx), now=now, security_level=security_level,  # type: ignore[attr-defined]
+                    max_depth=max_depth, partial_chain=partial_chain, cn_constrained=cn_constrained)
         ok = lib.X509_verify_cert(ctx) == 1  # type: ignore[attr-defined]
         err = lib.X509_STORE_CTX_get_error(ctx)  # type: ignore[attr-defined]
         depth = lib.X509_STORE_CTX_get_error_depth(ctx)  # type: ignore[attr-defined]
@@ -263,9 +271,36 @@ def openssl_verify(
         lib.X509_STORE_CTX_free(ctx)  # type: ignore[attr-defined]
         lib.X509_STORE_free(trusted)  # type: ignore[attr-defined]
         lib.OPENSSL_sk_free(sk)  # type: ignore[attr-defined]
-        for x in parsed:
-            if x:
-                lib.X509_free(x)  # type: ignore[attr-defined]
+        _free_all(lib, parsed)
+
+
+def _free_all(lib: _Lib, parsed: Sequence[int]) -> None:
+    for x in parsed:
+        if x:
+            lib.X509_free(x)  # type: ignore[attr-defined]
+
+
+def _set_params(lib: _Lib, param: int, *, now: dt.datetime, security_level: int, max_depth: int, partial_chain: bool,
+                cn_constrained: bool) -> None:
+    """The verification parameters a client sets (``openssl_verify`` says what each means)."""
+    lib.X509_VERIFY_PARAM_set_time(param, int(now.timestamp()))  # type: ignore[attr-defined]
+    lib.X509_VERIFY_PARAM_set_auth_level(param, security_level)  # type: ignore[attr-defined]
+    lib.X509_VERIFY_PARAM_set_depth(param, max_depth)  # type: ignore[attr-defined]
+    if partial_chain:
+        lib.X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_PARTIAL_CHAIN)  # type: ignore[attr-defined]
+    if not cn_constrained:
+        lib.X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NEVER_CHECK_SUBJECT)  # type: ignore[attr-defined]
+
+
+def _forgive_ca_purpose(ok: int, ctx: int) -> int:
+    """OpenSSL's verify callback: a purpose error on a CA (depth > 0) is forgiven, any other kept."""
+    if not ok and _lib is not None:
+        if _lib.X509_STORE_CTX_get_error(ctx) == X509_V_ERR_INVALID_PURPOSE and _lib.X509_STORE_CTX_get_error_depth(ctx) > 0:  # type: ignore[attr-defined]
+            return 1
+    return ok
+
+
+_leaf_purpose_only = _VERIFY_CB(_forgive_ca_purpose)  # one C callback, kept alive for the process
 
 
 def _built_path(lib: _Lib, ctx: int, parsed: Sequence[int]) -> tuple[int, ...]:

