@@ -250,6 +250,13 @@ _RECIPES: Final[dict[str, _Recipe]] = {
         steps=lambda out: [["javac", "-Xlint:-options", "-d", str(out), str(SRC_DIR / "Oracle.java"), str(SRC_DIR / "ChainOracle.java")]],
         argv=lambda out, ca, key: ["java", "-XX:+UseSerialGC", "-cp", str(out), "ChainOracle"],
     ),
+    # the JDK by real handshake: a JSSE client (ChainClient.java, one JVM) against each served chain
+    "java-tls-chain": _Recipe(
+        sources=("Oracle.java", "ChainClient.java", "oracle_python.py", "chain_python.py", "chain_program.py", "chain_jsse.py"),
+        needs=(("javac", "openjdk-17-jdk-headless"), ("java", "openjdk-17-jdk-headless")),
+        steps=lambda out: [["javac", "-Xlint:-options", "-d", str(out), str(SRC_DIR / "Oracle.java"), str(SRC_DIR / "ChainClient.java")]],
+        argv=lambda out, ca, key: [sys.executable, str(SRC_DIR / "chain_jsse.py"), str(out)],
+    ),
     "go-chain": _Recipe(
         sources=("chain_go.go",),
         needs=(("go", "golang-go"),),
@@ -424,7 +431,7 @@ class ChainCase:
 
 # mozilla::pkix (test_limbo/thunderbird); GnuTLS, the JDK and Go: tests/differential/test_chains_vs_real.py
 CHAIN_ORACLES: Final[tuple[str, ...]] = (
-    "thunderbird", "gnutls-chain", "gnutls-chain-nopurpose", "gnutls-cli-chain", "msmtp-chain", "mutt-chain", "java-chain",
+    "thunderbird", "gnutls-chain", "gnutls-chain-nopurpose", "gnutls-cli-chain", "msmtp-chain", "mutt-chain", "java-chain", "java-tls-chain",
     "go-chain", "python-chain", "node-chain",
 )
 

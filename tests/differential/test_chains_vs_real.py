@@ -55,6 +55,7 @@ PAIRS = (
     Pair("msmtp-chain", "msmtp", True, None),
     Pair("mutt-chain", "mutt", True, None),
     Pair("java-chain", "java", True, 0.995),
+    Pair("java-tls-chain", "java", True, None),  # a real JSSE handshake per served chain
     Pair("go-chain", "go", True, None),
     Pair("python-chain", "python", True, None),
     Pair("node-chain", "node", True, None),

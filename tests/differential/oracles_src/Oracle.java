@@ -307,6 +307,7 @@ public final class Oracle {
             }
             out.println("{\"id\": " + (id == null ? "null" : quote(id)) + ", \"accepted\": " + verdict[0]
                     + ", \"detail\": " + quote(String.valueOf(verdict[1])) + "}");
+            out.flush(); // a driver may wait for each verdict before it sends the next request (ChainClient)
         }
         out.flush();
     }
