@@ -580,7 +580,25 @@ def _uses_cn(profile: ClientProfile, ids: PresentedIdentifiers) -> bool:
         return not ids.has_san_extension
     if rule is CnFallback.NO_SAN_DNS:
         return not ids.dns_names
+    if rule is CnFallback.NO_SAN_NAME:
+        return not _precludes_cn(ids)
     return not ids.dns_names and not ids.ip_addresses
+
+
+# GnuTLS (3.8.13, Debian 12's 3.7.9-2+deb12u7): PRECLUDES_CN_FALLBACK, and an entry that does
+# not fit its 256-byte buffer (GNUTLS_E_SHORT_MEMORY_BUFFER) also ends the CN fallback
+_SRV_NAME = ("other", "1.3.6.1.5.5.7.8.7")
+_SAN_BUFFER = 256
+
+
+def _precludes_cn(ids: PresentedIdentifiers) -> str | None:
+    """The first SAN entry that stops a GnuTLS client from reading the CN, in words, or None."""
+    for kind, value in ids.san:
+        if kind in ("DNS", "IP", "URI") or (kind, value) == _SRV_NAME:
+            return f"{kind}:{value}"
+        if kind == "email" and len(value.encode("utf-8", "surrogateescape")) >= _SAN_BUFFER:
+            return f"an {kind} entry of {len(value)} characters"
+    return None
 
 
 def _match_ip(profile: ClientProfile, ids: PresentedIdentifiers, ref: _Reference) -> str | None:
@@ -845,6 +863,9 @@ def _explain(profile: ClientProfile, ids: PresentedIdentifiers, ref: _Reference,
             return f"{host} is only in the subject CN; this client ignores the CN when the SAN has DNS names"
         if profile.cn_fallback is not CnFallback.NEVER and len(ids.common_names) > 1:
             return f"{host} is in the subject CN, but the client reads {profile.cn_choice.value}"
+        precluding = _precludes_cn(ids) if profile.cn_fallback is CnFallback.NO_SAN_NAME else None
+        if precluding:
+            return f"{host} is only in the subject CN; the SAN holds {precluding}, and then this client no longer reads the CN"
         return f"{host} is only in the subject CN (no SAN); this client never reads the CN"
     syntax = profile.pattern_syntax
     for kind, pattern, p in checked:
@@ -872,6 +893,8 @@ def _explain(profile: ClientProfile, ids: PresentedIdentifiers, ref: _Reference,
             return f"this client reads {profile.cn_choice.value}, and the subject has {len(ids.common_names)}"
         if ids.common_names and ids.ip_addresses and profile.cn_fallback is CnFallback.NO_SAN_DNS_OR_IP:
             return "the SAN holds an IP address, and then this client no longer reads the CN"
+        if ids.common_names and profile.cn_fallback is CnFallback.NO_SAN_NAME and _precludes_cn(ids):
+            return f"the SAN holds {_precludes_cn(ids)}, and then this client no longer reads the CN"
         return "the certificate presents no DNS name at all"
     shown = ", ".join(f"{k}:{v}" for k, v, _ in checked[:6]) + (" ..." if len(checked) > 6 else "")
     return f"{host} matches none of the names this client reads ({shown})"

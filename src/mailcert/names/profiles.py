@@ -58,6 +58,7 @@ class CnFallback(enum.Enum):
     NO_SAN_EXTENSION = "only when the certificate has no SAN extension"
     NO_SAN_DNS = "only when the SAN has no DNS name"
     NO_SAN_DNS_OR_IP = "only when the SAN has neither DNS name nor IP address"
+    NO_SAN_NAME = "only when the SAN has no DNS name, IP address, URI or SRV name, and no entry of 256 bytes or more"
     ALWAYS = "always, even when the SAN has DNS names (the CN is one more name)"
 
 
@@ -664,9 +665,11 @@ _GNUTLS_PROFILE = ClientProfile(
     clients="Evolution, mutt built with GnuTLS, GLib/GIO clients",
     source=(
         "GnuTLS lib/x509/hostname-verify.c: gnutls_x509_crt_check_hostname2(flags 0) and"
-        " lib/str-idna.c (gnutls_idna_map); checked against GnuTLS 3.7.9"
+        " lib/str-idna.c (gnutls_idna_map); checked against GnuTLS 3.7.9 as Debian 12 ships it"
+        " (3.7.9-2+deb12u7, with 3.8.13's fix for CVE-2026-42013: a URI or SRV name in the SAN,"
+        " or an entry too long to read, precludes the CN fallback: PRECLUDES_CN_FALLBACK)"
     ),
-    cn_fallback=CnFallback.NO_SAN_DNS_OR_IP,
+    cn_fallback=CnFallback.NO_SAN_NAME,
     cn_choice=CnChoice.ONLY,
     wildcard=_GNUTLS_WILDCARD,
     idna=Idna.UTS46_OR_2003,
