@@ -168,7 +168,7 @@ def _mozpkix_steps(out: Path) -> list[list[str]]:
     flags = _pkg_config("nss", "libnss3-dev")
     return [
         [
-            "g++", "-O1", "-std=c++17", "-w", f"-I{SRC_DIR / 'mozpkix' / 'include'}",
+            "g++", "-O1", "-std=c++17", "-w", f"-I{SRC_DIR}", f"-I{SRC_DIR / 'mozpkix' / 'include'}",
             "-o", str(out / "oracle"), str(SRC_DIR / "oracle_mozpkix.cpp"),
             *sorted(str(SRC_DIR / s) for s in _MOZPKIX_SOURCES if s.endswith(".cpp")),
             *flags,
@@ -267,7 +267,7 @@ _RECIPES: Final[dict[str, _Recipe]] = {
     # Thunderbird: the typed name through the WHATWG URL host parser, then mozilla::pkix's
     # CheckCertHostname (and, in chain mode, BuildCertChain with Firefox's policy)
     "thunderbird": _Recipe(
-        sources=("oracle_mozpkix.cpp", "oracle_mozpkix_host.js", *_MOZPKIX_SOURCES),
+        sources=("jsonl.h", "oracle_mozpkix.cpp", "oracle_mozpkix_host.js", *_MOZPKIX_SOURCES),
         needs=(("g++", "g++"), ("node", "nodejs")),
         steps=_mozpkix_steps,
         argv=_mozpkix_argv,

@@ -1,5 +1,6 @@
 /*
- * Shared by the C oracles: the JSON-lines protocol without a JSON library.
+ * Shared by the C oracles and the mozilla::pkix harness (C++: hence the casts of malloc):
+ * the JSON-lines protocol without a JSON library.
  *
  * Input lines are flat objects whose values are all strings:
  *   {"id": "<cert_id>|<n>", "cert": "<base64 DER>", "host": "<UTF-8 host>"}
@@ -28,13 +29,13 @@ typedef struct {
 /* Read one line of any length; returns NULL at EOF.  Caller frees. */
 static char *jl_read_line(FILE *in) {
     size_t cap = 4096, len = 0;
-    char *buf = malloc(cap);
+    char *buf = (char *)malloc(cap);
     int c;
     if (!buf) return NULL;
     while ((c = fgetc(in)) != EOF && c != '\n') {
         if (len + 1 >= cap) {
             cap *= 2;
-            char *grown = realloc(buf, cap);
+            char *grown = (char *)realloc(buf, cap);
             if (!grown) { free(buf); return NULL; }
             buf = grown;
         }
@@ -84,7 +85,7 @@ static char *jl_parse_string(const char **pp, size_t *out_len) {
     const char *p = *pp;
     if (*p != '"') return NULL;
     p++;
-    char *res = malloc(strlen(p) * 4 + 1); /* \uXXXX never grows; this bound is generous */
+    char *res = (char *)malloc(strlen(p) * 4 + 1); /* \uXXXX never grows; this bound is generous */
     char *o = res;
     if (!res) return NULL;
     while (*p && *p != '"') {
@@ -132,7 +133,7 @@ static int jl_b64val(int c) {
 
 static unsigned char *jl_b64decode(const char *s, size_t *out_len) {
     size_t n = strlen(s);
-    unsigned char *out = malloc(n / 4 * 3 + 3);
+    unsigned char *out = (unsigned char *)malloc(n / 4 * 3 + 3);
     size_t o = 0;
     unsigned long acc = 0;
     int bits = 0;

@@ -38,6 +38,7 @@
 
 #include <nss.h>
 
+#include "jsonl.h"
 #include "mozpkix/pkix.h"
 #include "mozpkix/pkixnss.h"
 #include "mozpkix/pkixutil.h"
@@ -48,154 +49,51 @@ namespace {
 
 using Bytes = std::vector<uint8_t>;
 
-// --- the JSON-lines protocol (flat objects of strings: no JSON library to link) -------------
-
-void PutUtf8(std::string& out, unsigned long cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
-
-bool Hex4(const std::string& s, size_t at, unsigned long& v) {
-  if (at + 4 > s.size()) return false;
-  v = 0;
-  for (size_t i = at; i < at + 4; i++) {
-    char c = s[i];
-    v <<= 4;
-    if (c >= '0' && c <= '9') v |= static_cast<unsigned long>(c - '0');
-    else if (c >= 'a' && c <= 'f') v |= static_cast<unsigned long>(c - 'a' + 10);
-    else if (c >= 'A' && c <= 'F') v |= static_cast<unsigned long>(c - 'A' + 10);
-    else return false;
-  }
-  return true;
-}
-
-// Parses a JSON string at s[p] (the opening quote); advances p past the closing quote.
-bool ParseString(const std::string& s, size_t& p, std::string& out) {
-  if (p >= s.size() || s[p] != '"') return false;
-  out.clear();
-  for (p++; p < s.size() && s[p] != '"'; p++) {
-    if (s[p] != '\\') { out += s[p]; continue; }
-    if (++p >= s.size()) return false;
-    switch (s[p]) {
-      case '"': case '\\': case '/': out += s[p]; break;
-      case 'b': out += '\b'; break;
-      case 'f': out += '\f'; break;
-      case 'n': out += '\n'; break;
-      case 'r': out += '\r'; break;
-      case 't': out += '\t'; break;
-      case 'u': {
-        unsigned long cp, lo;
-        if (!Hex4(s, p + 1, cp)) return false;
-        p += 4;
-        if (cp >= 0xD800 && cp < 0xDC00 && p + 6 < s.size() && s[p + 1] == '\\' && s[p + 2] == 'u' &&
-            Hex4(s, p + 3, lo) && lo >= 0xDC00 && lo < 0xE000) {
-          cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-          p += 6;
-        }
-        PutUtf8(out, cp);
-        break;
-      }
-      default: return false;
-    }
-  }
-  if (p >= s.size()) return false;
-  p++;
-  return true;
-}
+// --- the JSON-lines protocol: jsonl.h, the one reader and writer of the C oracles too --------
 
 struct Case {
   std::string id, cert, host, mode = "name", chain, roots, time, urlError;
   bool hasUrlError = false;
 };
 
-bool ParseCase(const std::string& line, Case& c) {
-  size_t p = line.find('{');
-  if (p == std::string::npos) return false;
-  p++;
-  std::string key, value;
-  for (;;) {
-    while (p < line.size() && (line[p] == ' ' || line[p] == ',' || line[p] == '\t')) p++;
-    if (p >= line.size() || line[p] == '}') break;
-    if (!ParseString(line, p, key)) return false;
-    while (p < line.size() && (line[p] == ' ' || line[p] == ':')) p++;
-    if (!ParseString(line, p, value)) return false;
-    if (key == "id") c.id = value;
-    else if (key == "cert") c.cert = value;
-    else if (key == "host") c.host = value;
-    else if (key == "mode") c.mode = value;
-    else if (key == "chain") c.chain = value;
-    else if (key == "roots") c.roots = value;
-    else if (key == "time") c.time = value;
-    else if (key == "url_error") { c.urlError = value; c.hasUrlError = true; }
-  }
-  return !c.id.empty() && !c.cert.empty();
-}
-
-void WriteString(std::string& out, const std::string& s) {
-  out += '"';
-  for (unsigned char ch : s) {
-    if (ch == '"') out += "\\\"";
-    else if (ch == '\\') out += "\\\\";
-    else if (ch < 0x20 || ch == 0x7F) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", ch);
-      out += buf;
-    } else out += static_cast<char>(ch);  // details are ASCII
-  }
-  out += '"';
-}
-
-void Emit(const std::string& id, bool accepted, const std::string& detail) {
-  std::string out = "{\"id\": ";
-  WriteString(out, id);
-  out += accepted ? ", \"accepted\": true, \"detail\": " : ", \"accepted\": false, \"detail\": ";
-  WriteString(out, detail);
-  out += "}\n";
-  std::fwrite(out.data(), 1, out.size(), stdout);
-  std::fflush(stdout);
-}
-
-int B64(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
-  return -1;
-}
-
-bool Base64(const std::string& s, Bytes& out) {
-  out.clear();
-  unsigned long acc = 0;
-  int bits = 0;
-  for (char c : s) {
-    if (c == '=') break;
-    int v = B64(c);
-    if (v < 0) return false;
-    acc = (acc << 6) | static_cast<unsigned long>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<uint8_t>((acc >> bits) & 0xFF));
-    }
-  }
+// The string value of ``key`` in the request line into ``out`` (kept as it is when absent).
+bool Field(const char* line, const char* key, std::string& out) {
+  size_t len = 0;
+  char* value = jl_get(line, key, &len);
+  if (value == nullptr) return false;
+  out.assign(value, len);  // with its length: an escaped U+0000 in a host stays in it
+  std::free(value);
   return true;
 }
 
-// Space-separated base64 items.
+bool ParseCase(const std::string& line, Case& c) {
+  const char* l = line.c_str();
+  Field(l, "id", c.id);
+  Field(l, "cert", c.cert);
+  Field(l, "host", c.host);
+  Field(l, "mode", c.mode);
+  Field(l, "chain", c.chain);
+  Field(l, "roots", c.roots);
+  Field(l, "time", c.time);
+  c.hasUrlError = Field(l, "url_error", c.urlError);
+  return !c.id.empty() && !c.cert.empty();
+}
+
+void Emit(const std::string& id, bool accepted, const std::string& detail) {
+  jl_emit(stdout, id.c_str(), accepted, detail.c_str());
+}
+
+bool Base64(const std::string& s, Bytes& out) {
+  size_t len = 0;
+  unsigned char* der = jl_b64decode(s.c_str(), &len);
+  if (der == nullptr) return false;
+  out.assign(der, der + len);
+  std::free(der);
+  return true;
+}
+
+// Space-separated base64 items; one that does not decode fails the whole list (jl_split_der
+// would skip it: here a bad item must say so).
 bool Base64List(const std::string& s, std::vector<Bytes>& out) {
   size_t start = 0;
   while (start < s.size()) {
