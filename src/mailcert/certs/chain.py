@@ -206,8 +206,8 @@ class TrustStore:
         # certificates compare and hash by their DER (in Rust): no serialisation per lookup
         self._set = frozenset(self.anchors)
         self._lock = threading.Lock()
-        self._openssl: OpenSSLStore | None = None
-        self._openssl_keys: OpenSSLStore | None = None
+        self._openssl: OpenSSLStore[x509.Certificate] | None = None
+        self._openssl_keys: OpenSSLStore[x509.Certificate] | None = None
         self._webpki: verification.Store | None = None
         self._by_name: dict[str, list[x509.Certificate]] | None = None
 
@@ -271,19 +271,22 @@ class TrustStore:
         return tuple(found)
 
     def issuers_of(self, cert: x509.Certificate) -> list[x509.Certificate]:
-        """Anchors whose subject is ``cert``'s issuer (revocation checking needs the issuer's key)."""
-        return [a for a in self.anchors if a.subject == cert.issuer]
+        """Anchors whose subject is ``cert``'s issuer (revocation checking needs the issuer's key;
+        a report names the anchor a chain ends at).  Looked up by name key, not by reading the
+        subject of each of a system store's hundred and forty anchors."""
+        issuer = cert.issuer
+        return [a for a in self.openssl().by_name.get(name_key(issuer), ()) if a.subject == issuer]
 
-    def openssl(self, *, key_only: bool = False) -> OpenSSLStore:
+    def openssl(self, *, key_only: bool = False) -> OpenSSLStore[x509.Certificate]:
         """OpenSSL's store of these anchors; ``key_only``: each anchor reduced to what the JDK's
         ``TrustAnchor`` keeps of a certificate (see :func:`_name_and_key`)."""
         with self._lock:
             if key_only:
                 if self._openssl_keys is None:
-                    self._openssl_keys = OpenSSLStore([(name_key(a.subject), _name_and_key(a)) for a in self.anchors])
+                    self._openssl_keys = OpenSSLStore([(name_key(a.subject), a) for a in self.anchors], _name_and_key)
                 return self._openssl_keys
             if self._openssl is None:
-                self._openssl = OpenSSLStore([(name_key(a.subject), certificate_der(a)) for a in self.anchors])
+                self._openssl = OpenSSLStore([(name_key(a.subject), a) for a in self.anchors], certificate_der)
             return self._openssl
 
     def webpki(self) -> verification.Store | None:
@@ -933,10 +936,8 @@ def _extension(cert: x509.Certificate, kind: type[_E]) -> _E | None:
 
 
 def _anchor_of(top: x509.Certificate, store: TrustStore) -> str:
-    for a in store.anchors:
-        if a.subject == top.issuer:
-            return _subject(a)
-    return top.issuer.rfc4514_string()
+    found = store.issuers_of(top)
+    return _subject(found[0]) if found else top.issuer.rfc4514_string()
 
 
 def _short(error: str) -> str:

@@ -22,10 +22,12 @@ from __future__ import annotations
 import ctypes
 import datetime as dt
 import threading
-from collections.abc import Sequence
-from typing import NamedTuple
+from collections.abc import Callable, Hashable, Sequence
+from typing import Any, Generic, NamedTuple, TypeVar
 
 __all__ = ["OpenSSLUnavailable", "OpenSSLVerdict", "OpenSSLStore", "openssl_verify", "openssl_version"]
+
+A = TypeVar("A", bound=Hashable)  # an anchor as the caller keeps it (OpenSSLStore's to_der makes it DER)
 
 _LIB_NAMES = ("libcrypto.so.3", "libcrypto.dylib", "libcrypto.so")
 
@@ -164,30 +166,33 @@ class _Parsed:
 _parsed = _Parsed()
 
 
-class OpenSSLStore:
-    """Trust anchors (DER) grouped by a key of their subject name (the caller's, e.g.
+class OpenSSLStore(Generic[A]):
+    """Trust anchors grouped by a key of their subject name (the caller's, e.g.
     ``chain.name_key``: it must match however the chain's issuer names are encoded).
 
     OpenSSL looks issuers up by subject name only, so a store holding just the anchors whose
     subject is an issuer (or subject) named in the chain gives exactly the verdict of the whole
     store, and costs the parsing of those few anchors instead of a hundred and forty.  The
     ``X509_STORE`` of each such subset is built once and kept (bounded): a fleet's chains end
-    at a handful of roots.
+    at a handful of roots.  ``to_der`` makes the DER OpenSSL is given of an anchor, only when
+    a chain names it: a system store's hundred and forty anchors are not all serialised (or
+    rebuilt, for the JDK's name-and-key anchors) for the one or two a chain needs.
     """
 
-    def __init__(self, anchors: Sequence[tuple[str, bytes]], *, limit: int = 256) -> None:
-        self.by_name: dict[str, list[bytes]] = {}
-        for name, der in anchors:
-            self.by_name.setdefault(name, []).append(der)
+    def __init__(self, anchors: Sequence[tuple[str, A]], to_der: Callable[[A], bytes], *, limit: int = 256) -> None:
+        self.by_name: dict[str, list[A]] = {}
+        for name, anchor in anchors:
+            self.by_name.setdefault(name, []).append(anchor)
+        self.to_der = to_der
         self.limit = limit
-        self._stores: dict[tuple[bytes, ...], int] = {}
+        self._stores: dict[tuple[A, ...], int] = {}
         self._lock = threading.Lock()
 
-    def relevant(self, names: Sequence[str]) -> list[bytes]:
-        seen: dict[bytes, None] = {}
+    def relevant(self, names: Sequence[str]) -> list[A]:
+        seen: dict[A, None] = {}
         for n in names:
-            for der in self.by_name.get(n, ()):
-                seen[der] = None
+            for anchor in self.by_name.get(n, ()):
+                seen[anchor] = None
         return list(seen)
 
     def x509_store(self, lib: _Lib, names: Sequence[str]) -> int:
@@ -198,8 +203,8 @@ class OpenSSLStore:
             store = self._stores.get(key)
             if store is None:
                 store = lib.X509_STORE_new()  # type: ignore[attr-defined]
-                for der in key:
-                    x = _parsed.get(lib, der)
+                for anchor in key:
+                    x = _parsed.get(lib, self.to_der(anchor))
                     if x:
                         lib.X509_STORE_add_cert(store, x)  # type: ignore[attr-defined]
                         lib.X509_free(x)  # type: ignore[attr-defined]
@@ -218,7 +223,7 @@ class OpenSSLStore:
 def openssl_verify(
     chain: Sequence[bytes],
     names: Sequence[str],
-    store: OpenSSLStore,
+    store: OpenSSLStore[Any],
     *,
     now: dt.datetime,
     security_level: int,
