@@ -79,3 +79,11 @@ def test_the_engine_side_of_those_messages_names_fields() -> None:
         with pytest.raises(InputError) as caught:
             call()
         assert caught.value.field == field and str(caught.value).startswith(field) and "--" not in str(caught.value)
+
+
+@pytest.mark.parametrize("command", ["acme", "address", "cert"])
+def test_a_command_without_its_verb_shows_its_verbs(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """``mailcert acme`` (no verb): the command's help on standard error, exit 3 (bad input)."""
+    assert main([command]) == 3
+    out, err = capsys.readouterr()
+    assert out == "" and f"usage: mailcert {command}" in err and "VERB" in err

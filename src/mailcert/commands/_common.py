@@ -6,7 +6,7 @@ import argparse
 import datetime as dt
 import re
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mailcert.errors import InputError, MailcertError, Remark
 from mailcert.names.profiles import DEFAULT_CLIENTS, PROFILES
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "add_judgement_options", "client_help", "add_expiry_options", "add_tlsa_guard_options", "critical_days", "parse_when",
-    "emit", "open_inventory", "say", "tlsa_guard_for", "in_flags",
+    "emit", "open_inventory", "say", "tlsa_guard_for", "in_flags", "add_verbs",
 ]
 
 
@@ -82,6 +82,18 @@ def parse_when(text: str | None) -> dt.datetime:
     except ValueError:
         raise InputError(f"--at {text!r}: use an ISO date such as 2027-01-31 or 2027-01-31T12:00") from None
     return when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)
+
+
+def add_verbs(parser: argparse.ArgumentParser, dest: str) -> Any:
+    """The verbs of a command that has them (``acme issue|renew``): its sub-parsers.  The
+    command run without a verb prints its help on standard error and exits 3 (bad input)."""
+
+    def usage(args: argparse.Namespace) -> int:
+        parser.print_help(sys.stderr)
+        return 3
+
+    parser.set_defaults(func=usage)
+    return parser.add_subparsers(dest=dest, metavar="VERB")
 
 
 def emit(text: str) -> None:

@@ -10,21 +10,20 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from mailcert.certs.build import normalise_names, parse_key_type
-from mailcert.commands._common import add_tlsa_guard_options, client_help, emit, in_flags, say, tlsa_guard_for
-from mailcert.config import config_path, load_address
+from mailcert.commands._common import add_tlsa_guard_options, add_verbs, client_help, emit, in_flags, say, tlsa_guard_for
+from mailcert.commands._places import configured_fqdn, state_path
 from mailcert.errors import InputError, MailcertError
 from mailcert.issue.clock import SystemClock
 from mailcert.issue.issuer import IssueRequest, IssueStatus, issue
 from mailcert.issue.plan import CaSortsNames
 from mailcert.issue.renew import check_due, request_for, run_deploy_hook
-from mailcert.issue.state import ChallengeSpec, LineageStore, exclusive, state_dir
+from mailcert.issue.state import ChallengeSpec, LineageStore, exclusive
 from mailcert.report.acme import document
 from mailcert.textsafe import json_dumps
 
@@ -59,7 +58,7 @@ def register(sub: Any) -> None:
             " checked against every client profile before it is ordered and after it is issued, and renew it."
         ),
     )
-    verbs = p.add_subparsers(dest="acme_command", metavar="VERB")
+    verbs = add_verbs(p, "acme_command")
 
     i = verbs.add_parser(
         "issue",
@@ -120,16 +119,6 @@ def register(sub: Any) -> None:
     _common(r)
     r.set_defaults(func=run_renew)
 
-    p.set_defaults(func=lambda args: _usage(p))
-
-
-def _usage(parser: argparse.ArgumentParser) -> int:
-    parser.print_help(sys.stderr)
-    return 3
-
-
-def _state(args: argparse.Namespace) -> Path:
-    return state_dir(args.state_dir, env=os.environ, euid=os.geteuid())
 
 
 def _check_timeouts(args: argparse.Namespace) -> None:
@@ -202,10 +191,7 @@ def _key_choice(args: argparse.Namespace, out: Path) -> tuple[bytes | None, bool
 
 def run_issue(args: argparse.Namespace) -> int:
     _check_timeouts(args)
-    fqdn = args.name
-    if not fqdn:
-        address = load_address(config_path(args.config, env=os.environ, euid=os.geteuid()))
-        fqdn = address.fqdn if address else None
+    fqdn = args.name or configured_fqdn(args.config)
     if not fqdn:
         raise InputError("no FQDN: give --name FQDN, or run mailcert address set DOMAIN first")
     names = normalise_names([fqdn, *args.alt])
@@ -239,7 +225,7 @@ def run_issue(args: argparse.Namespace) -> int:
         consume_next_key=from_next,
         allow_tlsa_break=args.allow_tlsa_break,
     )
-    state = _state(args)
+    state = state_path(args.state_dir)
     speak = _to_stderr if args.format == "json" else say  # JSON alone on standard output
     guard = tlsa_guard_for(args, state, names[0], timeout=args.timeout)
     with exclusive(state):
@@ -258,7 +244,7 @@ def run_renew(args: argparse.Namespace) -> int:
     _check_timeouts(args)
     if args.days < 0:
         raise InputError(f"--days must be 0 or more, not {args.days}")
-    state = _state(args)
+    state = state_path(args.state_dir)
     clock = SystemClock()
     store = LineageStore(state)
     lineages = store.load()

@@ -11,17 +11,15 @@ from __future__ import annotations
 import argparse
 import functools
 import json
-import os
 import shlex
-import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 from mailcert.address import DnsResolver, SRV_SERVICES, check_address, external_fqdn
 from mailcert.certs.load import load_certificates, password_from_env
-from mailcert.commands._common import say
-from mailcert.config import AddressConfig, config_path, load_address, save_address
+from mailcert.commands._common import add_verbs, say
+from mailcert.commands._places import config_file
+from mailcert.config import AddressConfig, load_address, save_address
 from mailcert.errors import InputError
 from mailcert.names import verdicts_for
 
@@ -45,7 +43,7 @@ def register(sub: Any) -> None:
             " that must come first in the certificate: prefix (default 'remote') + domain."
         ),
     )
-    verbs = p.add_subparsers(dest="address_command", metavar="VERB")
+    verbs = add_verbs(p, "address_command")
 
     s = verbs.add_parser("set", help="store the external name: DOMAIN with --prefix (default remote)")
     s.add_argument("domain", metavar="DOMAIN", help="your mail domain, e.g. contoso.com")
@@ -78,21 +76,11 @@ def register(sub: Any) -> None:
     _config_option(c)
     c.set_defaults(func=run_check)
 
-    p.set_defaults(func=lambda args: _usage(p))
-
-
-def _usage(parser: argparse.ArgumentParser) -> int:
-    parser.print_help(sys.stderr)
-    return 3
-
-
-def _path(args: argparse.Namespace) -> Path:
-    return config_path(args.config, env=os.environ, euid=os.geteuid())
 
 
 def run_set(args: argparse.Namespace) -> int:
     domain, prefix, fqdn = external_fqdn(args.domain, args.prefix)
-    path = _path(args)
+    path = config_file(args.config)
     backup = save_address(path, AddressConfig(domain=domain, prefix=prefix))
     say(
         f"External FQDN: {fqdn}",
@@ -103,7 +91,7 @@ def run_set(args: argparse.Namespace) -> int:
 
 
 def run_show(args: argparse.Namespace) -> int:
-    path = _path(args)
+    path = config_file(args.config)
     address = load_address(path)
     if address is None:
         raise InputError(f"no external name configured in {path}; run: mailcert address set DOMAIN")
@@ -122,7 +110,7 @@ def run_check(args: argparse.Namespace) -> int:
     else:
         if args.prefix is not None:
             raise InputError("--prefix goes with DOMAIN; to change the configured name run: mailcert address set DOMAIN --prefix P")
-        path = _path(args)
+        path = config_file(args.config)
         address = load_address(path)
         if address is None:
             raise InputError(f"no external name configured in {path}; run: mailcert address set DOMAIN (or give DOMAIN)")

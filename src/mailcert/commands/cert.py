@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import os
 import shlex
 import sys
 from collections.abc import Sequence
@@ -36,8 +35,8 @@ from mailcert.certs.chain import TrustProblem, TrustStore, order_chain, verify_c
 from mailcert.certs.keys import read_private_key
 from mailcert.certs.load import load_certificates, password_from_env
 from mailcert.certs.pkcs12 import pem_bundle, to_pfx
-from mailcert.commands._common import say
-from mailcert.config import config_path, load_address
+from mailcert.commands._common import add_verbs, say
+from mailcert.commands._places import configured_fqdn
 from mailcert.errors import InputError
 from mailcert.fsutil import BACKUP_MARK, CERT_MODE, KEY_MODE, PlannedFile, ensure_dir
 from mailcert.inputs import read_input
@@ -84,7 +83,7 @@ def register(sub: Any) -> None:
             " FQDN as CN and first name (Outlook 2007 reads only the first)."
         ),
     )
-    verbs = p.add_subparsers(dest="cert_command", metavar="VERB")
+    verbs = add_verbs(p, "cert_command")
 
     n = verbs.add_parser(
         "new",
@@ -152,12 +151,6 @@ def register(sub: Any) -> None:
     _config_option(f)
     f.set_defaults(func=run_fix)
 
-    p.set_defaults(func=lambda args: _usage(p))
-
-
-def _usage(parser: argparse.ArgumentParser) -> int:
-    parser.print_help(sys.stderr)
-    return 3
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -165,11 +158,6 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
-
-
-def _configured_fqdn(args: argparse.Namespace) -> str | None:
-    address = load_address(config_path(getattr(args, "config", None), env=os.environ, euid=os.geteuid()))
-    return address.fqdn if address else None
 
 
 def _password(var: str | None, *, what: str, confirm: bool = False) -> bytes | None:
@@ -265,7 +253,7 @@ def exchange_commands(names: Sequence[str], *, key_bits: int | None, csr: bool, 
 
 
 def run_new(args: argparse.Namespace) -> int:
-    fqdn = args.name or _configured_fqdn(args)
+    fqdn = args.name or configured_fqdn(getattr(args, "config", None))
     if not fqdn:
         raise InputError("no FQDN: give --name FQDN, or run mailcert address set DOMAIN first")
     names = build.normalise_names([fqdn, *args.alt])
@@ -347,7 +335,7 @@ def run_import(args: argparse.Namespace) -> int:
     leaf, key, key_path = _issued_with_key(issued, _pending_keys(out, args.key, password), out)
     pool = [c for c in issued if c is not leaf] + pool_extra
     order = order_chain(leaf, pool)  # the one chain builder (certs.chain); trust judged by the validators
-    name = args.name or _configured_fqdn(args) or (build.san_names(leaf) or ("",))[0]
+    name = args.name or configured_fqdn(getattr(args, "config", None)) or (build.san_names(leaf) or ("",))[0]
     if not name:
         raise InputError("no name to judge the certificate for: give --name FQDN or run mailcert address set DOMAIN")
     report, warnings = _import_report(leaf, order, key_path, name, args.cafile)
@@ -475,7 +463,7 @@ def run_fix(args: argparse.Namespace) -> int:
     password = _password(args.password_env, what="password") if args.password_env else None
     cert = _certificate_to_fix(args, password)
     names = build.host_names(cert)
-    first_raw = args.first or _configured_fqdn(args)
+    first_raw = args.first or configured_fqdn(getattr(args, "config", None))
     if not first_raw:
         raise InputError("which name goes first? give --first NAME, or run mailcert address set DOMAIN first")
     first = build.normalise_names([first_raw])[0]
@@ -515,7 +503,7 @@ def _certificate_to_fix(args: argparse.Namespace, password: bytes | None) -> x50
         return load_certificates(args.cert, password=password)[0]
     if not args.key:
         raise InputError(f"{args.cert} is a server: its certificate comes over the wire, its key does not; give --key KEY")
-    return _served_certificate(args.cert, args.first or _configured_fqdn(args))
+    return _served_certificate(args.cert, args.first or configured_fqdn(getattr(args, "config", None)))
 
 
 def _ask_the_ca(args: argparse.Namespace, cert: x509.Certificate, first: str, new_names: Sequence[str]) -> int:

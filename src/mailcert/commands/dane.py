@@ -11,7 +11,6 @@ import argparse
 import asyncio
 import datetime as dt
 import hashlib
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -23,10 +22,10 @@ from mailcert.certs.build import KeyType, host_names, key_to_pem, new_key, publi
 from mailcert.certs.keys import read_private_key
 from mailcert.certs.tlsa import DnsStatus, TlsaRecord, records_for, tlsa_name
 from mailcert.commands._common import say
+from mailcert.commands._places import state_path
 from mailcert.deploy.bundle import bundle_from_dir
 from mailcert.errors import InputError
 from mailcert.fsutil import write_private_key
-from mailcert.issue.state import state_dir
 
 if TYPE_CHECKING:
     from mailcert.certs.build import PrivateKey
@@ -121,7 +120,7 @@ def _published(args: argparse.Namespace, name: str) -> _Published:
     lookup = asyncio.run(lookup_tlsa(resolver, name, args.port, timeout=args.timeout))
     if lookup.status is not DnsStatus.SECURE:
         return _Published(f"{lookup.status.value}: {lookup.detail}", {}, 0)
-    state = state_dir(args.state_dir, env=os.environ, euid=os.geteuid())
+    state = state_path(args.state_dir)
     seen, ttl = SeenStore(state).observe(lookup, dt.datetime.now(dt.timezone.utc))
     return _Published(f"{lookup.status.value}: {lookup.detail}", seen, ttl)
 

@@ -15,14 +15,13 @@ from mailcert.assess import select_profiles
 from mailcert.certs.build import host_names
 from mailcert.certs.chain import TrustStore
 from mailcert.commands._common import add_tlsa_guard_options, client_help, emit, in_flags, say, tlsa_guard_for
-from mailcert.config import config_path, load_address
+from mailcert.commands._places import configured_fqdn, state_path
 from mailcert.deploy.apply import DeployOptions, deploy
 from mailcert.deploy.bundle import bundle_from_dir, bundle_from_env
 from mailcert.deploy.dovecot import DovecotServer
 from mailcert.deploy.plan import PlanOptions
 from mailcert.deploy.postfix import PostfixServer
 from mailcert.errors import InputError, OperationError
-from mailcert.issue.state import state_dir
 from mailcert.judgement import Judgement
 from mailcert.report import deploy as render
 
@@ -88,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
             err=True,
         )
     bundle = bundle_from_env(os.environ) if args.from_env else bundle_from_dir(args.cert)
-    name = args.name or _configured_name(args.mailcert_config) or next(iter(host_names(bundle.leaf)), None)
+    name = args.name or configured_fqdn(args.mailcert_config) or next(iter(host_names(bundle.leaf)), None)
     if not name:
         raise InputError("the certificate names no host; give --name FQDN")
     options = _options(args, name)
@@ -150,7 +149,7 @@ def _tlsa_allows(args: argparse.Namespace, server: Any, bundle: Any, name: str) 
         except (OSError, ValueError):
             current = None  # nothing readable installed: every published record must name the new key
     new = [c.public_bytes(Encoding.DER) for c in bundle.certs]
-    guard = tlsa_guard_for(args, state_dir(args.state_dir, env=os.environ, euid=os.geteuid()), name, timeout=args.timeout)
+    guard = tlsa_guard_for(args, state_path(args.state_dir), name, timeout=args.timeout)
     result = guard(new, current)
     if result.ok:
         return True  # quiet: stderr carries only what went wrong
@@ -161,11 +160,6 @@ def _tlsa_allows(args: argparse.Namespace, server: Any, bundle: Any, name: str) 
     say("Not deployed: DANE senders would refuse the new key (see above); nothing changed",
         "  run mailcert dane --cert DIR for the records, or add --allow-tlsa-break", err=True)
     return False
-
-
-def _configured_name(explicit: str | None) -> str | None:
-    address = load_address(config_path(explicit, env=os.environ, euid=os.geteuid()))
-    return address.fqdn if address else None
 
 
 def _gid(group: str | None) -> int | None:
