@@ -34,7 +34,7 @@ import time
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, NamedTuple, TypeVar
 
 from mailcert.deploy.base import Server, StepResult
 from mailcert.deploy.bundle import CertBundle
@@ -436,21 +436,38 @@ async def _verify_all(report: DeployReport, options: DeployOptions, prober: Prob
 async def _verify_new(old: Served, report: DeployReport, options: DeployOptions, prober: Prober) -> ListenerCheck:
     """Wait until the listener serves the new leaf with and without SNI, then judge what it serves."""
     listener, new = old.listener, report.plan.new_leaf_sha256
+    polled = await _served_until(listener, (new, new), options, prober)
+    if not polled.reached:
+        last = _what_is_served(polled.pair, polled.sni, polled.plain, new, old)
+        return ListenerCheck(listener, False, f"{last} {options.verify_timeout:g} s after the reload", polled.sni,
+                             attempts=polled.attempts, seconds=polled.seconds)
+    return _judge_served(listener, polled.pair, report, options, polled.attempts, polled.seconds)
+
+
+class _Polled(NamedTuple):
+    """What a listener served when the polling stopped, and whether it was what was awaited."""
+
+    pair: SniPair
+    sni: str | None
+    plain: str | None
+    reached: bool
+    attempts: int
+    seconds: float
+
+
+async def _served_until(listener: Listener, want: tuple[str | None, str | None], options: DeployOptions, prober: Prober) -> _Polled:
+    """Probe ``listener`` (with SNI and without) until it serves the leaves ``want`` (their
+    SHA-256, in that order) or ``verify_timeout`` passes: a reload takes effect a moment later."""
     started = time.monotonic()
     deadline = started + options.verify_timeout
     attempts = 0
     while True:
         attempts += 1
         pair = await prober(listener.endpoint, options.name, options.probe_options)
-        sni, plain = _sha(pair.with_sni), _sha(pair.without_sni)
-        if sni == new and plain == new:
-            break
-        if time.monotonic() >= deadline:
-            last = _what_is_served(pair, sni, plain, new, old)
-            return ListenerCheck(listener, False, f"{last} {options.verify_timeout:g} s after the reload", sni,
-                                 attempts=attempts, seconds=time.monotonic() - started)
+        served = (_sha(pair.with_sni), _sha(pair.without_sni))
+        if served == want or time.monotonic() >= deadline:
+            return _Polled(pair, *served, served == want, attempts, time.monotonic() - started)
         await asyncio.sleep(_RETRY_PAUSE)
-    return _judge_served(listener, pair, report, options, attempts, time.monotonic() - started)
 
 
 def _judge_served(
@@ -478,21 +495,13 @@ async def _verify_same(old: Served, options: DeployOptions, prober: Prober) -> L
     """Wait until the listener serves what it served before the deploy (rollback, or a listener
     with its own certificate that the deploy must not have changed)."""
     listener = old.listener
-    started = time.monotonic()
-    end = started + options.verify_timeout
-    attempts = 0
-    while True:
-        attempts += 1
-        pair = await prober(listener.endpoint, options.name, options.probe_options)
-        sni, plain = _sha(pair.with_sni), _sha(pair.without_sni)
-        if sni == old.sni_sha256 and plain == old.plain_sha256:
-            return ListenerCheck(listener, True, f"serves {short_fp(sni)} as before", sni, attempts=attempts,
-                                 seconds=time.monotonic() - started)
-        if time.monotonic() >= end:
-            now = f"serves {short_fp(sni)}" if sni else f"fails ({pair.with_sni})"
-            return ListenerCheck(listener, False, f"{now}, not {short_fp(old.sni_sha256)} as before", sni,
-                                 attempts=attempts, seconds=time.monotonic() - started)
-        await asyncio.sleep(_RETRY_PAUSE)
+    polled = await _served_until(listener, (old.sni_sha256, old.plain_sha256), options, prober)
+    if polled.reached:
+        detail = f"serves {short_fp(polled.sni)} as before"
+    else:
+        now = f"serves {short_fp(polled.sni)}" if polled.sni else f"fails ({polled.pair.with_sni})"
+        detail = f"{now}, not {short_fp(old.sni_sha256)} as before"
+    return ListenerCheck(listener, polled.reached, detail, polled.sni, attempts=polled.attempts, seconds=polled.seconds)
 
 
 def _what_is_served(pair: SniPair, sni: str | None, plain: str | None, new: str, old: Served) -> str:
