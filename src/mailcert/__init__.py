@@ -23,6 +23,11 @@ Layers, lowest first (docs/architecture.md; tests/test_layers.py fails on an upw
     report                                                   renders values only
     commands | mailcert (this package: the public API)       the two faces
     cli, __main__                                            argv in, exit status out
+
+The engine speaks in fields and facts: an error or a result's ``Remark`` names the field
+(``install_dir``), and only the CLI says the flag (``--install-dir``).  Imports stand at the top
+of their module; the few inside a function say why on their line (start-up time, an optional
+heavy library), never to hide a cycle (tests/test_function_imports.py).
 """
 
 from __future__ import annotations
