@@ -23,7 +23,8 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from mailcert.assess import assess_certificate
 from mailcert.certs.build import TestCA
-from mailcert.certs.chain import MAX_CHAIN, TrustProblem, TrustStore, Validator, ValidatorSettings, jdk_ip_literal, verify_chain
+from mailcert.certs.chain import (MAX_CHAIN, TrustProblem, TrustStore, Validator, ValidatorSettings, jdk_ip_literal, verify_chain,
+                                  verify_chain_for)
 from mailcert.certs.info import facts_from_certificate
 from mailcert.names.matcher import NameVerdict
 from mailcert.names.profiles import PROFILES, EkuRule
@@ -280,6 +281,27 @@ def test_the_jdk_tries_the_other_path_through_a_cross_sign(pki: dict[str, Node])
     lf = build(NAME, by_root, san=(NAME,))
     codes = refused([lf.cert, by_elsewhere.cert, by_root.cert], [pki["root"].cert])
     assert codes.get("openssl") == "incomplete" and not set(JDK) & set(codes)
+
+
+def test_the_jdk_verdict_is_the_same_alone_or_on_another_set_ups_path(pki: dict[str, Node]) -> None:
+    """A JDK set-up takes a trusted path of a stricter OpenSSL set-up and runs only its own
+    checks on it (no second X509_verify_cert): the verdict must be the one it reaches alone."""
+    jdk, gnutls = settings_for(PROFILES["java"].chain), settings_for(PROFILES["gnutls"].chain)
+    inter = _nc_inter(pki, excluded=[x509.IPAddress(ipaddress.ip_network("1.1.1.0/24"))])
+    refused_ip = _nc_inter(pki, excluded=[x509.IPAddress(ipaddress.ip_network("127.0.0.0/24"))])
+    small = ec.generate_private_key(ec.SECP192R1())
+    cases = [
+        [build("127.0.0.1", inter, san=("test.localhost",)).cert, inter.cert],
+        [build("127.0.0.1", refused_ip, san=("test.localhost",)).cert, refused_ip.cert],
+        [build(NAME, pki["inter"], san=(NAME,), key=small).cert, pki["inter"].cert],
+        [leaf(pki).cert, pki["inter"].cert],
+    ]
+    store = TrustStore([pki["root"].cert], "test store")
+    for chain in cases:
+        alone = verify_chain_for(chain, store, now=NOW, settings=[jdk])[jdk]
+        shared = verify_chain_for(chain, TrustStore([pki["root"].cert], "test store"), now=NOW, settings=[jdk, gnutls])
+        assert shared[gnutls].trusted
+        assert (shared[jdk].trusted, shared[jdk].problem, shared[jdk].added_names) == (alone.trusted, alone.problem, alone.added_names)
 
 
 @pytest.mark.parametrize(("text", "address"), [

@@ -184,6 +184,7 @@ class TrustResult(NamedTuple):
     aia_url: str | None = None
     validator: Validator = Validator.OPENSSL
     added_names: tuple[tuple[str, str], ...] = ()  # SAN entries the validator added to the leaf the client's name check reads
+    sent_path: tuple[int, ...] = ()  # OpenSSL's validated path as indexes of the sent chain (-1: an anchor)
 
 
 class TrustStore:
@@ -493,14 +494,35 @@ def _verify_all(
     out: dict[ValidatorSettings, TrustResult] = {}
     last: tuple[ValidatorSettings, TrustResult] | None = None
     c: _Chain | None = None
+    plain: list[tuple[ValidatorSettings, TrustResult]] = []  # the OpenSSL verdicts of set-ups without checks of their own
     for s in wanted:
         if last is not None and last[0].validator is s.validator and not _forgiven(last[1], last[0], s):
             out[s] = last[1]
-            continue
-        c = c or _Chain(chain)
-        out[s] = _verify(c, store, now, s, True)
-        last = (s, out[s])
+        else:
+            c = c or _Chain(chain)
+            taken = next((r for p, r in plain if _takes_its_path(p, r, s, store, c)), None) if any(_own_checks(s)) else None
+            out[s] = _with_own_checks(c, store, s, taken) if taken is not None else _verify(c, store, now, s, True)
+            last = (s, out[s])
+        if s.validator is Validator.OPENSSL and not any(_own_checks(s)):
+            plain.append((s, out[s]))
     return out
+
+
+def _takes_its_path(stricter: ValidatorSettings, result: TrustResult, s: ValidatorSettings, store: TrustStore, c: _Chain) -> bool:
+    """Does ``s`` trust the path ``stricter`` validated, and need only its own checks on it?
+
+    Its own checks refuse (EC sizes, the anchor, an IP-literal CN) or forgive what only a refused
+    chain needs forgiven (notAfter, CA EKU, other paths); everything else of ``s`` takes at least
+    what ``stricter`` takes: a lower level, partial chains too (the same path while no certificate
+    the server sent is itself an anchor), anchors checked no more, a purpose no stricter.  The JDK
+    rows then cost no second X509_verify_cert on a trusted chain.
+    """
+    same_path = s.partial_chain == stricter.partial_chain or (
+        s.partial_chain and not any(store.contains(c.certs[i]) for i in result.sent_path if i >= 0))
+    return (result.trusted and bool(result.sent_path) and stricter.validator is Validator.OPENSSL and s.validator is Validator.OPENSSL
+            and s.security_level <= stricter.security_level and same_path
+            and (s.anchor_key_only or not stricter.anchor_key_only) and (stricter.purpose or not s.purpose)
+            and s.max_depth >= stricter.max_depth)
 
 
 def _forgiven(result: TrustResult, stricter: ValidatorSettings, lenient: ValidatorSettings) -> bool:
@@ -525,8 +547,7 @@ def _openssl(c: _Chain, store: TrustStore, now: dt.datetime, settings: Validator
     early = _before_any_path(c, store, settings)
     if early is not None:
         return early
-    cn_ip = jdk_ip_literal(_last_cn(c.certs[0])) if settings.cn_ip_name else None
-    v = _openssl_verdict(c, store, now, settings, cn_ip)
+    v = _openssl_verdict(c, store, now, settings, _cn_ip(c, settings))
     sent_used = {i for i in v.path if i >= 0}
     path = [c.certs[i] for i in v.path if i >= 0] or [c.certs[0]]
     extra = tuple(_subject(x) for i, x in enumerate(c.certs) if i and i not in sent_used)
@@ -539,10 +560,27 @@ def _openssl(c: _Chain, store: TrustStore, now: dt.datetime, settings: Validator
         detail = "the certificate itself is in the trust store"
     else:
         detail = f"chains to {anchor} ({store.description})"
-    checked = _checks_on_the_path(c, store, settings, v.path, path, cn_ip)
+    trusted = TrustResult(True, TrustProblem.NONE, detail, subjects, anchor, extra, validator=Validator.OPENSSL, sent_path=v.path)
+    return _with_own_checks(c, store, settings, trusted, checked_before=True)
+
+
+def _cn_ip(c: _Chain, settings: ValidatorSettings) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The leaf's CN as an IP name, for a set-up that reads it so (the JDK), else None."""
+    return jdk_ip_literal(_last_cn(c.certs[0])) if settings.cn_ip_name else None
+
+
+def _with_own_checks(c: _Chain, store: TrustStore, settings: ValidatorSettings, trusted: TrustResult, *,
+                     checked_before: bool = False) -> TrustResult:
+    """A path OpenSSL trusted, judged by the set-up's own checks: refused, or trusted with the
+    names the validator added to the leaf."""
+    early = None if checked_before else _before_any_path(c, store, settings)
+    if early is not None:
+        return early
+    path = [c.certs[i] for i in trusted.sent_path if i >= 0] or [c.certs[0]]
+    checked = _checks_on_the_path(c, store, settings, trusted.sent_path, path, _cn_ip(c, settings))
     if isinstance(checked, _OwnRefusal):
-        return TrustResult(False, checked.problem, checked.reason, subjects, None, extra, error=checked.error)
-    return TrustResult(True, TrustProblem.NONE, detail, subjects, anchor, extra, validator=Validator.OPENSSL, added_names=checked)
+        return TrustResult(False, checked.problem, checked.reason, trusted.path, None, trusted.extra_sent, error=checked.error)
+    return trusted._replace(added_names=checked) if checked else trusted
 
 
 def _before_any_path(c: _Chain, store: TrustStore, settings: ValidatorSettings) -> TrustResult | None:
@@ -688,7 +726,7 @@ def _paths_through(c: _Chain, anchor_names: frozenset[str]) -> list[tuple[int, .
 
 def _anchor_above(path: Sequence[x509.Certificate], store: TrustStore) -> x509.Certificate | None:
     """The trust anchor (as the store holds it, whole) that signed the top of ``path``."""
-    return next((a for a in store.anchors if a.subject == path[-1].issuer and _signed(path[-1], a)), None) if path else None
+    return next((a for a in store.above(path[-1:]) if a.subject == path[-1].issuer and _signed(path[-1], a)), None) if path else None
 
 
 def _not_a_ca(anchor: x509.Certificate) -> str | None:
