@@ -19,7 +19,7 @@ from mailcert.errors import InputError
 from mailcert.model import Status
 from mailcert.names.identifiers import PresentedIdentifiers
 from mailcert.names.matcher import NameVerdict, verdicts_for
-from mailcert.names.profiles import DEFAULT_CLIENTS, PROFILES, ClientProfile
+from mailcert.names.profiles import DEFAULT_CLIENTS, PROFILES, ClientGroup, ClientProfile
 from mailcert.verdicts import Refusal, facts_as_read, judge_chains, outdated_sent, refusals_of, whole_verdict
 from mailcert.findings import Finding, Severity, finding
 from mailcert.judgement import Judged, Judgement
@@ -143,7 +143,8 @@ def assess_certificate(
         results.extend(whole_verdict(v, refusals[v.client]) for v in verdicts)
         found.extend(_name_findings(facts, facts_of, name, verdicts, source))
     found.extend(_policy_findings(chosen, refusals))
-    found.extend(_certificate_findings(facts, names[0] if names else "NAME", now, judgement.warn_days, judgement.critical_days))
+    found.extend(_certificate_findings(facts, names[0] if names else "NAME", now, judgement.warn_days, judgement.critical_days,
+                                       functools.partial(_who_refuses, chosen, refusals)))
     unique = ordered_findings(found)
     judged = judgement.judged(now, with_store=False)
     return Assessment(status_of(unique), facts, tuple(names), tuple(results), tuple(unique), judged)
@@ -261,8 +262,19 @@ def _policy_findings(chosen: Sequence[ClientProfile], refusals: Mapping[str, Seq
     return out
 
 
+def _who_refuses(chosen: Sequence[ClientProfile], refusals: Mapping[str, Sequence[Refusal]], code: str) -> dict[str, str]:
+    """The clients judged here that refuse for reason ``code`` and the mail clients that do not,
+    as finding facts: a finding about a property of the certificate names the clients from
+    their verdicts, never from a fixed list the table could contradict."""
+    clients = [p for p in chosen if p.group is not ClientGroup.SENDER]
+    refuse = [p.title for p in clients if any(r.code == code for r in refusals[p.id])]
+    others = [p.title for p in clients if all(r.code != code for r in refusals[p.id])]
+    return {"refuse": ", ".join(refuse) or "none", "unchecked": ", ".join(others) or "none"}
+
+
 def _certificate_findings(
-    facts: CertificateFacts, name: str, now: dt.datetime, warn_days: int, critical_days: int | None
+    facts: CertificateFacts, name: str, now: dt.datetime, warn_days: int, critical_days: int | None,
+    who_refuses: Callable[[str], dict[str, str]],
 ) -> list[Finding]:
     out: list[Finding] = []
     if not facts.has_san_extension and facts.common_names:
@@ -297,7 +309,7 @@ def _certificate_findings(
     if facts.signature_hash in _WEAK_HASHES:
         out.append(finding("sha1-signature", hash=facts.signature_hash.upper()))
     if facts.eku is not None and not {"serverAuth", "anyExtendedKeyUsage"} & set(facts.eku):
-        out.append(finding("no-server-auth-eku", eku=", ".join(facts.eku) or "nothing"))
+        out.append(finding("no-server-auth-eku", eku=", ".join(facts.eku) or "nothing", **who_refuses("eku")))
     if facts.eku is None and facts.not_before >= _APPLE_825_SINCE:
         out.append(finding("apple-eku-missing", name=name))
     if facts.is_ca:

@@ -335,8 +335,8 @@ _SPECS: tuple[FindingSpec, ...] = (
     FindingSpec(
         "no-server-auth-eku", _W,
         "Extended key usage does not allow TLS servers ({eku})",
-        "The certificate restricts its use to {eku}; Windows, Apple and OpenSSL-based clients refuse"
-        " it for a TLS server.",
+        "The certificate restricts its use to {eku}. Of the clients judged here, these refuse it for a"
+        " TLS server: {refuse}; these do not check the purpose and are not stopped by it: {unchecked}.",
         "Re-issue with extendedKeyUsage serverAuth (mailcert cert new does this).",
     ),
     FindingSpec(

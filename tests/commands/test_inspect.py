@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.serialization import BestAvailableEncryption
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from mailcert.cli import main
-from mailcert.names.profiles import DEFAULT_CLIENTS
+from mailcert.names.profiles import DEFAULT_CLIENTS, PROFILES
 from tests.factory import NOW, der, make_cert, pem, rsa_key
 from tests.schemas import validate
 
@@ -206,3 +206,19 @@ def test_unknown_x509_version(tmp_path: Path) -> None:
     _assert_one_line_error(["inspect", write(tmp_path, "v6.der", bad)], "version")
     block = b"-----BEGIN CERTIFICATE-----\n" + __import__("base64").encodebytes(bad) + b"-----END CERTIFICATE-----\n"
     _assert_one_line_error(["inspect", write(tmp_path, "v6.pem", block)])
+
+
+def test_purpose_finding_names_clients_from_their_verdicts(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A clientAuth-only leaf: the finding names who refuses it and who does not check the
+    purpose (the GnuTLS mail clients, proven over the wire with msmtp and mutt) from the
+    verdicts, so it never says a client refuses that the table shows connecting."""
+    f = write(tmp_path, "c.pem", pem(make_cert(eku=(ExtendedKeyUsageOID.CLIENT_AUTH,))))
+    _, doc = inspect_json(capsys, f, "--name", "mail.example.com", "--client", "all")
+    (found,) = [x for x in doc["findings"] if x["code"] == "no-server-auth-eku"]
+    titles = {p.id: p.title for p in PROFILES.values()}
+    refused = {titles[r["client"]] for r in doc["results"] if r["code"] == "eku"}
+    accepted = {titles[r["client"]] for r in doc["results"] if r["accepted"]}
+    assert set(found["facts"]["refuse"].split(", ")) == refused
+    assert set(found["facts"]["unchecked"].split(", ")) == accepted
+    assert "msmtp (GnuTLS)" in accepted and "OpenSSL" in refused
+    assert found["facts"]["unchecked"] in found["explanation"]
