@@ -210,7 +210,6 @@ class TrustStore:
         self._openssl: OpenSSLStore[x509.Certificate] | None = None
         self._openssl_keys: OpenSSLStore[x509.Certificate] | None = None
         self._webpki: verification.Store | None = None
-        self._by_name: dict[str, list[x509.Certificate]] | None = None
 
     @classmethod
     def from_file(cls, path: str) -> TrustStore:
@@ -257,15 +256,11 @@ class TrustStore:
         certificate of the chain names (as its issuer or its own subject), the anchors naming
         those as issuers, and so on.  Names compared loosely (:func:`name_key`), so it is a
         superset of what either validator looks up."""
-        if self._by_name is None:
-            by_name: dict[str, list[x509.Certificate]] = {}
-            for a in self.anchors:
-                by_name.setdefault(name_key(a.subject), []).append(a)
-            self._by_name = by_name
+        by_name = self.openssl().by_name
         wanted = [n for c in chain for n in _wire(c)[1:3]]
         found: dict[x509.Certificate, None] = {}
         while wanted:
-            for a in self._by_name.get(wanted.pop(), ()):
+            for a in by_name.get(wanted.pop(), ()):
                 if a not in found:
                     found[a] = None
                     wanted.append(_wire(a)[1])
@@ -473,19 +468,24 @@ def _validity_pattern(chain: tuple[x509.Certificate, ...], store: TrustStore, no
     certificate of the path.  Two times on the same side of, or on, every bound get the same
     verdicts.  OpenSSL is given whole seconds and cryptography may drop the fraction too, so
     the position of each rounding counts; on a bound is its own position (OpenSSL calls a
-    certificate expired at its notAfter, RFC 5280 does not).
+    certificate expired at its notAfter, RFC 5280 does not).  A set-up whose client keeps a
+    certificate valid during its notAfter second asks OpenSSL a second earlier too
+    (``not_after_inclusive``), so that second's position counts as well.
     """
-    bounds = _bounds(chain, store)
+    bounds = _above(chain, store)[0]
     t = now.timestamp()
-    return tuple(side(bounds, x) for x in (t, int(t), math.floor(t)) for side in (bisect.bisect_left, bisect.bisect_right))
+    times = (t, int(t), math.floor(t), t - 1, int(t - 1), math.floor(t - 1))
+    return tuple(side(bounds, x) for x in times for side in (bisect.bisect_left, bisect.bisect_right))
 
 
 @functools.lru_cache(maxsize=1024)
-def _bounds(chain: tuple[x509.Certificate, ...], store: TrustStore) -> tuple[float, ...]:
-    """Every notBefore and notAfter (POSIX seconds, sorted) of ``chain`` and of the anchors a path
-    above it may use (:meth:`TrustStore.above`)."""
-    certs = chain + store.above(chain)
-    return tuple(sorted({t.timestamp() for c in certs for t in (c.not_valid_before_utc, c.not_valid_after_utc)}))
+def _above(chain: tuple[x509.Certificate, ...], store: TrustStore) -> tuple[tuple[float, ...], tuple[str, ...]]:
+    """What the anchors a path above ``chain`` may use (:meth:`TrustStore.above`) add: every
+    notBefore and notAfter (POSIX seconds, sorted) of the chain and of them, and the keys of
+    their names (the OpenSSL store subset must hold them).  Once per chain and store."""
+    anchors = store.above(chain)
+    bounds = sorted({t.timestamp() for c in chain + anchors for t in (c.not_valid_before_utc, c.not_valid_after_utc)})
+    return tuple(bounds), tuple(_wire(a)[2] for a in anchors)
 
 
 def _verify_all(
@@ -603,7 +603,7 @@ def _openssl_verdict(c: _Chain, store: TrustStore, now: dt.datetime, settings: V
     anchors = store.openssl(key_only=settings.anchor_key_only)
     # the anchors above the chain's own names too: a cross-signed anchor's issuer is looked up
     # in the store by a name no certificate of the chain carries
-    names = c.names + [_wire(a)[2] for a in store.above(c.certs)]
+    names = c.names + list(_above(c.certs, store)[1])
 
     def run(sent: Sequence[int], when: dt.datetime) -> OpenSSLVerdict:
         v = openssl_verify([c.ders[i] for i in sent], names, anchors, now=when, security_level=settings.security_level,
