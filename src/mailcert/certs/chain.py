@@ -726,7 +726,7 @@ def _paths_through(c: _Chain, anchor_names: frozenset[str]) -> list[tuple[int, .
 
 def _anchor_above(path: Sequence[x509.Certificate], store: TrustStore) -> x509.Certificate | None:
     """The trust anchor (as the store holds it, whole) that signed the top of ``path``."""
-    return next((a for a in store.above(path[-1:]) if a.subject == path[-1].issuer and _signed(path[-1], a)), None) if path else None
+    return next((a for a in store.issuers_of(path[-1]) if _signed(path[-1], a)), None) if path else None
 
 
 def _not_a_ca(anchor: x509.Certificate) -> str | None:
