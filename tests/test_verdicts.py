@@ -14,7 +14,7 @@ import subprocess
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from cryptography import x509
@@ -519,9 +519,10 @@ def test_a_lenient_twin_is_judged_on_its_real_bytes(case: dict[str, object]) -> 
     from mailcert.names.matcher import verdicts_for
 
     raw = {"ip5": RawIp(bytes([192, 0, 2, 10, 0])), "ip0": RawIp(b"")}
-    san = case["san"]
-    entries = None if san is None else tuple(raw.get(g) or Dns(g) for g in san)  # type: ignore[union-attr]
-    der_bytes = issue(f"twin-{san}-{case.get('cns')}", san=entries, cns=tuple(case.get("cns", (NAME,))), now=NOW)  # type: ignore[arg-type]
+    san = cast("tuple[str, ...] | None", case["san"])
+    cns = cast("tuple[str, ...]", case.get("cns", (NAME,)))
+    entries = None if san is None else tuple(raw.get(g) or Dns(g) for g in san)
+    der_bytes = issue(f"twin-{san}-{case.get('cns')}", san=entries, cns=cns, now=NOW)
     if case.get("printable"):
         der_bytes = with_printable_cns(der_bytes)
     cert = parse_leniently(der_bytes)
