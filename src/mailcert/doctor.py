@@ -7,9 +7,14 @@ SNI differences and the negotiated protocol become findings like any other.
 
 from __future__ import annotations
 
+import bisect
+import dataclasses
+import datetime as dt
 import functools
+import math
+import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
 from cryptography import x509
@@ -17,11 +22,13 @@ from cryptography import x509
 from mailcert.assess import Assessment, assess_certificate, ordered_findings, status_of, trust_findings
 from mailcert.certs.info import CertificateFacts, facts_from_certificate
 from mailcert.certs.lenient import parse_leniently
-from mailcert.certs.chain import TrustProblem, TrustResult, ValidatorSettings, verify_chain_for
+from mailcert.certs.chain import TrustResult, TrustStore, ValidatorSettings, verify_chain_for
 from mailcert.errors import CertificateError, ProbeError
 from mailcert.probe.driver import ProbeResult, SniPair
 from mailcert.findings import Finding, finding
 from mailcert.judgement import Judgement
+from mailcert.model import Status
+from mailcert.names.matcher import NameVerdict
 
 if TYPE_CHECKING:  # only `check --ocsp/--crl` loads the revocation machinery (start-up time)
     from mailcert.revocation import RevocationFacts
@@ -71,34 +78,150 @@ def diagnose(
     else:
         served = with_sni
     source = served.endpoint.url
-    parsed = [_parse(d, source) for d in served.chain]
-    certs = [cert for cert, _ in parsed]
-    facts = parsed[0][1]
-    chain = tuple(f for _, f in parsed[1:])
-
-    other: CertificateFacts | None = None
-    no_sni_facts = facts
-    if isinstance(without, ProbeResult) and without.leaf != served.leaf:
-        other = no_sni_facts = _parse(without.leaf, source)[1]
-    served_to = {p.id: no_sni_facts for p in judgement.profiles if not p.sends_sni} if other is not None else None
+    other_der = without.leaf if isinstance(without, ProbeResult) and without.leaf != served.leaf else None
+    name = names[0] if names else served.endpoint.host
     # remedies name the server by where we reached it, so `mailcert cert fix URL` and
     # `mailcert check URL` run as printed even when the typed name does not resolve here
     reached = _reached_url(served)
-    main = assess_certificate(facts, names, judgement, source=reached, served_to=served_to, chain=certs)
-    findings = list(main.findings)
-    results = main.results
+    now = judgement.clock()
+    judged = _JUDGED.get(served.chain, other_der, tuple(names), name, reached, judgement, now)
+    if judged is None:
+        judged = _judge(served.chain, other_der, names, name, reached, judgement, now, source)
+        _JUDGED.put(served.chain, other_der, tuple(names), name, reached, judgement, now, judged)
+    extra = _connection_findings(pair, served, judged.other, names)
+    if revocation is not None:
+        extra += _revocation_findings(revocation, _parse(served.leaf, source)[0], name)
+    findings, status = judged.findings, judged.status
+    if extra:
+        findings = tuple(ordered_findings([*judged.found, *extra]))
+        status = status_of(findings)
+    assessment = Assessment(status, judged.facts, tuple(names), judged.results, findings, judgement.judged(now, with_store=True))
+    return Diagnosis(assessment, pair, served, judged.other, judged.chain, judged.trust, revocation)
 
-    now = main.judged.now
+
+@dataclass(frozen=True)
+class _Judged:
+    """What a diagnosis derives from the served chain, the names, the judgement and the time
+    (not from the connection's own facts): the part a fleet scan repeats on every port."""
+
+    facts: CertificateFacts
+    chain: tuple[CertificateFacts, ...]
+    other: CertificateFacts | None
+    results: tuple[NameVerdict, ...]
+    found: tuple[Finding, ...]  # the assessment's and the chain's findings, before ordering
+    findings: tuple[Finding, ...]  # ordered
+    status: Status
+    trust: TrustResult
+
+
+def _judge(
+    served: tuple[bytes, ...], other_der: bytes | None, names: Sequence[str], name: str, reached: str,
+    judgement: Judgement, now: dt.datetime, source: str,
+) -> _Judged:
+    """Judge the served chain (and the no-SNI leaf when it differs) at ``now``, every clock read
+    at that one time (the memo's key is taken from it)."""
+    if judgement.now != now:
+        judgement = dataclasses.replace(judgement, now=now)
+    parsed = [_parse(d, source) for d in served]
+    certs = [cert for cert, _ in parsed]
+    facts = parsed[0][1]
+    other = None if other_der is None else _parse(other_der, source)[1]
+    served_to = {p.id: other for p in judgement.profiles if not p.sends_sni} if other is not None else None
+    main = assess_certificate(facts, names, judgement, source=reached, served_to=served_to, chain=certs)
     # through the verdict cache: a fleet serves one chain on many ports and hosts
     trust = verify_chain_for(certs, judgement.trust_store(), now=now, settings=(_DEFAULT_VALIDATOR,))[_DEFAULT_VALIDATOR]
-    findings += trust_findings(trust, names[0] if names else served.endpoint.host, reached, results)
-    findings += _connection_findings(pair, served, other, names)
-    if revocation is not None:
-        findings += _revocation_findings(revocation, certs[0], names[0] if names else served.endpoint.host)
-    findings = ordered_findings(findings)
-    judged = judgement.judged(now, with_store=True)
-    assessment = Assessment(status_of(findings), facts, tuple(names), results, tuple(findings), judged)
-    return Diagnosis(assessment, pair, served, other, chain, trust, revocation)
+    found = (*main.findings, *trust_findings(trust, name, reached, main.results))
+    findings = tuple(ordered_findings(found))
+    return _Judged(facts, tuple(f for _, f in parsed[1:]), other, main.results, found, findings, status_of(findings), trust)
+
+
+class _Memo:
+    """The :class:`_Judged` of recent (chain, names, endpoint, judgement) requests, per moment.
+
+    A fleet serves one certificate on many ports: after the first, a target's diagnosis repeats
+    one already made but for the connection's own facts.  The key holds exactly what
+    :func:`_judge` reads: the served DER, the no-SNI leaf when it differs, the names, the
+    endpoint reached (remedies name it), the judgement (profiles, store, thresholds) by
+    identity, and of the clock only what the verdicts and findings read (:func:`_moment`).
+    Bounded (oldest out first) and thread-safe (a library user may diagnose from threads).
+    """
+
+    SIZE: Final = 256
+    MOMENTS: Final = 8  # times kept per request: a long scan crosses few bounds
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: dict[tuple[object, ...], _Entry] = {}
+
+    def get(
+        self, served: tuple[bytes, ...], other: bytes | None, names: tuple[str, ...], name: str, reached: str,
+        judgement: Judgement, now: dt.datetime,
+    ) -> _Judged | None:
+        key = (served, other, names, name, reached, id(judgement))
+        with self._lock:
+            entry = self._entries.get(key)
+        if entry is None or entry.judgement is not judgement:
+            return None
+        return entry.moments.get(_moment(entry.bounds, entry.leaf, now))
+
+    def put(
+        self, served: tuple[bytes, ...], other: bytes | None, names: tuple[str, ...], name: str, reached: str,
+        judgement: Judgement, now: dt.datetime, judged: _Judged,
+    ) -> None:
+        key = (served, other, names, name, reached, id(judgement))
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None or entry.judgement is not judgement:
+                # the entry keeps the judgement alive, so its id names no other while it stays
+                entry = self._entries[key] = _Entry(judgement, _bounds(served, judgement.trust_store()), judged.facts)
+                while len(self._entries) > self.SIZE:
+                    self._entries.pop(next(iter(self._entries)))
+            if len(entry.moments) >= self.MOMENTS:
+                entry.moments.clear()
+            entry.moments[_moment(entry.bounds, entry.leaf, now)] = judged
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+@dataclass
+class _Entry:
+    judgement: Judgement
+    bounds: tuple[float, ...]  # sorted validity bounds (POSIX seconds) the verdicts compare the clock with
+    leaf: CertificateFacts  # days to expiry are counted from its notAfter
+    moments: dict[tuple[int, ...], _Judged] = field(default_factory=dict)
+
+
+_JUDGED: Final = _Memo()
+
+
+def _moment(bounds: tuple[float, ...], leaf: CertificateFacts, now: dt.datetime) -> tuple[int, ...]:
+    """What of ``now`` a diagnosis reads: where it falls among ``bounds`` (every notBefore and
+    notAfter of the served chain and the store's anchors), and the leaf's whole days to expiry.
+
+    The validators compare the clock with validity periods only: OpenSSL in whole seconds (and
+    a second earlier for a client that keeps a certificate valid during its notAfter second),
+    cryptography maybe without the fraction; so the positions of the time, its whole second
+    and the second before count, each before and after a bound (on a bound is its own
+    position).  The findings compare it with the leaf's bounds (expired, not yet valid, the
+    sent certificates' dates) and count its days left against the thresholds, in their text."""
+    t = now.timestamp()
+    whole = math.floor(t)
+    positions = tuple(side(bounds, x) for x in (t, whole, t - 1, whole - 1) for side in (bisect.bisect_left, bisect.bisect_right))
+    return (*positions, leaf.days_left(now))
+
+
+def _bounds(served: tuple[bytes, ...], store: TrustStore) -> tuple[float, ...]:
+    """Every validity bound of the served certificates and of the store's anchors, sorted: a
+    superset of what any path the validators may build can compare the clock with."""
+    certs = [_parsed(d)[0] for d in served]
+    return tuple(sorted({*_anchor_bounds(store), *(t.timestamp() for c in certs for t in (c.not_valid_before_utc, c.not_valid_after_utc))}))
+
+
+@functools.lru_cache(maxsize=8)
+def _anchor_bounds(store: TrustStore) -> frozenset[float]:
+    return frozenset(t.timestamp() for a in store.anchors for t in (a.not_valid_before_utc, a.not_valid_after_utc))
 
 
 _DEFAULT_VALIDATOR: Final = ValidatorSettings()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 import ipaddress
 from dataclasses import dataclass
+from typing import Final
 from urllib.parse import urlsplit
 
 from mailcert.errors import InputError
@@ -71,20 +72,23 @@ class Endpoint:
     @property
     def url(self) -> str:
         """The canonical URL form, e.g. ``imap://mail.example.com:143``."""
-        scheme = {
-            (Protocol.IMAP, TlsMode.STARTTLS): "imap",
-            (Protocol.IMAP, TlsMode.IMPLICIT): "imaps",
-            (Protocol.POP3, TlsMode.STARTTLS): "pop3",
-            (Protocol.POP3, TlsMode.IMPLICIT): "pop3s",
-            (Protocol.SMTP, TlsMode.STARTTLS): "smtp",
-            (Protocol.SMTP, TlsMode.IMPLICIT): "smtps",
-            (Protocol.HTTPS, TlsMode.IMPLICIT): "https",
-        }[(self.protocol, self.mode)]
-        return f"{scheme}://{_bracket(self.host)}:{self.port}"
+        return f"{_SCHEMES[self.protocol, self.mode]}://{_bracket(self.host)}:{self.port}"
 
     def connect_to(self, host: str, port: int | None = None) -> Endpoint:
         """The same protocol and mode at another address (curl's ``--connect-to``)."""
         return Endpoint(host, self.port if port is None else port, self.protocol, self.mode)
+
+
+_SCHEMES: Final = {
+    (Protocol.IMAP, TlsMode.STARTTLS): "imap",
+    (Protocol.IMAP, TlsMode.IMPLICIT): "imaps",
+    (Protocol.POP3, TlsMode.STARTTLS): "pop3",
+    (Protocol.POP3, TlsMode.IMPLICIT): "pop3s",
+    (Protocol.SMTP, TlsMode.STARTTLS): "smtp",
+    (Protocol.SMTP, TlsMode.IMPLICIT): "smtps",
+    (Protocol.HTTPS, TlsMode.IMPLICIT): "https",
+}
+"""Each (protocol, mode)'s URL scheme (:attr:`Endpoint.url`): one table, not one per call."""
 
 
 def _bracket(host: str) -> str:

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from mailcert.certs.revocation import RevocationStatus
     from mailcert.revocation import RevocationFacts
 
-__all__ = ["document", "json_text", "text"]
+__all__ = ["document", "connection_fields", "chain_fields", "json_text", "text"]
 
 
 def _connection(result: ProbeResult | ProbeError) -> dict[str, Any] | None:
@@ -70,16 +70,28 @@ def document(d: Diagnosis) -> dict[str, Any]:
 
     Everything comes from the diagnosis: the endpoint it probed, the names and the store it
     was judged by."""
+    return assessment_document(d.assessment, **connection_fields(d), **chain_fields(d))
+
+
+def connection_fields(d: Diagnosis) -> dict[str, Any]:
+    """``target``, ``server`` and ``connections``: the document's keys that belong to this one
+    endpoint and its connections (the rest is the judgement of what it served)."""
     endpoint = d.served.endpoint
-    return assessment_document(
-        d.assessment,
-        target=endpoint.url,
-        server={"host": endpoint.host, "port": endpoint.port, "protocol": endpoint.protocol.value, "tls": endpoint.mode.value},
-        connections={"with_sni": _connection(d.pair.with_sni), "without_sni": _connection(d.pair.without_sni)},
-        chain=[certificate_document(c) for c in d.chain],
-        certificate_without_sni=None if d.other_certificate is None else certificate_document(d.other_certificate),
-        revocation=None if d.revocation is None else _revocation(d.revocation),
-        trust={
+    return {
+        "target": endpoint.url,
+        "server": {"host": endpoint.host, "port": endpoint.port, "protocol": endpoint.protocol.value, "tls": endpoint.mode.value},
+        "connections": {"with_sni": _connection(d.pair.with_sni), "without_sni": _connection(d.pair.without_sni)},
+    }
+
+
+def chain_fields(d: Diagnosis) -> dict[str, Any]:
+    """``chain``, ``certificate_without_sni``, ``revocation`` and ``trust``: what the server sent
+    beyond the leaf and what the administrator's store makes of it."""
+    return {
+        "chain": [certificate_document(c) for c in d.chain],
+        "certificate_without_sni": None if d.other_certificate is None else certificate_document(d.other_certificate),
+        "revocation": None if d.revocation is None else _revocation(d.revocation),
+        "trust": {
             "trusted": d.trust.trusted,
             "problem": None if d.trust.trusted else d.trust.problem.name.lower(),
             "detail": d.trust.detail,
@@ -87,7 +99,7 @@ def document(d: Diagnosis) -> dict[str, Any]:
             "anchor": d.trust.anchor,
             "store": d.assessment.judged.store,
         },
-    )
+    }
 
 
 def json_text(d: Diagnosis) -> str:

@@ -11,7 +11,7 @@ from mailcert.assess import Assessment
 from mailcert.certs.info import CertificateFacts
 from mailcert.textsafe import json_dumps, shorten
 
-__all__ = ["SCHEMA_VERSION", "assessment_document", "certificate_document", "dumps"]
+__all__ = ["SCHEMA_VERSION", "assessment_document", "certificate_document", "verdict_fields", "dumps"]
 
 SCHEMA_VERSION = 1
 
@@ -46,23 +46,32 @@ def assessment_document(assessment: Assessment, **extra: Any) -> dict[str, Any]:
     """The whole document; ``extra`` adds command-specific keys (source, server, chain...)."""
     doc: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "status": assessment.status.name}
     doc.update(extra)
-    doc["certificate"] = certificate_document(assessment.certificate)
-    doc["names"] = list(assessment.names)
-    doc["results"] = [
-        {
-            "name": v.name,
-            "client": v.client,
-            "accepted": v.accepted,
-            "reason": shorten(v.reason, TEXT_LIMIT),
-            "message": None if v.message is None else shorten(v.message, TEXT_LIMIT),
-            "matched": None if v.matched is None else shorten(v.matched, TEXT_LIMIT),
-            "warning": v.warning,
-            "code": v.code,
-        }
-        for v in assessment.results
-    ]
-    doc["findings"] = [f.as_dict() for f in assessment.findings]
+    doc.update(verdict_fields(assessment))
     return doc
+
+
+def verdict_fields(assessment: Assessment) -> dict[str, Any]:
+    """The document's last keys (``certificate``, ``names``, ``results``, ``findings``): what
+    was judged and the verdicts, read from the assessment alone (its status and clock are not
+    in them), so a scan can write them once for every port that serves the same judgement."""
+    return {
+        "certificate": certificate_document(assessment.certificate),
+        "names": list(assessment.names),
+        "results": [
+            {
+                "name": v.name,
+                "client": v.client,
+                "accepted": v.accepted,
+                "reason": shorten(v.reason, TEXT_LIMIT),
+                "message": None if v.message is None else shorten(v.message, TEXT_LIMIT),
+                "matched": None if v.matched is None else shorten(v.matched, TEXT_LIMIT),
+                "warning": v.warning,
+                "code": v.code,
+            }
+            for v in assessment.results
+        ],
+        "findings": [f.as_dict() for f in assessment.findings],
+    }
 
 
 def dumps(doc: dict[str, Any]) -> str:
