@@ -21,7 +21,7 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 
 LAYERS: tuple[tuple[str, ...], ...] = (
     # lowest first; a module may import its own layer and the layers below, never above
-    ("errors", "model", "paths", "inputs", "fsutil", "textsafe", "_version", "config", "der"),
+    ("errors", "model", "paths", "inputs", "fsutil", "textsafe", "_version", "config", "der", "memo"),
     ("names", "certs", "probe", "revocation"),  # facts: pure ones, the socket driver, fetched revocation answers
     ("findings",),  # the one finding shape and its catalogue
     ("judgement", "verdicts", "assess", "doctor", "address", "senders", "rollover"),  # the judge

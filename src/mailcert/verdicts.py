@@ -18,7 +18,8 @@ from typing import NamedTuple
 
 from cryptography import x509
 
-from mailcert.certs.chain import TrustProblem, TrustResult, TrustStore, Validator, ValidatorSettings, verify_chain_for
+from mailcert.certs.chain import (TrustProblem, TrustResult, TrustStore, Validator, ValidatorSettings, strictest_first,
+                                  verify_chain_in_order)
 from mailcert.certs.info import CertificateFacts
 from mailcert.names.matcher import NameVerdict
 from mailcert.names.profiles import ChainPolicy, ChainValidator, ClientGroup, ClientProfile, EkuRule, MissingIntermediate, TrustSource
@@ -141,10 +142,38 @@ def judge_chains(
     now: dt.datetime,
 ) -> dict[str, TrustResult]:
     """Each client's validator verdict on ``chain``: one validation per distinct set-up (many
-    clients share one), as few as the set-ups allow (:func:`verify_chain_for`)."""
-    chosen = {p.id: settings_for(p.chain) for p in profiles if p.group is not ClientGroup.SENDER}
-    done = verify_chain_for(chain, store, now=now, settings=chosen.values())
-    return {client: done[s] for client, s in chosen.items()}
+    clients share one), as few as the set-ups allow (:func:`verify_chain_in_order`)."""
+    plan = _plan(profiles)
+    done = verify_chain_in_order(chain, store, now=now, wanted=plan.wanted)
+    return {client: done[i] for client, i in plan.clients}
+
+
+class _Plan(NamedTuple):
+    """Which set-ups a list of profiles needs, and which verdict each client takes."""
+
+    profiles: tuple[ClientProfile, ...]  # kept: their ids key the plan
+    wanted: tuple[ValidatorSettings, ...]  # strictest first
+    clients: tuple[tuple[str, int], ...]  # (client id, index of its set-up in ``wanted``)
+
+
+# the profiles' ids -> their plan: every judgement of a scan or a fleet names the same profiles,
+# and their set-ups are worked out once, not hashed again per chain (a plan keeps its profiles
+# alive, so an id in its key is never another profile's)
+_PLANS: dict[tuple[int, ...], _Plan] = {}
+
+
+def _plan(profiles: Iterable[ClientProfile]) -> _Plan:
+    chosen = tuple(p for p in profiles if p.group is not ClientGroup.SENDER)
+    key = tuple(map(id, chosen))
+    plan = _PLANS.get(key)
+    if plan is None:
+        settings = [settings_for(p.chain) for p in chosen]
+        wanted = strictest_first(settings)
+        plan = _Plan(chosen, wanted, tuple((p.id, wanted.index(s)) for p, s in zip(chosen, settings)))
+        if len(_PLANS) >= 64:
+            _PLANS.clear()
+        _PLANS[key] = plan
+    return plan
 
 
 # policy id -> (policy, its settings): profiles are frozen and their policies interned

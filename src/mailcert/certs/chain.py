@@ -45,6 +45,7 @@ from mailcert.certs.lenient import original_der
 from mailcert.certs.load import load_certificates
 from mailcert.der import certificate_der
 from mailcert.errors import InputError
+from mailcert.memo import per_object
 
 __all__ = [
     "MAX_CHAIN",
@@ -57,6 +58,8 @@ __all__ = [
     "ValidatorSettings",
     "verify_chain",
     "verify_chain_for",
+    "verify_chain_in_order",
+    "strictest_first",
 ]
 
 # Longer chains are refused before any validator runs: no real server sends more than a
@@ -70,6 +73,10 @@ class Validator(enum.Enum):
 
     OPENSSL = "OpenSSL X509_verify_cert (libssl's client settings)"
     WEBPKI = "cryptography x509.verification (Web PKI rules)"
+
+    # members are singletons: identity hashes them exactly, in C; Enum's own __hash__ is a
+    # Python call, and every ValidatorSettings key of the chain memory hashes one
+    __hash__ = object.__hash__
 
 
 class ValidatorSettings(NamedTuple):
@@ -249,15 +256,20 @@ class TrustStore:
         return cls.from_bundle(certifi.where(), "Mozilla's root list (certifi)")
 
     def contains(self, cert: x509.Certificate) -> bool:
-        return cert in self._set
+        """Is ``cert`` one of the anchors?  Its subject's name key is looked up first: hashing a
+        certificate costs cryptography a walk of its fields, and most certificates asked about
+        (every leaf) share no subject with an anchor."""
+        return _wire(cert)[2] in self.openssl().by_name and cert in self._set
 
-    def above(self, chain: Sequence[x509.Certificate]) -> tuple[x509.Certificate, ...]:
-        """The anchors a validator may put on a path for ``chain``: those whose subject a
-        certificate of the chain names (as its issuer or its own subject), the anchors naming
-        those as issuers, and so on.  Names compared loosely (:func:`name_key`), so it is a
-        superset of what either validator looks up."""
+    def above(self, names: Iterable[str]) -> tuple[x509.Certificate, ...]:
+        """The anchors a validator may put on a path for a chain whose certificates carry the
+        name keys ``names`` (:func:`name_key` of each one's issuer and subject): those whose
+        subject is one of them, the anchors naming those as issuers, and so on.  Names compared
+        loosely (:func:`name_key`), so it is a superset of what either validator looks up.
+        Names only: a chain's anchors depend on nothing else of it, so a new leaf under a known
+        intermediate finds them by the names it shares with it (:func:`_above`)."""
         by_name = self.openssl().by_name
-        wanted = [n for c in chain for n in _wire(c)[1:3]]
+        wanted = list(names)
         found: dict[x509.Certificate, None] = {}
         while wanted:
             for a in by_name.get(wanted.pop(), ()):
@@ -269,9 +281,10 @@ class TrustStore:
     def issuers_of(self, cert: x509.Certificate) -> list[x509.Certificate]:
         """Anchors whose subject is ``cert``'s issuer (revocation checking needs the issuer's key;
         a report names the anchor a chain ends at).  Looked up by name key, not by reading the
-        subject of each of a system store's hundred and forty anchors."""
-        issuer = cert.issuer
-        return [a for a in self.openssl().by_name.get(name_key(issuer), ()) if a.subject == issuer]
+        subject of each of a system store's hundred and forty anchors, and remembered per
+        certificate: each new leaf under a known intermediate asks again for the intermediate's,
+        and reading its issuer name costs more than the lookup."""
+        return list(_issuers_in(self, cert))
 
     def openssl(self, *, key_only: bool = False) -> OpenSSLStore[x509.Certificate]:
         """OpenSSL's store of these anchors; ``key_only``: each anchor reduced to what the JDK's
@@ -293,7 +306,14 @@ class TrustStore:
             return self._webpki
 
 
-@functools.lru_cache(maxsize=4096)
+@per_object(maxsize=4096)
+def _issuers_in(store: TrustStore, cert: x509.Certificate) -> tuple[x509.Certificate, ...]:
+    """:meth:`TrustStore.issuers_of`, remembered per store and certificate."""
+    issuer = cert.issuer
+    return tuple(a for a in store.openssl().by_name.get(name_key(issuer), ()) if a.subject == issuer)
+
+
+@per_object(maxsize=4096)
 def _name_and_key(anchor: x509.Certificate) -> bytes:
     """``anchor`` as the JDK's ``TrustAnchor`` holds a certificate from a keystore: its name and
     public key (RFC 5280 6.1.1 d), nothing else - no validity period, no name constraints
@@ -343,11 +363,11 @@ class _Chain:
         self.certs = tuple(certs)
         wire = [_wire(x) for x in self.certs]
         self.ders = tuple(w[0] for w in wire)
-        self.names = [n for w in wire for n in (w[1], w[2])]
+        self.names = tuple(n for w in wire for n in (w[1], w[2]))  # as :func:`_names` reads them
         self.twins = any(w[3] for w in wire)
 
 
-@functools.lru_cache(maxsize=4096)
+@per_object(maxsize=4096)
 def _wire(cert: x509.Certificate) -> tuple[bytes, str, str, bool]:
     """The certificate's DER as the server sent it, the keys of its issuer and subject names, and
     whether ``cert`` is a lenient twin.
@@ -426,21 +446,39 @@ def verify_chain_for(
     Verdicts are remembered per (chain, store, set-ups, :func:`_validity_pattern` of ``now``):
     a fleet serves one chain on many ports, and a scan judges it again at each pass.
     """
-    wanted = _strictest_first(frozenset(settings))
+    wanted = strictest_first(settings)
+    return dict(zip(wanted, verify_chain_in_order(chain, store, now=now, wanted=wanted)))
+
+
+def verify_chain_in_order(
+    chain: Sequence[x509.Certificate], store: TrustStore, *, now: dt.datetime, wanted: tuple[ValidatorSettings, ...]
+) -> tuple[TrustResult, ...]:
+    """:func:`verify_chain_for` with the set-ups already in :func:`strictest_first` order, the
+    verdicts in that order: a caller judging many chains for the same clients (``judge_chains``)
+    orders them once and indexes the verdicts, instead of hashing a dozen set-ups per chain."""
     if not chain or len(chain) > MAX_CHAIN:
-        return {s: verify_chain(chain, store, now=now, settings=s) for s in wanted}
+        return tuple(verify_chain(chain, store, now=now, settings=s) for s in wanted)
     certs = tuple(chain)
-    key = (certs, id(store), wanted, _validity_pattern(certs, store, now))
+    # the set-ups by identity (``strictest_first`` remembers its tuples; the entry keeps its own
+    # alive, so the id is never another's), the store likewise
+    key = (certs, id(store), id(wanted), _validity_pattern(certs, store, now))
     with _recent_lock:
         hit = _recent.get(key)
-    if hit is not None and hit[0] is store:
-        return dict(hit[1])
-    out = _verify_all(chain, store, now, wanted)
+    if hit is not None and hit[0] is store and hit[1] is wanted:
+        return hit[2]
+    found = _verify_all(chain, store, now, wanted)
+    out = tuple(found[s] for s in wanted)
     with _recent_lock:
-        _recent[key] = (store, out)
+        _recent[key] = (store, wanted, out)
         while len(_recent) > 256:
             _recent.pop(next(iter(_recent)))
-    return dict(out)
+    return out
+
+
+def strictest_first(settings: Iterable[ValidatorSettings]) -> tuple[ValidatorSettings, ...]:
+    """The distinct set-ups of ``settings`` in the order :func:`verify_chain_in_order` judges
+    them (the same tuple for the same set-ups while it is remembered)."""
+    return _strictest_first(frozenset(settings))
 
 
 @functools.lru_cache(maxsize=64)
@@ -454,7 +492,7 @@ def _own_checks(s: ValidatorSettings) -> tuple[object, ...]:
     return s.cn_ip_name, s.min_ec_bits, s.not_after_inclusive, s.anchor_must_be_ca, s.empty_names_refused, s.eku_leaf_only, s.path_search
 
 
-_recent: dict[tuple[object, ...], tuple[TrustStore, dict[ValidatorSettings, TrustResult]]] = {}
+_recent: dict[tuple[object, ...], tuple[TrustStore, tuple[ValidatorSettings, ...], tuple[TrustResult, ...]]] = {}
 _recent_lock = threading.Lock()
 
 
@@ -472,20 +510,43 @@ def _validity_pattern(chain: tuple[x509.Certificate, ...], store: TrustStore, no
     certificate valid during its notAfter second asks OpenSSL a second earlier too
     (``not_after_inclusive``), so that second's position counts as well.
     """
-    bounds = _above(chain, store)[0]
+    bounds = _bounds(chain, store)
     t = now.timestamp()
     times = (t, int(t), math.floor(t), t - 1, int(t - 1), math.floor(t - 1))
     return tuple(side(bounds, x) for x in times for side in (bisect.bisect_left, bisect.bisect_right))
 
 
+def _bounds(chain: tuple[x509.Certificate, ...], store: TrustStore) -> list[float]:
+    """Every notBefore and notAfter (POSIX seconds, sorted) of ``chain`` and of the anchors above it."""
+    return sorted({*_above(_names(chain), store).bounds, *(t for c in chain for t in _dates(c))})
+
+
+def _names(chain: Sequence[x509.Certificate]) -> tuple[str, ...]:
+    """The name keys of each certificate's issuer and subject, in chain order (what
+    :meth:`TrustStore.above` reads of a chain)."""
+    return tuple(n for c in chain for n in _wire(c)[1:3])
+
+
+class _Above(NamedTuple):
+    """What the anchors above a chain add (:meth:`TrustStore.above`)."""
+
+    bounds: frozenset[float]  # their notBefore and notAfter, POSIX seconds
+    keys: tuple[str, ...]  # the keys of their subject names (the OpenSSL store subset must hold them)
+
+
 @functools.lru_cache(maxsize=1024)
-def _above(chain: tuple[x509.Certificate, ...], store: TrustStore) -> tuple[tuple[float, ...], tuple[str, ...]]:
-    """What the anchors a path above ``chain`` may use (:meth:`TrustStore.above`) add: every
-    notBefore and notAfter (POSIX seconds, sorted) of the chain and of them, and the keys of
-    their names (the OpenSSL store subset must hold them).  Once per chain and store."""
-    anchors = store.above(chain)
-    bounds = sorted({t.timestamp() for c in chain + anchors for t in (c.not_valid_before_utc, c.not_valid_after_utc)})
-    return tuple(bounds), tuple(_wire(a)[2] for a in anchors)
+def _above(names: tuple[str, ...], store: TrustStore) -> _Above:
+    """The anchors above a chain carrying ``names`` (:func:`_names`), once per names and store:
+    keyed by the names, not the chain, so a never-seen leaf under a known intermediate (a new
+    name key of its own subject at most) is answered from memory."""
+    anchors = store.above(names)
+    return _Above(frozenset(t for a in anchors for t in _dates(a)), tuple(_wire(a)[2] for a in anchors))
+
+
+@per_object(maxsize=4096)
+def _dates(cert: x509.Certificate) -> tuple[float, float]:
+    """``cert``'s notBefore and notAfter as POSIX seconds."""
+    return cert.not_valid_before_utc.timestamp(), cert.not_valid_after_utc.timestamp()
 
 
 def _verify_all(
@@ -603,7 +664,7 @@ def _openssl_verdict(c: _Chain, store: TrustStore, now: dt.datetime, settings: V
     anchors = store.openssl(key_only=settings.anchor_key_only)
     # the anchors above the chain's own names too: a cross-signed anchor's issuer is looked up
     # in the store by a name no certificate of the chain carries
-    names = c.names + list(_above(c.certs, store)[1])
+    names = [*c.names, *_above(c.names, store).keys]
 
     def run(sent: Sequence[int], when: dt.datetime) -> OpenSSLVerdict:
         v = openssl_verify([c.ders[i] for i in sent], names, anchors, now=when, security_level=settings.security_level,
@@ -1024,7 +1085,7 @@ def _self_signed(cert: x509.Certificate) -> bool:
     return cert.subject == cert.issuer and _signed(cert, cert)
 
 
-@functools.lru_cache(maxsize=1024)
+@per_object(maxsize=1024)
 def _signed(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
     try:
         cert.verify_directly_issued_by(issuer)
@@ -1033,6 +1094,6 @@ def _signed(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
         return False
 
 
-@functools.lru_cache(maxsize=1024)
+@per_object(maxsize=1024)
 def _subject(cert: x509.Certificate) -> str:
     return cert.subject.rfc4514_string() or "(empty subject)"
