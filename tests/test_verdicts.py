@@ -30,6 +30,7 @@ from mailcert.names.matcher import NameVerdict
 from mailcert.names.profiles import PROFILES, EkuRule
 from mailcert.judgement import Judgement
 from mailcert.verdicts import settings_for
+from tests.differential import chain_corpus
 from tests.factory import NOW, Node, chain_cert, der, pem
 
 NAME = "mail.example.com"
@@ -60,9 +61,10 @@ def pki() -> dict[str, Node]:
     return {"root": root, "inter": inter}
 
 
-def refused(chain: Sequence[x509.Certificate], anchors: Sequence[x509.Certificate], name: str = NAME) -> dict[str, str]:
-    """client id -> reason code, for the clients that refuse."""
-    judgement = Judgement(tuple(PROFILES.values()), store=TrustStore(list(anchors), "test store"), now=NOW)
+def refused(chain: Sequence[x509.Certificate], anchors: Sequence[x509.Certificate], name: str = NAME, *,
+            now: dt.datetime = NOW, jdk_ca: bool = False) -> dict[str, str]:
+    """client id -> reason code, for the clients that refuse (``jdk_ca``: the store is a JDK's own cacerts)."""
+    judgement = Judgement(tuple(PROFILES.values()), store=TrustStore(list(anchors), "test store", jdk_ca=jdk_ca), now=now)
     a = assess_certificate(facts_from_certificate(chain[0]), [name], judgement, chain=chain)
     return {v.client: v.code or "" for v in a.results if not v.accepted}
 
@@ -237,11 +239,72 @@ def test_ec_keys_under_224_bits_are_refused_by_the_jdk(where: str) -> None:
     assert "gnutls" not in codes  # OpenSSL's security level 1 (the validator the JDK's row runs at 0) takes P-192
 
 
-def test_the_jdk_counts_the_not_after_second_as_valid(pki: dict[str, Node]) -> None:
-    """not_after_inclusive: valid at the very second of notAfter (CertificateValidity.valid)."""
+@pytest.mark.parametrize(("after", "jdk_takes_it"), [(0, True), (0.0005, True), (0.001, False), (0.5, False), (1, False)])
+def test_the_jdk_takes_a_certificate_at_its_not_after_to_the_millisecond(pki: dict[str, Node], after: float, jdk_takes_it: bool) -> None:
+    """not_after_inclusive: CertificateValidity.valid expires a certificate when notAfter.before(now),
+    both in milliseconds (System.currentTimeMillis): valid at notAfter and within its first
+    millisecond, expired one millisecond later; OpenSSL expires it at its notAfter second."""
     lf = build(NAME, pki["inter"], san=(NAME,), not_after=NOW.replace(microsecond=0))
-    codes = refused([lf.cert, pki["inter"].cert], [pki["root"].cert])
-    assert codes.get("openssl") == "expired" and not set(JDK) & set(codes)
+    codes = refused([lf.cert, pki["inter"].cert], [pki["root"].cert], now=NOW.replace(microsecond=0) + dt.timedelta(seconds=after))
+    assert codes.get("openssl") == "expired"
+    assert {c: codes.get(c) for c in JDK} == {c: None if jdk_takes_it else "expired" for c in JDK}
+
+
+def _rsa768(label: str) -> rsa.RSAPrivateKey:
+    """An RSA-768 key (cryptography generates none under 1024 bits; the chain corpus derives them)."""
+    return chain_corpus._rsa(label, 768)
+
+
+@pytest.mark.parametrize("where", ["intermediate", "root"])
+def test_the_jdk_holds_every_key_of_the_path_to_its_rsa_floor(pki: dict[str, Node], where: str) -> None:
+    """key_floor: jdk.certpath.disabledAlgorithms RSA keySize < 1024 on the CAs' keys and the
+    anchor's, not only the leaf's (AlgorithmChecker; corpus:rsa768-* over the wire)."""
+    root = build("RSA-768 Root", ca=True, key=_rsa768("unit-root"), days=(-100, 900)) if where == "root" else pki["root"]
+    inter = build("RSA-768 Intermediate", root, ca=True, key=_rsa768("unit-inter")) if where == "intermediate" else None
+    lf = build(NAME, inter or root, san=(NAME,))
+    codes = refused([lf.cert, *([inter.cert] if inter else [])], [root.cert])
+    assert {c: codes.get(c) for c in JDK} == {c: "weak-key" for c in JDK}
+    assert "nss" not in codes  # OpenSSL at level 0, as the JDK row runs it, takes the key: the floor is the JDK's own
+    java = _java_verdict(lf, inter, root, NAME)
+    assert f"RSA-768 {'Intermediate' if inter else 'Root'}" in java.reason and "768 bits" in java.reason
+
+
+@pytest.mark.parametrize("jdk_ca", [False, True])
+@pytest.mark.parametrize("where", ["intermediate", "leaf"])
+def test_the_jdk_refuses_sha1_only_below_its_own_anchors(where: str, jdk_ca: bool) -> None:
+    """sha1_jdk_ca: "SHA1 jdkCA & usage TLSServer": a SHA-1 signature below an anchor of the JDK's
+    own cacerts is refused, below another anchor taken (corpus:sha1-intermediate over the wire)."""
+    root = build("RSA Root", ca=True, key=chain_corpus._rsa("rsa-root", 2048), days=(-100, 900))
+    inter = build("RSA Intermediate", root, ca=True, sha1=where == "intermediate", key=chain_corpus._rsa("rsa-inter", 2048))
+    lf = build(NAME, inter, san=(NAME,), sha1=where == "leaf")
+    codes = refused([lf.cert, inter.cert], [root.cert], jdk_ca=jdk_ca)
+    assert {c: codes.get(c) for c in JDK} == {c: "weak-signature" if jdk_ca else None for c in JDK}
+    assert "nss" not in codes
+
+
+@pytest.mark.parametrize(("client", "anchor"), [("openssl", "root"), ("thunderbird", "root"), ("gnutls", "intermediate"),
+                                               ("gnutls", "root")])
+def test_an_expired_anchor_is_named_not_the_last_certificate_sent(pki: dict[str, Node], client: str, anchor: str) -> None:
+    """OpenSSL reports the expiry at the anchor's depth; the anchor came from the store, not the
+    server, and the detail names it (the Web PKI rows take OpenSSL's diagnosis, the partial-chain
+    rows stop at an intermediate of the store)."""
+    root = build("Expired Root", ca=True, days=(-1000, -1))
+    inter = build("Expired Anchor Intermediate" if anchor == "intermediate" else "Valid Intermediate", root, ca=True,
+                  days=(-500, -1 if anchor == "intermediate" else 900))
+    lf = build(NAME, inter, san=(NAME,))
+    trusted = inter if anchor == "intermediate" else root
+    result = verify_chain([lf.cert, inter.cert], TrustStore([trusted.cert], "test store"), now=NOW,
+                          settings=settings_for(PROFILES[client].chain))
+    assert not result.trusted and result.problem is TrustProblem.ISSUER_EXPIRED
+    assert result.detail.startswith(f"the trust anchor {trusted.cert.subject.rfc4514_string()} (test store) is valid only"), result.detail
+
+
+def test_the_jdk_never_checks_its_anchors_own_sha1_signature() -> None:
+    """The anchor ends the path: its own SHA-1 self-signature is not checked, even a jdkCA's."""
+    root = build("SHA-1 Root", ca=True, sha1=True, key=chain_corpus._rsa("rsa-root", 2048), days=(-100, 900))
+    lf = build(NAME, root, san=(NAME,))
+    assert not set(JDK) & set(refused([lf.cert], [root.cert], jdk_ca=True))
+    assert not set(JDK) & set(refused([lf.cert, root.cert], [root.cert], jdk_ca=True))
 
 
 def test_the_jdk_refuses_an_anchor_that_is_no_ca(pki: dict[str, Node]) -> None:

@@ -57,6 +57,8 @@ _PROBLEM_CODES: dict[TrustProblem, str] = {
 _VALIDATORS = {ChainValidator.OPENSSL: Validator.OPENSSL, ChainValidator.WEBPKI: Validator.WEBPKI}
 _SERVER_EKUS = frozenset({"serverAuth", "anyExtendedKeyUsage"})
 _WEAK_HASHES = frozenset({"sha1", "md5", "md2"})
+# CertificateFacts' key types by the names ChainPolicy.key_floor gives them (the JDK's key algorithms)
+_KEY_ALGORITHMS = {"ECDSA": "EC"}
 _NOT_HERE = (TrustSource.WINDOWS, TrustSource.APPLE, TrustSource.JDK, TrustSource.ANDROID)
 # What a client may have that this judgement cannot see: the reason says so.
 _MAYBE_HAS_IT = (MissingIntermediate.PRELOADED, MissingIntermediate.CACHED)
@@ -91,8 +93,9 @@ def leaf_refusal(policy: ChainPolicy, facts: CertificateFacts, *, public: bool |
         why = ("ca-leaf", "the server's certificate is a CA certificate (basicConstraints CA:TRUE)")
     if why is None and policy.key_types and _key_name(facts) not in policy.key_types:
         why = ("key-type", f"a {_key_name(facts)} key; this client supports only {', '.join(policy.key_types)}")
-    if why is None and facts.key_type == "RSA" and facts.key_bits < policy.min_rsa_bits:
-        why = ("weak-key", f"RSA {facts.key_bits} bits; this client needs at least {policy.min_rsa_bits}")
+    need = policy.min_key_bits(_KEY_ALGORITHMS.get(facts.key_type, facts.key_type))
+    if why is None and facts.key_bits < need:
+        why = ("weak-key", f"{facts.key_type} {facts.key_bits} bits; this client needs at least {need}")
     if why is None and policy.refuse_sha1 and facts.signature_hash in _WEAK_HASHES and not facts.self_signed:
         why = ("weak-signature", f"signed with {facts.signature_hash.upper()}, which this client refuses")
     if why is None:
@@ -190,7 +193,7 @@ def settings_for(policy: ChainPolicy) -> ValidatorSettings:
     settings = ValidatorSettings(_VALIDATORS[policy.validator], policy.security_level, key_ids_optional=not policy.key_ids_required,
                                  partial_chain=policy.partial_chain, anchor_key_only=policy.anchor_key_only,
                                  purpose=policy.eku is not EkuRule.UNCHECKED,
-                                 cn_ip_name=policy.cn_ip_name, min_ec_bits=policy.min_ec_bits,
+                                 cn_ip_name=policy.cn_ip_name, key_floor=policy.key_floor, sha1_jdk_ca=policy.sha1_jdk_ca,
                                  not_after_inclusive=policy.not_after_inclusive, anchor_must_be_ca=policy.anchor_must_be_ca,
                                  empty_names_refused=policy.empty_names_refused, eku_leaf_only=policy.eku_leaf_only,
                                  path_search=policy.path_search)

@@ -2,7 +2,7 @@
 
 A verdict is remembered per validity pattern: where the time falls among the validity bounds of
 the chain and of the anchors above it.  Each case judges a chain at times around every bound
-(one second and half a second either side, and on it), in an order that leaves the memory warm
+(one second and half a second either side, on it, and half a millisecond and one past it), in an order that leaves the memory warm
 from a neighbouring time, and compares each verdict with one judged afresh (a new store, so
 nothing remembered can answer).  A key too coarse (a bound left out, the time rounded, an
 anchor's validity ignored) gives a stale verdict at one of these times.
@@ -44,7 +44,8 @@ def case(request: pytest.FixtureRequest) -> tuple[list[x509.Certificate], list[x
 
 def _around_bounds(certs: list[x509.Certificate]) -> list[dt.datetime]:
     bounds = {t for c in certs for t in (c.not_valid_before_utc, c.not_valid_after_utc)}
-    steps = [dt.timedelta(seconds=s) for s in (-1, -0.5, 0, 0.5, 1)]
+    # the JDK's clock is in milliseconds: on a bound, within its first millisecond, and just past it
+    steps = [dt.timedelta(seconds=s) for s in (-1, -0.5, 0, 0.0005, 0.001, 0.5, 1)]
     return sorted({b + s for b in bounds for s in steps} | {NOW})
 
 

@@ -155,6 +155,9 @@ def _generate(day: dt.datetime) -> tuple[ChainCase, ...]:
                       days=(-500, 2000))
     sha1_inter = _make("sha1-inter", "Corpus SHA-1 Signed Intermediate", day, rsa_root, key=_rsa("rsa-inter", 2048),
                        ca=True, days=(-500, 2000), sha1=True)
+    small_inter = _make("rsa768-inter", "Corpus RSA-768 Intermediate", day, rsa_root, key=_rsa("rsa768-inter", 768), ca=True,
+                        days=(-500, 2000))
+    small_root = _make("rsa768-root", "Corpus RSA-768 Root", day, key=_rsa("rsa768-root", 768), ca=True, days=(-1000, 3000))
     sbs = _make("sbs", "sbs.contoso.local", day, san=("sbs.contoso.local", "remote.contoso.com", NAME), days=(-10, 1825))
 
     def leaf(label: str, issuer: Node, *, name: str = NAME, **kw: object) -> Node:
@@ -191,6 +194,9 @@ def _generate(day: dt.datetime) -> tuple[ChainCase, ...]:
         [rsa_root])
     add("rsa-chain", "an all-RSA chain, SHA-256 (control for the SHA-1 cases)", [leaf("rsa-leaf", rsa_inter), rsa_inter], [rsa_root])
     add("rsa1024-leaf", "RSA-1024 leaf key", [leaf("rsa1024", inter, key=_rsa("rsa1024", 1024)), inter], [root])
+    add("rsa768-intermediate", "an intermediate with an RSA-768 key (the leaf's is P-256)",
+        [leaf("rsa768-int-leaf", small_inter), small_inter], [rsa_root])
+    add("rsa768-root", "a root with an RSA-768 key (the leaf's is P-256)", [leaf("rsa768-root-leaf", small_root)], [small_root])
     add("nc-permitted", "name-constrained private root, name inside", [leaf("nc-in", nc_root, name="imap.corp.example")], [nc_root],
         "imap.corp.example")
     add("nc-outside", "name-constrained private root, name outside the permitted subtree", [leaf("nc-out", nc_root)], [nc_root])

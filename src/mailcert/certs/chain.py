@@ -26,17 +26,18 @@ import enum
 import functools
 import ipaddress
 import math
+import operator
 import os
 import ssl
 import threading
 import warnings
-from collections.abc import Iterable, Sequence
-from typing import NamedTuple, TypeVar
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, NamedTuple, TypeVar
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, rsa
 from cryptography.x509 import verification
 from cryptography.x509.oid import AuthorityInformationAccessOID
 
@@ -90,8 +91,9 @@ class ValidatorSettings(NamedTuple):
     anchor_key_only: bool = False  # openssl: an anchor is its name and key; its validity, extensions, constraints unchecked (the JDK)
     purpose: bool = True  # openssl: verify for a TLS server (ssl_server: EKU, CA leaf); False: no purpose (clients that give GnuTLS none)
     cn_ip_name: bool = False  # openssl: name constraints read an IP-literal subject CN as an iPAddress, and it joins the SAN (the JDK)
-    min_ec_bits: int = 0  # openssl: every EC key of the path, the anchor's too, on a curve of at least this size (the JDK: 224)
-    not_after_inclusive: bool = False  # openssl: a certificate is still valid during its notAfter second (the JDK)
+    key_floor: tuple[tuple[str, int], ...] = ()  # openssl: (RSA/DSA/EC, bits): every such key of the path, the anchor's too, at least this size (the JDK)
+    sha1_jdk_ca: bool = False  # openssl: SHA-1 signatures below the anchor refused when the store is the JDK's own (TrustStore.jdk_ca)
+    not_after_inclusive: bool = False  # openssl: a certificate is still valid at its notAfter, to the millisecond (the JDK)
     anchor_must_be_ca: bool = False  # openssl: an anchor above the server's certificate is a v3 CA with keyCertSign (the JDK)
     empty_names_refused: bool = False  # openssl: a certificate with an empty issuer, or an empty subject and no critical SAN, is unreadable (the JDK)
     eku_leaf_only: bool = False  # openssl: the CAs' extended key usage is not checked, the leaf's is (the JDK)
@@ -119,8 +121,6 @@ class TrustProblem(enum.Enum):
     UNREADABLE = "a certificate cannot be read by the client's validator"
 
 
-X509_V_ERR_CERT_NOT_YET_VALID = 9
-X509_V_ERR_CERT_HAS_EXPIRED = 10
 # OpenSSL's X509_V_ERR_* numbers (include/openssl/x509_vfy.h), grouped by what to tell the admin.
 _OPENSSL_PROBLEMS: dict[int, TrustProblem] = {
     2: TrustProblem.MISSING_INTERMEDIATE,
@@ -202,14 +202,21 @@ class TrustStore:
     """
 
     def __init__(
-        self, anchors: Sequence[x509.Certificate], description: str, *, any_anchor: bool = False, public: bool = False
+        self, anchors: Sequence[x509.Certificate], description: str, *, any_anchor: bool = False, public: bool = False,
+        jdk_ca: bool = False,
     ) -> None:
         """``any_anchor``: an anchor need not be a self-signed root (a DANE trust anchor, an
         intermediate pinned by the administrator); OpenSSL's ``X509_V_FLAG_PARTIAL_CHAIN``.
-        ``public``: the anchors are public CAs' roots (rules for public certificates apply)."""
+        ``public``: the anchors are public CAs' roots (rules for public certificates apply).
+        ``jdk_ca``: the anchors are those a JDK ships in its own cacerts, each under an alias
+        marked `` [jdk]`` (what ``sun.security.util.AnchorCertificates`` counts as a "jdkCA":
+        OpenJDK's own cacerts as upstream builds ship it).  The system store is not: a
+        distribution's JDK (Debian's ca-certificates-java) makes its cacerts from it with
+        ``debian:`` aliases, which mark none."""
         self.description = description
         self.any_anchor = any_anchor
         self.public = public
+        self.jdk_ca = jdk_ca
         self.anchors = tuple(anchors)
         # certificates compare and hash by their DER (in Rust): no serialisation per lookup
         self._set = frozenset(self.anchors)
@@ -429,8 +436,67 @@ def _verify(c: _Chain, store: TrustStore, now: dt.datetime, settings: ValidatorS
     return _webpki(c, store, now, settings, explain)
 
 
-_LEVEL_PROBLEMS = frozenset({TrustProblem.WEAK_KEY, TrustProblem.WEAK_SIGNATURE})
-_LENIENT_FORGIVES = ("2.5.29.35", "2.5.29.14", "2.5.29.15", "basicConstraints.cA", "keyCertSign")  # AKI, SKI, KU, CA leaf
+class _Relation(enum.Enum):
+    """How one :class:`ValidatorSettings` field relates a set-up to one stricter in it: what a
+    verdict of the stricter set-up tells about the other's (:data:`_FIELDS`)."""
+
+    SAME = "the validator itself: set-ups share nothing unless it is the same"
+    FORGIVES = "a looser value turns only some refusals into trust, on the same path: a trusted chain stays trusted"
+    ANCHORS = "a looser value takes more anchors: a trusted chain stays trusted, any refusal may change, a path may end earlier"
+    OWN_CHECK = "mailcert's own check on the path OpenSSL validated: it refuses more (and may forgive an OpenSSL refusal)"
+    ON_REFUSAL = "forgives only what a refused chain needs (another path, a CA's EKU, the notAfter millisecond)"
+
+
+class _Field(NamedTuple):
+    """One field's row of :data:`_FIELDS`."""
+
+    relation: _Relation
+    looser: Callable[[Any, Any], Any] = operator.eq  # is the first value at most as strict as the second?
+    forgives: Callable[[TrustResult], bool] | None = None  # FORGIVES: the refusals a looser value may turn into trust
+    same_path: Callable[[TrustResult, TrustStore, _Chain], bool] | None = None  # ANCHORS: does a trusted path stay the path?
+
+
+def _forgives_problems(*problems: TrustProblem) -> Callable[[TrustResult], bool]:
+    return lambda r: r.problem in problems
+
+
+def _no_sent_anchor(result: TrustResult, store: TrustStore, c: _Chain) -> bool:
+    """A path stays the path unless a certificate the server sent on it is itself in the store:
+    with any certificate of the store an anchor the path would end there, and with anchors
+    reduced to name and key (a different certificate) it would end at the store's copy."""
+    return not any(store.contains(c.certs[i]) for i in result.sent_path if i >= 0)
+
+
+# AKI, SKI, a CA's keyUsage, a CA leaf: what the lenient Web PKI policies forgive (_lenient_policies)
+_LENIENT_FORGIVES = ("2.5.29.35", "2.5.29.14", "2.5.29.15", "basicConstraints.cA", "keyCertSign")
+
+# How each field relates set-ups; the only rule knowledge reuse between set-ups has.  A verdict
+# is shared (_shares_verdict) and a trusted path taken (_takes_its_path) as this table allows,
+# and tests/certs/test_chain_reuse.py holds both to the verdicts each set-up reaches alone.
+_FIELDS: dict[str, _Field] = {
+    "validator": _Field(_Relation.SAME),
+    # OpenSSL's levels refuse keys and signatures only (check_auth_level, check_sig_level)
+    "security_level": _Field(_Relation.FORGIVES, operator.le, _forgives_problems(TrustProblem.WEAK_KEY, TrustProblem.WEAK_SIGNATURE)),
+    "max_depth": _Field(_Relation.FORGIVES, operator.ge, _forgives_problems(TrustProblem.TOO_LONG)),
+    "key_ids_optional": _Field(_Relation.FORGIVES, operator.ge, lambda r: any(o in r.error for o in _LENIENT_FORGIVES)),
+    "partial_chain": _Field(_Relation.ANCHORS, operator.ge, same_path=_no_sent_anchor),
+    # the store's anchor, reduced, keeps its name and key; the server's copy of it is no anchor then
+    "anchor_key_only": _Field(_Relation.ANCHORS, operator.ge, same_path=_no_sent_anchor),
+    # a purpose adds one refusal, X509_V_ERR_INVALID_PURPOSE
+    "purpose": _Field(_Relation.FORGIVES, operator.le, _forgives_problems(TrustProblem.PURPOSE)),
+    "cn_ip_name": _Field(_Relation.OWN_CHECK),
+    "key_floor": _Field(_Relation.OWN_CHECK),
+    "sha1_jdk_ca": _Field(_Relation.OWN_CHECK),
+    "not_after_inclusive": _Field(_Relation.ON_REFUSAL, operator.ge),
+    "anchor_must_be_ca": _Field(_Relation.OWN_CHECK),
+    "empty_names_refused": _Field(_Relation.OWN_CHECK),
+    "eku_leaf_only": _Field(_Relation.ON_REFUSAL, operator.ge),
+    "path_search": _Field(_Relation.ON_REFUSAL, operator.ge),
+}
+if tuple(_FIELDS) != ValidatorSettings._fields:  # a new field must say how it relates, before any verdict is shared
+    raise AssertionError(f"_FIELDS must list ValidatorSettings' fields in order: {ValidatorSettings._fields}")
+_PLAIN = {name: ValidatorSettings._field_defaults[name] for name, f in _FIELDS.items()
+          if f.relation in (_Relation.OWN_CHECK, _Relation.ON_REFUSAL)}
 
 
 def verify_chain_for(
@@ -483,13 +549,18 @@ def strictest_first(settings: Iterable[ValidatorSettings]) -> tuple[ValidatorSet
 
 @functools.lru_cache(maxsize=64)
 def _strictest_first(settings: frozenset[ValidatorSettings]) -> tuple[ValidatorSettings, ...]:
-    return tuple(sorted(settings, key=lambda s: (s.validator.name, -s.security_level, s.key_ids_optional, s.partial_chain,
-                                                 s.anchor_key_only, not s.purpose, *_own_checks(s))))
+    """The set-ups, each validator's strictest first by :data:`_FIELDS` (a later one can then
+    take an earlier one's verdict or path)."""
+    def rank(s: ValidatorSettings) -> tuple[object, ...]:
+        return tuple(s.validator.name if f.relation is _Relation.SAME else
+                     -getattr(s, name) if f.looser is operator.le else getattr(s, name) for name, f in _FIELDS.items())
+    return tuple(sorted(settings, key=rank))
 
 
-def _own_checks(s: ValidatorSettings) -> tuple[object, ...]:
-    """The checks a set-up adds to its validator's: set-ups differing in them are each judged."""
-    return s.cn_ip_name, s.min_ec_bits, s.not_after_inclusive, s.anchor_must_be_ca, s.empty_names_refused, s.eku_leaf_only, s.path_search
+@functools.lru_cache(maxsize=64)
+def _plain(s: ValidatorSettings) -> bool:
+    """No check or forgiveness of mailcert's own: the set-up's verdict is its validator's alone."""
+    return all(getattr(s, name) == value for name, value in _PLAIN.items())
 
 
 _recent: dict[tuple[object, ...], tuple[TrustStore, tuple[ValidatorSettings, ...], tuple[TrustResult, ...]]] = {}
@@ -507,12 +578,13 @@ def _validity_pattern(chain: tuple[x509.Certificate, ...], store: TrustStore, no
     verdicts.  OpenSSL is given whole seconds and cryptography may drop the fraction too, so
     the position of each rounding counts; on a bound is its own position (OpenSSL calls a
     certificate expired at its notAfter, RFC 5280 does not).  A set-up whose client keeps a
-    certificate valid during its notAfter second asks OpenSSL a second earlier too
-    (``not_after_inclusive``), so that second's position counts as well.
+    certificate valid at its notAfter to the millisecond (``not_after_inclusive``: the JDK's
+    clock is in whole milliseconds) decides by ``now`` cut to the millisecond, so that
+    position counts as well.
     """
     bounds = _bounds(chain, store)
     t = now.timestamp()
-    times = (t, int(t), math.floor(t), t - 1, int(t - 1), math.floor(t - 1))
+    times = (t, int(t), math.floor(t), math.floor(t) + now.microsecond // 1000 / 1000)
     return tuple(side(bounds, x) for x in times for side in (bisect.bisect_left, bisect.bisect_right))
 
 
@@ -553,55 +625,76 @@ def _verify_all(
     chain: Sequence[x509.Certificate], store: TrustStore, now: dt.datetime, wanted: Sequence[ValidatorSettings]
 ) -> dict[ValidatorSettings, TrustResult]:
     out: dict[ValidatorSettings, TrustResult] = {}
-    last: tuple[ValidatorSettings, TrustResult] | None = None
+    judged: list[tuple[ValidatorSettings, TrustResult]] = []  # the verdicts reached by validating, strictest first
     c: _Chain | None = None
-    plain: list[tuple[ValidatorSettings, TrustResult]] = []  # the OpenSSL verdicts of set-ups without checks of their own
     for s in wanted:
-        if last is not None and last[0].validator is s.validator and not _forgiven(last[1], last[0], s):
-            out[s] = last[1]
-        else:
-            c = c or _Chain(chain)
-            taken = next((r for p, r in plain if _takes_its_path(p, r, s, store, c)), None) if any(_own_checks(s)) else None
-            out[s] = _with_own_checks(c, store, s, taken) if taken is not None else _verify(c, store, now, s, True)
-            last = (s, out[s])
-        if s.validator is Validator.OPENSSL and not any(_own_checks(s)):
-            plain.append((s, out[s]))
+        shared = next((r for p, r in judged if _shares_verdict(p, r, s)), None)
+        if shared is not None:
+            out[s] = shared
+            continue
+        c = c or _Chain(chain)
+        taken = None if _plain(s) else next((r for p, r in judged if _takes_its_path(p, r, s, store, c)), None)
+        out[s] = _with_own_checks(c, store, s, taken) if taken is not None else _verify(c, store, now, s, True)
+        judged.append((s, out[s]))
     return out
+
+
+def _shares_verdict(stricter: ValidatorSettings, result: TrustResult, s: ValidatorSettings) -> bool:
+    """Is ``result``, ``stricter``'s verdict, ``s``'s verdict too?"""
+    forgivers = _sharing(stricter, s)
+    return forgivers is not None and (result.trusted or not any(f(result) for f in forgivers))
+
+
+def _always(_: TrustResult) -> bool:
+    return True
+
+
+@functools.lru_cache(maxsize=256)
+def _sharing(stricter: ValidatorSettings, s: ValidatorSettings) -> tuple[Callable[[TrustResult], bool], ...] | None:
+    """Field by field (:data:`_FIELDS`): None when ``s`` is stricter in a field, or differs in
+    one that shares nothing (the validator, an own check), so it may refuse what ``stricter``
+    takes; else the refusals of ``stricter`` its looser fields may turn (a trust stays)."""
+    forgivers: list[Callable[[TrustResult], bool]] = []
+    for name, f in _FIELDS.items():
+        mine, theirs = getattr(s, name), getattr(stricter, name)
+        if mine == theirs:
+            continue
+        if f.relation in (_Relation.SAME, _Relation.OWN_CHECK) or not f.looser(mine, theirs):
+            return None
+        forgivers.append(f.forgives or _always)  # more anchors, or forgiveness on refusal: any refusal may change
+    return tuple(forgivers)
 
 
 def _takes_its_path(stricter: ValidatorSettings, result: TrustResult, s: ValidatorSettings, store: TrustStore, c: _Chain) -> bool:
     """Does ``s`` trust the path ``stricter`` validated, and need only its own checks on it?
 
-    Its own checks refuse (EC sizes, the anchor, an IP-literal CN) or forgive what only a refused
-    chain needs forgiven (notAfter, CA EKU, other paths); everything else of ``s`` takes at least
-    what ``stricter`` takes: a lower level, partial chains too (the same path while no certificate
-    the server sent is itself an anchor), anchors checked no more, a purpose no stricter.  The JDK
-    rows then cost no second X509_verify_cert on a trusted chain.
+    ``stricter`` must be plain (its verdict is OpenSSL's alone) and have trusted the chain; ``s``
+    must be no stricter in any other field, and the path must stay the path where ``s`` takes
+    more anchors (:data:`_FIELDS`).  Its own checks then run on that path: they refuse, or
+    forgive only what a refused chain needs.  The JDK rows cost no second X509_verify_cert on a
+    trusted chain.
     """
-    same_path = s.partial_chain == stricter.partial_chain or (
-        s.partial_chain and not any(store.contains(c.certs[i]) for i in result.sent_path if i >= 0))
-    return (result.trusted and bool(result.sent_path) and stricter.validator is Validator.OPENSSL and s.validator is Validator.OPENSSL
-            and s.security_level <= stricter.security_level and same_path
-            and (s.anchor_key_only or not stricter.anchor_key_only) and (stricter.purpose or not s.purpose)
-            and s.max_depth >= stricter.max_depth)
-
-
-def _forgiven(result: TrustResult, stricter: ValidatorSettings, lenient: ValidatorSettings) -> bool:
-    """Could the more lenient set-up decide otherwise than ``stricter`` did?"""
-    if _own_checks(stricter) != _own_checks(lenient):
-        return True  # checks of their own on the path: either may refuse what the other takes
-    anchors = (stricter.partial_chain, stricter.anchor_key_only), (lenient.partial_chain, lenient.anchor_key_only)
-    if any(a and not b for a, b in zip(*anchors)):
-        return True  # sorted by level first: an earlier set-up may take anchors this one does not
-    if result.trusted:
+    if not (result.trusted and result.sent_path):
         return False
-    if lenient.security_level < stricter.security_level and result.problem in _LEVEL_PROBLEMS:
-        return True
-    if stricter.purpose and not lenient.purpose and result.problem is TrustProblem.PURPOSE:
-        return True  # the only refusal a purpose adds (X509_V_ERR_INVALID_PURPOSE)
-    if anchors[0] != anchors[1]:
-        return True  # a path that ends earlier, or an anchor checked less, changes any refusal
-    return lenient.key_ids_optional and not stricter.key_ids_optional and any(o in result.error for o in _LENIENT_FORGIVES)
+    same_path = _path_rules(stricter, s)
+    return same_path is not None and all(p(result, store, c) for p in same_path)
+
+
+@functools.lru_cache(maxsize=256)
+def _path_rules(stricter: ValidatorSettings, s: ValidatorSettings) -> tuple[Callable[[TrustResult, TrustStore, _Chain], bool], ...] | None:
+    """None when ``s`` cannot take a path ``stricter`` trusted; else what must hold of that path."""
+    if stricter.validator is not Validator.OPENSSL or not _plain(stricter):
+        return None
+    rules = []
+    for name, f in _FIELDS.items():
+        mine, theirs = getattr(s, name), getattr(stricter, name)
+        if mine == theirs or f.relation in (_Relation.OWN_CHECK, _Relation.ON_REFUSAL):
+            continue
+        if f.relation is _Relation.SAME or not f.looser(mine, theirs):
+            return None
+        if f.same_path is not None:
+            rules.append(f.same_path)
+    return tuple(rules)
 
 
 def _openssl(c: _Chain, store: TrustStore, now: dt.datetime, settings: ValidatorSettings) -> TrustResult:
@@ -614,7 +707,7 @@ def _openssl(c: _Chain, store: TrustStore, now: dt.datetime, settings: Validator
     extra = tuple(_subject(x) for i, x in enumerate(c.certs) if i and i not in sent_used)
     subjects = tuple(_subject(x) for x in path)
     if not v.ok:
-        return _openssl_refusal(v, path, subjects, extra, store)
+        return _openssl_refusal(v, c, path, subjects, extra, store)
     top = c.certs[v.path[-1]] if v.path and v.path[-1] >= 0 else None
     anchor = _subject(top) if top is not None else _anchor_of(path[-1], store)
     if top is not None and len(v.path) == 1:
@@ -666,22 +759,19 @@ def _openssl_verdict(c: _Chain, store: TrustStore, now: dt.datetime, settings: V
     # in the store by a name no certificate of the chain carries
     names = [*c.names, *_above(c.names, store).keys]
 
-    def run(sent: Sequence[int], when: dt.datetime) -> OpenSSLVerdict:
-        v = openssl_verify([c.ders[i] for i in sent], names, anchors, now=when, security_level=settings.security_level,
-                           max_depth=settings.max_depth, partial_chain=store.any_anchor or settings.partial_chain,
-                           purpose=settings.purpose, cn_constrained=cn_ip is None,
-                           ca_purpose=not settings.eku_leaf_only)
-        return v._replace(path=tuple(sent[i] if i >= 0 else -1 for i in v.path))
+    # OpenSSL is given now's whole second and expires a certificate at its notAfter; the JDK
+    # (CertificateValidity.valid: notAfter.before(now), both in milliseconds) only after it.
+    # They differ only when now, in whole milliseconds, is that very second: then OpenSSL
+    # forgives the expiry of a certificate ending at it.  (With a fraction the second OpenSSL
+    # is given is the notAfter at most, which the JDK's now is already past.)
+    at_not_after = settings.not_after_inclusive and now.microsecond < 1000
 
     def attempt(sent: Sequence[int]) -> OpenSSLVerdict:
-        v = run(sent, now)
-        if settings.not_after_inclusive and v.error == X509_V_ERR_CERT_HAS_EXPIRED:
-            # OpenSSL: expired from the notAfter second on; the JDK (CertificateValidity.valid):
-            # only after it.  A second earlier decides, unless a certificate is not valid yet then.
-            earlier = run(sent, now - dt.timedelta(seconds=1))
-            if earlier.error != X509_V_ERR_CERT_NOT_YET_VALID:
-                return earlier
-        return v
+        v = openssl_verify([c.ders[i] for i in sent], names, anchors, now=now, security_level=settings.security_level,
+                           max_depth=settings.max_depth, partial_chain=store.any_anchor or settings.partial_chain,
+                           purpose=settings.purpose, cn_constrained=cn_ip is None,
+                           ca_purpose=not settings.eku_leaf_only, valid_at_not_after=at_not_after)
+        return v._replace(path=tuple(sent[i] if i >= 0 else -1 for i in v.path))
 
     v = attempt(range(len(c.ders)))
     if not v.ok and settings.path_search:
@@ -710,15 +800,23 @@ def _checks_on_the_path(
 ) -> _OwnRefusal | tuple[tuple[str, str], ...]:
     """The set-up's own checks on the path OpenSSL validated: a refusal, or the SAN entries the
     validator adds to the leaf."""
-    above = _anchor_above(path, store) if (settings.anchor_must_be_ca or settings.min_ec_bits) and indexes[-1] < 0 else None
+    above = _anchor_above(path, store) if (settings.anchor_must_be_ca or settings.key_floor) and indexes[-1] < 0 else None
     not_ca = _not_a_ca(above) if settings.anchor_must_be_ca and above is not None else None
     if above is not None and not_ca is not None:
         return _OwnRefusal(TrustProblem.INVALID, f"the trust anchor {_subject(above)} {not_ca}",
                            f'TrustAnchor with subject "{_subject(above)}" {not_ca}')
-    weak = _small_ec_key([*path, *filter(None, [above])], settings.min_ec_bits) if settings.min_ec_bits else None
+    weak = _small_key([*path, *filter(None, [above])], settings.key_floor) if settings.key_floor else None
     if weak is not None:
-        return _OwnRefusal(TrustProblem.WEAK_KEY, f"{_subject(weak[0])}: an EC key of {weak[1]} bits; this client needs at least"
-                           f" {settings.min_ec_bits}", f"EC {weak[1]} bit key")
+        cert, algorithm, bits, need = weak
+        return _OwnRefusal(TrustProblem.WEAK_KEY, f"{_subject(cert)}: an {algorithm} key of {bits} bits; this client needs at least"
+                           f" {need}", f"{algorithm} {bits} bit key")
+    # the anchor's own signature is never checked: it ends the path (the top sent certificate,
+    # when the path ends there, is the anchor)
+    sha1 = _sha1_signed(path if indexes[-1] < 0 else path[:-1]) if settings.sha1_jdk_ca and store.jdk_ca else None
+    if sha1 is not None:
+        return _OwnRefusal(TrustProblem.WEAK_SIGNATURE, f"{_subject(sha1)}: signed with SHA-1, which this client refuses below an"
+                           f" anchor it ships itself ({store.description})",
+                           "Algorithm constraints check failed on signature algorithm: SHA1")
     if cn_ip is None:
         return ()
     # the CAs the server sent on the path (the JDK's anchor is only a name and a key)
@@ -730,11 +828,18 @@ def _checks_on_the_path(
     return _cn_ip_added(c.certs[0], cn_ip) if constraints else ()
 
 
-def _openssl_refusal(v: OpenSSLVerdict, path: Sequence[x509.Certificate], subjects: tuple[str, ...], extra: tuple[str, ...],
-                     store: TrustStore) -> TrustResult:
+def _openssl_refusal(v: OpenSSLVerdict, c: _Chain, path: Sequence[x509.Certificate], subjects: tuple[str, ...],
+                     extra: tuple[str, ...], store: TrustStore) -> TrustResult:
     """OpenSSL's refusal in an administrator's terms: which certificate, what is missing, where to fetch it."""
     problem = _OPENSSL_PROBLEMS.get(v.error, TrustProblem.INVALID if v.error >= 0 else TrustProblem.UNREADABLE)
-    at = path[min(max(v.depth, 0), len(path) - 1)]
+    from_store = _from_store(c, store, v.path, v.depth)
+    at = from_store or path[min(max(v.depth, 0), len(path) - 1)]
+    # a certificate of the store is named as such (the server's copy of an anchor too): the
+    # administrator cannot fix it on the server
+    if v.depth == len(v.path) - 1 and (from_store is not None or store.contains(at)):
+        which = f"the trust anchor {_subject(at)} ({store.description})"
+    else:
+        which = _subject(at) if from_store is None else f"{_subject(at)} (from the {store.description})"
     missing = aia = None
     if problem is TrustProblem.MISSING_INTERMEDIATE:
         top = path[-1]
@@ -751,11 +856,26 @@ def _openssl_refusal(v: OpenSSLVerdict, path: Sequence[x509.Certificate], subjec
     elif problem is TrustProblem.EXPIRED:
         if v.depth > 0:
             problem = TrustProblem.ISSUER_EXPIRED
-        detail = f"{_subject(at)} is valid only from {at.not_valid_before_utc:%Y-%m-%d} to {at.not_valid_after_utc:%Y-%m-%d}"
+        detail = f"{which} is valid only from {at.not_valid_before_utc:%Y-%m-%d} to {at.not_valid_after_utc:%Y-%m-%d}"
     else:
-        detail = f"{_subject(at)}: {v.text}"
+        detail = f"{which}: {v.text}"
     return TrustResult(False, problem, detail, tuple(subjects), None, extra, error=v.text, missing_issuer=missing, aia_url=aia,
                        validator=Validator.OPENSSL)
+
+
+def _from_store(c: _Chain, store: TrustStore, indexes: Sequence[int], depth: int) -> x509.Certificate | None:
+    """The certificate at ``depth`` of OpenSSL's path when the trust store gave it (an anchor,
+    or a CA it holds above one), else None: each store certificate is the one of the store
+    that signed the certificate below it."""
+    if not 0 <= depth < len(indexes) or indexes[depth] >= 0:
+        return None
+    below: x509.Certificate | None = None
+    for i in indexes[:depth + 1]:
+        if i >= 0:
+            below = c.certs[i]
+        elif below is not None:
+            below = next((a for a in store.issuers_of(below) if _signed(below, a)), None)
+    return below
 
 
 _MAX_PATHS = 16  # paths tried after a refusal (bettertls' path-building graphs have fewer)
@@ -821,21 +941,49 @@ def _empty_names(cert: x509.Certificate) -> str | None:
     return None
 
 
-def _small_ec_key(path: Sequence[x509.Certificate], bits: int) -> tuple[x509.Certificate, int] | None:
-    """The first certificate of ``path`` (leaf first, the anchor last) whose EC key is on a
-    curve smaller than ``bits``, and that size.
+def _small_key(path: Sequence[x509.Certificate], floor: Sequence[tuple[str, int]]) -> tuple[x509.Certificate, str, int, int] | None:
+    """The first certificate of ``path`` (leaf first, the anchor last) whose key is under its
+    algorithm's floor, with the algorithm, the key's size and the floor.
 
-    The JDK's AlgorithmChecker applies jdk.certpath.disabledAlgorithms (``EC keySize < 224``)
-    to every certificate's key and to the trust anchor's key, which signed the certificate
-    above it; OpenSSL at security level 0 checks no key sizes.
+    The JDK's AlgorithmChecker holds every certificate's key to jdk.certpath.disabledAlgorithms
+    (``RSA keySize < 1024, DSA keySize < 1024, EC keySize < 224``), and the trust anchor's key
+    too (it is the key the certificate below it is checked with); OpenSSL at security level 0
+    checks no key sizes.
     """
+    need = dict(floor)
     for cert in path:
+        sized = _key_size(cert)
+        if sized is not None and sized[1] < need.get(sized[0], 0):
+            return cert, sized[0], sized[1], need[sized[0]]
+    return None
+
+
+@functools.lru_cache(maxsize=1024)
+def _key_size(cert: x509.Certificate) -> tuple[str, int] | None:
+    """The certificate's key algorithm as the JDK names it (``RSA``, ``DSA``, ``EC``) and its size
+    as ``KeyUtil.getKeySize`` counts it (modulus, prime p, curve order bits); None for others."""
+    try:
+        key = cert.public_key()
+    except (ValueError, UnsupportedAlgorithm):
+        return None
+    if isinstance(key, rsa.RSAPublicKey):
+        return "RSA", key.key_size
+    if isinstance(key, dsa.DSAPublicKey):
+        return "DSA", key.key_size
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        return "EC", key.curve.key_size
+    return None
+
+
+def _sha1_signed(certs: Sequence[x509.Certificate]) -> x509.Certificate | None:
+    """The first of ``certs`` whose signature uses SHA-1 (``SHA1withRSA``, ``SHA1withECDSA``,
+    ``SHA1withDSA``: the JDK's AlgorithmDecomposer finds ``SHA1`` in each), or None."""
+    for cert in certs:
         try:
-            key = cert.public_key()
-        except (ValueError, UnsupportedAlgorithm):
+            if isinstance(cert.signature_hash_algorithm, hashes.SHA1):
+                return cert
+        except UnsupportedAlgorithm:
             continue
-        if isinstance(key, ec.EllipticCurvePublicKey) and key.curve.key_size < bits:
-            return cert, key.curve.key_size
     return None
 
 

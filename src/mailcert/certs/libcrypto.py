@@ -34,6 +34,7 @@ _LIB_NAMES = ("libcrypto.so.3", "libcrypto.dylib", "libcrypto.so")
 X509_V_FLAG_PARTIAL_CHAIN = 0x80000
 X509_CHECK_FLAG_NEVER_CHECK_SUBJECT = 0x20
 X509_V_ERR_INVALID_PURPOSE = 26
+X509_V_ERR_CERT_HAS_EXPIRED = 10
 
 # int (*verify_cb)(int ok, X509_STORE_CTX *ctx)
 _VERIFY_CB = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int, ctypes.c_void_p)
@@ -94,6 +95,10 @@ class _Lib:
             "X509_STORE_CTX_get_error": (i, [p]),
             "X509_STORE_CTX_get_error_depth": (i, [p]),
             "X509_STORE_CTX_get0_chain": (p, [p]),
+            "X509_STORE_CTX_get_current_cert": (p, [p]),
+            "X509_get0_notAfter": (p, [p]),
+            "X509_cmp_time": (i, [p, ctypes.POINTER(ctypes.c_int64)]),
+            "X509_VERIFY_PARAM_get_time": (ctypes.c_int64, [p]),
             "X509_VERIFY_PARAM_set_time": (None, [p, ctypes.c_int64]),
             "X509_VERIFY_PARAM_set_auth_level": (None, [p, i]),
             "X509_VERIFY_PARAM_set_depth": (None, [p, i]),
@@ -232,6 +237,7 @@ def openssl_verify(
     purpose: bool = True,
     cn_constrained: bool = True,
     ca_purpose: bool = True,
+    valid_at_not_after: bool = False,
 ) -> OpenSSLVerdict:
     """``X509_verify_cert`` on ``chain`` (leaf first, DER) against ``store`` at ``now``.
 
@@ -244,7 +250,10 @@ def openssl_verify(
     (as the handshake would drop it); an unparsable leaf is an error verdict.  ``cn_constrained``
     False: no subject CN is checked against dNSName constraints (``NEVER_CHECK_SUBJECT``; no host
     is passed, so it changes nothing else); ``ca_purpose`` False: only the leaf's EKU is held
-    against the purpose (a verify callback forgives ``X509_V_ERR_INVALID_PURPOSE`` above depth 0).
+    against the purpose (a verify callback forgives ``X509_V_ERR_INVALID_PURPOSE`` above depth 0);
+    ``valid_at_not_after``: a certificate whose notAfter is the verification time (``now``'s
+    whole second) is still valid (the callback forgives ``X509_V_ERR_CERT_HAS_EXPIRED`` for it;
+    OpenSSL's own rule expires it at that second).
     """
     lib = _get()
     parsed = [_parsed.get(lib, d) for d in chain]
@@ -261,8 +270,9 @@ def openssl_verify(
                 lib.OPENSSL_sk_push(sk, x)  # type: ignore[attr-defined]
         lib.X509_STORE_CTX_init(ctx, trusted, leaf, sk)  # type: ignore[attr-defined]
         lib.X509_STORE_CTX_set_default(ctx, b"ssl_server" if purpose else b"default")  # type: ignore[attr-defined]
-        if not ca_purpose:
-            lib.X509_STORE_CTX_set_verify_cb(ctx, _leaf_purpose_only)  # type: ignore[attr-defined]
+        callback = _CALLBACKS.get((not ca_purpose, valid_at_not_after))
+        if callback is not None:
+            lib.X509_STORE_CTX_set_verify_cb(ctx, callback)  # type: ignore[attr-defined]
         _set_params(lib, lib.X509_STORE_CTX_get0_param(ctx), now=now, security_level=security_level,  # type: ignore[attr-defined]
                     max_depth=max_depth, partial_chain=partial_chain, cn_constrained=cn_constrained)
         ok = lib.X509_verify_cert(ctx) == 1  # type: ignore[attr-defined]
@@ -297,15 +307,30 @@ def _set_params(lib: _Lib, param: int, *, now: dt.datetime, security_level: int,
         lib.X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NEVER_CHECK_SUBJECT)  # type: ignore[attr-defined]
 
 
-def _forgive_ca_purpose(ok: int, ctx: int) -> int:
-    """OpenSSL's verify callback: a purpose error on a CA (depth > 0) is forgiven, any other kept."""
-    if not ok and _lib is not None:
-        if _lib.X509_STORE_CTX_get_error(ctx) == X509_V_ERR_INVALID_PURPOSE and _lib.X509_STORE_CTX_get_error_depth(ctx) > 0:  # type: ignore[attr-defined]
+def _forgiving(ca_purpose: bool, at_not_after: bool) -> Callable[[int, int], int]:
+    """OpenSSL's verify callback forgiving what a client's own rules allow, any other error kept:
+    ``ca_purpose``, a purpose error on a CA (depth > 0); ``at_not_after``, the expiry of a
+    certificate whose notAfter is the verification time itself."""
+    def callback(ok: int, ctx: int) -> int:
+        lib = _lib
+        if ok or lib is None:
+            return ok
+        error = lib.X509_STORE_CTX_get_error(ctx)  # type: ignore[attr-defined]
+        if ca_purpose and error == X509_V_ERR_INVALID_PURPOSE and lib.X509_STORE_CTX_get_error_depth(ctx) > 0:  # type: ignore[attr-defined]
             return 1
-    return ok
+        if at_not_after and error == X509_V_ERR_CERT_HAS_EXPIRED:
+            # expired at or before the time (OpenSSL): after the second before it, it ends on it
+            before = ctypes.c_int64(lib.X509_VERIFY_PARAM_get_time(lib.X509_STORE_CTX_get0_param(ctx)) - 1)  # type: ignore[attr-defined]
+            cert = lib.X509_STORE_CTX_get_current_cert(ctx)  # type: ignore[attr-defined]
+            if cert and lib.X509_cmp_time(lib.X509_get0_notAfter(cert), ctypes.byref(before)) > 0:  # type: ignore[attr-defined]
+                return 1
+        return ok
+    return callback
 
 
-_leaf_purpose_only = _VERIFY_CB(_forgive_ca_purpose)  # one C callback, kept alive for the process
+# one C callback per combination, kept alive for the process
+_CALLBACKS = {(purpose, not_after): _VERIFY_CB(_forgiving(purpose, not_after))
+              for purpose in (False, True) for not_after in (False, True) if purpose or not_after}
 
 
 def _built_path(lib: _Lib, ctx: int, parsed: Sequence[int]) -> tuple[int, ...]:

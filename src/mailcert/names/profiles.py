@@ -259,8 +259,13 @@ class ChainPolicy(NamedTuple):
       ``ECDSA <curve>``); empty: whatever the validator accepts;
     - ``anchor_key_only``: an anchor is its name and key, nothing more: its validity, name
       constraints and other extensions are not checked (the JDK's ``TrustAnchor``);
-    - ``min_ec_bits``: every EC key of the validated path, the anchor's too, on a curve of at
-      least this many bits (the JDK's ``EC keySize < 224``; 0: as the validator decides);
+    - ``key_floor``: (key algorithm, bits) pairs: every key of that algorithm on the validated
+      path - the leaf's, each CA's and the trust anchor's - of at least that many bits (the
+      JDK's ``jdk.certpath.disabledAlgorithms`` keySize rules; empty: as the validator decides);
+      the leaf's own key is held to it even where no chain is judged;
+    - ``sha1_jdk_ca``: SHA-1 signatures below the anchor refused when the path ends at an anchor
+      the JDK ships itself (``SHA1 jdkCA & usage TLSServer``; :attr:`TrustStore.jdk_ca`), allowed
+      under any other anchor;
     - ``not_after_inclusive``: a certificate is still valid during its notAfter second (the
       JDK; OpenSSL's is expired from it on);
     - ``anchor_must_be_ca``: an anchor above the server's certificate must be a v3 CA with
@@ -291,7 +296,8 @@ class ChainPolicy(NamedTuple):
     partial_chain: bool = False
     anchor_key_only: bool = False
     cn_ip_name: bool = False
-    min_ec_bits: int = 0
+    key_floor: tuple[tuple[str, int], ...] = ()
+    sha1_jdk_ca: bool = False
     not_after_inclusive: bool = False
     anchor_must_be_ca: bool = False
     empty_names_refused: bool = False
@@ -318,6 +324,12 @@ class ChainPolicy(NamedTuple):
             return table[code]
         return table.get("untrusted") if code in _TRUST_CODES else None
 
+    def min_key_bits(self, algorithm: str) -> int:
+        """The smallest key of ``algorithm`` (``RSA``, ``DSA``, ``EC``) the client takes in the
+        server's certificate: ``min_rsa_bits`` for RSA, and the path-wide ``key_floor``."""
+        floor = dict(self.key_floor).get(algorithm, 0)
+        return max(floor, self.min_rsa_bits) if algorithm == "RSA" else floor
+
     def describe(self) -> list[tuple[str, str]]:
         """The rules as (aspect, rule) rows, for ``docs/clients.md``."""
         key = []
@@ -327,8 +339,12 @@ class ChainPolicy(NamedTuple):
             key.append("SHA-1 signatures refused")
         if self.security_level:
             key.append(f"OpenSSL security level {self.security_level}")
-        if self.min_ec_bits:
-            key.append(f"EC keys under {self.min_ec_bits} bits refused on every certificate of the path, the anchor too")
+        if self.key_floor:
+            key.append(", ".join(f"{alg} under {bits} bits" for alg, bits in self.key_floor)
+                       + " refused on every certificate of the path, the anchor too")
+        if self.sha1_jdk_ca:
+            key.append("SHA-1 signatures refused below an anchor the JDK ships itself (its cacerts entries marked [jdk]),"
+                       " allowed below any other")
         if self.key_types:
             key.append("keys other than " + ", ".join(self.key_types) + " refused")
         rows = [
@@ -350,7 +366,7 @@ class ChainPolicy(NamedTuple):
         if self.empty_names_refused:
             rows.append(("parsing", "a certificate with an empty issuer, or an empty subject and a non-critical SAN, is unreadable"))
         if self.not_after_inclusive:
-            rows.append(("validity", "a certificate is still valid during its notAfter second"))
+            rows.append(("validity", "a certificate is still valid at its notAfter and expired a millisecond after (OpenSSL: expired at it)"))
         if self.cn_ip_name:
             rows.append(("name constraints", "a subject CN that is an IP address is an iPAddress: checked against IP constraints"
                          " when the SAN has none, never against DNS ones; once checked, the host name check finds it in the SAN"))
@@ -1188,19 +1204,27 @@ _GNUTLS_CHAIN = ChainPolicy(
     ),
 )
 
+# jdk.certpath.disabledAlgorithms of OpenJDK 17 (conf/security/java.security, as Debian's
+# openjdk-17 installs it): "RSA keySize < 1024, DSA keySize < 1024, EC keySize < 224".
+# AlgorithmChecker.check holds each certificate's own key to them (DisabledAlgorithmConstraints
+# .permits with CertPathConstraintsParameters: "keysize limits"), and the trust anchor's key
+# too: PKIXCertPathValidator gives AlgorithmChecker the TrustAnchor, whose key is prevPubKey
+# when the certificate below it is checked (permits(SIGNATURE_PRIMITIVE_SET, sigAlg, prevPubKey)).
+_JDK_KEY_FLOOR = (("RSA", 1024), ("DSA", 1024), ("EC", 224))
+
 _JDK_CHAIN = ChainPolicy(
     security_level=0,
     partial_chain=True,
     anchor_key_only=True,
     cn_ip_name=True,
-    min_ec_bits=224,
+    key_floor=_JDK_KEY_FLOOR,
+    sha1_jdk_ca=True,
     not_after_inclusive=True,
     anchor_must_be_ca=True,
     empty_names_refused=True,
     eku_leaf_only=True,
     path_search=True,
     trust=TrustSource.JDK,
-    min_rsa_bits=1024,
     messages=(
         ("untrusted", "PKIX path building failed: sun.security.provider.certpath.SunCertPathBuilderException:"
                       " unable to find valid certification path to requested target"),
@@ -1213,13 +1237,15 @@ _JDK_CHAIN = ChainPolicy(
     source=(
         "OpenJDK 17 java.security: jdk.certpath.disabledAlgorithms = MD2, MD5, SHA1 jdkCA & usage"
         " TLSServer, RSA keySize < 1024, DSA keySize < 1024, EC keySize < 224 (SHA-1 refused only"
-        " for chains to a cacerts root); EndEntityChecker: serverAuth EKU when present; a TrustAnchor is"
+        " for chains ending at an anchor whose cacerts alias holds ' [jdk': sun.security.util.AnchorCertificates;"
+        " Debian's cacerts, made by ca-certificates-java with 'debian:' aliases, marks none); EndEntityChecker: serverAuth EKU when present; a TrustAnchor is"
         " any trusted certificate, taken as its name and key (PKIXParameters: TrustAnchor(cert, null));"
         " sun.security.x509.NameConstraintsExtension.verify(X509Certificate): the most specific CN, when"
         " IPAddressUtil takes it for an IP literal and the SAN holds no iPAddress, is checked as an"
         " IPAddressName (else as a DNSName when the SAN holds no dNSName), and is added to the leaf's own"
-        " SAN GeneralNames, which HostnameChecker.matchIP then reads; AlgorithmChecker applies the EC"
-        " floor to every key, the anchor's too; CertificateValidity.valid: expired only after notAfter;"
+        " SAN GeneralNames, which HostnameChecker.matchIP then reads; AlgorithmChecker applies the key"
+        " sizes to every key of the path, the anchor's too; CertificateValidity.valid: expired only after notAfter,"
+        " in milliseconds;"
         " PKIXValidator.verifyTrustAnchor: a v3 anchor must be a CA with keyCertSign; X509CertInfo: no"
         " empty issuer, no empty subject without a critical SAN; EndEntityChecker: EKU of the leaf only;"
         " SunCertPathBuilder: backtracks among the issuers sent"
