@@ -958,7 +958,7 @@ def _small_key(path: Sequence[x509.Certificate], floor: Sequence[tuple[str, int]
     return None
 
 
-@functools.lru_cache(maxsize=1024)
+@per_object(maxsize=1024)
 def _key_size(cert: x509.Certificate) -> tuple[str, int] | None:
     """The certificate's key algorithm as the JDK names it (``RSA``, ``DSA``, ``EC``) and its size
     as ``KeyUtil.getKeySize`` counts it (modulus, prime p, curve order bits); None for others."""
