@@ -41,6 +41,7 @@ __all__ = [
     "ChainCase",
     "CHAIN_ORACLES",
     "run_chain_oracle",
+    "chain_request",
     "OracleUnavailable",
     "OracleError",
     "available",
@@ -193,11 +194,14 @@ def _go_env(out: Path) -> dict[str, str]:
     }
 
 
-def _program_recipe(program: str, package: str, deps: str) -> _Recipe:
-    """A real client program run against each served chain (oracles_src/chain_program.py)."""
+def _program_recipe(program: str, package: str, deps: str, *, by_name: bool = False) -> _Recipe:
+    """A real client program run against each served chain (oracles_src/chain_program.py);
+    ``by_name``: it reaches the server under the typed name, in namespaces of its own, which
+    unshare (util-linux) and ip (iproute2) set up."""
+    namespaces = (("unshare", "util-linux"), ("ip", "iproute2")) if by_name else ()
     return _Recipe(
         sources=("oracle_python.py", "chain_python.py", "chain_program.py"),
-        needs=((program, package),),
+        needs=((program, package), *namespaces),
         steps=lambda out: [],
         argv=lambda out, ca, key: [sys.executable, str(SRC_DIR / "chain_program.py"), program],
         deps=deps,
@@ -313,10 +317,11 @@ _RECIPES: Final[dict[str, _Recipe]] = {
         argv=lambda out, ca, key: ["node", str(SRC_DIR / "chain_node.js")],
     ),
     # real client programs against each served chain: GnuTLS's own client (the library's API:
-    # gnutls-chain), msmtp and mutt (GnuTLS mail clients that pass no purpose)
+    # gnutls-chain), msmtp, mutt and NeoMutt (GnuTLS mail clients that pass no purpose)
     "gnutls-cli-chain": _program_recipe("gnutls-cli", "gnutls-bin", "scripts/deps/gnutls-cli.sh"),
     "msmtp-chain": _program_recipe("msmtp", "msmtp", "scripts/deps/clients.sh"),
     "mutt-chain": _program_recipe("mutt", "mutt", "scripts/deps/clients.sh"),
+    "neomutt-chain": _program_recipe("neomutt", "neomutt", "scripts/deps/clients.sh", by_name=True),
 }
 
 
@@ -431,8 +436,8 @@ class ChainCase:
 
 # mozilla::pkix (test_limbo/thunderbird); GnuTLS, the JDK and Go: tests/differential/test_chains_vs_real.py
 CHAIN_ORACLES: Final[tuple[str, ...]] = (
-    "thunderbird", "gnutls-chain", "gnutls-chain-nopurpose", "gnutls-cli-chain", "msmtp-chain", "mutt-chain", "java-chain", "java-tls-chain",
-    "go-chain", "python-chain", "node-chain",
+    "thunderbird", "gnutls-chain", "gnutls-chain-nopurpose", "gnutls-cli-chain", "msmtp-chain", "mutt-chain", "neomutt-chain",
+    "java-chain", "java-tls-chain", "go-chain", "python-chain", "node-chain",
 )
 
 
@@ -440,20 +445,21 @@ def run_chain_oracle(name: str, cases: Sequence[ChainCase], *, timeout: float = 
     """Judge whole chains with oracle `name` (one of CHAIN_ORACLES) in one process."""
     if name not in CHAIN_ORACLES:
         raise ValueError(f"oracle {name!r} judges no chains; chain oracles: {', '.join(CHAIN_ORACLES)}")
-    requests = [
-        {
-            "id": case.id,
-            "mode": "chain",
-            "cert": _b64(case.chain[0]),
-            "chain": " ".join(map(_b64, case.chain[1:])),
-            "roots": " ".join(map(_b64, case.roots)),
-            "time": str(case.time),
-            "host": case.host,
-            **({"key": _b64(case.key)} if case.key else {}),
-        }
-        for case in cases
-    ]
-    return _judge(name, requests, timeout=timeout)
+    return _judge(name, [chain_request(case) for case in cases], timeout=timeout)
+
+
+def chain_request(case: ChainCase) -> dict[str, str]:
+    """One case as the chain oracles read it (a line of their JSON input)."""
+    return {
+        "id": case.id,
+        "mode": "chain",
+        "cert": _b64(case.chain[0]),
+        "chain": " ".join(map(_b64, case.chain[1:])),
+        "roots": " ".join(map(_b64, case.roots)),
+        "time": str(case.time),
+        "host": case.host,
+        **({"key": _b64(case.key)} if case.key else {}),
+    }
 
 
 def _b64(der: bytes) -> str:

@@ -13,8 +13,9 @@ the agreement on limbo must stay at what was reached.
 
 Clients that share a library's chain rules (mutt, neomutt, msmtp, Evolution: GnuTLS; Jakarta
 Mail: the JDK, which validates the chain without endpoint identification and leaves names to
-Jakarta's own matcher) are compared on the chain alone over the corpus, and must hold exactly
-the rules of the row that was proven on limbo.
+Jakarta's own matcher) must hold exactly the rules of the row that was proven on limbo, but for
+those they take from their own code; those whose real program runs here (msmtp, mutt, NeoMutt)
+are compared over the wire with it, the others on the chain alone over the corpus.
 """
 
 from __future__ import annotations
@@ -50,25 +51,27 @@ class Pair:
 
 PAIRS = (
     Pair("gnutls-chain", "gnutls", True, 0.998),
-    # real client programs over a real handshake: GnuTLS's own client, and msmtp (GnuTLS, no purpose)
+    # real client programs over a real handshake: GnuTLS's own client, and the GnuTLS mail
+    # clients that give it no purpose (msmtp, mutt, NeoMutt)
     Pair("gnutls-cli-chain", "gnutls", True, None),
     Pair("msmtp-chain", "msmtp", True, None),
     Pair("mutt-chain", "mutt", True, None),
+    Pair("neomutt-chain", "neomutt", True, None),
     Pair("java-chain", "java", True, 0.995),
     Pair("java-tls-chain", "java", True, None),  # a real JSSE handshake per served chain
     Pair("go-chain", "go", True, None),
     Pair("python-chain", "python", True, None),
     Pair("node-chain", "node", True, None),
     Pair("thunderbird", "thunderbird", True, 0.998),
-    # chain alone, the GnuTLS call without a purpose (mutt: its own date checks make the real
-    # mutt, compared above, the better judge)
-    *(Pair("gnutls-chain-nopurpose", p, False, None) for p in ("evolution", "neomutt", "msmtp")),
+    # chain alone, the GnuTLS call without a purpose (mutt and NeoMutt: their own date checks
+    # make the real programs, compared above, the better judges)
+    *(Pair("gnutls-chain-nopurpose", p, False, None) for p in ("evolution", "msmtp")),
     *(Pair("java-chain", p, False, None) for p in ("jakarta", "jakarta-default")),
 )
 # the row each family member must equal, rules for rules (words and sources may differ), but
 # for the rules a member takes from its own code: the GnuTLS clients give GnuTLS no purpose,
 # so they check no EKU, and mutt and NeoMutt check the dates of every certificate sent
-# (msmtp and mutt proven over the wire, the others by the API without a purpose and source)
+# (msmtp, mutt and NeoMutt proven over the wire, Evolution by the API without a purpose and source)
 FAMILY = {"evolution": "gnutls", "mutt": "gnutls", "neomutt": "gnutls", "msmtp": "gnutls",
           "jakarta": "java", "jakarta-default": "java"}
 OWN_RULES = {"evolution": {"eku": EkuRule.UNCHECKED}, "mutt": {"eku": EkuRule.UNCHECKED, "sent_dates_checked": True},

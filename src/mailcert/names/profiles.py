@@ -1269,7 +1269,8 @@ _GNUTLS_CLIENTS_NO_PURPOSE = {
             " name and the dates of every certificate the server sent, and in batch mode refuses what fails; ",
     "neomutt": "NeoMutt 20220429 conn/gnutls.c: tls_verify_peers calls gnutls_certificate_verify_peers2 (no name, no"
                " purpose) with GnuTLS's time checks off, then tls_check_preauth checks the host name and the dates of"
-               " every certificate the server sent; ",
+               " every certificate the server sent, and in batch mode refuses what fails (silently: its certificate"
+               " dialog cannot be answered); ",
     "msmtp": "msmtp 1.8.23 src/mtls-gnutls.c: mtls_check_cert calls gnutls_certificate_verify_peers3 with the host name"
              " and no purpose; ",
     "evolution": "glib-networking 2.74 tls/gnutls/gtlsdatabase-gnutls.c: g_tls_database_gnutls_verify_chain calls"
@@ -1280,16 +1281,23 @@ _NO_PURPOSE_PROOF = (
     " without a purpose over the chain corpus (tests/differential/test_chains_vs_real.py); chain judged with OpenSSL's"
     " validator at level 1, for no purpose"
 )
-_MUTT_CHAIN_PROOF = (
-    "wire: real mutt 2.2.12 (GnuTLS 3.7.9) in batch mode sends over SMTPS to each served chain of the corpus"
-    " (tests/differential/test_chains_vs_real.py); real library: GnuTLS 3.7's gnutls_x509_trust_list_verify_crt2 without"
-    " a purpose over the corpus; chain judged with OpenSSL's validator at level 1, for no purpose"
-)
-_MSMTP_CHAIN_PROOF = (
-    "wire: real msmtp 1.8.23 (GnuTLS 3.7.9) handshakes with each served chain of the corpus (tests/differential/"
-    "test_chains_vs_real.py); real library: GnuTLS 3.7's gnutls_x509_trust_list_verify_crt2 without a purpose over the"
-    " corpus; chain judged with OpenSSL's validator at level 1, for no purpose"
-)
+
+
+def _wire_chain_proof(client: str, how: str, *, library_too: bool = False) -> str:
+    """The chain proof of a GnuTLS mail client run over the wire on the chain corpus; with
+    ``library_too``, the chain-only comparison with GnuTLS's call without a purpose as well."""
+    library = (" real library: GnuTLS 3.7's gnutls_x509_trust_list_verify_crt2 without a purpose over the corpus;"
+               if library_too else "")
+    return (f"wire: real {client} (GnuTLS 3.7.9) {how} each served chain of the corpus"
+            f" (tests/differential/test_chains_vs_real.py);{library} chain judged with OpenSSL's validator at level 1,"
+            " for no purpose")
+
+
+_GNUTLS_WIRE_CHAIN_PROOF = {
+    "mutt": _wire_chain_proof("mutt 2.2.12", "in batch mode sends over SMTPS to"),
+    "neomutt": _wire_chain_proof("NeoMutt 20220429", "in batch mode sends over SMTPS, to the typed name, to"),
+    "msmtp": _wire_chain_proof("msmtp 1.8.23", "handshakes with", library_too=True),
+}
 
 _SWAKS_VERIFY_FAILED = "*** TLS startup failed (connect(): error:0A000086:SSL routines::certificate verify failed)"
 
@@ -1452,10 +1460,10 @@ _CHAIN_POLICIES: dict[str, ChainPolicy] = {
     # GnuTLS clients give GnuTLS no purpose to verify, so they check no EKU (proven over the
     # wire for msmtp: tests/differential/test_chains_vs_real.py, corpus:eku-client-only).
     **{cid: _GNUTLS_CHAIN._replace(messages=(), eku=EkuRule.UNCHECKED, sent_dates_checked=cid in ("mutt", "neomutt"),
-                                   source=why + _GNUTLS_CHAIN.source, proof=_MUTT_CHAIN_PROOF if cid == "mutt" else _NO_PURPOSE_PROOF)
+                                   source=why + _GNUTLS_CHAIN.source, proof=_GNUTLS_WIRE_CHAIN_PROOF.get(cid, _NO_PURPOSE_PROOF))
        for cid, why in _GNUTLS_CLIENTS_NO_PURPOSE.items() if cid != "msmtp"},
     "msmtp": _GNUTLS_CHAIN._replace(eku=EkuRule.UNCHECKED, source=_GNUTLS_CLIENTS_NO_PURPOSE["msmtp"] + _GNUTLS_CHAIN.source,
-                                    proof=_MSMTP_CHAIN_PROOF),
+                                    proof=_GNUTLS_WIRE_CHAIN_PROOF["msmtp"]),
     **{cid: _JDK_CHAIN._replace(source="Jakarta Mail validates with the JDK's TrustManager: " + _JDK_CHAIN.source)
        for cid in ("jakarta", "jakarta-default")},
     "rfc9525": ChainPolicy(

@@ -38,7 +38,7 @@ def judge(req: dict[str, str], workdir: str, jvm: subprocess.Popen[str]) -> tupl
         return False, "a JSSE client with endpoint identification needs a host name: the chain alone cannot be asked"
     assert jvm.stdin is not None and jvm.stdout is not None
     with socket.create_server(("127.0.0.1", 0)) as listener:
-        thread = threading.Thread(target=_serve_once, args=(listener, server), daemon=True)
+        thread = threading.Thread(target=_serve_once, args=(listener, server, []), daemon=True)
         thread.start()
         ask = {"id": req["id"], "host": req["host"], "port": str(listener.getsockname()[1]), "roots": req["roots"]}
         jvm.stdin.write(json.dumps(ask) + "\n")

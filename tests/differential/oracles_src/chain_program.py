@@ -23,15 +23,33 @@ to finish.  The program (first argument):
     SMTPS, so a certificate it would ask the user about is refused ("Untrusted server
     certificate", mutt_ssl_gnutls.c tls_check_one_certificate).  Accepted: exit status 0.
 
+``neomutt`` (NeoMutt 20220429 built with GnuTLS, as Debian ships it)
+    the same command line, but NeoMutt has no ssl_verify_host_override: it verifies the host of
+    smtp_url, so the URL carries the typed name (smtps://<typed name>:<p>/) and the program
+    reaches the server under it (``Program.by_name``, below).  In batch mode NeoMutt's
+    certificate dialog cannot be answered and ends as a refusal (conn/gnutls.c
+    tls_check_one_certificate: dlg_verify_certificate), silently: exit status 1 and no text, so
+    the detail of a refusal is what the server saw (the handshake completed and the client left
+    without a command: its own check after the handshake).  Accepted: exit status 0.
+
 ``msmtp`` (msmtp 1.8 built with GnuTLS, as Debian ships it)
     msmtp --file=/dev/null --serverinfo --host=127.0.0.1 --port=<p> --tls=on --tls-starttls=off
     --tls-trust-file=<anchors> --tls-host-override=<typed name>: SMTPS to the server, the
     case's anchors only, the typed name as the name to verify (msmtp's mtls_check_cert:
     gnutls_certificate_verify_peers3 with that name, no purpose).  Accepted: exit status 0.
 
+A program that verifies the host it connects to (``Program.by_name``: neomutt) runs with the
+whole oracle in a network and mount namespace of its own (``unshare --net --mount``, entered by
+``main`` itself): loopback only, the typed name in a hosts file bind-mounted over /etc/hosts
+(pointing to 127.0.0.1), a typed IP address added to the namespace's loopback device and served
+there.  Neither the machine's /etc/hosts nor its network change, and the program can reach
+nothing but the served chain.
+
 Validation is at the real clock, as for the CPython and Node.js handshake oracles: the chain
-corpus is built around the current day.  A request without a typed name cannot be asked (both
-programs always verify one); a request without a key (x509-limbo) cannot be served.
+corpus is built around the current day.  A request without a typed name cannot be asked (the
+programs always verify one); a request without a key (x509-limbo) cannot be served.  A program
+that never reached the server is not a refusal: the oracle stops with the reason (its setup,
+not the certificate, failed).
 
 stdin   run_chain_oracle's requests (tests/differential/oracles.py) with "key": base64 PEM
 stdout  {"id": ..., "accepted": true|false, "detail": "..."}
@@ -39,6 +57,8 @@ stdout  {"id": ..., "accepted": true|false, "detail": "..."}
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
 import os
 import shutil
 import socket
@@ -65,6 +85,9 @@ class Program(NamedTuple):
     argv: Callable[[str, str, str, int], list[str]]  # (program path, anchors file, typed name, port)
     accepted: Callable[[subprocess.CompletedProcess[bytes]], bool]
     said: tuple[str, ...]  # prefixes of the output lines that carry the program's verdict
+    #: the program verifies the host it connects to and has no setting for another name: it must
+    #: reach the server under the typed name (in the oracle's own namespaces, see the module doc)
+    by_name: bool = False
 
 
 def _gnutls_cli(path: str, cafile: str, host: str, port: int) -> list[str]:
@@ -72,12 +95,20 @@ def _gnutls_cli(path: str, cafile: str, host: str, port: int) -> list[str]:
     return [path, f"--x509cafile={cafile}", f"--verify-hostname={host}", *sni, f"--port={port}", "127.0.0.1"]
 
 
-def _mutt(path: str, cafile: str, host: str, port: int) -> list[str]:
-    settings = (f"smtp_url=smtps://127.0.0.1:{port}/", f"ssl_ca_certificates_file={cafile}",
-                f"ssl_verify_host_override={host}", "ssl_force_tls=yes", "from=oracle@example.com",
-                f"certificate_file={os.path.dirname(cafile)}/mutt-certificates")
-    return [path, "-n", "-F", "/dev/null", *(a for s in settings for a in ("-e", f"set {s}")), "-s", "chain oracle",
-            "postmaster@example.com"]
+def _mutt(*, host_override: bool) -> Callable[[str, str, str, int], list[str]]:
+    """mutt's and NeoMutt's batch-mode send over SMTPS, one command line for both: mutt connects
+    to 127.0.0.1 and verifies the typed name (ssl_verify_host_override); NeoMutt, which has no
+    such setting, connects to the typed name itself and verifies that."""
+
+    def argv(path: str, cafile: str, host: str, port: int) -> list[str]:
+        server = "127.0.0.1" if host_override else f"[{host}]" if ":" in host else host
+        settings = (f"smtp_url=smtps://{server}:{port}/", f"ssl_ca_certificates_file={cafile}",
+                    *([f"ssl_verify_host_override={host}"] if host_override else []), "ssl_force_tls=yes",
+                    "from=oracle@example.com", f"certificate_file={os.path.dirname(cafile)}/mutt-certificates")
+        return [path, "-n", "-F", "/dev/null", *(a for s in settings for a in ("-e", f"set {s}")), "-s",
+                "chain oracle", "postmaster@example.com"]
+
+    return argv
 
 
 def _msmtp(path: str, cafile: str, host: str, port: int) -> list[str]:
@@ -88,22 +119,29 @@ def _msmtp(path: str, cafile: str, host: str, port: int) -> list[str]:
 PROGRAMS: Final = {
     "gnutls-cli": Program("gnutls-cli", _gnutls_cli, lambda p: b"- Handshake was completed" in p.stdout, ("- Status:", "***")),
     "msmtp": Program("msmtp", _msmtp, lambda p: p.returncode == 0, ("msmtp:",)),
-    "mutt": Program("mutt", _mutt, lambda p: p.returncode == 0, ("Untrusted", "Could not", "SSL", "TLS")),
+    "mutt": Program("mutt", _mutt(host_override=True), lambda p: p.returncode == 0, ("Untrusted", "Could not", "SSL", "TLS")),
+    "neomutt": Program("neomutt", _mutt(host_override=False), lambda p: p.returncode == 0,
+                       ("Untrusted", "Could not", "SSL", "TLS", "gnutls"), by_name=True),
 }
 
 
-def _serve_once(listener: socket.socket, context: ssl.SSLContext) -> None:
+def _serve_once(listener: socket.socket, context: ssl.SSLContext, seen: list[str]) -> None:
     """Accept one connection, run the server's side of the handshake, then answer SMTP until the
-    client closes; a client that refuses ends the handshake with an alert, which is its business."""
+    client closes; a client that refuses ends the handshake with an alert, which is its business.
+    What the server saw goes into ``seen``: a program that refuses without a word (NeoMutt in
+    batch mode) is told apart from one that never connected."""
     listener.settimeout(_TIMEOUT)
     try:
         conn, _ = listener.accept()
     except OSError:
+        seen.append("no connection")
         return
+    verbs: list[str] = []
     with conn:
         conn.settimeout(_TIMEOUT)
         try:
             with context.wrap_socket(conn, server_side=True) as tls, tls.makefile("rwb") as stream:
+                seen.append("handshake completed")
                 stream.write(b"220 mailcert chain oracle ESMTP\r\n")
                 stream.flush()
                 data = False
@@ -113,13 +151,29 @@ def _serve_once(listener: socket.socket, context: ssl.SSLContext) -> None:
                         reply = b"" if data else b"250 queued\r\n"
                     else:
                         verb = line[:4].upper()
+                        verbs.append(verb.decode("ascii", "replace"))
                         data, reply = verb == b"DATA", _SMTP.get(verb, b"250 ok\r\n")
                     stream.write(reply)
                     stream.flush()
                     if line[:4].upper() == b"QUIT" and not data:
                         break
-        except (ssl.SSLError, OSError):
-            pass
+        except (ssl.SSLError, OSError) as exc:
+            seen.append(f"{'after' if seen else 'in'} the handshake: {exc}")
+    seen.append(f"the client sent {' '.join(verbs)}" if verbs else "the client left without a command")
+
+
+def _reach(host: str, hosts: str) -> str:
+    """Make the typed name lead to the server inside the oracle's namespaces; the address to
+    serve on.  A name: the hosts file (bind-mounted over /etc/hosts) maps it to 127.0.0.1,
+    rewritten in place so that the mount keeps showing it; an IP address: added to loopback."""
+    if _is_ip(host):
+        address = ipaddress.ip_address(host)
+        subprocess.run(["ip", "addr", "replace", f"{address}/{address.max_prefixlen}", "dev", "lo"], check=True,
+                       capture_output=True, timeout=_TIMEOUT)
+        return host
+    with open(hosts, "w", encoding="utf-8") as fh:  # same inode: the bind mount shows the new text
+        fh.write(f"127.0.0.1 localhost {host}\n")
+    return "127.0.0.1"
 
 
 def judge(req: dict[str, str], workdir: str, program: Program, path: str) -> tuple[bool, str]:
@@ -133,8 +187,11 @@ def judge(req: dict[str, str], workdir: str, program: Program, path: str) -> tup
     cafile = os.path.join(workdir, "anchors.pem")
     with open(cafile, "w", encoding="ascii") as fh:
         fh.write(pem(req["roots"]))
-    with socket.create_server(("127.0.0.1", 0)) as listener:
-        thread = threading.Thread(target=_serve_once, args=(listener, server), daemon=True)
+    address = _reach(host, os.path.join(workdir, "hosts")) if program.by_name else "127.0.0.1"
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    seen: list[str] = []
+    with socket.create_server((address, 0), family=family) as listener:
+        thread = threading.Thread(target=_serve_once, args=(listener, server, seen), daemon=True)
         thread.start()
         argv = program.argv(path, cafile, host, listener.getsockname()[1])
         env = {**os.environ, "HOME": workdir}  # no user configuration
@@ -144,11 +201,36 @@ def judge(req: dict[str, str], workdir: str, program: Program, path: str) -> tup
         except subprocess.TimeoutExpired:
             return False, f"{program.executable} did not finish within {_TIMEOUT:.0f}s"
         finally:
+            with contextlib.suppress(OSError):  # a program that never connected: the accept ends now
+                listener.shutdown(socket.SHUT_RDWR)
             thread.join(_TIMEOUT)
     out = (proc.stdout + proc.stderr).decode("utf-8", "replace").splitlines()
     said = [line.strip() for line in out if line.startswith(program.said)]
     accepted = program.accepted(proc)
-    return accepted, f"exit {proc.returncode}: " + " | ".join(said or ["handshake completed" if accepted else "no status"])
+    if not accepted and seen[:1] == ["no connection"]:
+        raise RuntimeError(f"{program.executable} never reached the server at {address} for {host!r} (exit"
+                           f" {proc.returncode}: {' | '.join(out[-3:])}): the oracle's set-up failed, not the certificate")
+    return accepted, (f"exit {proc.returncode}: " + " | ".join(said or ["handshake completed" if accepted else "nothing said"])
+                      + f" (server: {', '.join(seen)})")
+
+
+def _private_namespaces(workdir: str) -> str:
+    """Check that this process has a network and a mount namespace of its own (``main`` entered
+    them with unshare), bring its loopback up and bind-mount a hosts file over /etc/hosts; the
+    hosts file's path.  Refuses rather than touch the machine's /etc/hosts or network."""
+    parent = os.getppid()
+    for kind in ("net", "mnt"):
+        if os.readlink(f"/proc/self/ns/{kind}") == os.readlink(f"/proc/{parent}/ns/{kind}"):
+            raise SystemExit(f"chain_program.py: not in a {kind} namespace of its own; refusing to change the machine's")
+    hosts = os.path.join(workdir, "hosts")
+    with open(hosts, "w", encoding="utf-8") as fh:
+        fh.write("127.0.0.1 localhost\n")
+    for step in (["ip", "link", "set", "lo", "up"], ["mount", "--bind", hosts, "/etc/hosts"]):
+        subprocess.run(step, check=True, capture_output=True, timeout=_TIMEOUT)
+    return hosts
+
+
+_IN_NAMESPACES: Final = "MAILCERT_CHAIN_PROGRAM_NAMESPACES"
 
 
 def main(argv: list[str]) -> int:
@@ -160,7 +242,14 @@ def main(argv: list[str]) -> int:
     if path is None:
         print(f"{program.executable} is missing", file=sys.stderr)
         return 2
+    if program.by_name and not os.environ.get(_IN_NAMESPACES):
+        # once: the same process goes on in new network and mount namespaces (unshare execs it)
+        os.environ[_IN_NAMESPACES] = "1"
+        os.execvp("unshare", ["unshare", "--net", "--mount", "--propagation", "private", sys.executable,
+                              os.path.abspath(__file__), *argv[1:]])
     with tempfile.TemporaryDirectory(prefix=f"mailcert-chain-{program.executable}-") as workdir:
+        if program.by_name:
+            _private_namespaces(workdir)
         serve(lambda req: judge(req, workdir, program, path))
     return 0
 
