@@ -38,6 +38,7 @@ import socket
 import ssl
 import time
 import warnings
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any, Final, NamedTuple
 
@@ -271,22 +272,26 @@ class _Conversation:
         loop = asyncio.get_running_loop()
         started = time.monotonic()
         sock, address = await self._connect()
-        transport, stream = await loop.create_connection(ByteStream, sock=sock)
-        assert isinstance(transport, asyncio.Transport)
-        self.transports.append(transport)
-
         starttls_offered: bool | None = None
-        if self.endpoint.mode is TlsMode.STARTTLS:
-            name = self.ehlo_name or _address_literal(sock.getsockname()[0])
-            self.dialogue = StartTlsDialogue(self.endpoint.protocol, client_name=name)
-            await self._converse(self.dialogue, transport, stream)
-            starttls_offered = self.dialogue.starttls_offered
-
-        if self.ocsp_stapling:
-            tls, facts = await self._stapling_handshake(transport, stream)
-        else:
-            tls = await self._handshake(transport, stream, deadline)
+        if self.endpoint.mode is TlsMode.IMPLICIT and not self.ocsp_stapling:
+            # the handshake starts on the connected socket: one transport, as a bare client makes it
+            stream = ByteStream()
+            tls = await self._handshake(_tls_connection(sock, stream, self._tls_arguments(deadline)), stream)
             facts = _stdlib_facts(tls.get_extra_info("ssl_object"))
+        else:
+            transport, stream = await loop.create_connection(ByteStream, sock=sock)
+            assert isinstance(transport, asyncio.Transport)
+            self.transports.append(transport)
+            if self.endpoint.mode is TlsMode.STARTTLS:
+                name = self.ehlo_name or _address_literal(sock.getsockname()[0])
+                self.dialogue = StartTlsDialogue(self.endpoint.protocol, client_name=name)
+                await self._converse(self.dialogue, transport, stream)
+                starttls_offered = self.dialogue.starttls_offered
+            if self.ocsp_stapling:
+                tls, facts = await self._stapling_handshake(transport, stream)
+            else:
+                tls = await self._handshake(loop.start_tls(transport, stream, client_context(), **self._tls_arguments(deadline)), stream)
+                facts = _stdlib_facts(tls.get_extra_info("ssl_object"))
 
         before = self.dialogue
         if self.endpoint.mode is TlsMode.IMPLICIT and self.endpoint.protocol is not Protocol.HTTPS:
@@ -363,25 +368,26 @@ class _Conversation:
         if dialogue.state is State.TLS_READY:
             dialogue.receive_data(stream.take())  # raises if the server injected anything
 
-    async def _handshake(self, transport: asyncio.BaseTransport, stream: ByteStream, deadline: asyncio.Timeout) -> asyncio.Transport:
-        loop = asyncio.get_running_loop()
-        assert isinstance(transport, asyncio.Transport)
+    def _tls_arguments(self, deadline: asyncio.Timeout) -> dict[str, Any]:
+        """How the stdlib handshake is made (besides :func:`client_context`): our SNI, the probe's deadline."""
         self.waiting_for = "the server's reply to our TLS ClientHello"
-        remaining = _remaining(deadline)
+        return {
+            "server_hostname": self.sni or "",  # "": no SNI (asyncio asks for a name with a bare socket)
+            "ssl_handshake_timeout": _remaining(deadline) + 5.0,  # the probe's deadline fires first
+        }
+
+    async def _handshake(self, handshake: Awaitable[asyncio.BaseTransport | None], stream: ByteStream) -> asyncio.Transport:
+        """Await ``handshake`` (``start_tls`` after STARTTLS, ``create_connection`` with TLS on
+        an implicit port); each failure becomes a one-line :class:`HandshakeError`."""
         try:
-            tls = await loop.start_tls(
-                transport,
-                stream,
-                client_context(),
-                server_hostname=self.sni,
-                ssl_handshake_timeout=remaining + 5.0,  # the probe's deadline fires first
-            )
+            tls = await handshake
         except ssl.SSLError as exc:
             raise HandshakeError(self._handshake_message(exc.reason or str(exc))) from None
         except OSError as exc:
             raise HandshakeError(f"TLS handshake failed: {_os_reason(exc)}") from None
         if tls is None:  # the connection died while the handshake finished
             raise HandshakeError("TLS handshake failed: the server closed the connection")
+        assert isinstance(tls, asyncio.Transport)
         self.transports.append(tls)
         stream.use(tls)
         return tls
@@ -467,6 +473,12 @@ class _TlsFacts(NamedTuple):
     version: str
     cipher: str
     staple: bytes | None = None
+
+
+async def _tls_connection(sock: socket.socket, stream: ByteStream, arguments: dict[str, Any]) -> asyncio.BaseTransport:
+    """The TLS transport of a connected socket, ``stream`` its protocol."""
+    transport, _ = await asyncio.get_running_loop().create_connection(lambda: stream, sock=sock, ssl=client_context(), **arguments)
+    return transport
 
 
 def _stdlib_facts(ssl_object: ssl.SSLObject) -> _TlsFacts:
@@ -666,7 +678,10 @@ def _der(cert: object) -> bytes:
     return bytes(cert.public_bytes(_ssl.ENCODING_DER))  # type: ignore[attr-defined]
 
 
+@functools.lru_cache(maxsize=1024)
 def _checked_sni(sni: str | None) -> str | None:
+    """``sni`` as sent (None for no name or an address literal), remembered: a scan sends one
+    name to many ports, and telling it from an address costs two parse attempts."""
     if sni is None:
         return None
     if not sni or sni.startswith(".") or any(c.isspace() for c in sni):
