@@ -15,10 +15,11 @@ object's; the value is the function's for arguments equal to them (the ``lru_cac
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Hashable
 from typing import Any, Generic, TypeVar
 
-__all__ = ["per_object"]
+__all__ = ["per_object", "ByIdentity"]
 
 R = TypeVar("R")
 
@@ -56,3 +57,31 @@ def per_object(maxsize: int = 4096) -> Callable[[Callable[..., R]], _PerObject[R
         return _PerObject(fn, maxsize)
 
     return wrap
+
+
+class ByIdentity(Generic[R]):
+    """Values made from objects that do not hash (verdicts, findings) or hash at a cost,
+    remembered by those very objects: a fleet scan's results share the objects of one
+    remembered judgement (:mod:`mailcert.doctor`), so what is made from them (a JSON text) is
+    made once.  An object equal but not identical is a miss, never a wrong hit: an entry keeps
+    its objects alive, so their ids are theirs while it stays.  At most ``maxsize`` entries
+    (all dropped when full: a scan meets few judgements); thread-safe."""
+
+    def __init__(self, maxsize: int = 256) -> None:
+        self.maxsize = maxsize
+        self._lock = threading.Lock()
+        self._seen: dict[Hashable, tuple[tuple[object, ...], R]] = {}
+
+    def get(self, objects: tuple[object, ...], make: Callable[[], R], extra: Hashable = None) -> R:
+        """The value for ``objects`` (and the plain value ``extra``), ``make()`` the first time."""
+        key = (*map(id, objects), extra)
+        with self._lock:
+            hit = self._seen.get(key)
+        if hit is not None:
+            return hit[1]
+        value = make()
+        with self._lock:
+            if len(self._seen) >= self.maxsize:
+                self._seen.clear()
+            self._seen[key] = (objects, value)
+        return value

@@ -73,6 +73,25 @@ def test_rows_hold_codes_and_facts_not_words(db_url: str) -> None:
     ]
 
 
+def test_rows_sharing_a_judgement_and_rows_that_differ_each_hold_their_own(db_url: str) -> None:
+    """A fleet's results share one findings tuple (the doctor remembers the judgement): its JSON
+    is written once, and a result with other findings or verdicts still gets its own."""
+    import dataclasses
+
+    shared = result("imaps://a.test", Status.WARNING, codes=("first-san-not-name",))
+    same = dataclasses.replace(shared, target=parse_line("imaps://b.test remote.contoso.com"))
+    other_facts = dict(FACTS["first-san-not-name"], position=3)
+    other = dataclasses.replace(shared, findings=(finding("first-san-not-name", **other_facts),),
+                                verdicts=(("outlook2007", True), ("thunderbird", True)))
+    with Inventory.open(db_url) as inv:
+        scan_id = inv.begin_scan({}, targets=4)
+        inv.add_results(scan_id, [shared, same, other, shared])
+        rows = list(inv.results(scan_id))
+    assert [dict(r.findings[0].facts)["position"] for r in rows] == [2, 2, 3, 2]
+    assert [r.verdicts["outlook2007"] for r in rows] == [False, False, True, False]
+    assert [r.target for r in rows] == ["imaps://a.test", "imaps://b.test", "imaps://a.test", "imaps://a.test"]
+
+
 def test_migration_from_version_1_keeps_the_old_scans(db_url: str) -> None:
     old = Inventory.open(db_url, migrate=False)
     assert old.version() == 0

@@ -5,11 +5,11 @@ connections did).  Reads only the result: it carries its request (target, name, 
 
 from __future__ import annotations
 
-import threading
 from typing import Any, Final
 
 from mailcert.doctor import Diagnosis, NotProbed
 from mailcert.errors import ProbeError
+from mailcert.memo import ByIdentity
 from mailcert.model import Status
 from mailcert.probe.driver import ProbeResult
 from mailcert.report.checkout import chain_fields, connection_fields
@@ -25,13 +25,13 @@ def line(result: ScanResult) -> str:
     """The JSON document of ``result`` on one line, without the newline.
 
     The same text as :func:`line_document` dumped whole: the target's own keys are written
-    per line, the judged part (:func:`_judged_fields`) once per judgement (:data:`_JUDGED_TEXT`)
+    per line, the judged part (:func:`_judged_fields`) once per judgement (:func:`_judged_text`)
     and joined to them; JSON objects concatenate member by member, and the escaping of
     :func:`~mailcert.textsafe.json_dumps` goes character by character."""
     d = result.diagnosis
     if d is None:
         return _dumps(_unknown(result))
-    return _dumps(_own_fields(result.target, d))[:-1] + "," + _JUDGED_TEXT.text(d)[1:]
+    return _dumps(_own_fields(result.target, d))[:-1] + "," + _judged_text(d)[1:]
 
 
 def line_document(result: ScanResult) -> dict[str, Any]:
@@ -64,38 +64,15 @@ def _dumps(doc: dict[str, Any]) -> str:
     return json_dumps(doc, indent=None, separators=(",", ":"))
 
 
-class _JudgedText:
-    """The JSON text of the judged part of recent diagnoses (a bounded memo, thread-safe).
-
-    Diagnoses of a fleet that serves one certificate share the very values of that judgement
-    (the doctor remembers it), so they are recognised by identity: a hit is a diagnosis whose
-    certificate, verdicts, findings, chain, trust and revocation are the same objects, with
-    the same names and store label (the other values the text reads).  An entry keeps its
-    objects alive, so their ids name no others while it stays."""
-
-    SIZE: Final = 256
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._texts: dict[tuple[object, ...], tuple[tuple[object, ...], str]] = {}
-
-    def text(self, d: Diagnosis) -> str:
-        a = d.assessment
-        parts = (a.certificate, a.results, a.findings, d.chain, d.other_certificate, d.trust, d.revocation)
-        key = (*map(id, parts), a.names, a.judged.store)
-        with self._lock:
-            hit = self._texts.get(key)
-        if hit is not None and all(x is y for x, y in zip(hit[0], parts)):
-            return hit[1]
-        text = _dumps(_judged_fields(d))
-        with self._lock:
-            self._texts[key] = (parts, text)
-            while len(self._texts) > self.SIZE:
-                self._texts.pop(next(iter(self._texts)))
-        return text
+_JUDGED_TEXT: Final = ByIdentity[str](256)
+"""The JSON text of the judged part, per diagnosis values: the doctor hands every port that
+serves a remembered judgement the very same certificate, verdicts, findings, chain, trust."""
 
 
-_JUDGED_TEXT: Final = _JudgedText()
+def _judged_text(d: Diagnosis) -> str:
+    a = d.assessment
+    parts = (a.certificate, a.results, a.findings, d.chain, d.other_certificate, d.trust, d.revocation)
+    return _JUDGED_TEXT.get(parts, lambda: _dumps(_judged_fields(d)), (a.names, a.judged.store))
 
 
 def _unknown(result: ScanResult) -> dict[str, Any]:

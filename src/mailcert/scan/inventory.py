@@ -39,6 +39,7 @@ from mailcert import fsutil
 from mailcert._version import __version__
 from mailcert.errors import InputError, OperationError
 from mailcert.findings import CATALOGUE, Facts, FactValue, Finding, Severity
+from mailcert.memo import ByIdentity
 from mailcert.paths import mailcert_dir
 
 __all__ = [
@@ -535,11 +536,8 @@ class Inventory:
                 "error": r.error,
                 "fingerprint": r.fingerprint,
                 "not_after": r.not_after,
-                "findings": json.dumps(
-                    [{"code": f.code, "severity": f.severity.value, "facts": dict(f.facts.items())} for f in r.findings],
-                    ensure_ascii=False,
-                ),
-                "verdicts": json.dumps(dict(r.verdicts)),
+                "findings": _FINDINGS_JSON.get((r.findings,), functools.partial(_findings_json, r.findings)),
+                "verdicts": _verdicts_json(r.verdicts),
                 "checked_at": r.checked_at,
                 "url": r.url,
                 "subject": r.subject,
@@ -625,6 +623,22 @@ def _prepare_sqlite_place(path: Path) -> None:
         raise InventoryPlaceError(str(path), str(exc)) from None
     if not os.access(path, os.W_OK):
         raise InventoryPlaceError(str(path), "it is not writable")
+
+
+def _findings_json(findings: Sequence[Finding]) -> str:
+    """The ``findings`` column: code, severity and facts of each (the words come from the catalogue)."""
+    return json.dumps([{"code": f.code, "severity": f.severity.value, "facts": dict(f.facts.items())} for f in findings], ensure_ascii=False)
+
+
+_FINDINGS_JSON: Final = ByIdentity[str](256)
+"""The ``findings`` column per findings tuple: the results of a fleet serving one certificate
+share the tuple of one remembered judgement, so its JSON is written once."""
+
+
+@functools.lru_cache(maxsize=256)
+def _verdicts_json(verdicts: tuple[tuple[str, bool], ...]) -> str:
+    """The ``verdicts`` column ({client: accepted}), once per distinct set of verdicts."""
+    return json.dumps(dict(verdicts))
 
 
 _MIGRATION_LOCK: Final = 0x6D61696C63657274  # "mailcert": the advisory lock key of schema changes
