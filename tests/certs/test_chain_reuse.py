@@ -30,11 +30,17 @@ PAIRS = tuple(itertools.combinations(SETTINGS, 2))
 _LIMBO_STRIDE = 61  # 161 of limbo's 9,770 server cases, from every part of the file
 
 
-def _requests() -> list[tuple[ChainCase, bool]]:
-    """(request, whether its anchors are a JDK's own cacerts): the corpus both ways (SHA-1
-    below a jdkCA is the JDK rows' own refusal), limbo's sample under private anchors."""
-    return [*((r, jdk_ca) for r in corpus_requests(names=False) for jdk_ca in (False, True)),
-            *((r, False) for r in limbo_requests(names=False)[::_LIMBO_STRIDE])]
+def _requests() -> list[tuple[ChainCase, str]]:
+    """(request, its store): the corpus under its own anchors, under them marked as a JDK's own
+    cacerts (SHA-1 below a jdkCA is the JDK rows' own refusal), and with every CA the server
+    sends trusted too (where partial chains end a path earlier); limbo's sample under its own."""
+    return [*((r, kind) for r in corpus_requests(names=False) for kind in ("anchors", "jdk_ca", "sent CAs too")),
+            *((r, "anchors") for r in limbo_requests(names=False)[::_LIMBO_STRIDE])]
+
+
+def _store(anchors: list[x509.Certificate], chain: list[x509.Certificate], kind: str) -> TrustStore:
+    extra = chain[1:] if kind == "sent CAs too" else []
+    return TrustStore([*anchors, *(c for c in extra if c not in anchors)], "case store", jdk_ca=kind == "jdk_ca")
 
 
 def _load(ders: tuple[bytes, ...]) -> list[x509.Certificate] | None:
@@ -52,18 +58,18 @@ def _verdict(r: TrustResult) -> tuple[object, ...]:
     return r.trusted, r.problem, r.detail, r.error, r.added_names, r.path, r.anchor, r.missing_issuer
 
 
-@pytest.mark.parametrize(("request_", "jdk_ca"), _requests(), ids=lambda r: r.id if isinstance(r, ChainCase) else f"jdk_ca={r}")
-def test_a_shared_verdict_is_the_verdict_each_set_up_reaches_alone(request_: ChainCase, jdk_ca: bool) -> None:
+@pytest.mark.parametrize(("request_", "kind"), _requests(), ids=lambda r: r.id if isinstance(r, ChainCase) else r)
+def test_a_shared_verdict_is_the_verdict_each_set_up_reaches_alone(request_: ChainCase, kind: str) -> None:
     chain = _load(request_.chain)
     anchors = _load(request_.roots)
     if not chain or anchors is None:
         pytest.skip("cryptography cannot read a certificate of the case")
     now = dt.datetime.fromtimestamp(request_.time, dt.timezone.utc)
-    alone = {s: _verdict(verify_chain(chain, TrustStore(anchors, "case store", jdk_ca=jdk_ca), now=now, settings=s)) for s in SETTINGS}
+    alone = {s: _verdict(verify_chain(chain, _store(anchors, chain, kind), now=now, settings=s)) for s in SETTINGS}
     wrong = []
     for group in (*PAIRS, SETTINGS):
         # a new store per group: nothing remembered from another group answers
-        together = verify_chain_for(chain, TrustStore(anchors, "case store", jdk_ca=jdk_ca), now=now, settings=group)
+        together = verify_chain_for(chain, _store(anchors, chain, kind), now=now, settings=group)
         wrong += [f"{s} with {len(group) - 1} other(s): {_verdict(together[s])} != {alone[s]}"
                   for s in group if _verdict(together[s]) != alone[s]]
     assert not wrong, "\n".join(wrong[:5])

@@ -453,18 +453,25 @@ class _Field(NamedTuple):
     relation: _Relation
     looser: Callable[[Any, Any], Any] = operator.eq  # is the first value at most as strict as the second?
     forgives: Callable[[TrustResult], bool] | None = None  # FORGIVES: the refusals a looser value may turn into trust
-    same_path: Callable[[TrustResult, TrustStore, _Chain], bool] | None = None  # ANCHORS: does a trusted path stay the path?
+    same_path: Callable[[TrustResult, TrustStore, Sequence[x509.Certificate]], bool] | None = None  # ANCHORS: does a trusted path stay?
 
 
 def _forgives_problems(*problems: TrustProblem) -> Callable[[TrustResult], bool]:
     return lambda r: r.problem in problems
 
 
-def _no_sent_anchor(result: TrustResult, store: TrustStore, c: _Chain) -> bool:
-    """A path stays the path unless a certificate the server sent on it is itself in the store:
-    with any certificate of the store an anchor the path would end there, and with anchors
-    reduced to name and key (a different certificate) it would end at the store's copy."""
-    return not any(store.contains(c.certs[i]) for i in result.sent_path if i >= 0)
+def _no_sent_anchor(result: TrustResult, store: TrustStore, chain: Sequence[x509.Certificate]) -> bool:
+    """With anchors reduced to name and key, a trusted path stays the path when no certificate
+    the server sent on it is in the store: the store's copy (another certificate) would take
+    the place of the server's."""
+    return not any(store.contains(chain[i]) for i in result.sent_path if i >= 0)
+
+
+def _no_anchor_below_the_top(result: TrustResult, store: TrustStore, chain: Sequence[x509.Certificate]) -> bool:
+    """With any certificate of the store an anchor, a trusted path stays the path when no
+    certificate below its top is in the store (a store's intermediate, or one the server sent):
+    it would end there.  (A Web PKI verdict carries no OpenSSL path: it stays.)"""
+    return all(i >= 0 and not store.contains(chain[i]) for i in result.sent_path[:-1])
 
 
 # AKI, SKI, a CA's keyUsage, a CA leaf: what the lenient Web PKI policies forgive (_lenient_policies)
@@ -479,7 +486,7 @@ _FIELDS: dict[str, _Field] = {
     "security_level": _Field(_Relation.FORGIVES, operator.le, _forgives_problems(TrustProblem.WEAK_KEY, TrustProblem.WEAK_SIGNATURE)),
     "max_depth": _Field(_Relation.FORGIVES, operator.ge, _forgives_problems(TrustProblem.TOO_LONG)),
     "key_ids_optional": _Field(_Relation.FORGIVES, operator.ge, lambda r: any(o in r.error for o in _LENIENT_FORGIVES)),
-    "partial_chain": _Field(_Relation.ANCHORS, operator.ge, same_path=_no_sent_anchor),
+    "partial_chain": _Field(_Relation.ANCHORS, operator.ge, same_path=_no_anchor_below_the_top),
     # the store's anchor, reduced, keeps its name and key; the server's copy of it is no anchor then
     "anchor_key_only": _Field(_Relation.ANCHORS, operator.ge, same_path=_no_sent_anchor),
     # a purpose adds one refusal, X509_V_ERR_INVALID_PURPOSE
@@ -628,7 +635,7 @@ def _verify_all(
     judged: list[tuple[ValidatorSettings, TrustResult]] = []  # the verdicts reached by validating, strictest first
     c: _Chain | None = None
     for s in wanted:
-        shared = next((r for p, r in judged if _shares_verdict(p, r, s)), None)
+        shared = next((r for p, r in judged if _shares_verdict(p, r, s, store, chain)), None)
         if shared is not None:
             out[s] = shared
             continue
@@ -639,22 +646,33 @@ def _verify_all(
     return out
 
 
-def _shares_verdict(stricter: ValidatorSettings, result: TrustResult, s: ValidatorSettings) -> bool:
+def _shares_verdict(stricter: ValidatorSettings, result: TrustResult, s: ValidatorSettings, store: TrustStore,
+                    chain: Sequence[x509.Certificate]) -> bool:
     """Is ``result``, ``stricter``'s verdict, ``s``'s verdict too?"""
-    forgivers = _sharing(stricter, s)
-    return forgivers is not None and (result.trusted or not any(f(result) for f in forgivers))
+    rules = _sharing(stricter, s)
+    if rules is None:
+        return False
+    forgivers, same_path = rules
+    if result.trusted:
+        return all(p(result, store, chain) for p in same_path)
+    return not any(f(result) for f in forgivers)
 
 
 def _always(_: TrustResult) -> bool:
     return True
 
 
+_PathRule = Callable[[TrustResult, TrustStore, Sequence[x509.Certificate]], bool]
+
+
 @functools.lru_cache(maxsize=256)
-def _sharing(stricter: ValidatorSettings, s: ValidatorSettings) -> tuple[Callable[[TrustResult], bool], ...] | None:
+def _sharing(stricter: ValidatorSettings, s: ValidatorSettings) -> tuple[tuple[Callable[[TrustResult], bool], ...], tuple[_PathRule, ...]] | None:
     """Field by field (:data:`_FIELDS`): None when ``s`` is stricter in a field, or differs in
     one that shares nothing (the validator, an own check), so it may refuse what ``stricter``
-    takes; else the refusals of ``stricter`` its looser fields may turn (a trust stays)."""
+    takes; else the refusals of ``stricter`` its looser fields may turn, and what must hold of a
+    trusted path for it to stay ``s``'s path."""
     forgivers: list[Callable[[TrustResult], bool]] = []
+    same_path: list[_PathRule] = []
     for name, f in _FIELDS.items():
         mine, theirs = getattr(s, name), getattr(stricter, name)
         if mine == theirs:
@@ -662,7 +680,9 @@ def _sharing(stricter: ValidatorSettings, s: ValidatorSettings) -> tuple[Callabl
         if f.relation in (_Relation.SAME, _Relation.OWN_CHECK) or not f.looser(mine, theirs):
             return None
         forgivers.append(f.forgives or _always)  # more anchors, or forgiveness on refusal: any refusal may change
-    return tuple(forgivers)
+        if f.same_path is not None:
+            same_path.append(f.same_path)
+    return tuple(forgivers), tuple(same_path)
 
 
 def _takes_its_path(stricter: ValidatorSettings, result: TrustResult, s: ValidatorSettings, store: TrustStore, c: _Chain) -> bool:
@@ -677,15 +697,15 @@ def _takes_its_path(stricter: ValidatorSettings, result: TrustResult, s: Validat
     if not (result.trusted and result.sent_path):
         return False
     same_path = _path_rules(stricter, s)
-    return same_path is not None and all(p(result, store, c) for p in same_path)
+    return same_path is not None and all(p(result, store, c.certs) for p in same_path)
 
 
 @functools.lru_cache(maxsize=256)
-def _path_rules(stricter: ValidatorSettings, s: ValidatorSettings) -> tuple[Callable[[TrustResult, TrustStore, _Chain], bool], ...] | None:
+def _path_rules(stricter: ValidatorSettings, s: ValidatorSettings) -> tuple[_PathRule, ...] | None:
     """None when ``s`` cannot take a path ``stricter`` trusted; else what must hold of that path."""
     if stricter.validator is not Validator.OPENSSL or not _plain(stricter):
         return None
-    rules = []
+    rules: list[_PathRule] = []
     for name, f in _FIELDS.items():
         mine, theirs = getattr(s, name), getattr(stricter, name)
         if mine == theirs or f.relation in (_Relation.OWN_CHECK, _Relation.ON_REFUSAL):
