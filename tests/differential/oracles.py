@@ -194,18 +194,26 @@ def _go_env(out: Path) -> dict[str, str]:
     }
 
 
-def _program_recipe(program: str, package: str, deps: str, *, by_name: bool = False) -> _Recipe:
-    """A real client program run against each served chain (oracles_src/chain_program.py);
-    ``by_name``: it reaches the server under the typed name, in namespaces of its own, which
-    unshare (util-linux) and ip (iproute2) set up."""
+def _program_recipe(program: str, package: str, deps: str, *, by_name: bool = False,
+                    name: str = "", probe: tuple[str, ...] = ()) -> _Recipe:
+    """A real client program run against each served chain (oracles_src/chain_program.py
+    ``name``, default the program's); ``by_name``: it reaches the server under the typed name,
+    in namespaces of its own, which unshare (util-linux) and ip (iproute2) set up; ``probe``: a
+    command that fails, as the build, where the program runs but lacks what it loads."""
     namespaces = (("unshare", "util-linux"), ("ip", "iproute2")) if by_name else ()
     return _Recipe(
-        sources=("oracle_python.py", "chain_python.py", "chain_program.py"),
+        sources=("oracle_python.py", "chain_python.py", "chain_program.py", "gio_client.py"),
         needs=((program, package), *namespaces),
-        steps=lambda out: [],
-        argv=lambda out, ca, key: [sys.executable, str(SRC_DIR / "chain_program.py"), program],
+        steps=lambda out: [list(probe)] if probe else [],
+        argv=lambda out, ca, key: [sys.executable, str(SRC_DIR / "chain_program.py"), name or program],
         deps=deps,
     )
+
+
+# GIO must load glib-networking's GnuTLS backend (without it GIO has a dummy one that refuses all)
+_GIO_PROBE: Final = ("/usr/bin/python3", "-c", "import gi; gi.require_version('Gio', '2.0'); from gi.repository import Gio;"
+                     " b = type(Gio.TlsBackend.get_default()).__name__; assert 'Gnutls' in b,"
+                     " f'GIO TLS backend {b}: apt-get install glib-networking (scripts/deps/gio.sh)'")
 
 
 _RECIPES: Final[dict[str, _Recipe]] = {
@@ -322,6 +330,8 @@ _RECIPES: Final[dict[str, _Recipe]] = {
     "msmtp-chain": _program_recipe("msmtp", "msmtp", "scripts/deps/clients.sh"),
     "mutt-chain": _program_recipe("mutt", "mutt", "scripts/deps/clients.sh"),
     "neomutt-chain": _program_recipe("neomutt", "neomutt", "scripts/deps/clients.sh", by_name=True),
+    # GIO + glib-networking's GnuTLS backend, as Evolution connects (the library, not Evolution)
+    "gio-chain": _program_recipe("/usr/bin/python3", "python3-gi", "scripts/deps/gio.sh", name="gio", probe=_GIO_PROBE),
 }
 
 
@@ -437,7 +447,7 @@ class ChainCase:
 # mozilla::pkix (test_limbo/thunderbird); GnuTLS, the JDK and Go: tests/differential/test_chains_vs_real.py
 CHAIN_ORACLES: Final[tuple[str, ...]] = (
     "thunderbird", "gnutls-chain", "gnutls-chain-nopurpose", "gnutls-cli-chain", "msmtp-chain", "mutt-chain", "neomutt-chain",
-    "java-chain", "java-tls-chain", "go-chain", "python-chain", "node-chain",
+    "gio-chain", "java-chain", "java-tls-chain", "go-chain", "python-chain", "node-chain",
 )
 
 

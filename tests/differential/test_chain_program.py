@@ -79,3 +79,26 @@ def test_a_program_that_never_reaches_the_server_is_no_refusal(tmp_path: Path) -
 def test_the_namespace_tools_are_named_for_the_oracle() -> None:
     """A machine without unshare or ip is told which package to install, not a traceback."""
     assert {"unshare", "ip"} <= {exe for exe, _ in _RECIPES["neomutt-chain"].needs}
+
+
+def test_gio_refuses_to_pass_for_evolution_without_glib_networking(tmp_path: Path) -> None:
+    """Without glib-networking GIO's TLS is a dummy that refuses every handshake, which would
+    read as refusals of the certificates: the build probe stops there, naming the package."""
+    _require("gio-chain")
+    (probe,) = _RECIPES["gio-chain"].steps(tmp_path)
+    assert subprocess.run(probe, capture_output=True, timeout=60, check=False).returncode == 0
+    dummy = subprocess.run(probe, capture_output=True, text=True, timeout=60, check=False,
+                           env={**os.environ, "GIO_USE_TLS": "dummy"})
+    assert dummy.returncode != 0
+    assert "glib-networking" in dummy.stderr
+
+
+def test_gio_says_which_check_failed() -> None:
+    """GIO's own flags come back in the detail: the typed name checked through the server
+    identity, not a connection that failed."""
+    _require("gio-chain")
+    cases = [r for r in corpus_requests() if r.id in ("corpus:good", "corpus:good-wrong-name")]
+    verdicts = run_chain_oracle("gio-chain", cases, timeout=120)
+    assert verdicts["corpus:good"].accepted
+    assert not verdicts["corpus:good-wrong-name"].accepted
+    assert "REFUSED: bad-identity" in verdicts["corpus:good-wrong-name"].detail

@@ -15,7 +15,8 @@ Clients that share a library's chain rules (mutt, neomutt, msmtp, Evolution: Gnu
 Mail: the JDK, which validates the chain without endpoint identification and leaves names to
 Jakarta's own matcher) must hold exactly the rules of the row that was proven on limbo, but for
 those they take from their own code; those whose real program runs here (msmtp, mutt, NeoMutt)
-are compared over the wire with it, the others on the chain alone over the corpus.
+are compared over the wire with it, Evolution through the library it connects with (GIO and
+glib-networking, a real handshake), the others on the chain alone over the corpus.
 """
 
 from __future__ import annotations
@@ -57,6 +58,8 @@ PAIRS = (
     Pair("msmtp-chain", "msmtp", True, None),
     Pair("mutt-chain", "mutt", True, None),
     Pair("neomutt-chain", "neomutt", True, None),
+    # Evolution's library, not Evolution: GIO + glib-networking's GnuTLS backend as camel calls it
+    Pair("gio-chain", "evolution", True, None),
     Pair("java-chain", "java", True, 0.995),
     Pair("java-tls-chain", "java", True, None),  # a real JSSE handshake per served chain
     Pair("go-chain", "go", True, None),
@@ -71,7 +74,7 @@ PAIRS = (
 # the row each family member must equal, rules for rules (words and sources may differ), but
 # for the rules a member takes from its own code: the GnuTLS clients give GnuTLS no purpose,
 # so they check no EKU, and mutt and NeoMutt check the dates of every certificate sent
-# (msmtp, mutt and NeoMutt proven over the wire, Evolution by the API without a purpose and source)
+# (msmtp, mutt and NeoMutt proven over the wire, Evolution through GIO's real handshake)
 FAMILY = {"evolution": "gnutls", "mutt": "gnutls", "neomutt": "gnutls", "msmtp": "gnutls",
           "jakarta": "java", "jakarta-default": "java"}
 OWN_RULES = {"evolution": {"eku": EkuRule.UNCHECKED}, "mutt": {"eku": EkuRule.UNCHECKED, "sent_dates_checked": True},

@@ -1297,6 +1297,14 @@ _GNUTLS_WIRE_CHAIN_PROOF = {
     "mutt": _wire_chain_proof("mutt 2.2.12", "in batch mode sends over SMTPS to"),
     "neomutt": _wire_chain_proof("NeoMutt 20220429", "in batch mode sends over SMTPS, to the typed name, to"),
     "msmtp": _wire_chain_proof("msmtp 1.8.23", "handshakes with", library_too=True),
+    "evolution": (
+        "real library, over the wire: GIO with glib-networking 2.74.0's GnuTLS backend, called as Evolution's camel"
+        " calls it (GTlsClientConnection, the typed name as server identity, accept-certificate refused as an"
+        " unanswered trust prompt; the case's anchors as a GTlsFileDatabase), handshakes with each served chain of the"
+        " corpus (tests/differential/oracles_src/gio_client.py; not the Evolution program); real library: GnuTLS 3.7's"
+        " gnutls_x509_trust_list_verify_crt2 without a purpose over the corpus; chain judged with OpenSSL's validator"
+        " at level 1, for no purpose"
+    ),
 }
 
 _SWAKS_VERIFY_FAILED = "*** TLS startup failed (connect(): error:0A000086:SSL routines::certificate verify failed)"

@@ -38,6 +38,12 @@ to finish.  The program (first argument):
     case's anchors only, the typed name as the name to verify (msmtp's mtls_check_cert:
     gnutls_certificate_verify_peers3 with that name, no purpose).  Accepted: exit status 0.
 
+``gio`` (GIO with glib-networking 2.74's GnuTLS backend, as Evolution's camel uses it)
+    /usr/bin/python3 gio_client.py <anchors> <typed name> <port> (oracles_src/gio_client.py): a
+    GTlsClientConnection to 127.0.0.1 whose server identity is the typed name, a GTlsFileDatabase
+    of the anchors, "accept-certificate" answered no (camel's unanswered trust prompt).  The
+    library Evolution's TLS goes through, not the Evolution program.  Accepted: "ACCEPTED".
+
 A program that verifies the host it connects to (``Program.by_name``: neomutt) runs with the
 whole oracle in a network and mount namespace of its own (``unshare --net --mount``, entered by
 ``main`` itself): loopback only, the typed name in a hosts file bind-mounted over /etc/hosts
@@ -74,6 +80,7 @@ from chain_python import CannotServe, pem, server_context  # noqa: E402  (the CP
 from oracle_python import _is_ip, serve  # noqa: E402
 
 _TIMEOUT: Final = 20.0
+_GIO_CLIENT: Final = os.path.join(os.path.dirname(os.path.abspath(__file__)), "gio_client.py")
 _SMTP: Final = {b"EHLO": b"250-mailcert chain oracle\r\n250 SIZE 100000\r\n", b"DATA": b"354 end with .\r\n",
                 b"QUIT": b"221 bye\r\n"}
 
@@ -122,6 +129,9 @@ PROGRAMS: Final = {
     "mutt": Program("mutt", _mutt(host_override=True), lambda p: p.returncode == 0, ("Untrusted", "Could not", "SSL", "TLS")),
     "neomutt": Program("neomutt", _mutt(host_override=False), lambda p: p.returncode == 0,
                        ("Untrusted", "Could not", "SSL", "TLS", "gnutls"), by_name=True),
+    # Debian's python3, for which python3-gi is built
+    "gio": Program("/usr/bin/python3", lambda path, cafile, host, port: [path, _GIO_CLIENT, cafile, host, str(port)],
+                   lambda p: p.returncode == 0 and p.stdout.strip() == b"ACCEPTED", ("ACCEPTED", "REFUSED", "Traceback")),
 }
 
 
@@ -247,7 +257,7 @@ def main(argv: list[str]) -> int:
         os.environ[_IN_NAMESPACES] = "1"
         os.execvp("unshare", ["unshare", "--net", "--mount", "--propagation", "private", sys.executable,
                               os.path.abspath(__file__), *argv[1:]])
-    with tempfile.TemporaryDirectory(prefix=f"mailcert-chain-{program.executable}-") as workdir:
+    with tempfile.TemporaryDirectory(prefix=f"mailcert-chain-{os.path.basename(program.executable)}-") as workdir:
         if program.by_name:
             _private_namespaces(workdir)
         serve(lambda req: judge(req, workdir, program, path))
