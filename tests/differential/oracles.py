@@ -30,7 +30,7 @@ import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Final, Iterable, Iterator, Sequence
+from typing import Callable, Final, Iterable, Iterator, Mapping, Sequence
 
 from tests.differential.corpus import CorpusCert, ca_pem, leaf_key_pem
 
@@ -372,7 +372,7 @@ def build(name: str) -> Path:
         if stamp.exists() and stamp.read_text() == digest.hexdigest():
             return out
         out.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, **recipe.env(out)}
+        env = {**os.environ, **recipe.env(out), **(env or {})}
         for step in steps:
             proc = subprocess.run(step, capture_output=True, text=True, env=env, check=False)
             if proc.returncode != 0:
@@ -451,11 +451,13 @@ CHAIN_ORACLES: Final[tuple[str, ...]] = (
 )
 
 
-def run_chain_oracle(name: str, cases: Sequence[ChainCase], *, timeout: float = 900.0) -> dict[str, OracleVerdict]:
-    """Judge whole chains with oracle `name` (one of CHAIN_ORACLES) in one process."""
+def run_chain_oracle(name: str, cases: Sequence[ChainCase], *, timeout: float = 900.0,
+                     env: Mapping[str, str] | None = None) -> dict[str, OracleVerdict]:
+    """Judge whole chains with oracle `name` (one of CHAIN_ORACLES) in one process; `env`: more
+    environment for it (a PATH that finds another JDK first)."""
     if name not in CHAIN_ORACLES:
         raise ValueError(f"oracle {name!r} judges no chains; chain oracles: {', '.join(CHAIN_ORACLES)}")
-    return _judge(name, [chain_request(case) for case in cases], timeout=timeout)
+    return _judge(name, [chain_request(case) for case in cases], timeout=timeout, env=env)
 
 
 def chain_request(case: ChainCase) -> dict[str, str]:
@@ -476,7 +478,8 @@ def _b64(der: bytes) -> str:
     return base64.b64encode(der).decode("ascii")
 
 
-def _judge(name: str, requests: Sequence[dict[str, str]], *, timeout: float) -> dict[str, OracleVerdict]:
+def _judge(name: str, requests: Sequence[dict[str, str]], *, timeout: float,
+           env: Mapping[str, str] | None = None) -> dict[str, OracleVerdict]:
     """Send `requests` (JSON objects with an "id") to oracle `name`; one verdict per id."""
     out = build(name)
     recipe = _RECIPES[name]
@@ -485,7 +488,7 @@ def _judge(name: str, requests: Sequence[dict[str, str]], *, timeout: float) -> 
     if len(set(ids)) != len(ids):
         raise ValueError("case ids must be unique")
     payload = "".join(json.dumps(request, ensure_ascii=False) + "\n" for request in requests).encode("utf-8")
-    env = {**os.environ, **recipe.env(out)}
+    env = {**os.environ, **recipe.env(out), **(env or {})}
     try:
         proc = subprocess.run(
             recipe.argv(out, ca, key),

@@ -1253,7 +1253,8 @@ _JDK_CHAIN = ChainPolicy(
     proof=(
         "real library: OpenJDK 17's X509TrustManagerImpl.checkServerTrusted over x509-limbo (99.92%) and"
         " the chain corpus; wire: a JSSE client (TrustManagerFactory PKIX, endpoint identification HTTPS,"
-        " SNI) in real handshakes with each served chain of the corpus (tests/differential/test_chains_vs_real.py);"
+        " SNI) in real handshakes with each served chain of the corpus (tests/differential/test_chains_vs_real.py),"
+        " and on a copy of the JDK whose cacerts marks the corpus's root [jdk] (SHA-1 refused: test_jdk_ca.py);"
         " chain judged with OpenSSL's"
         " validator, anchors reduced to name and key, and the JDK's rules above as OpenSSL settings"
         " and checks on the path it built"
