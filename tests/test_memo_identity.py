@@ -29,3 +29,17 @@ def test_objects_stay_theirs_while_remembered() -> None:
     for n in range(50):
         # each list dies at once in the caller; a reused id would hand back an older n
         assert memo.get(([n],), lambda n=n: n) == n  # type: ignore[misc]
+
+
+def test_values_it_may_not_keep_are_made_each_time() -> None:
+    memo = ByIdentity[str](8, keep=lambda text: len(text) <= 4)
+    made: list[str] = []
+
+    def make(text: str) -> str:
+        made.append(text)
+        return text
+
+    small, big = object(), object()
+    assert [memo.get((small,), lambda: make("tiny")) for _ in range(2)] == ["tiny", "tiny"]
+    assert [memo.get((big,), lambda: make("megabytes")) for _ in range(2)] == ["megabytes", "megabytes"]
+    assert made == ["tiny", "megabytes", "megabytes"]

@@ -87,7 +87,8 @@ def diagnose(
     judged = _JUDGED.get(served.chain, other_der, tuple(names), name, reached, judgement, now)
     if judged is None:
         judged = _judge(served.chain, other_der, names, name, reached, judgement, now, source)
-        _JUDGED.put(served.chain, other_der, tuple(names), name, reached, judgement, now, judged)
+        if sum(map(len, served.chain)) + len(other_der or b"") <= _REMEMBERED_DER_MAX:
+            _JUDGED.put(served.chain, other_der, tuple(names), name, reached, judgement, now, judged)
     extra = _connection_findings(pair, served, judged.other, names)
     if revocation is not None:
         extra += _revocation_findings(revocation, _parse(served.leaf, source)[0], name)
@@ -194,6 +195,11 @@ class _Entry:
 
 
 _JUDGED: Final = _Memo()
+
+_REMEMBERED_DER_MAX: Final = 64 * 1024
+"""Bytes of served certificates past which a judgement is not remembered: real chains are a
+few kilobytes, and a hostile server's megabytes of names must not stay in memory hundreds of
+times over (a scan meets each such server once anyway)."""
 
 
 def _moment(bounds: tuple[float, ...], leaf: CertificateFacts, now: dt.datetime) -> tuple[int, ...]:

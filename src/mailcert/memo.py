@@ -65,10 +65,12 @@ class ByIdentity(Generic[R]):
     remembered judgement (:mod:`mailcert.doctor`), so what is made from them (a JSON text) is
     made once.  An object equal but not identical is a miss, never a wrong hit: an entry keeps
     its objects alive, so their ids are theirs while it stays.  At most ``maxsize`` entries
-    (all dropped when full: a scan meets few judgements); thread-safe."""
+    (all dropped when full: a scan meets few judgements), only values ``keep`` accepts (a
+    hostile certificate's megabytes of text are made again rather than kept); thread-safe."""
 
-    def __init__(self, maxsize: int = 256) -> None:
+    def __init__(self, maxsize: int = 256, keep: Callable[[R], bool] = lambda _: True) -> None:
         self.maxsize = maxsize
+        self.keep = keep
         self._lock = threading.Lock()
         self._seen: dict[Hashable, tuple[tuple[object, ...], R]] = {}
 
@@ -80,6 +82,8 @@ class ByIdentity(Generic[R]):
         if hit is not None:
             return hit[1]
         value = make()
+        if not self.keep(value):
+            return value
         with self._lock:
             if len(self._seen) >= self.maxsize:
                 self._seen.clear()

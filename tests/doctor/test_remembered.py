@@ -102,3 +102,18 @@ def test_a_changed_connection_is_judged_with_the_remembered_chain() -> None:
     assert "old-tls-version" in [f.code for f in old.assessment.findings]
     assert "old-tls-version" not in [f.code for f in modern.assessment.findings]
     assert old == fresh_old
+
+
+def test_a_huge_chain_is_judged_each_time_not_kept() -> None:
+    """A hostile server's megabytes of names are judged again rather than kept in memory."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    names = [f"host-{i:05d}.a-rather-long-label-for-size.example.com" for i in range(1500)]  # about 80 KB of SAN
+    leaf = chain_cert(NAME, key=key, not_before=NOW - DAY, not_after=NOW + 90 * DAY, san=(NAME, *names))
+    chain = (der(leaf.cert),)
+    assert len(chain[0]) > 64 * 1024
+    endpoint = parse_target(f"imaps://{NAME}:993")
+    served = ProbeResult(endpoint, ("192.0.2.7", 993), NAME, chain, True, "TLSv1.3", "TLS_AES_128_GCM_SHA256",
+                         None, "* OK ready", None, (), (), 0.01)
+    judgement = Judgement(tuple(PROFILES.values()), TrustStore([leaf.cert], "memo store"), NOW, 30)
+    first, second = (diagnose(SniPair(NAME, served, NOT_PROBED), (NAME,), judgement) for _ in range(2))
+    assert first == second and first.assessment.results is not second.assessment.results

@@ -64,7 +64,7 @@ def _dumps(doc: dict[str, Any]) -> str:
     return json_dumps(doc, indent=None, separators=(",", ":"))
 
 
-_JUDGED_TEXT: Final = ByIdentity[str](256)
+_JUDGED_TEXT: Final = ByIdentity[str](256, keep=lambda text: len(text) <= 256 * 1024)
 """The JSON text of the judged part, per diagnosis values: the doctor hands every port that
 serves a remembered judgement the very same certificate, verdicts, findings, chain, trust."""
 

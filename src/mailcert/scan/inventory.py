@@ -630,7 +630,7 @@ def _findings_json(findings: Sequence[Finding]) -> str:
     return json.dumps([{"code": f.code, "severity": f.severity.value, "facts": dict(f.facts.items())} for f in findings], ensure_ascii=False)
 
 
-_FINDINGS_JSON: Final = ByIdentity[str](256)
+_FINDINGS_JSON: Final = ByIdentity[str](256, keep=lambda text: len(text) <= 64 * 1024)
 """The ``findings`` column per findings tuple: the results of a fleet serving one certificate
 share the tuple of one remembered judgement, so its JSON is written once."""
 
