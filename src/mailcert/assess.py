@@ -293,17 +293,19 @@ def _certificate_findings(
             out.append(finding("partial-wildcard", pattern=pattern))
         elif i == 0:
             out.append(finding("wildcard-first-san", pattern=pattern, name=name))
-    when = {"not_after": _day(facts.not_after), "not_before": _day(facts.not_before), "name": name}
+    def when() -> dict[str, str]:  # the dates as text only for a finding that shows them
+        return {"not_after": _day(facts.not_after), "not_before": _day(facts.not_before), "name": name}
+
     if now > facts.not_after:
-        out.append(finding("expired", **when))
+        out.append(finding("expired", **when()))
     elif now < facts.not_before:
-        out.append(finding("not-yet-valid", **when))
+        out.append(finding("not-yet-valid", **when()))
     else:
         days = facts.days_left(now)
         if critical_days is not None and days <= critical_days:
-            out.append(finding("expiring-critical", days=days, critical_days=critical_days, **when))
+            out.append(finding("expiring-critical", days=days, critical_days=critical_days, **when()))
         elif days <= warn_days:
-            out.append(finding("expiring-soon", days=days, warn_days=warn_days, **when))
+            out.append(finding("expiring-soon", days=days, warn_days=warn_days, **when()))
     if facts.key_type == "RSA" and facts.key_bits < 2048:
         out.append(finding("weak-rsa-key", bits=facts.key_bits, name=name))
     if facts.signature_hash in _WEAK_HASHES:

@@ -27,8 +27,8 @@ R = TypeVar("R")
 class _PerObject(Generic[R]):
     """``fn`` remembered per arguments: by identity, then by equality (see the module)."""
 
-    def __init__(self, fn: Callable[..., R], maxsize: int) -> None:
-        self.by_value = functools.lru_cache(maxsize=maxsize)(fn)
+    def __init__(self, fn: Callable[..., R], maxsize: int, equality: bool) -> None:
+        self.by_value = functools.lru_cache(maxsize=maxsize)(fn) if equality else fn
         self.maxsize = maxsize
         self.seen: dict[object, tuple[tuple[Any, ...], R]] = {}
         functools.update_wrapper(self, fn)
@@ -46,15 +46,18 @@ class _PerObject(Generic[R]):
 
     def cache_clear(self) -> None:
         self.seen.clear()
-        self.by_value.cache_clear()
+        if isinstance(self.by_value, functools._lru_cache_wrapper):
+            self.by_value.cache_clear()
 
 
-def per_object(maxsize: int = 4096) -> Callable[[Callable[..., R]], _PerObject[R]]:
+def per_object(maxsize: int = 4096, *, equality: bool = True) -> Callable[[Callable[..., R]], _PerObject[R]]:
     """Remember a pure function of hashable objects (certificates, stores) per its positional
-    arguments, by identity first and equality second; at most ``maxsize`` entries of each."""
+    arguments, by identity first and equality second; at most ``maxsize`` entries of each.
+    ``equality`` False: by identity alone, for a value that costs less to read again than to
+    hash a certificate (a new object is read anew)."""
 
     def wrap(fn: Callable[..., R]) -> _PerObject[R]:
-        return _PerObject(fn, maxsize)
+        return _PerObject(fn, maxsize, equality)
 
     return wrap
 

@@ -83,6 +83,16 @@ def leaf_refusal(policy: ChainPolicy, facts: CertificateFacts, *, public: bool |
     ``public``: the chain ends at a public root (True), a private one (False), or unknown (None);
     caps for public CAs apply only when it is known to be public.
     """
+    why = _leaf_why(policy, facts, public)
+    return None if why is None else Refusal(why[0], why[1], policy.message(why[0]))
+
+
+# the fields of a ChainPolicy that _leaf_why reads: policies equal in them refuse a leaf alike
+_LEAF_RULES = ("eku", "ca_leaf_refused", "key_types", "min_rsa_bits", "key_floor", "refuse_sha1", "validity_caps")
+
+
+def _leaf_why(policy: ChainPolicy, facts: CertificateFacts, public: bool | None) -> tuple[str, str] | None:
+    """(reason code, reason) of :func:`leaf_refusal`, from the :data:`_LEAF_RULES` fields alone."""
     why: tuple[str, str] | None = None
     if facts.eku is None:
         if policy.eku is EkuRule.REQUIRED and _day(facts.not_before) >= "2019-07-01":
@@ -105,9 +115,7 @@ def leaf_refusal(policy: ChainPolicy, facts: CertificateFacts, *, public: bool |
                 why = ("validity-cap", f"valid for {int(facts.validity_days)} days; this client allows at most {days}"
                        f" for {who} issued since {since}")
                 break
-    if why is None:
-        return None
-    return Refusal(why[0], why[1], policy.message(why[0]))
+    return why
 
 
 def chain_refusal(policy: ChainPolicy, trust: TrustResult, *, public: bool | None = None) -> Refusal | None:
@@ -179,17 +187,28 @@ def _plan(profiles: Iterable[ClientProfile]) -> _Plan:
     return plan
 
 
-# policy id -> (policy, its settings): profiles are frozen and their policies interned
-# (``names.profiles``), so a lookup by identity replaces hashing a dataclass of a dozen fields
-# for every profile of every verdict; the policy is kept in the entry so its id stays its own.
-_SETTINGS: dict[int, tuple[ChainPolicy, ValidatorSettings]] = {}
+# policy id -> (policy, its settings, its leaf rules' number): profiles are frozen and their
+# policies interned (``names.profiles``), so a lookup by identity replaces hashing a dataclass
+# of a dozen fields for every profile of every verdict; the policy is kept in the entry so its
+# id stays its own.
+_POLICIES: dict[int, tuple[ChainPolicy, ValidatorSettings, int]] = {}
+_LEAF_RULE_SETS: dict[tuple[object, ...], int] = {}  # the distinct _LEAF_RULES values, numbered
 
 
 def settings_for(policy: ChainPolicy) -> ValidatorSettings:
     """How a client's validator is set up, from its chain policy."""
-    hit = _SETTINGS.get(id(policy))
+    return _policy(policy)[1]
+
+
+def _leaf_rules(policy: ChainPolicy) -> int:
+    """The number of the policy's :data:`_LEAF_RULES` values: equal numbers, equal leaf refusals."""
+    return _policy(policy)[2]
+
+
+def _policy(policy: ChainPolicy) -> tuple[ChainPolicy, ValidatorSettings, int]:
+    hit = _POLICIES.get(id(policy))
     if hit is not None and hit[0] is policy:
-        return hit[1]
+        return hit
     settings = ValidatorSettings(_VALIDATORS[policy.validator], policy.security_level, key_ids_optional=not policy.key_ids_required,
                                  partial_chain=policy.partial_chain, anchor_key_only=policy.anchor_key_only,
                                  purpose=policy.eku is not EkuRule.UNCHECKED,
@@ -197,10 +216,11 @@ def settings_for(policy: ChainPolicy) -> ValidatorSettings:
                                  not_after_inclusive=policy.not_after_inclusive, anchor_must_be_ca=policy.anchor_must_be_ca,
                                  empty_names_refused=policy.empty_names_refused, eku_leaf_only=policy.eku_leaf_only,
                                  path_search=policy.path_search)
-    if len(_SETTINGS) >= 1024:
-        _SETTINGS.clear()
-    _SETTINGS[id(policy)] = (policy, settings)
-    return settings
+    rules = tuple(getattr(policy, f) for f in _LEAF_RULES)
+    if len(_POLICIES) >= 1024:
+        _POLICIES.clear()
+    entry = _POLICIES[id(policy)] = (policy, settings, _LEAF_RULE_SETS.setdefault(rules, len(_LEAF_RULE_SETS)))
+    return entry
 
 
 def facts_as_read(facts: CertificateFacts, trust: TrustResult | None) -> CertificateFacts:
@@ -265,6 +285,7 @@ def refusals_of(
     each distinct (policy, certificate, chain verdict) judged once: many clients share one.
     ``outdated``: :func:`outdated_sent` of the chain the server sends."""
     seen: dict[tuple[int, int, int], list[Refusal]] = {}
+    whys: dict[tuple[int, int], tuple[str, str] | None] = {}  # the leaf rules judged once per distinct set
     out: dict[str, list[Refusal]] = {}
     for p in profiles:
         if p.group is ClientGroup.SENDER:
@@ -275,7 +296,11 @@ def refusals_of(
         key = (id(p.chain), id(facts), id(result))
         found = seen.get(key)
         if found is None:
-            found = [r for r in (leaf_refusal(p.chain, facts, public=public),) if r is not None]
+            rules = (_leaf_rules(p.chain), id(facts))
+            if rules not in whys:
+                whys[rules] = _leaf_why(p.chain, facts, public)
+            why = whys[rules]
+            found = [] if why is None else [Refusal(why[0], why[1], p.chain.message(why[0]))]
             r = chain_refusal(p.chain, result, public=public) if result is not None else None
             if r is None and outdated is not None and p.chain.sent_dates_checked:
                 r = Refusal("expired", outdated + _SENT_DATES, p.chain.message("expired"))

@@ -8,13 +8,22 @@ the value depends on: a key that left it out would answer with the first input's
 
 from __future__ import annotations
 
+import functools
+from typing import Any, cast
+
+import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID
+
+from mailcert import verdicts
 
 from mailcert.certs import chain as chain_module
 from mailcert.certs.chain import TrustStore, verify_chain_for
-from mailcert.der import certificate_der
+from mailcert.certs.info import facts_from_certificate
+from mailcert.der import certificate_der, issuer_of, subject_of, subject_text
 from mailcert.memo import per_object
-from mailcert.names.profiles import PROFILES
+from mailcert.names.profiles import PROFILES, ChainPolicy, EkuRule
 from mailcert.verdicts import judge_chains, settings_for
 from tests.factory import NOW
 from tests.test_verdicts import NAME, build
@@ -86,3 +95,49 @@ def test_each_client_takes_the_verdict_of_its_own_setup_whatever_profiles_came_b
         s = settings_for(profile.chain)
         assert verdicts[profile.id] == verify_chain_for(chain, store, now=NOW, settings=[s])[s]
     assert first["openssl"].validator != again["openssl"].validator
+
+
+class _Reading:
+    """A chain policy that records which of its fields are read (its methods' reads too)."""
+
+    def __init__(self, policy: ChainPolicy) -> None:
+        self.policy, self.read = policy, set[str]()
+
+    def __getattr__(self, name: str) -> object:
+        method = getattr(type(self.policy), name, None)
+        if callable(method):
+            return functools.partial(method, self)  # its own reads go through this reading
+        self.read.add(name)
+        return getattr(self.policy, name)
+
+
+@pytest.mark.parametrize("leaf_kw", [
+    {}, {"eku": (ExtendedKeyUsageOID.CLIENT_AUTH,)}, {"eku": None}, {"ca": True}, {"sha1": True}, {"days": (-10, 900)},
+    {"key": rsa.generate_private_key(public_exponent=65537, key_size=1024)},
+], ids=["good", "client-auth", "no-eku", "ca", "sha1", "900-days", "rsa-1024"])
+def test_the_leaf_rules_of_each_policy_are_judged_from_the_fields_its_key_holds(leaf_kw: dict[str, Any]) -> None:
+    """``refusals_of`` judges the leaf once per distinct ``_LEAF_RULES`` values: every field the
+    rules read must be among them, for every policy and whatever the leaf breaks."""
+    facts = facts_from_certificate(build(NAME, INTER, san=(NAME,), **leaf_kw).cert)
+    for profile in PROFILES.values():
+        for public in (True, False, None):
+            reading = _Reading(profile.chain)
+            verdicts._leaf_why(cast(ChainPolicy, reading), facts, public)
+            assert reading.read <= set(verdicts._LEAF_RULES), (profile.id, reading.read)
+
+
+def test_policies_alike_in_their_leaf_rules_share_one_judgement_and_keep_their_own_words() -> None:
+    facts = facts_from_certificate(build(NAME, INTER, san=(NAME,), eku=(ExtendedKeyUsageOID.CLIENT_AUTH,)).cert)
+    curl, openssl = PROFILES["curl"], PROFILES["openssl"]
+    worded = openssl._replace(id="worded", chain=openssl.chain._replace(messages=(("eku", "in my own words"),)))
+    lenient = openssl._replace(id="lenient", chain=openssl.chain._replace(eku=EkuRule.UNCHECKED))
+    out = verdicts.refusals_of([curl, openssl, worded, lenient], lambda _: facts, None, None)
+    assert [r.code for r in out["openssl"]] == ["eku"] and out["worded"][0].message == "in my own words"
+    assert out["openssl"][0].message == openssl.chain.message("eku") and out["lenient"] == []
+
+
+def test_a_certificates_names_are_read_once_per_object_and_are_its_own() -> None:
+    again = _reparsed(NAMED.cert)
+    assert subject_of(PLAIN.cert) is subject_of(PLAIN.cert) and subject_of(PLAIN.cert) == PLAIN.cert.subject
+    assert subject_of(again) == NAMED.cert.subject and issuer_of(again) == INTER.cert.subject
+    assert subject_text(NAMED.cert) == "CN=memo-namesake.example.com" and subject_text(PLAIN.cert) == f"CN={NAME}"

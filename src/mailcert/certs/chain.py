@@ -44,7 +44,7 @@ from cryptography.x509.oid import AuthorityInformationAccessOID
 from mailcert.certs.libcrypto import OpenSSLStore, OpenSSLUnavailable, OpenSSLVerdict, openssl_verify
 from mailcert.certs.lenient import original_der
 from mailcert.certs.load import load_certificates
-from mailcert.der import certificate_der
+from mailcert.der import certificate_der, issuer_of, subject_of, subject_text
 from mailcert.errors import InputError
 from mailcert.memo import per_object
 
@@ -316,8 +316,8 @@ class TrustStore:
 @per_object(maxsize=4096)
 def _issuers_in(store: TrustStore, cert: x509.Certificate) -> tuple[x509.Certificate, ...]:
     """:meth:`TrustStore.issuers_of`, remembered per store and certificate."""
-    issuer = cert.issuer
-    return tuple(a for a in store.openssl().by_name.get(name_key(issuer), ()) if a.subject == issuer)
+    issuer = issuer_of(cert)
+    return tuple(a for a in store.openssl().by_name.get(name_key(issuer), ()) if subject_of(a) == issuer)
 
 
 @per_object(maxsize=4096)
@@ -385,7 +385,7 @@ def _wire(cert: x509.Certificate) -> tuple[bytes, str, str, bool]:
     """
     original = original_der(cert)
     der = original or certificate_der(cert)
-    return der, name_key(cert.issuer), name_key(cert.subject), original is not None
+    return der, name_key(issuer_of(cert)), name_key(subject_of(cert)), original is not None
 
 
 def name_key(name: x509.Name) -> str:
@@ -597,7 +597,14 @@ def _validity_pattern(chain: tuple[x509.Certificate, ...], store: TrustStore, no
 
 def _bounds(chain: tuple[x509.Certificate, ...], store: TrustStore) -> list[float]:
     """Every notBefore and notAfter (POSIX seconds, sorted) of ``chain`` and of the anchors above it."""
-    return sorted({*_above(_names(chain), store).bounds, *(t for c in chain for t in _dates(c))})
+    return sorted({*_anchors_above(_names(chain), store).bounds, *(t for c in chain for t in _dates(c))})
+
+
+def _anchors_above(names: Sequence[str], store: TrustStore) -> _Above:
+    """:func:`_above` of the names an anchor has: the others find nothing in the store (a leaf's
+    own subject, mostly), and left out of the key they do not make each new leaf a new key."""
+    by_name = store.openssl().by_name
+    return _above(tuple(n for n in names if n in by_name), store)
 
 
 def _names(chain: Sequence[x509.Certificate]) -> tuple[str, ...]:
@@ -777,7 +784,7 @@ def _openssl_verdict(c: _Chain, store: TrustStore, now: dt.datetime, settings: V
     anchors = store.openssl(key_only=settings.anchor_key_only)
     # the anchors above the chain's own names too: a cross-signed anchor's issuer is looked up
     # in the store by a name no certificate of the chain carries
-    names = [*c.names, *_above(c.names, store).keys]
+    names = [*c.names, *_anchors_above(c.names, store).keys]
 
     # OpenSSL is given now's whole second and expires a certificate at its notAfter; the JDK
     # (CertificateValidity.valid: notAfter.before(now), both in milliseconds) only after it.
@@ -1010,7 +1017,7 @@ def _sha1_signed(certs: Sequence[x509.Certificate]) -> x509.Certificate | None:
 def _last_cn(cert: x509.Certificate) -> str:
     """The subject's most specific (last) CN, as the JDK's X500Name.findMostSpecificAttribute picks it."""
     try:
-        cns = cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
+        cns = subject_of(cert).get_attributes_for_oid(x509.NameOID.COMMON_NAME)
     except ValueError:
         return ""
     value = cns[-1].value if cns else ""
@@ -1264,4 +1271,4 @@ def _signed(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
 
 @per_object(maxsize=1024)
 def _subject(cert: x509.Certificate) -> str:
-    return cert.subject.rfc4514_string() or "(empty subject)"
+    return subject_text(cert) or "(empty subject)"

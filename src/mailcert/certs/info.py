@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, r
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from mailcert.certs.lenient import STRICT_REFUSALS, original_der, strict_error
-from mailcert.der import certificate_der
+from mailcert.der import certificate_der, issuer_of, subject_of, subject_text
 from mailcert.errors import CertificateError
 from mailcert.names.identifiers import PresentedIdentifiers, SanEntry
 
@@ -129,7 +129,7 @@ def _facts(cert: x509.Certificate, source: str, der: bytes | None) -> Certificat
     key_usage = _key_usage(extensions)
     if der is None:  # the probe hands us the bytes it received; files need serialising
         der = certificate_der(cert)
-    self_issued = cert.subject == cert.issuer
+    self_issued = subject_of(cert) == issuer_of(cert)
     return CertificateFacts(
         der=der,
         subject=subject,
@@ -171,7 +171,7 @@ def _names(cert: x509.Certificate, source: str) -> tuple[x509.Extensions, Presen
         ids = PresentedIdentifiers.from_der(original) if original is not None else PresentedIdentifiers.from_certificate(cert)
         if ids.san_error:
             raise CertificateError(f"{source}: malformed subjectAltName extension ({ids.san_error})")
-        return extensions, ids, cert.subject.rfc4514_string(), cert.issuer.rfc4514_string()
+        return extensions, ids, subject_text(cert), issuer_of(cert).rfc4514_string()
     except ValueError as exc:
         raise CertificateError(f"{source}: malformed name in the certificate ({first_line(exc)})") from None
 

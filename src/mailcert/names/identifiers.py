@@ -17,7 +17,7 @@ from functools import cached_property
 from cryptography import x509
 from cryptography.x509.oid import ExtensionOID, NameOID
 
-from mailcert.der import children, element
+from mailcert.der import children, element, subject_of
 
 __all__ = ["PresentedIdentifiers", "SanEntry", "SanDefect"]
 
@@ -108,7 +108,7 @@ class PresentedIdentifiers:
         common_names: list[str] = []
         rdn_of: list[int] = []
         try:
-            for index, rdn in enumerate(cert.subject.rdns):
+            for index, rdn in enumerate(subject_of(cert).rdns):
                 for attr in rdn:
                     if attr.oid == _CN:
                         text = attr.value
