@@ -372,7 +372,7 @@ def build(name: str) -> Path:
         if stamp.exists() and stamp.read_text() == digest.hexdigest():
             return out
         out.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, **recipe.env(out), **(env or {})}
+        env = {**os.environ, **recipe.env(out)}
         for step in steps:
             proc = subprocess.run(step, capture_output=True, text=True, env=env, check=False)
             if proc.returncode != 0:
