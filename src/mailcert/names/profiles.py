@@ -327,8 +327,11 @@ class ChainPolicy(NamedTuple):
     def min_key_bits(self, algorithm: str) -> int:
         """The smallest key of ``algorithm`` (``RSA``, ``DSA``, ``EC``) the client takes in the
         server's certificate: ``min_rsa_bits`` for RSA, and the path-wide ``key_floor``."""
-        floor = dict(self.key_floor).get(algorithm, 0)
-        return max(floor, self.min_rsa_bits) if algorithm == "RSA" else floor
+        need = self.min_rsa_bits if algorithm == "RSA" else 0
+        for name, bits in self.key_floor:  # empty but for the JDK's rows: read for every verdict, kept cheap
+            if name == algorithm and bits > need:
+                need = bits
+        return need
 
     def describe(self) -> list[tuple[str, str]]:
         """The rules as (aspect, rule) rows, for ``docs/clients.md``."""
