@@ -187,6 +187,8 @@ def _reach(host: str, hosts: str) -> str:
 
 
 def judge(req: dict[str, str], workdir: str, program: Program, path: str) -> tuple[bool, str]:
+    """Serve the request's chain once and run the program against it: its verdict, with what it
+    said and what the server saw (so that a refusal without words still shows where it came)."""
     try:
         server = server_context(req, workdir)
     except CannotServe as exc:
