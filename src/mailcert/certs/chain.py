@@ -629,9 +629,10 @@ def _above(names: tuple[str, ...], store: TrustStore) -> _Above:
     return _Above(frozenset(t for a in anchors for t in _dates(a)), tuple(_wire(a)[2] for a in anchors))
 
 
-@per_object(maxsize=4096)
+@per_object(maxsize=4096, equality=False)
 def _dates(cert: x509.Certificate) -> tuple[float, float]:
-    """``cert``'s notBefore and notAfter as POSIX seconds."""
+    """``cert``'s notBefore and notAfter as POSIX seconds (by identity alone: read again, they
+    cost less than hashing the certificate)."""
     return cert.not_valid_before_utc.timestamp(), cert.not_valid_after_utc.timestamp()
 
 
@@ -1105,8 +1106,10 @@ def _webpki(c: _Chain, store: TrustStore, now: dt.datetime, settings: ValidatorS
         path = tuple(_subject(x) for x in outcome)
         anchor = path[-1]
         detail = "the certificate itself is in the trust store" if len(path) == 1 else f"chains to {anchor} ({store.description})"
-        used = set(outcome)
-        extra = tuple(_subject(x) for x in c.certs[1:] if x not in used)
+        # cryptography hands back the objects it was given: compared by identity, then (a list's
+        # ``in``) by equality, never hashed (hashing a certificate walks its fields)
+        used = {id(x) for x in outcome}
+        extra = tuple(_subject(x) for x in c.certs[1:] if id(x) not in used and x not in outcome)
         return TrustResult(True, TrustProblem.NONE, detail, path, anchor, extra, validator=Validator.WEBPKI)
     error = outcome
     diagnosis: TrustResult | None = None

@@ -504,10 +504,13 @@ def verdicts_for(
     # an ordinary host name reads alike for every client: one reference for all
     typed = _ascii_lower(name)
     plain = _Reference(typed, None, typed, False, True) if _is_plain(typed) else None
+    first = _first_dns_decision(ids, plain)
     out = []
     for p in chosen:
         key, ref_key = _KEYS[p.id] if PROFILES.get(p.id) is p else _keys(p)
         decision = decided.get(key) if p.checks_host else _unchecked(p, ids)
+        if decision is None and first is not None and plain is not None and _reaches_first_dns(p, ids, plain):
+            decision = decided[key] = first
         if decision is None:
             ref = plain if plain is not None else refs.get(ref_key)
             if ref is None:
@@ -518,6 +521,34 @@ def verdicts_for(
             decision = decided[key] = (False, ref, None) if isinstance(ref, str) else _decide_ref(p, ids, ref)
         out.append(_verdict(p, ids, name, decision))
     return out
+
+
+def _first_dns_decision(ids: PresentedIdentifiers, plain: _Reference | None) -> _Decision | None:
+    """The decision of :func:`_decide_ref` for every profile that reaches the match
+    (:func:`_reaches_first_dns`), when the typed name is plain and is the certificate's first
+    SAN dNSName, on a certificate without anything a client cannot read and without a NUL:
+    the usual case, decided once instead of walking each profile's rules; None otherwise."""
+    if plain is None or ids.san_error is not None or ids.san_defects or ids.dns_lower[:1] != (plain.host,):
+        return None
+    if any("\0" in n for n in (*ids.dns_names, *ids.common_names)):
+        return None  # a NUL holder: what each client makes of it is its own rule
+    matched = "DNS:" + ids.dns_names[0]
+    return (True, "matches " + matched, matched)
+
+
+def _reaches_first_dns(profile: ClientProfile, ids: PresentedIdentifiers, plain: _Reference) -> bool:
+    """Does :func:`_decide_ref` reach the exact match of the first dNSName for ``profile`` (and
+    the library it also asks), given :func:`_first_dns_decision`'s case?  What comes before the
+    match in :func:`_decide_own`: no refusal for a missing CN, and for a client that stops at an
+    unreadable SAN entry, a typed name its pattern syntax reads (the first entry is the match)."""
+    for rules in (profile, profile.library_check):
+        if rules is None:
+            continue
+        if rules.requires_cn and not ids.common_names:
+            return False
+        if rules.invalid_stops and rules.pattern_syntax is not NameSyntax.ANY and not _PATTERN_OK[rules.pattern_syntax](plain.host):
+            return False
+    return True
 
 
 def _keys(profile: ClientProfile) -> tuple[object, object]:
