@@ -275,18 +275,23 @@ def openssl_verify(
             lib.X509_STORE_CTX_set_verify_cb(ctx, callback)  # type: ignore[attr-defined]
         _set_params(lib, lib.X509_STORE_CTX_get0_param(ctx), now=now, security_level=security_level,  # type: ignore[attr-defined]
                     max_depth=max_depth, partial_chain=partial_chain, cn_constrained=cn_constrained)
-        ok = lib.X509_verify_cert(ctx) == 1  # type: ignore[attr-defined]
-        err = lib.X509_STORE_CTX_get_error(ctx)  # type: ignore[attr-defined]
-        depth = lib.X509_STORE_CTX_get_error_depth(ctx)  # type: ignore[attr-defined]
-        text = (lib.X509_verify_cert_error_string(err) or b"").decode()  # type: ignore[attr-defined]
-        path = _built_path(lib, ctx, parsed)
-        lib.ERR_clear_error()  # type: ignore[attr-defined]
-        return OpenSSLVerdict(ok, 0 if ok else err, "ok" if ok else text, depth, path)
+        return _verdict(lib, ctx, parsed, lib.X509_verify_cert(ctx) == 1)  # type: ignore[attr-defined]
     finally:
         lib.X509_STORE_CTX_free(ctx)  # type: ignore[attr-defined]
         lib.X509_STORE_free(trusted)  # type: ignore[attr-defined]
         lib.OPENSSL_sk_free(sk)  # type: ignore[attr-defined]
         _free_all(lib, parsed)
+
+
+def _verdict(lib: _Lib, ctx: int, parsed: Sequence[int], ok: bool) -> OpenSSLVerdict:
+    """What ``X509_verify_cert`` decided on ``ctx``: its error, depth and text, and the path it
+    built (indexes of ``parsed``); OpenSSL's error queue left empty for the next call."""
+    err = lib.X509_STORE_CTX_get_error(ctx)  # type: ignore[attr-defined]
+    depth = lib.X509_STORE_CTX_get_error_depth(ctx)  # type: ignore[attr-defined]
+    text = (lib.X509_verify_cert_error_string(err) or b"").decode()  # type: ignore[attr-defined]
+    path = _built_path(lib, ctx, parsed)
+    lib.ERR_clear_error()  # type: ignore[attr-defined]
+    return OpenSSLVerdict(ok, 0 if ok else err, "ok" if ok else text, depth, path)
 
 
 def _free_all(lib: _Lib, parsed: Sequence[int]) -> None:
