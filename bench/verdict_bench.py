@@ -22,14 +22,22 @@ Times are CPU time of this process (the machine is shared: wall time would measu
 neighbours).
 
 Where a first-met chain goes (``--parts``: each part on never-seen leaves, in µs of CPU; OpenSSL
-3.0.19, 2 shared cores, December 2026): one x509.verification call 355; OpenSSL's d2i_X509 of
-the new leaf 300-470 (all of it d2i_X509_PUBKEY, 3.0's provider key decoding) and then
-X509_verify_cert 380; cryptography's verification as mailcert sets it up 470; the two
-validators together 1,165 = 3.2-3.3x the call, before any Python of mailcert's runs.  The
-certificate's facts 265, 24 profiles' name rules 285, reading the chain for both validators
-90, and about 1,150 more spread thin (diagnosis paths and texts, refusals, findings, the
-memory's keys): whole 2,950 = 8.2x.  The 2x goal holds for a chain met again and a chain
-judged again; for a new leaf the two real validators alone are past it.
+3.0.19, 2 shared cores, December 2026, measured with the machine loaded - load average 4 to 7 -
+so every figure is some 10% above a quiet run's): one x509.verification call 350; OpenSSL's
+d2i_X509 of the new leaf 315 (all of it d2i_X509_PUBKEY: 3.0 builds an OSSL_DECODER_CTX per
+key; a libctx of its own or a property query changes nothing, a legacy EC method registered
+through an ENGINE makes it 71 but changes every EC operation of the process, Python's ssl
+included) and then X509_verify_cert 390; cryptography's verification as mailcert sets it up
+440; the two validators together some 1,140 = 3.2-3.3x the call, before any Python of
+mailcert's runs.  The certificate's facts 285, 24 profiles' name rules 107 (a plain name that is
+the first SAN entry decided once for every profile that reaches it), reading the chain 90-140,
+and about 1,300 more spread thin over the rest (refusals, findings, texts, the per-profile
+fan-out of the table, the memory's keys): whole 2,900 = 8.0-8.3x.  The code before this
+round's changes, alternated with it in the same loaded minutes: 3,160-3,345 against 2,890-2,940
+(about a tenth less now).  What each client needs of a known intermediate, its anchors
+and the profiles is remembered (by object identity first: cryptography hashes a certificate by
+walking its fields); what is left is per leaf and per profile.  The 2x goal holds for a chain
+met again and a chain judged again; for a new leaf the two real validators alone are past it.
 
     .venv/bin/python bench/verdict_bench.py [--seconds 3] [--parts]
 """
