@@ -250,10 +250,8 @@ def openssl_verify(
     (as the handshake would drop it); an unparsable leaf is an error verdict.  ``cn_constrained``
     False: no subject CN is checked against dNSName constraints (``NEVER_CHECK_SUBJECT``; no host
     is passed, so it changes nothing else); ``ca_purpose`` False: only the leaf's EKU is held
-    against the purpose (a verify callback forgives ``X509_V_ERR_INVALID_PURPOSE`` above depth 0);
-    ``valid_at_not_after``: a certificate whose notAfter is the verification time (``now``'s
-    whole second) is still valid (the callback forgives ``X509_V_ERR_CERT_HAS_EXPIRED`` for it;
-    OpenSSL's own rule expires it at that second).
+    against the purpose; ``valid_at_not_after``: a certificate whose notAfter is ``now``'s whole
+    second is still valid (OpenSSL expires it then).  A verify callback forgives those (:func:`_forgiving`).
     """
     lib = _get()
     parsed = [_parsed.get(lib, d) for d in chain]
