@@ -22,9 +22,11 @@ Measured (issue 11, a 2-core machine shared with other work, load 6-8): client C
 at 10,000 targets 2.63 ms against the bare loop's 1.79 ms (before the doctor remembered a
 repeated judgement, the scan line wrote it once and implicit TLS used one transport: 3.60 ms
 against 1.53 ms at 1,000).  The loop saturates the machine, Dovecot and the kernel costing about
-2.35 ms a handshake, so the ratio is about (raw + 2.35) / (mailcert + 2.35): at the quiet
-machine's 1.53 ms raw, 0.86-0.88x (mailcert 1.31-1.44x the loop's CPU); the wall ratio of a
-loaded run swings far below that (0.72-0.76x at load 7).
+2.35 ms a handshake, so the ratio would be about (raw + 2.35) / (mailcert + 2.35): 0.85-0.88x
+at the quiet machine's 1.53 ms raw (mailcert 1.31-1.44x the loop's CPU).  Measured wall ratio
+falls short of that model: 0.77x at load ~1 (373/s against 483/s in the scan; 0.64x before),
+0.72-0.76x at load 7; the client then keeps one core about 80% busy on its own, so its event
+loop's latency, not only the machine's CPU, bounds it.
 
     bash bench/setup.sh && .venv/bin/python bench/scan_bench.py [--sizes 1000 10000] [--sslyze-targets 200]
 """
