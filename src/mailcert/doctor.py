@@ -7,11 +7,9 @@ SNI differences and the negotiated protocol become findings like any other.
 
 from __future__ import annotations
 
-import bisect
 import dataclasses
 import datetime as dt
 import functools
-import math
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -22,7 +20,7 @@ from cryptography import x509
 from mailcert.assess import Assessment, assess_certificate, ordered_findings, status_of, trust_findings
 from mailcert.certs.info import CertificateFacts, facts_from_certificate
 from mailcert.certs.lenient import parse_leniently
-from mailcert.certs.chain import TrustResult, TrustStore, ValidatorSettings, verify_chain_for
+from mailcert.certs.chain import TrustResult, TrustStore, ValidatorSettings, clock_positions, verify_chain_for
 from mailcert.errors import CertificateError, ProbeError
 from mailcert.probe.driver import ProbeResult, SniPair
 from mailcert.findings import Finding, finding
@@ -204,18 +202,12 @@ times over (a scan meets each such server once anyway)."""
 
 def _moment(bounds: tuple[float, ...], leaf: CertificateFacts, now: dt.datetime) -> tuple[int, ...]:
     """What of ``now`` a diagnosis reads: where it falls among ``bounds`` (every notBefore and
-    notAfter of the served chain and the store's anchors), and the leaf's whole days to expiry.
-
-    The validators compare the clock with validity periods only: OpenSSL in whole seconds (and
-    a second earlier for a client that keeps a certificate valid during its notAfter second),
-    cryptography maybe without the fraction; so the positions of the time, its whole second
-    and the second before count, each before and after a bound (on a bound is its own
-    position).  The findings compare it with the leaf's bounds (expired, not yet valid, the
-    sent certificates' dates) and count its days left against the thresholds, in their text."""
-    t = now.timestamp()
-    whole = math.floor(t)
-    positions = tuple(side(bounds, x) for x in (t, whole, t - 1, whole - 1) for side in (bisect.bisect_left, bisect.bisect_right))
-    return (*positions, leaf.days_left(now))
+    notAfter of the served chain and the store's anchors) as the validators read the clock
+    (:func:`~mailcert.certs.chain.clock_positions`, which the chain verdicts' own memory keys
+    on too), and the leaf's whole days to expiry.  The findings compare it with the leaf's
+    bounds (expired, not yet valid, the sent certificates' dates) and count its days left
+    against the thresholds, in their text."""
+    return (*clock_positions(bounds, now), leaf.days_left(now))
 
 
 def _bounds(served: tuple[bytes, ...], store: TrustStore) -> tuple[float, ...]:

@@ -51,9 +51,11 @@ def _times(chain: tuple[bytes, ...], store: TrustStore, leaf_after: dt.datetime,
     bounds = [t for c in certs for t in (c.not_valid_before_utc, c.not_valid_after_utc)]
     # the days-left thresholds: a warning starts, turns critical, and its day count changes
     bounds += [leaf_after - n * DAY for n in (warn + 1, warn, warn - 1, critical + 1, critical, critical - 1)]
-    # a second either side and its halves: the validators may drop the fraction, and one
-    # client keeps a certificate valid during its notAfter second (asked a second earlier)
-    return sorted({b + n * SECOND / 2 for b in bounds for n in range(-4, 5)})
+    # a second either side and its halves: the validators may drop the fraction; and under a
+    # millisecond past a bound, then over one: the JDK's clock counts whole milliseconds, so it
+    # keeps a certificate valid at 0.4 ms past its notAfter and not at 1.5 ms
+    halves = {b + n * SECOND / 2 for b in bounds for n in range(-4, 5)}
+    return sorted(halves | {b + dt.timedelta(microseconds=us) for b in bounds for us in (400, 1500)})
 
 
 def test_a_remembered_diagnosis_equals_a_fresh_one_at_every_bound_and_threshold() -> None:

@@ -57,6 +57,7 @@ __all__ = [
     "TrustStore",
     "Validator",
     "ValidatorSettings",
+    "clock_positions",
     "verify_chain",
     "verify_chain_for",
     "verify_chain_in_order",
@@ -589,7 +590,14 @@ def _validity_pattern(chain: tuple[x509.Certificate, ...], store: TrustStore, no
     clock is in whole milliseconds) decides by ``now`` cut to the millisecond, so that
     position counts as well.
     """
-    bounds = _bounds(chain, store)
+    return clock_positions(_bounds(chain, store), now)
+
+
+def clock_positions(bounds: Sequence[float], now: dt.datetime) -> tuple[int, ...]:
+    """Where ``now`` falls among sorted validity ``bounds`` (POSIX seconds) as every validator
+    set-up reads the clock: exactly, in whole seconds (OpenSSL), and cut to the millisecond (the
+    JDK's ``not_after_inclusive``); before, on or after each bound.  Two times with the same
+    positions get the same chain verdicts; a memory of anything judged from them keys on this."""
     t = now.timestamp()
     times = (t, int(t), math.floor(t), math.floor(t) + now.microsecond // 1000 / 1000)
     return tuple(side(bounds, x) for x in times for side in (bisect.bisect_left, bisect.bisect_right))
