@@ -23,10 +23,11 @@ from mailcert.certs.lenient import parse_leniently
 from mailcert.certs.chain import TrustResult, TrustStore, ValidatorSettings, clock_positions, verify_chain_for
 from mailcert.errors import CertificateError, ProbeError
 from mailcert.probe.driver import ProbeResult, SniPair
-from mailcert.findings import Finding, finding
+from mailcert.findings import FACT_LIMIT, Facts, Finding, finding
 from mailcert.judgement import Judgement
 from mailcert.model import Status
 from mailcert.names.matcher import NameVerdict
+from mailcert.textsafe import shorten
 
 if TYPE_CHECKING:  # only `check --ocsp/--crl` loads the revocation machinery (start-up time)
     from mailcert.revocation import RevocationFacts
@@ -78,21 +79,21 @@ def diagnose(
     source = served.endpoint.url
     other_der = without.leaf if isinstance(without, ProbeResult) and without.leaf != served.leaf else None
     name = names[0] if names else served.endpoint.host
+    now = judgement.clock()
+    judged = _JUDGED.get(served.chain, other_der, tuple(names), name, judgement, now)
+    if judged is None:
+        judged = _judge(served.chain, other_der, names, name, judgement, now, source)
+        if sum(map(len, served.chain)) + len(other_der or b"") <= _REMEMBERED_DER_MAX:
+            _JUDGED.put(served.chain, other_der, tuple(names), name, judgement, now, judged)
     # remedies name the server by where we reached it, so `mailcert cert fix URL` and
     # `mailcert check URL` run as printed even when the typed name does not resolve here
-    reached = _reached_url(served)
-    now = judgement.clock()
-    judged = _JUDGED.get(served.chain, other_der, tuple(names), name, reached, judgement, now)
-    if judged is None:
-        judged = _judge(served.chain, other_der, names, name, reached, judgement, now, source)
-        if sum(map(len, served.chain)) + len(other_der or b"") <= _REMEMBERED_DER_MAX:
-            _JUDGED.put(served.chain, other_der, tuple(names), name, reached, judgement, now, judged)
+    findings = _placed(judged, _reached_url(served))
     extra = _connection_findings(pair, served, judged.other, names)
     if revocation is not None:
         extra += _revocation_findings(revocation, _parse(served.leaf, source)[0], name)
-    findings, status = judged.findings, judged.status
+    status = judged.status
     if extra:
-        findings = tuple(ordered_findings([*judged.found, *extra]))
+        findings = tuple(ordered_findings([*findings, *extra]))
         status = status_of(findings)
     assessment = Assessment(status, judged.facts, tuple(names), judged.results, findings, judgement.judged(now, with_store=True))
     return Diagnosis(assessment, pair, served, judged.other, judged.chain, judged.trust, revocation)
@@ -101,24 +102,54 @@ def diagnose(
 @dataclass(frozen=True)
 class _Judged:
     """What a diagnosis derives from the served chain, the names, the judgement and the time
-    (not from the connection's own facts): the part a fleet scan repeats on every port."""
+    (not from the connection's own facts, nor from where it was made): the part a fleet scan
+    repeats on every port and every host that serves the certificate for the name."""
 
     facts: CertificateFacts
     chain: tuple[CertificateFacts, ...]
     other: CertificateFacts | None
     results: tuple[NameVerdict, ...]
-    found: tuple[Finding, ...]  # the assessment's and the chain's findings, before ordering
-    findings: tuple[Finding, ...]  # ordered
+    findings: tuple[Finding, ...]  # ordered; where the server was reached is _REACHED in them
     status: Status
     trust: TrustResult
+    placed: tuple[int, ...]  # the findings that quote where the server was reached (_REACHED)
+
+
+class _Reached(str):
+    """The type of :data:`_REACHED` (a str, so it is a fact like any other)."""
+
+    __slots__ = ()
+
+
+_REACHED: Final = _Reached("URL")
+"""Stands for the URL a server was reached at in the findings of a remembered judgement
+(``first-san-not-name``'s ``cert fix`` remedy, the chain findings' ``check`` remedy): the one
+thing in them that is the target's own.  Told from any outside text by identity, never by
+value, so a certificate or a name that reads "URL" is never taken for it."""
+
+
+def _placed(judged: _Judged, reached: str) -> tuple[Finding, ...]:
+    """``judged``'s findings for the server reached at ``reached``: the placeholder replaced in
+    the few findings that quote it, cut as :func:`~mailcert.findings.finding` cuts any fact.
+    A judgement that quotes no URL hands out its own tuple (the JSON line and the inventory
+    write its text once by that identity)."""
+    if not judged.placed:
+        return judged.findings
+    at = shorten(reached, FACT_LIMIT)
+    out = list(judged.findings)
+    for i in judged.placed:
+        f = out[i]
+        out[i] = Finding(f.code, f.severity, Facts({k: at if v is _REACHED else v for k, v in f.facts.items()}))
+    return tuple(out)
 
 
 def _judge(
-    served: tuple[bytes, ...], other_der: bytes | None, names: Sequence[str], name: str, reached: str,
+    served: tuple[bytes, ...], other_der: bytes | None, names: Sequence[str], name: str,
     judgement: Judgement, now: dt.datetime, source: str,
 ) -> _Judged:
     """Judge the served chain (and the no-SNI leaf when it differs) at ``now``, every clock read
-    at that one time (the memo's key is taken from it)."""
+    at that one time (the memo's key is taken from it); where the server was reached is
+    :data:`_REACHED` in the findings (a fleet serves the chain on many URLs)."""
     if judgement.now != now:
         judgement = dataclasses.replace(judgement, now=now)
     parsed = [_parse(d, source) for d in served]
@@ -126,22 +157,27 @@ def _judge(
     facts = parsed[0][1]
     other = None if other_der is None else _parse(other_der, source)[1]
     served_to = {p.id: other for p in judgement.profiles if not p.sends_sni} if other is not None else None
-    main = assess_certificate(facts, names, judgement, source=reached, served_to=served_to, chain=certs)
+    main = assess_certificate(facts, names, judgement, source=_REACHED, served_to=served_to, chain=certs)
     # through the verdict cache: a fleet serves one chain on many ports and hosts
     trust = verify_chain_for(certs, judgement.trust_store(), now=now, settings=(_DEFAULT_VALIDATOR,))[_DEFAULT_VALIDATOR]
-    found = (*main.findings, *trust_findings(trust, name, reached, main.results))
-    findings = tuple(ordered_findings(found))
-    return _Judged(facts, tuple(f for _, f in parsed[1:]), other, main.results, found, findings, status_of(findings), trust)
+    findings = tuple(ordered_findings((*main.findings, *trust_findings(trust, name, _REACHED, main.results))))
+    placed = tuple(i for i, f in enumerate(findings) if any(v is _REACHED for v in f.facts.values()))
+    chain = tuple(f for _, f in parsed[1:])
+    return _Judged(facts, chain, other, main.results, findings, status_of(findings), trust, placed)
 
 
 class _Memo:
-    """The :class:`_Judged` of recent (chain, names, endpoint, judgement) requests, per moment.
+    """The :class:`_Judged` of recent (chain, names, judgement) requests, per moment.
 
-    A fleet serves one certificate on many ports: after the first, a target's diagnosis repeats
-    one already made but for the connection's own facts.  The key holds exactly what
-    :func:`_judge` reads: the served DER, the no-SNI leaf when it differs, the names, the
-    endpoint reached (remedies name it), the judgement (profiles, store, thresholds) by
-    identity, and of the clock only what the verdicts and findings read (:func:`_moment`).
+    A fleet serves one certificate on many ports (imaps, pop3s, submission, smtp) and hosts: after
+    the first, a target's diagnosis repeats one already made but for the connection's own facts
+    and the URL its remedies quote.  The key holds exactly what :func:`_judge` reads: the served
+    DER, the no-SNI leaf when it differs, the names (and the name judged, the endpoint's host
+    when none was typed), the judgement (profiles, store, thresholds) by identity, and of the
+    clock only what the verdicts and findings read (:func:`_moment`).  Not the endpoint: no
+    verdict or finding of it reads the protocol, port or address (the connection's findings, a
+    TLS version, SNI, revocation and the SMTP senders' rows, are judged per target on top), and
+    the URL is placed per target (:func:`_placed`).
     Bounded (oldest out first) and thread-safe (a library user may diagnose from threads).
     """
 
@@ -153,10 +189,10 @@ class _Memo:
         self._entries: dict[tuple[object, ...], _Entry] = {}
 
     def get(
-        self, served: tuple[bytes, ...], other: bytes | None, names: tuple[str, ...], name: str, reached: str,
+        self, served: tuple[bytes, ...], other: bytes | None, names: tuple[str, ...], name: str,
         judgement: Judgement, now: dt.datetime,
     ) -> _Judged | None:
-        key = (served, other, names, name, reached, id(judgement))
+        key = (served, other, names, name, id(judgement))
         with self._lock:
             entry = self._entries.get(key)
         if entry is None or entry.judgement is not judgement:
@@ -164,10 +200,10 @@ class _Memo:
         return entry.moments.get(_moment(entry.bounds, entry.leaf, now))
 
     def put(
-        self, served: tuple[bytes, ...], other: bytes | None, names: tuple[str, ...], name: str, reached: str,
+        self, served: tuple[bytes, ...], other: bytes | None, names: tuple[str, ...], name: str,
         judgement: Judgement, now: dt.datetime, judged: _Judged,
     ) -> None:
-        key = (served, other, names, name, reached, id(judgement))
+        key = (served, other, names, name, id(judgement))
         with self._lock:
             entry = self._entries.get(key)
             if entry is None or entry.judgement is not judgement:

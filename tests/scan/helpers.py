@@ -22,6 +22,9 @@ from typing import Any
 
 import pytest
 
+from mailcert.report.checkout import document
+from mailcert.scan.runner import ScanResult
+from mailcert.textsafe import json_dumps
 from tests.probe.hostile import Behaviour, hostile_server
 
 ENV = {**os.environ, "NO_COLOR": "1", "PYTHONUNBUFFERED": "1"}
@@ -217,3 +220,16 @@ def wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.05)
+
+
+def whole_line(result: ScanResult) -> str:
+    """A scan line as it was always made, to compare :func:`mailcert.report.scanline.line` with:
+    ``check --format json``'s whole document dumped at once, ``target`` split in three."""
+    assert result.diagnosis is not None
+    doc: dict[str, object] = {}
+    for key, value in document(result.diagnosis).items():
+        if key == "target":
+            doc.update(target=result.target.text, name=result.target.name, url=value)
+        else:
+            doc[key] = value
+    return json_dumps(doc, indent=None, separators=(",", ":"))

@@ -16,12 +16,11 @@ from mailcert.judgement import Judgement
 from mailcert.model import parse_target
 from mailcert.names import PROFILES
 from mailcert.probe.driver import ProbeResult, SniPair
-from mailcert.report.checkout import document
 from mailcert.report.scanline import line, line_document
 from mailcert.scan.runner import ScanResult
 from mailcert.scan.targets import Target
-from mailcert.textsafe import json_dumps
 from tests.factory import NOW, chain_cert, der
+from tests.scan.helpers import whole_line
 
 HOSTILE = "\u202egnp.exe\x85\x1b[31m\u200f\"\\"  # bidi override, C1 NEL, an escape sequence, quote, backslash
 NAME = "mail.example.com"
@@ -46,18 +45,6 @@ def _result(chain: tuple[bytes, ...], judgement: Judgement, port: int, banner: s
     return ScanResult(target, d.assessment.status, diagnosis=d, url=endpoint.url)
 
 
-def _as_before(result: ScanResult) -> str:
-    """The line as it was always made: the whole ``check`` document, ``target`` split in three."""
-    assert result.diagnosis is not None
-    doc: dict[str, object] = {}
-    for key, value in document(result.diagnosis).items():
-        if key == "target":
-            doc.update(target=result.target.text, name=result.target.name, url=value)
-        else:
-            doc[key] = value
-    return json_dumps(doc, indent=None, separators=(",", ":"))
-
-
 def test_remembered_and_fresh_lines_are_the_same_text() -> None:
     chain, store = _served()
     profiles = tuple(PROFILES.values())
@@ -68,7 +55,7 @@ def test_remembered_and_fresh_lines_are_the_same_text() -> None:
         remembered = _result(chain, judgement, port, banner, name)
         fresh = _result(chain, Judgement(profiles, store, NOW, 30, 7), port, banner, name)  # a new judgement: nothing remembered
         text = line(remembered)
-        assert text == line(fresh) == _as_before(remembered) == _as_before(fresh)
+        assert text == line(fresh) == whole_line(remembered) == whole_line(fresh)
         assert json.loads(text) == json.loads(json.dumps(line_document(remembered)))
         lines.append(text)
     assert lines[0] == lines[2] and lines[0] != lines[1]
@@ -92,10 +79,10 @@ def test_a_changed_judgement_is_not_written_from_memory() -> None:
     renamed = _result(chain, judgement, 9931, "* OK", "other.example.com")
     assert json.loads(line(relabelled))["trust"]["store"] == "another label"
     assert json.loads(line(renamed))["names"] == ["other.example.com"]
-    assert line(first) == _as_before(first)
+    assert line(first) == whole_line(first)
     assert first.diagnosis is not None
     old_tls = dataclasses.replace(first.diagnosis.served, tls_version="TLSv1")
     downgraded = diagnose(SniPair(NAME, old_tls, NOT_PROBED), (NAME,), judgement)
     result = ScanResult(first.target, downgraded.assessment.status, diagnosis=downgraded, url=first.url)
     assert "old-tls-version" in [f["code"] for f in json.loads(line(result))["findings"]]
-    assert line(result) == _as_before(result)
+    assert line(result) == whole_line(result)

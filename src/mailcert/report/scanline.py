@@ -9,6 +9,7 @@ from typing import Any, Final
 
 from mailcert.doctor import Diagnosis, NotProbed
 from mailcert.errors import ProbeError
+from mailcert.findings import Finding
 from mailcert.memo import ByIdentity
 from mailcert.model import Status
 from mailcert.probe.driver import ProbeResult
@@ -25,9 +26,9 @@ def line(result: ScanResult) -> str:
     """The JSON document of ``result`` on one line, without the newline.
 
     The same text as :func:`line_document` dumped whole: the target's own keys are written
-    per line, the judged part (:func:`_judged_fields`) once per judgement (:func:`_judged_text`)
-    and joined to them; JSON objects concatenate member by member, and the escaping of
-    :func:`~mailcert.textsafe.json_dumps` goes character by character."""
+    per line, the judged part (:func:`_judged_fields`) once per judgement and each finding once
+    (:func:`_judged_text`), and joined; JSON objects and arrays concatenate member by member,
+    and the escaping of :func:`~mailcert.textsafe.json_dumps` goes character by character."""
     d = result.diagnosis
     if d is None:
         return _dumps(_unknown(result))
@@ -65,14 +66,31 @@ def _dumps(doc: dict[str, Any]) -> str:
 
 
 _JUDGED_TEXT: Final = ByIdentity[str](256, keep=lambda text: len(text) <= 256 * 1024)
-"""The JSON text of the judged part, per diagnosis values: the doctor hands every port that
-serves a remembered judgement the very same certificate, verdicts, findings, chain, trust."""
+"""The JSON text of the judged part but its findings, per diagnosis values: the doctor hands
+every port that serves a remembered judgement the very same certificate, verdicts, chain, trust."""
+
+_FINDING_TEXT: Final = ByIdentity[str](1024, keep=lambda text: len(text) <= 64 * 1024)
+"""The JSON text of each finding: a remembered judgement's findings are the same objects on
+every port, but for the few that quote the URL the server was reached at (made per target)."""
 
 
 def _judged_text(d: Diagnosis) -> str:
+    """``{...,"findings":[...]}``: the judged part (``findings``, its last key, written apart)."""
     a = d.assessment
-    parts = (a.certificate, a.results, a.findings, d.chain, d.other_certificate, d.trust, d.revocation)
-    return _JUDGED_TEXT.get(parts, lambda: _dumps(_judged_fields(d)), (a.names, a.judged.store))
+    parts = (a.certificate, a.results, d.chain, d.other_certificate, d.trust, d.revocation)
+    head = _JUDGED_TEXT.get(parts, lambda: _dumps(_without_findings(_judged_fields(d))), (a.names, a.judged.store))
+    return f'{head[:-1]},"findings":[{",".join(map(_finding_text, a.findings))}]}}'
+
+
+def _finding_text(f: Finding) -> str:
+    return _FINDING_TEXT.get((f,), lambda: _dumps(f.as_dict()))
+
+
+def _without_findings(fields: dict[str, Any]) -> dict[str, Any]:
+    """``fields`` but the last key, ``findings`` (:func:`~mailcert.report.jsonout.verdict_fields`)."""
+    assert next(reversed(fields)) == "findings"
+    del fields["findings"]
+    return fields
 
 
 def _unknown(result: ScanResult) -> dict[str, Any]:
