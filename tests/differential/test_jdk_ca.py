@@ -15,6 +15,7 @@ really is), everything else linked, ``lib/security/cacerts`` made with ``keytool
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import shutil
@@ -26,7 +27,7 @@ import pytest
 from mailcert.certs.chain import TrustStore, verify_chain_for
 from mailcert.certs.info import facts_from_certificate
 from mailcert.names.profiles import PROFILES
-from mailcert.verdicts import settings_for
+from mailcert.verdicts import refusals_for, settings_for
 from tests.differential.chains import _load, corpus_requests, whole_verdict
 from tests.differential.oracles import run_chain_oracle, unavailable_reason
 
@@ -37,6 +38,13 @@ CASES = ("corpus:sha1-leaf", "corpus:sha1-intermediate", "corpus:rsa-chain", "co
 
 def _jdk_with_own_cacerts(home: Path, anchors: list[bytes], where: Path) -> Path:
     """A JDK at ``where`` that is ``home`` but for its cacerts: ``anchors``, each under a ``[jdk]`` alias."""
+    return _jdk_with_cacerts(home, [(f"corpus{n} [jdk]", der) for n, der in enumerate(anchors)], where)
+
+
+def _jdk_with_cacerts(home: Path, entries: list[tuple[str, bytes]], where: Path, storetype: str = "JKS") -> Path:
+    """A JDK at ``where`` that is ``home`` but for its cacerts: keytool's ``storetype`` keystore of
+    ``entries`` (alias, DER).  PKCS#12 as JDK 18+ write their cacerts: without a password (the
+    default trust manager opens cacerts without one, so certificates under one would not be read)."""
     (where / "bin").mkdir(parents=True)
     shutil.copy2(home / "bin" / "java", where / "bin" / "java")
     (where / "lib" / "security").mkdir(parents=True)
@@ -50,16 +58,18 @@ def _jdk_with_own_cacerts(home: Path, anchors: list[bytes], where: Path) -> Path
             shutil.copy2(part.resolve(), where / "lib" / "server" / part.name)
         else:
             (where / "lib" / "server" / part.name).symlink_to(part.resolve())
-    for n, der in enumerate(anchors):
+    for n, (alias, der) in enumerate(entries):
         cert = where / f"anchor-{n}.der"
         cert.write_bytes(der)
-        subprocess.run([str(home / "bin" / "keytool"), "-importcert", "-noprompt", "-storetype", "JKS", "-storepass", "changeit",
-                        "-keystore", str(where / "lib" / "security" / "cacerts"), "-alias", f"corpus{n} [jdk]", "-file", str(cert)],
+        plain = ["-J-Dkeystore.pkcs12.certProtectionAlgorithm=NONE", "-J-Dkeystore.pkcs12.macAlgorithm=NONE"] if storetype == "PKCS12" else []
+        subprocess.run([str(home / "bin" / "keytool"), *plain, "-importcert", "-noprompt", "-storetype", storetype, "-storepass", "changeit",
+                        "-keystore", str(where / "lib" / "security" / "cacerts"), "-alias", alias, "-file", str(cert)],
                        check=True, capture_output=True, timeout=120)
     return where
 
 
-def test_sha1_below_an_anchor_the_jdk_ships_is_refused_as_the_java_row_says(tmp_path: Path) -> None:
+def _java_home() -> Path:
+    """The installed JDK (the JSSE oracle's), or a skip outside CI."""
     reason = unavailable_reason("java-tls-chain")
     if reason is not None:
         if os.environ.get("CI"):
@@ -67,9 +77,14 @@ def test_sha1_below_an_anchor_the_jdk_ships_is_refused_as_the_java_row_says(tmp_
         pytest.skip(f"oracle 'java-tls-chain' unavailable: {reason}")
     java = shutil.which("java")
     assert java is not None
+    return Path(java).resolve().parents[1]
+
+
+def test_sha1_below_an_anchor_the_jdk_ships_is_refused_as_the_java_row_says(tmp_path: Path) -> None:
+    home = _java_home()
     requests = [r for r in corpus_requests() if r.id in CASES]
     anchors = sorted({root for r in requests for root in r.roots})
-    jdk = _jdk_with_own_cacerts(Path(java).resolve().parents[1], anchors, tmp_path / "jdk")
+    jdk = _jdk_with_own_cacerts(home, anchors, tmp_path / "jdk")
     real = run_chain_oracle("java-tls-chain", requests, env={"PATH": f"{jdk / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"})
     profile = PROFILES["java"]
     settings = settings_for(profile.chain)
@@ -84,3 +99,40 @@ def test_sha1_below_an_anchor_the_jdk_ships_is_refused_as_the_java_row_says(tmp_
     assert "Usage constraint TLSServer check failed: SHA1" in real["corpus:sha1-intermediate"].detail
     assert {i: v.accepted for i, v in ours.items()} == {i: v.accepted for i, v in real.items()}
     assert {ours[i].code for i in CASES[:2]} == {"weak-signature"}
+
+
+@pytest.mark.parametrize(("storetype", "jdk_root"), [("JKS", "rsa"), ("PKCS12", "ec")])
+def test_the_jdks_cacerts_as_cafile_judges_as_the_jdk_with_that_cacerts(tmp_path: Path, storetype: str, jdk_root: str) -> None:
+    """A keytool-made cacerts (JKS as Debian's, PKCS#12 as JDK 18+'s), one root under a ``[jdk]``
+    alias and one under a plain alias, is the whole trust of a real JDK (its default trust
+    manager: lib/security/cacerts, and AnchorCertificates reads the same file) and mailcert's
+    ``--cafile`` (``TrustStore.from_file``): the JSSE handshake and the java row agree on SHA-1
+    chains below each root, and on the SHA-256 controls, words included."""
+    home = _java_home()
+    requests = [dataclasses.replace(r, roots=()) for r in corpus_requests() if r.id in CASES]
+    rsa_root = next(r.roots[0] for r in corpus_requests() if r.id == "corpus:rsa-chain")
+    ec_root = next(r.roots[0] for r in corpus_requests() if r.id == "corpus:good")
+    marked = {"rsa": "corpus rsa root [jdk]", "ec": "corpus root [jdk]"}
+    entries = [(marked["rsa"] if jdk_root == "rsa" else "corpus rsa root", rsa_root),
+               (marked["ec"] if jdk_root == "ec" else "corpus root", ec_root)]
+    jdk = _jdk_with_cacerts(home, entries, tmp_path / "jdk", storetype)
+    cacerts = jdk / "lib" / "security" / "cacerts"
+    real = run_chain_oracle("java-tls-chain", requests, env={"PATH": f"{jdk / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
+                                                              "MAILCERT_JSSE_TRUST": "default"})
+    store = TrustStore.from_file(str(cacerts))
+    assert store.description.startswith(f"{cacerts} ({'JKS' if storetype == 'JKS' else 'PKCS#12'} keystore: 2 anchors, 1 marked [jdk]")
+    profile = PROFILES["java"]
+    settings = settings_for(profile.chain)
+    ours, words = {}, {}
+    for r in requests:
+        chain = _load(r.chain)
+        trust = verify_chain_for(chain, store, now=dt.datetime.fromtimestamp(r.time, dt.timezone.utc), settings=[settings])[settings]
+        ours[r.id] = whole_verdict(profile, r, trust, facts_from_certificate(chain[0]))
+        refused = refusals_for(profile, facts_from_certificate(chain[0]), {"java": trust}, public=False)
+        words[r.id] = refused[0].message if refused else None
+    sha1_refused = jdk_root == "rsa"  # the SHA-1 cases are below the RSA root
+    assert {i: v.accepted for i, v in real.items()} == {"corpus:sha1-leaf": not sha1_refused, "corpus:sha1-intermediate": not sha1_refused,
+                                                        "corpus:rsa-chain": True, "corpus:good": True}, real
+    assert {i: v.accepted for i, v in ours.items()} == {i: v.accepted for i, v in real.items()}
+    for i in CASES[:2] if sha1_refused else ():
+        assert real[i].detail.startswith(f"SSLHandshakeException: {words[i]} <- "), (words[i], real[i].detail)

@@ -37,15 +37,17 @@ from typing import Any, NamedTuple, TypeVar
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import dsa, ec, rsa
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, padding, rsa
 from cryptography.x509 import verification
 from cryptography.x509.oid import AuthorityInformationAccessOID
 
 from mailcert.certs.libcrypto import OpenSSLStore, OpenSSLUnavailable, OpenSSLVerdict, openssl_verify
 from mailcert.certs.lenient import original_der
-from mailcert.certs.load import load_certificates
+from mailcert.certs.keystore import is_keystore, read_keystore
+from mailcert.certs.load import read_certificates
 from mailcert.der import certificate_der, issuer_of, subject_of, subject_text
 from mailcert.errors import InputError
+from mailcert.inputs import read_input
 from mailcert.memo import per_object
 
 __all__ = [
@@ -58,6 +60,7 @@ __all__ = [
     "Validator",
     "ValidatorSettings",
     "clock_positions",
+    "jdk_name",
     "verify_chain",
     "verify_chain_for",
     "verify_chain_in_order",
@@ -204,7 +207,7 @@ class TrustStore:
 
     def __init__(
         self, anchors: Sequence[x509.Certificate], description: str, *, any_anchor: bool = False, public: bool = False,
-        jdk_ca: bool = False,
+        jdk_ca: bool = False, jdk_anchors: Iterable[x509.Certificate] = (),
     ) -> None:
         """``any_anchor``: an anchor need not be a self-signed root (a DANE trust anchor, an
         intermediate pinned by the administrator); OpenSSL's ``X509_V_FLAG_PARTIAL_CHAIN``.
@@ -213,12 +216,14 @@ class TrustStore:
         marked `` [jdk]`` (what ``sun.security.util.AnchorCertificates`` counts as a "jdkCA":
         OpenJDK's own cacerts as upstream builds ship it).  The system store is not: a
         distribution's JDK (Debian's ca-certificates-java) makes its cacerts from it with
-        ``debian:`` aliases, which mark none."""
+        ``debian:`` aliases, which mark none.  ``jdk_anchors``: those of the anchors that are, when
+        only some are (a keystore's entries whose alias holds `` [jdk``: :meth:`from_file`)."""
         self.description = description
         self.any_anchor = any_anchor
         self.public = public
-        self.jdk_ca = jdk_ca
         self.anchors = tuple(anchors)
+        self._jdk = frozenset(self.anchors) if jdk_ca else frozenset(jdk_anchors)
+        self.jdk_ca = bool(self._jdk)  # any anchor is the JDK's own
         # certificates compare and hash by their DER (in Rust): no serialisation per lookup
         self._set = frozenset(self.anchors)
         self._lock = threading.Lock()
@@ -228,10 +233,21 @@ class TrustStore:
 
     @classmethod
     def from_file(cls, path: str) -> TrustStore:
+        """The anchors in the file at ``path``: PEM, DER, PKCS#7, or a Java keystore (JKS or
+        PKCS#12: a JDK's cacerts), whose entries with `` [jdk`` in their alias are the JDK's own."""
         try:
-            return cls(load_certificates(path), path)
+            data = read_input(path, what="CA certificates or keystore")
+            if not is_keystore(data):
+                return cls(read_certificates(data, source=path), path)
+            store = read_keystore(data, path)
         except InputError as exc:  # unreadable, not a regular file, or not certificates
             raise InputError(f"cafile: {exc}", field="cafile") from None
+        return cls([e.certificate for e in store.anchors], f"{path} ({store.description})",
+                   jdk_anchors=[e.certificate for e in store.anchors if e.jdk_ca])
+
+    def is_jdk_ca(self, anchor: x509.Certificate | None) -> bool:
+        """Is ``anchor`` one the JDK ships itself (``AnchorCertificates.contains``: the same certificate)?"""
+        return anchor is not None and anchor in self._jdk
 
     @classmethod
     def from_bundle(cls, path: str, description: str) -> TrustStore:
@@ -836,7 +852,8 @@ def _checks_on_the_path(
 ) -> _OwnRefusal | tuple[tuple[str, str], ...]:
     """The set-up's own checks on the path OpenSSL validated: a refusal, or the SAN entries the
     validator adds to the leaf."""
-    above = _anchor_above(path, store) if (settings.anchor_must_be_ca or settings.key_floor) and indexes[-1] < 0 else None
+    above = (_anchor_above(path, store) if (settings.anchor_must_be_ca or settings.key_floor or settings.sha1_jdk_ca)
+             and indexes[-1] < 0 else None)
     not_ca = _not_a_ca(above) if settings.anchor_must_be_ca and above is not None else None
     if above is not None and not_ca is not None:
         return _OwnRefusal(TrustProblem.INVALID, f"the trust anchor {_subject(above)} {not_ca}",
@@ -848,11 +865,13 @@ def _checks_on_the_path(
                            f" {need}", f"{algorithm} {bits} bit key")
     # the anchor's own signature is never checked: it ends the path (the top sent certificate,
     # when the path ends there, is the anchor)
-    sha1 = _sha1_signed(path if indexes[-1] < 0 else path[:-1]) if settings.sha1_jdk_ca and store.jdk_ca else None
+    # (the anchor's certificate, whole: the JDK counts it as its own by its fingerprint)
+    jdk_ca = settings.sha1_jdk_ca and store.jdk_ca and store.is_jdk_ca(above if indexes[-1] < 0 else path[-1])
+    sha1 = _sha1_signed(path if indexes[-1] < 0 else path[:-1]) if jdk_ca else None
     if sha1 is not None:
         return _OwnRefusal(TrustProblem.WEAK_SIGNATURE, f"{_subject(sha1)}: signed with SHA-1, which this client refuses below an"
                            f" anchor it ships itself ({store.description})",
-                           "Algorithm constraints check failed on signature algorithm: SHA1")
+                           f"Usage constraint TLSServer check failed: SHA1 used with certificate: {jdk_name(sha1.subject)}")
     if cn_ip is None:
         return ()
     # the CAs the server sent on the path (the JDK's anchor is only a name and a key)
@@ -1276,8 +1295,30 @@ def _signed(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
     try:
         cert.verify_directly_issued_by(issuer)
         return True
+    except ValueError:
+        # cryptography verifies no SHA-1 signature ("Unsupported signature algorithm"), which
+        # the JDK and OpenSSL at level 0 take: an RSA PKCS#1 v1.5 one is checked here
+        return _sha1_rsa_signed(cert, issuer)
+    except (TypeError, InvalidSignature, UnsupportedAlgorithm):
+        return False
+
+
+def _sha1_rsa_signed(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
+    """Does ``issuer``'s RSA key verify ``cert``'s SHA-1 PKCS#1 v1.5 signature?"""
+    try:
+        key = issuer.public_key()
+        if cert.issuer != issuer.subject or not isinstance(key, rsa.RSAPublicKey) or not isinstance(cert.signature_hash_algorithm, hashes.SHA1):
+            return False
+        key.verify(cert.signature, cert.tbs_certificate_bytes, padding.PKCS1v15(), hashes.SHA1())
+        return True
     except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
         return False
+
+
+def jdk_name(name: x509.Name) -> str:
+    """``name`` as the JDK writes it in its messages (X500Principal.toString: the most specific
+    RDN first, ``", "`` between them)."""
+    return ", ".join(rdn.rfc4514_string() for rdn in reversed(name.rdns))
 
 
 @per_object(maxsize=1024)

@@ -22,7 +22,7 @@ from mailcert.errors import CertificateError, InputError
 from mailcert.inputs import MAX_INPUT_BYTES, read_input
 from mailcert.textsafe import is_env_name
 
-__all__ = ["MAX_BYTES", "load_certificates", "read_certificates", "password_from_env"]
+__all__ = ["MAX_BYTES", "load_certificates", "looks_like_pkcs12", "read_certificates", "password_from_env"]
 
 MAX_BYTES = MAX_INPUT_BYTES
 
@@ -64,7 +64,7 @@ def read_certificates(
         raise CertificateError(f"{source} is empty")
     if b"-----BEGIN" in data:
         return _read_pem(data, source)
-    if _looks_like_pkcs12(data):
+    if looks_like_pkcs12(data):
         return _read_pkcs12(data, password, ask_password, source)
     if _PKCS7_SIGNED_OID in data[:32]:
         # lazy: only PKCS#7 input needs the pkcs7 reader; check's start-up does not
@@ -137,7 +137,8 @@ def _lenient(certs: Sequence[x509.Certificate]) -> tuple[x509.Certificate, ...]:
     return tuple(out)
 
 
-def _looks_like_pkcs12(data: bytes) -> bool:
+def looks_like_pkcs12(data: bytes) -> bool:
+    """Does ``data`` start as a PKCS#12 PFX does (version 3, then pkcs7-data)?"""
     head = data[:64]
     return head[:1] == b"\x30" and b"\x02\x01\x03" in head[:8] and _PKCS7_DATA_OID in head
 

@@ -42,7 +42,7 @@ def register(sub: Any) -> None:
     p.add_argument("target", metavar="TARGET")
     add_judgement_options(p, formats=("text", "json", "nagios"))
     p.add_argument("--connect", metavar="HOST[:PORT]", help="connect here instead of TARGET's host (like curl --connect-to)")
-    p.add_argument("--cafile", metavar="FILE", help="trust these CA certificates instead of the system store")
+    p.add_argument("--cafile", metavar="FILE", help="trust these CA certificates instead of the system store (PEM, DER, PKCS#7, or a Java keystore: a JDK's cacerts, JKS or PKCS#12)")
     p.add_argument("--timeout", type=float, default=10.0, metavar="S", help="overall deadline per connection, seconds (default 10)")
     p.add_argument("--ehlo", metavar="NAME", help="name to give in SMTP EHLO (default: our address literal)")
     p.add_argument(

@@ -41,7 +41,8 @@ def register(sub: Any) -> None:
     )
     p.add_argument(
         "--cafile", metavar="FILE",
-        help="judge the chain against these trust anchors (default with --chain: the system store)",
+        help="judge the chain against these trust anchors (default with --chain: the system store); PEM, DER, PKCS#7,"
+             " or a Java keystore (a JDK's cacerts, JKS or PKCS#12)",
     )
     p.set_defaults(func=run)
 

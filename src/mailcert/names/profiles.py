@@ -1236,6 +1236,7 @@ _JDK_CHAIN = ChainPolicy(
         ("name-constraints", "PKIX path validation failed: java.security.cert.CertPathValidatorException: name constraints check failed"),
         ("weak-key", "PKIX path validation failed: java.security.cert.CertPathValidatorException: Algorithm constraints check failed on"
                      " keysize limits"),
+        ("weak-signature", "PKIX path validation failed: java.security.cert.CertPathValidatorException: {error}"),
     ),
     source=(
         "OpenJDK 17 java.security: jdk.certpath.disabledAlgorithms = MD2, MD5, SHA1 jdkCA & usage"

@@ -10,6 +10,9 @@
  * for it (none for an IP address or a name SNIHostName refuses) and endpoint identification
  * "HTTPS" (what JavaMail sets with mail.<proto>.ssl.checkserveridentity=true) against it.
  * Validation is at the real clock: the chain corpus is built around the current day.
+ * With MAILCERT_JSSE_TRUST=default in its environment the trust manager is the JDK's default
+ * one instead (TrustManagerFactory.init((KeyStore) null): javax.net.ssl.trustStore, else the
+ * JDK's lib/security/cacerts), as a mail client that sets no trust store of its own has it.
  *
  * Request lines (stdin, flat JSON): {"id", "host", "port", "roots": space-separated base64 DER}
  * Verdict lines (stdout): {"id", "accepted", "detail"} - accepted when startHandshake returns.
@@ -31,6 +34,7 @@ import javax.net.ssl.TrustManagerFactory;
 
 public final class ChainClient {
     private static final int TIMEOUT_MS = 20000;
+    private static final boolean DEFAULT_TRUST = "default".equals(System.getenv("MAILCERT_JSSE_TRUST"));
 
     private final CertificateFactory factory;
 
@@ -59,7 +63,7 @@ public final class ChainClient {
     Object[] judge(Map<String, String> req) throws Exception {
         String host = req.get("host");
         TrustManagerFactory tmf = TrustManagerFactory.getInstance("PKIX");
-        tmf.init(anchors(req.get("roots")));
+        tmf.init(DEFAULT_TRUST ? null : anchors(req.get("roots")));
         SSLContext context = SSLContext.getInstance("TLS");
         context.init(null, tmf.getTrustManagers(), null);
         int port = Integer.parseInt(req.get("port"));
