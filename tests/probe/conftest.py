@@ -7,10 +7,12 @@ internal name.  EC P-256 keys keep generation in the milliseconds.
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import ssl
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import pytest
 from cryptography import x509
@@ -21,6 +23,26 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from mailcert.testing import MailEndpoint
 
 LEAF_NAMES = ("sbs.contoso.local", "remote.contoso.com", "localhost")
+
+T = TypeVar("T")
+Run = Callable[[Coroutine[Any, Any, T]], T]
+
+
+@pytest.fixture(params=["asyncio", "uvloop"])
+def run(request: pytest.FixtureRequest) -> Run[Any]:
+    """``asyncio.run`` on each event loop the probe runs on: asyncio's own (``check``, and the
+    scan where uvloop is missing) and uvloop (the scan's, :mod:`mailcert.probe.loop`).  The
+    driver is one code path, so every outcome and message must be the same on both."""
+    if request.param == "uvloop":
+        factory = pytest.importorskip("uvloop").new_event_loop
+    else:
+        factory = asyncio.new_event_loop
+
+    def run_on_loop(main: Coroutine[Any, Any, T]) -> T:
+        with asyncio.Runner(loop_factory=factory) as runner:
+            return runner.run(main)
+
+    return run_on_loop
 
 
 @dataclass(frozen=True)

@@ -9,18 +9,21 @@ import os
 import pickle
 import socket
 import time
+from typing import Any
 
 import pytest
 
-from mailcert.errors import ConnectError, DeadlineError, HandshakeError, InputError, StartTlsError
+from mailcert.errors import ConnectError, DeadlineError, HandshakeError, InputError, ProtocolError, StartTlsError
 from mailcert.model import Endpoint, Protocol, TlsMode
 from mailcert.probe import ProbeOptions, ProbeResult, SniPair, probe, probe_both, probe_both_sync, probe_sync
-from mailcert.probe.driver import _peer_chain
+from mailcert.probe.driver import _Conversation, _peer_chain
+from mailcert.probe.starttls import StartTlsDialogue
+from mailcert.probe.stream import ByteStream
 from mailcert.testing import SCHEMES, MailEndpoint
 
 from . import hostile
-from .conftest import CertChain
-from .hostile import hostile_server
+from .conftest import CertChain, Run
+from .hostile import SCRIPTS, hostile_server
 
 
 def _free_port() -> int:
@@ -32,9 +35,9 @@ def _free_port() -> int:
 
 @pytest.mark.parametrize("scheme", SCHEMES)
 @pytest.mark.parametrize("sni", ["remote.contoso.com", None])
-def test_endpoint_chain_is_fetched_complete(endpoint: MailEndpoint, chain: CertChain, scheme: str, sni: str | None) -> None:
+def test_endpoint_chain_is_fetched_complete(endpoint: MailEndpoint, chain: CertChain, scheme: str, sni: str | None, run: Run[Any]) -> None:
     before = len(endpoint.server_names)
-    result = probe_sync(endpoint.endpoint(scheme), sni=sni, options=ProbeOptions(timeout=5))
+    result = run(probe(endpoint.endpoint(scheme), sni=sni, options=ProbeOptions(timeout=5)))
     assert result.chain == (chain.leaf_der, chain.intermediate_der)
     assert result.chain_complete
     assert result.sni == sni
@@ -52,16 +55,16 @@ def test_endpoint_chain_is_fetched_complete(endpoint: MailEndpoint, chain: CertC
         assert "C: EHLO [127.0.0.1]" in result.transcript
 
 
-def test_probe_both_against_the_endpoint(endpoint: MailEndpoint, chain: CertChain) -> None:
-    pair = probe_both_sync(endpoint.endpoint("imap"), "remote.contoso.com", ProbeOptions(timeout=5))
+def test_probe_both_against_the_endpoint(endpoint: MailEndpoint, chain: CertChain, run: Run[Any]) -> None:
+    pair = run(probe_both(endpoint.endpoint("imap"), "remote.contoso.com", ProbeOptions(timeout=5)))
     assert isinstance(pair, SniPair) and pair.name == "remote.contoso.com"
     assert isinstance(pair.with_sni, ProbeResult) and isinstance(pair.without_sni, ProbeResult)
     assert (pair.with_sni.sni, pair.without_sni.sni) == ("remote.contoso.com", None)
     assert pair.with_sni.chain == pair.without_sni.chain == (chain.leaf_der, chain.intermediate_der)
 
 
-def test_probe_both_failures_are_values() -> None:
-    pair = probe_both_sync(Endpoint("127.0.0.1", _free_port(), Protocol.IMAP, TlsMode.IMPLICIT), "x.example", ProbeOptions(timeout=2))
+def test_probe_both_failures_are_values(run: Run[Any]) -> None:
+    pair = run(probe_both(Endpoint("127.0.0.1", _free_port(), Protocol.IMAP, TlsMode.IMPLICIT), "x.example", ProbeOptions(timeout=2)))
     assert isinstance(pair.with_sni, ConnectError) and isinstance(pair.without_sni, ConnectError)
 
 
@@ -70,55 +73,55 @@ def test_probe_both_still_raises_bad_input() -> None:
         probe_both_sync(Endpoint("127.0.0.1", 1, Protocol.IMAP, TlsMode.IMPLICIT), "x.example", ProbeOptions(timeout=0))
 
 
-def test_https_is_implicit_tls_without_a_greeting(endpoint: MailEndpoint, chain: CertChain) -> None:
+def test_https_is_implicit_tls_without_a_greeting(endpoint: MailEndpoint, chain: CertChain, run: Run[Any]) -> None:
     target = Endpoint("127.0.0.1", endpoint.ports["imaps"], Protocol.HTTPS, TlsMode.IMPLICIT)
-    result = probe_sync(target, sni="remote.contoso.com", options=ProbeOptions(timeout=5))
+    result = run(probe(target, sni="remote.contoso.com", options=ProbeOptions(timeout=5)))
     assert result.chain[0] == chain.leaf_der
     assert result.banner is None and result.transcript == () and result.starttls_offered is None
 
 
-def test_connect_override_and_name_resolution(endpoint: MailEndpoint) -> None:
+def test_connect_override_and_name_resolution(endpoint: MailEndpoint, run: Run[Any]) -> None:
     """``connect_host`` is where we go; the endpoint keeps naming the server the user typed."""
     target = Endpoint("mail.contoso.com", 143, Protocol.IMAP, TlsMode.STARTTLS)
-    result = probe_sync(target, sni="mail.contoso.com", options=ProbeOptions(5, "localhost", endpoint.ports["imap"]))
+    result = run(probe(target, sni="mail.contoso.com", options=ProbeOptions(5, "localhost", endpoint.ports["imap"])))
     assert result.endpoint == target
     assert result.address == ("127.0.0.1", endpoint.ports["imap"])  # localhost may try ::1 first; it is refused
 
 
-def test_ip_address_is_never_sent_as_sni(endpoint: MailEndpoint) -> None:
+def test_ip_address_is_never_sent_as_sni(endpoint: MailEndpoint, run: Run[Any]) -> None:
     before = len(endpoint.server_names)
-    result = probe_sync(endpoint.endpoint("pop3s"), sni="127.0.0.1", options=ProbeOptions(timeout=5))
+    result = run(probe(endpoint.endpoint("pop3s"), sni="127.0.0.1", options=ProbeOptions(timeout=5)))
     assert result.sni is None and endpoint.server_names[before:] == [None]
 
 
-def test_ehlo_name(endpoint: MailEndpoint) -> None:
-    result = probe_sync(endpoint.endpoint("smtp"), sni=None, options=ProbeOptions(timeout=5, ehlo_name="probe.example"))
+def test_ehlo_name(endpoint: MailEndpoint, run: Run[Any]) -> None:
+    result = run(probe(endpoint.endpoint("smtp"), sni=None, options=ProbeOptions(timeout=5, ehlo_name="probe.example")))
     assert "C: EHLO probe.example" in result.transcript
 
 
-def test_connection_refused() -> None:
+def test_connection_refused(run: Run[Any]) -> None:
     port = _free_port()
     started = time.monotonic()
     with pytest.raises(ConnectError) as caught:
-        probe_sync(Endpoint("127.0.0.1", port, Protocol.SMTP, TlsMode.IMPLICIT), sni=None, options=ProbeOptions(timeout=5))
+        run(probe(Endpoint("127.0.0.1", port, Protocol.SMTP, TlsMode.IMPLICIT), sni=None, options=ProbeOptions(timeout=5)))
     assert str(caught.value) == f"connection refused by 127.0.0.1:{port}"
     assert time.monotonic() - started < 1
 
 
-def test_implicit_tls_against_a_starttls_port_gives_a_hint(endpoint: MailEndpoint) -> None:
+def test_implicit_tls_against_a_starttls_port_gives_a_hint(endpoint: MailEndpoint, run: Run[Any]) -> None:
     port = endpoint.ports["imap"]
     with pytest.raises(HandshakeError) as caught:
-        probe_sync(Endpoint("127.0.0.1", port, Protocol.IMAP, TlsMode.IMPLICIT), sni=None, options=ProbeOptions(timeout=5))
+        run(probe(Endpoint("127.0.0.1", port, Protocol.IMAP, TlsMode.IMPLICIT), sni=None, options=ProbeOptions(timeout=5)))
     assert str(caught.value) == (
         "TLS handshake failed: the server did not answer in TLS (wrong version number);"
         f" if this port speaks STARTTLS, use imap://127.0.0.1:{port}"
     )
 
 
-def test_starttls_against_an_implicit_port_gives_a_hint(endpoint: MailEndpoint) -> None:
+def test_starttls_against_an_implicit_port_gives_a_hint(endpoint: MailEndpoint, run: Run[Any]) -> None:
     port = endpoint.ports["pop3s"]
     with pytest.raises(DeadlineError) as caught:
-        probe_sync(Endpoint("127.0.0.1", port, Protocol.POP3, TlsMode.STARTTLS), sni=None, options=ProbeOptions(timeout=0.5))
+        run(probe(Endpoint("127.0.0.1", port, Protocol.POP3, TlsMode.STARTTLS), sni=None, options=ProbeOptions(timeout=0.5)))
     assert str(caught.value) == (
         f"no answer within 0.5 s (waiting for the POP3 greeting; if this port speaks implicit TLS, use pop3s://127.0.0.1:{port})"
     )
@@ -148,8 +151,8 @@ def test_https_has_no_starttls() -> None:
         probe_sync(Endpoint("127.0.0.1", 1, Protocol.HTTPS, TlsMode.STARTTLS), sni=None, options=ProbeOptions(timeout=1))
 
 
-def test_result_is_plain_data(endpoint: MailEndpoint) -> None:
-    result = probe_sync(endpoint.endpoint("smtps"), sni="remote.contoso.com", options=ProbeOptions(timeout=5))
+def test_result_is_plain_data(endpoint: MailEndpoint, run: Run[Any]) -> None:
+    result = run(probe(endpoint.endpoint("smtps"), sni="remote.contoso.com", options=ProbeOptions(timeout=5)))
     assert pickle.loads(pickle.dumps(result)) == result
     plain = dataclasses.asdict(result)
     assert plain["chain"] == result.chain and result.leaf == result.chain[0]
@@ -178,7 +181,7 @@ def _open_fds() -> int:
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc")
-def test_no_descriptor_leaks_after_many_probes(endpoint: MailEndpoint) -> None:
+def test_no_descriptor_leaks_after_many_probes(endpoint: MailEndpoint, run: Run[Any]) -> None:
     """Successes, refusals, injections, resets and deadlines: every socket is closed.
 
     Counted inside the event loop with the garbage collector off, so that a transport the
@@ -186,7 +189,11 @@ def test_no_descriptor_leaks_after_many_probes(endpoint: MailEndpoint) -> None:
     """
 
     async def many(rounds: int) -> tuple[int, int, list[type]]:
-        await asyncio.sleep(0)
+        # libuv (uvloop) opens one descriptor per loop at its first listen and keeps it until the
+        # loop closes (/dev/null, kept in reserve for EMFILE): the listeners below are the test's
+        listener = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
+        listener.close()
+        await listener.wait_closed()
         before = _open_fds()
         kinds: list[type] = []
         refused = Endpoint("127.0.0.1", _free_port(), Protocol.IMAP, TlsMode.IMPLICIT)
@@ -217,10 +224,10 @@ def test_no_descriptor_leaks_after_many_probes(endpoint: MailEndpoint) -> None:
             await asyncio.sleep(0.01)
         return before, _open_fds(), kinds
 
-    asyncio.run(many(1))  # warm-up: lazily created things (the TLS context, the resolver thread)
+    run(many(1))  # warm-up: lazily created things (the TLS context, the resolver thread)
     gc.disable()
     try:
-        before, after, kinds = asyncio.run(many(15))
+        before, after, kinds = run(many(15))
     finally:
         gc.enable()
     assert set(kinds) == {ProbeResult, ConnectError, StartTlsError, HandshakeError, DeadlineError}
@@ -235,7 +242,7 @@ def test_probe_sync_is_asyncio_run_over_probe() -> None:
     asyncio.run(inside_a_loop())
 
 
-def test_probe_both_is_concurrent(chain: CertChain) -> None:
+def test_probe_both_is_concurrent(chain: CertChain, run: Run[Any]) -> None:
     """Both variants share one deadline's worth of wall time, not two."""
 
     async def main() -> tuple[SniPair, float]:
@@ -244,6 +251,39 @@ def test_probe_both_is_concurrent(chain: CertChain) -> None:
             pair = await probe_both(Endpoint("127.0.0.1", port, Protocol.IMAP, TlsMode.STARTTLS), "x.example", ProbeOptions(timeout=0.5))
             return pair, time.monotonic() - started
 
-    pair, elapsed = asyncio.run(main())
+    pair, elapsed = run(main())
     assert isinstance(pair.with_sni, DeadlineError) and isinstance(pair.without_sni, DeadlineError)
     assert elapsed < 0.9
+
+
+def test_a_command_to_a_server_that_hung_up_reads_as_its_close(run: Run[Any]) -> None:
+    """The server greets and closes, and the connection is gone before the dialogue answers the
+    greeting (a busy scan's loop gets there late): on uvloop ``write`` raises RuntimeError on a
+    closed transport, asyncio drops the bytes.  Both must end in the same one-line ProtocolError,
+    not an internal error."""
+
+    async def greet_and_close(conn: hostile.Conn) -> None:
+        assert conn.script is not None
+        await conn.send(conn.script.greeting)
+
+    async def main() -> str:
+        loop = asyncio.get_running_loop()
+        async with hostile_server(greet_and_close, Protocol.IMAP) as port:
+            endpoint = Endpoint("127.0.0.1", port, Protocol.IMAP, TlsMode.STARTTLS)
+            conversation = _Conversation(endpoint, host="127.0.0.1", port=port, sni=None, ehlo_name=None)
+            try:
+                sock, _ = await conversation._connect()
+                transport, stream = await loop.create_connection(ByteStream, sock=sock)
+                conversation.transports.append(transport)
+                while await stream.read():  # the greeting and the server's close have arrived
+                    pass
+                await asyncio.sleep(0.05)  # ... and the loop has delivered connection_lost
+                dialogue = StartTlsDialogue(Protocol.IMAP)
+                dialogue.receive_data(SCRIPTS[Protocol.IMAP].greeting)  # the greeting, read late
+                with pytest.raises(ProtocolError) as caught:
+                    await conversation._converse(dialogue, transport, stream)
+                return str(caught.value)
+            finally:
+                conversation.close()
+
+    assert run(main()) == "server closed the connection (waiting for the reply to CAPABILITY)"

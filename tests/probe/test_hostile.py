@@ -12,6 +12,7 @@ import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
@@ -20,7 +21,7 @@ from mailcert.model import Endpoint, Protocol, TlsMode
 from mailcert.probe import ProbeOptions, ProbeResult, SniPair, probe, probe_both
 
 from . import hostile
-from .conftest import CertChain
+from .conftest import CertChain, Run
 from .hostile import Behaviour, hostile_server
 
 MAIL = (Protocol.IMAP, Protocol.POP3, Protocol.SMTP)
@@ -93,9 +94,9 @@ async def _against_all(case: Case) -> list[tuple[Protocol, int, ProbeResult | Pr
 
 
 @pytest.mark.parametrize("name", CASES)
-def test_misbehaviour_ends_in_the_right_error_in_time(name: str) -> None:
+def test_misbehaviour_ends_in_the_right_error_in_time(name: str, run: Run[Any]) -> None:
     case = CASES[name]
-    for protocol, port, outcome, elapsed in asyncio.run(_against_all(case)):
+    for protocol, port, outcome, elapsed in run(_against_all(case)):
         assert isinstance(outcome, case.error), (protocol, outcome)
         message = str(outcome)
         assert case.says(protocol, port) in message, (protocol, message)
@@ -106,12 +107,12 @@ def test_misbehaviour_ends_in_the_right_error_in_time(name: str) -> None:
             assert elapsed < 1.0, (protocol, elapsed)  # a clear failure is reported at once
 
 
-def test_implicit_tls_alert() -> None:
+def test_implicit_tls_alert(run: Run[Any]) -> None:
     async def main() -> tuple[ProbeResult | ProbeError, float]:
         async with hostile_server(hostile.tls_alert, Protocol.IMAP) as port:
             return await _attempt(Endpoint("127.0.0.1", port, Protocol.IMAP, TlsMode.IMPLICIT), 3.0)
 
-    outcome, elapsed = asyncio.run(main())
+    outcome, elapsed = run(main())
     assert isinstance(outcome, HandshakeError)
     assert str(outcome) == "TLS handshake failed: tlsv1 alert internal error"
     assert elapsed < 1.0
@@ -120,13 +121,12 @@ def test_implicit_tls_alert() -> None:
 @pytest.mark.parametrize("protocol", MAIL)
 @pytest.mark.parametrize("chunk", [1, 3, 7])
 def test_correct_fragmented_server_is_read_correctly(
-    protocol: Protocol, chunk: int, server_context: ssl.SSLContext, chain: CertChain
-) -> None:
+    protocol: Protocol, chunk: int, server_context: ssl.SSLContext, chain: CertChain, run: Run[Any]) -> None:
     async def main() -> tuple[ProbeResult | ProbeError, float]:
         async with hostile_server(hostile.fragmented(server_context, chunk=chunk, pause=0.001), protocol) as port:
             return await _attempt(Endpoint("127.0.0.1", port, protocol, TlsMode.STARTTLS), 10.0)
 
-    result, _ = asyncio.run(main())
+    result, _ = run(main())
     assert isinstance(result, ProbeResult), result
     assert result.chain == (chain.leaf_der, chain.intermediate_der)
     assert result.chain_complete and result.starttls_offered is True
@@ -136,7 +136,7 @@ def test_correct_fragmented_server_is_read_correctly(
         assert result.ehlo_host == "hostile.example"
 
 
-def test_probe_both_reports_each_variant_as_a_value(chain_files: dict[str, str]) -> None:
+def test_probe_both_reports_each_variant_as_a_value(chain_files: dict[str, str], run: Run[Any]) -> None:
     """A server that refuses clients without SNI: one variant succeeds, the other is an error value."""
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(chain_files["fullchain"], chain_files["key"])
@@ -150,7 +150,7 @@ def test_probe_both_reports_each_variant_as_a_value(chain_files: dict[str, str])
         async with hostile_server(hostile.tls_server(ctx), Protocol.HTTPS) as port:
             return await probe_both(Endpoint("127.0.0.1", port, Protocol.HTTPS, TlsMode.IMPLICIT), "remote.contoso.com", ProbeOptions(timeout=3.0))
 
-    pair = asyncio.run(main())
+    pair = run(main())
     assert isinstance(pair.with_sni, ProbeResult) and pair.with_sni.sni == "remote.contoso.com"
     assert isinstance(pair.without_sni, HandshakeError)
     assert str(pair.without_sni) == "TLS handshake failed: tlsv1 unrecognized name"

@@ -3,10 +3,13 @@ one's own, a sink that closes, SIGINT in the middle (finish what finished, flush
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import os
 import signal
-from collections.abc import AsyncIterator
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -16,7 +19,8 @@ from mailcert.errors import InputError
 from mailcert.model import Status
 from mailcert.scan.engine import ScanSummary, Sink, SinkClosed, run
 from mailcert.scan.inventory import Inventory
-from mailcert.scan.runner import ScanResult, ScanSettings
+from mailcert.probe.loop import LOOP_FACTORY
+from mailcert.scan.runner import ScanResult, ScanSettings, scan_chunk
 from mailcert.scan.sinks import InventorySink
 from mailcert.scan.targets import Target, parse_line
 from mailcert.testing import MailEndpoint
@@ -159,3 +163,66 @@ def test_dask_needs_a_plain_iterable_of_targets() -> None:
     with pytest.raises(InputError) as caught:
         run(_one_target(), ScanSettings(), [], dask="local:1", signals=False)
     assert caught.value.field == "targets"
+
+
+class LoopRecorder(Sink):
+    """Writes down the class of the event loop the scan runs on."""
+
+    def __init__(self) -> None:
+        self.loops: list[type] = []
+
+    def started(self, total: int | None) -> None:
+        self.loops.append(type(asyncio.get_running_loop()))
+
+
+class LoopRecordingTargets(list[Target]):
+    """Targets that write down the event loop reading them (a Dask worker's chunk is read there)."""
+
+    loops: list[type]
+
+    def __iter__(self) -> Iterator[Target]:
+        self.loops = [type(asyncio.get_running_loop())]
+        return super().__iter__()
+
+
+def test_the_scan_runs_on_uvloop_local_and_on_each_dask_worker(endpoints: dict[str, MailEndpoint], server_pki: FixturePKI) -> None:
+    """uvloop is a dependency wherever it has a build: the scan's loop is its loop, for a local
+    scan and for the chunk a Dask worker runs (``scan_chunk``), and probing works on it."""
+    uvloop = pytest.importorskip("uvloop")
+    assert LOOP_FACTORY is uvloop.new_event_loop
+    settings = ScanSettings(cafile_pem=server_pki.ca.cert_path.read_bytes(), timeout=5)
+    recorder, loops = Recorder(), LoopRecorder()
+    run(_targets([f"{endpoints['ordered'].url('imaps')} {NAME}"]), settings, [recorder, loops], signals=False)
+    assert loops.loops == [uvloop.Loop] and recorder.results[0].status is Status.OK
+    chunk = LoopRecordingTargets(_targets([f"{endpoints['ordered'].url('smtp')} {NAME}"]))
+    (result,) = scan_chunk(chunk, settings)
+    assert chunk.loops == [uvloop.Loop] and result.status is Status.OK
+
+
+FALLBACK = """
+import asyncio, sys
+sys.modules["uvloop"] = None  # as where uvloop has no build: importing it fails
+from mailcert.probe.loop import LOOP_FACTORY
+from mailcert.scan.engine import ResultList, Sink, run
+from mailcert.scan.runner import ScanSettings, scan_chunk
+from mailcert.scan.targets import parse_line
+
+class Loops(Sink):
+    def started(self, total):
+        print(type(asyncio.get_running_loop()).__module__)
+
+results = ResultList()
+target = parse_line(sys.argv[1])
+run([target], ScanSettings(cafile_pem=open(sys.argv[2], "rb").read(), timeout=5), [results, Loops()], signals=False)
+(chunk,) = scan_chunk([target], ScanSettings(cafile_pem=open(sys.argv[2], "rb").read(), timeout=5))
+print(LOOP_FACTORY is asyncio.new_event_loop, results.results[0].status.name, chunk.status.name)
+"""
+
+
+def test_without_uvloop_the_scan_runs_on_asyncios_loop(endpoints: dict[str, MailEndpoint], server_pki: FixturePKI) -> None:
+    line = f"{endpoints['ordered'].url('pop3')} {NAME}"
+    done = subprocess.run(
+        [sys.executable, "-c", FALLBACK, line, str(server_pki.ca.cert_path)], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["asyncio.unix_events", "True", "OK", "OK"]

@@ -40,7 +40,7 @@ import time
 import warnings
 from collections.abc import Awaitable
 from dataclasses import dataclass
-from typing import Any, Final, NamedTuple
+from typing import Any, Final, NamedTuple, cast
 
 from mailcert.errors import (
     ConnectError,
@@ -280,7 +280,6 @@ class _Conversation:
             facts = _stdlib_facts(tls.get_extra_info("ssl_object"))
         else:
             transport, stream = await loop.create_connection(ByteStream, sock=sock)
-            assert isinstance(transport, asyncio.Transport)
             self.transports.append(transport)
             if self.endpoint.mode is TlsMode.STARTTLS:
                 name = self.ehlo_name or _address_literal(sock.getsockname()[0])
@@ -347,13 +346,14 @@ class _Conversation:
             return sock, (str(sockaddr[0]), int(sockaddr[1]))
         raise ConnectError("; ".join(dict.fromkeys(failures)) or f"no address for {self.host}")
 
-    async def _converse(self, dialogue: StartTlsDialogue, transport: asyncio.BaseTransport, stream: ByteStream) -> None:
+    async def _converse(self, dialogue: StartTlsDialogue, transport: asyncio.WriteTransport, stream: ByteStream) -> None:
         """Run ``dialogue`` until its final state; bytes left over after the STARTTLS reply fail it."""
-        assert isinstance(transport, asyncio.WriteTransport)
         while True:
             event = dialogue.next_event()
             outgoing = dialogue.data_to_send()
-            if outgoing:
+            # A server that hung up already: asyncio drops the write, uvloop raises RuntimeError
+            # ("the handler is closed"); on both loops the read below then says what happened.
+            if outgoing and not transport.is_closing():
                 transport.write(outgoing)
             if event is PAUSED:
                 break
@@ -387,7 +387,10 @@ class _Conversation:
             raise HandshakeError(f"TLS handshake failed: {_os_reason(exc)}") from None
         if tls is None:  # the connection died while the handshake finished
             raise HandshakeError("TLS handshake failed: the server closed the connection")
-        assert isinstance(tls, asyncio.Transport)
+        # Not an isinstance check: uvloop's transports have asyncio.Transport's methods but not its
+        # class.  What the assert guaranteed (a full transport: write, abort, pause/resume_reading)
+        # holds for every transport create_connection and start_tls return on either loop.
+        tls = cast(asyncio.Transport, tls)
         self.transports.append(tls)
         stream.use(tls)
         return tls

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Final
+from typing import Final, cast
 
 from mailcert.probe.starttls import MAX_BYTES
 
@@ -38,10 +38,12 @@ class ByteStream(asyncio.Protocol):
         self._waiter: asyncio.Future[None] | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # A cast, not an isinstance check: uvloop's transports are not asyncio.Transport
+        # instances, yet a stream connection's transport has all of its methods on both loops.
+        full = cast(asyncio.Transport, transport)
+        self.transport = full
         if self._on_connect is not None:
-            self._on_connect(self, transport)
+            self._on_connect(self, full)
 
     def use(self, transport: asyncio.Transport) -> None:
         """Switch to the TLS transport (``start_tls`` does not call ``connection_made`` again)."""

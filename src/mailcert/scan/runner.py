@@ -38,6 +38,7 @@ from mailcert.errors import InputError, MailcertError, ProbeError
 from mailcert.findings import Finding
 from mailcert.model import Protocol, Status
 from mailcert.judgement import Judgement
+from mailcert.probe import loop as scan_loop
 from mailcert.probe.driver import ProbeOptions, ProbeResult, SniPair, probe, probe_both
 from mailcert.scan import DEFAULT_CONCURRENCY, DEFAULT_PER_HOST
 from mailcert.scan.targets import Target
@@ -345,5 +346,6 @@ async def collect(targets: Iterable[Target], settings: ScanSettings) -> list[Sca
 
 
 def scan_chunk(targets: Sequence[Target], settings: ScanSettings) -> list[ScanResult]:
-    """One share of a distributed scan, run by a worker: its own event loop, the same scanner."""
-    return asyncio.run(collect(targets, settings))
+    """One share of a distributed scan, run by a worker: its own event loop (the scan's, from
+    :mod:`mailcert.probe.loop`, as a local scan has), the same scanner."""
+    return scan_loop.run(collect(targets, settings))
