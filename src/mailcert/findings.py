@@ -115,13 +115,64 @@ def fill(template: str, facts: Mapping[str, FactValue]) -> str:
     Commands to run are quoted with backticks (`` `mailcert cert new --name {name} ...` ``):
     inside them every value is shell-quoted, so a command runs as printed when pasted into a
     shell, and a name read from a hostile certificate (``*.x';rm -rf ~;'``) stays one word.
+
+    A template is read once (:func:`_pieces`) and each filling only joins its pieces: a scan
+    fills a URL-quoting remedy at every target, and ``str.format_map`` over a shell-quoting
+    mapping cost it about a tenth of a millisecond each time.
     """
+    pieces = _pieces(template)
+    if pieces is None:
+        return _fill_by_format(template, facts)
+    values = facts._data if isinstance(facts, Facts) else facts  # its dict: one call less per placeholder
+    out: list[str] = []
+    for literal, key, quoted in pieces:
+        out.append(literal)
+        if key is None:
+            continue
+        value = values.get(key, _ABSENT)
+        if value is _ABSENT:
+            out.append("{" + key + "}")
+        else:
+            out.append(_shell_quote(str(value)) if quoted else str(value))
+    return "".join(out)
+
+
+_ABSENT: Any = object()
+
+
+@functools.lru_cache(maxsize=256)
+def _pieces(template: str) -> tuple[tuple[str, str | None, bool], ...] | None:
+    """``template`` as (literal text, placeholder or None, inside backticks) pieces, what
+    ``format_map`` would make of it; ``None`` when a placeholder is more than a plain name (a
+    conversion, a format spec, an index): those are filled by :func:`_fill_by_format`."""
+    import string  # here: only templates that are filled pay for it, not every start-up
+
+    pieces: list[tuple[str, str | None, bool]] = []
+    for i, part in enumerate(template.split("`")):  # the odd parts are inside backticks
+        literal_tick = "`" if i else ""
+        for literal, key, spec, conversion in string.Formatter().parse(part):
+            if key is not None and (not key.isidentifier() or spec or conversion):
+                return None
+            pieces.append((literal_tick + literal, key, i % 2 == 1))
+            literal_tick = ""
+        if literal_tick:
+            pieces.append((literal_tick, None, False))
+    return tuple(pieces)
+
+
+@functools.lru_cache(maxsize=4096)
+def _shell_quote(value: str) -> str:
+    import shlex  # here: only findings with a command pay for it, not every start-up
+
+    return shlex.quote(value)
+
+
+def _fill_by_format(template: str, facts: Mapping[str, FactValue]) -> str:
+    """:func:`fill` through ``str.format_map``, for templates :func:`_pieces` does not read."""
     plain = _Missing(facts.items())
     if "`" not in template:
         return template.format_map(plain)
-    import shlex  # here: only findings with a command pay for it, not every start-up
-
-    quoted = _Quoted(plain, shlex.quote)
+    quoted = _Quoted(plain, _shell_quote)
     parts = template.split("`")
     for i in range(len(parts)):  # the odd parts are inside backticks
         parts[i] = parts[i].format_map(quoted if i % 2 else plain)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import pickle
+import shlex
+import string
 
 import pytest
 
 from mailcert.errors import InputError
-from mailcert.findings import CATALOGUE, Facts, Finding, Severity, finding
+from mailcert.findings import CATALOGUE, Facts, Finding, Severity, fill, finding
 from mailcert.judgement import Judgement
 from mailcert.names.profiles import DEFAULT_CLIENTS, PROFILES
 
@@ -62,3 +64,47 @@ def test_judgement_defaults_and_field_errors() -> None:
         Judgement(warn_days=-1)
     with pytest.raises(InputError, match="now"):
         Judgement(now=dt.datetime(2027, 1, 1))
+
+
+def _format_map_reference(template: str, facts: dict[str, object]) -> str:
+    """What a template means, spelt with ``str.format_map``: unknown placeholders stay visible,
+    values inside backticks are shell-quoted (fill() joins pre-read pieces; it must say the same)."""
+
+    class Missing(dict[str, object]):
+        def __missing__(self, key: str) -> str:
+            return "{" + key + "}"
+
+    class Quoted:
+        def __getitem__(self, key: str) -> str:
+            return shlex.quote(str(facts[key])) if key in facts else "{" + key + "}"
+
+    parts = template.split("`")
+    return "`".join(part.format_map(Quoted() if i % 2 else Missing(facts)) for i, part in enumerate(parts))
+
+
+HOSTILE_VALUES = ["*.x';rm -rf ~;'", "two words", "", "mail.example.com", 0, 7, True, None, "{name}", "é`x", "$(id)", "{{"]
+
+
+@pytest.mark.parametrize("code", sorted(CATALOGUE))
+def test_fill_says_what_format_map_says_for_every_template(code: str) -> None:
+    spec = CATALOGUE[code]
+    for template in (spec.title, spec.explanation, spec.remedy):
+        keys = sorted({k for part in template.split("`") for _, k, _, _ in string.Formatter().parse(part) if k})
+        for value in HOSTILE_VALUES:
+            for left_out in [None, *keys]:
+                facts = {k: value for k in keys if k != left_out}
+                assert fill(template, Facts(facts)) == _format_map_reference(template, facts), (template, facts)
+
+
+@pytest.mark.parametrize(
+    "template", ["", "`", "``", "a`b", "a`{x}`", "`{x}", "{x}`", "{{x}}`{{y}}`{x}", "`{x}`{x}`{x}", "{x!r} `{x:>9}`", "{x[0]}"]
+)
+def test_fill_of_unusual_templates(template: str) -> None:
+    for facts in ({}, {"x": "a b"}, {"x": 10}):
+        said = []
+        for way in (fill, _format_map_reference):
+            try:
+                said.append(way(template, facts))  # type: ignore[operator]
+            except TypeError as exc:  # {x[0]} of a number: the same error either way
+                said.append(type(exc).__name__)
+        assert said[0] == said[1], (template, facts)
