@@ -6,7 +6,7 @@ What a scan does per target once the handshake is over (``scan.runner.check_targ
 probe, ``report.scanline.line``, the inventory's ``findings`` column), without sockets: the
 probe results are made up front, so the figure is the judgement's and the writing's CPU alone.
 
-Three fleets, each with a fresh leaf per name and pass (nothing remembered from a previous pass
+Four fleets, each with fresh leaves for every pass (nothing remembered from a previous pass
 answers: a new scan process meets its certificates for the first time):
 
 - "trusted": a private CA's leaf, its root in the trust store, the name first in the SAN: no
@@ -14,7 +14,9 @@ answers: a new scan process meets its certificates for the first time):
 - "untrusted root": the same chain judged without its root in the store: ``chain-untrusted-root``
   tells the administrator to run ``mailcert check URL --cafile``, with the URL of each port;
 - "outlook": the typed name second in the SAN (``first-san-not-name`` quotes the URL in its
-  ``cert fix`` remedy) under the untrusted root.
+  ``cert fix`` remedy) under the untrusted root;
+- "wildcard": one wildcard leaf for every name (a hosting company's): a name's first port is
+  a name never asked before on a certificate already judged.
 
 ``--fresh`` judges every target as if it were the first (a new judgement object per target, so
 no memory of the doctor's or the line's answers): the floor a remembered judgement is measured
@@ -36,7 +38,14 @@ JSON (about 60 µs: its templates filled with the URL shell-quoted, its JSON tex
 inventory's findings column (about 18 µs).  The first port of a name costs what it did
 (the certificate met for the first time: the validators, the facts, the name rules).
 
-    .venv/bin/python bench/memo_bench.py [--names 50] [--passes 5]
+The wildcard fleet, before and after the doctor also remembers what it judges of a certificate
+before any name (each client's refusals, the chain's trust, the findings of no name:
+``assess.judge_certificate``) apart from the names' verdicts (200 names, 3 runs alternated,
+load 3.3-3.4): 459-472 -> 402-411 per target, a new name on the known certificate 1,460-1,515
+-> 1,230-1,270 (what is left is the name's own: 24 profiles' name rules, about 390, and its
+verdicts' JSON, 175-245).
+
+    .venv/bin/python bench/memo_bench.py [--names 50] [--passes 5] [--fresh] [--fleet wildcard]
 """
 
 from __future__ import annotations
@@ -73,13 +82,16 @@ UNTRUSTED = TrustStore([TestCA(now=NOW, key_type="ecdsa-p256").cert], "another s
 NOT_PROBED = NotProbed("not probed")
 
 
-def fleet(names: int, pass_no: int, outlook: bool) -> list[tuple[Target, SniPair]]:
-    """``names`` hosts, each with a leaf of its own (new for every pass) on the 4 ports."""
+def fleet(names: int, pass_no: int, kind: str) -> list[tuple[Target, SniPair]]:
+    """``names`` hosts on the 4 ports, each with a leaf of its own (new for every pass), the
+    name second in its SAN for ``outlook``; one wildcard leaf (new for every pass) for all of
+    them for ``wildcard``."""
     out = []
+    wildcard = INTER.issue_cert(f"*.p{pass_no}.contoso.com", key_type="ecdsa-p256")
     for i in range(names):
         name = f"mail{i}.p{pass_no}.contoso.com"
-        san = (f"webmail{i}.p{pass_no}.contoso.com", name) if outlook else (name,)
-        leaf = INTER.issue_cert(*san, key_type="ecdsa-p256")
+        san = (f"webmail{i}.p{pass_no}.contoso.com", name) if kind == "outlook" else (name,)
+        leaf = wildcard if kind == "wildcard" else INTER.issue_cert(*san, key_type="ecdsa-p256")
         chain = (certificate_der(leaf.cert), certificate_der(INTER.cert))
         for scheme, port, starttls in PORTS:
             endpoint = parse_target(f"{scheme}://{name}:{port}")
@@ -118,14 +130,16 @@ def main() -> None:
     ap.add_argument("--names", type=int, default=50)
     ap.add_argument("--passes", type=int, default=5)
     ap.add_argument("--fresh", action="store_true", help="also judge every target afresh (no memory)")
+    ap.add_argument("--fleet", action="append", help="only this fleet (trusted, untrusted root, outlook, wildcard)")
     args = ap.parse_args()
     profiles = tuple(PROFILES.values())
-    cases = (("trusted", TRUSTED, False), ("untrusted root", UNTRUSTED, False), ("outlook", UNTRUSTED, True))
+    cases = (("trusted", TRUSTED, "own"), ("untrusted root", UNTRUSTED, "own"), ("outlook", UNTRUSTED, "outlook"),
+             ("wildcard", TRUSTED, "wildcard"))
     print(f"{args.names} names x {len(PORTS)} ports, {len(profiles)} profiles, median of {args.passes} passes, µs CPU per target")
-    for label, store, outlook in cases:
+    for label, store, kind in [c for c in cases if not args.fleet or c[0] in args.fleet]:
         scan_judgement = Judgement(profiles, store, NOW, 30)
         per_name = iter(range(1, 1 << 30))
-        make: Callable[[int], list[tuple[Target, SniPair]]] = lambda p: fleet(args.names, next(per_name), outlook)  # noqa: E731
+        make: Callable[[int], list[tuple[Target, SniPair]]] = lambda p: fleet(args.names, next(per_name), kind)  # noqa: E731
         per_target(make(0), lambda: scan_judgement)  # warm: imports, the intermediate, the store
         print(f"{label:15s} one judgement per scan {passes(args.passes, make, lambda: scan_judgement)}")
         if args.fresh:

@@ -25,7 +25,8 @@ from mailcert.findings import Finding, Severity, finding
 from mailcert.judgement import Judged, Judgement
 
 __all__ = [
-    "DEFAULT_NAMES_MAX", "Assessment", "assess_certificate", "ordered_findings", "status_of", "default_names", "select_profiles", "trust_findings",
+    "DEFAULT_NAMES_MAX", "Assessment", "CertificateVerdicts", "assess_certificate", "judge_certificate", "ordered_findings",
+    "status_of", "default_names", "select_profiles", "trust_findings",
 ]
 
 _APPLE_825_SINCE = dt.datetime(2019, 7, 1, tzinfo=dt.timezone.utc)
@@ -95,24 +96,29 @@ def status_of(findings: Iterable[Finding]) -> Status:
     return Status.OK
 
 
-def assess_certificate(
+@dataclass(frozen=True)
+class CertificateVerdicts:
+    """What the judge decides of a certificate before any typed name: who gets which
+    certificate, each client's refusals (validator, trust store, its own rules) and the
+    findings that say them.  A fleet serves one certificate (a wildcard, a multi-name one) for
+    many names: :mod:`mailcert.doctor` remembers this part per chain and judges only the names."""
+
+    chosen: tuple[ClientProfile, ...]
+    facts_of: Callable[[str], CertificateFacts]  # the certificate each client gets
+    groups: tuple[tuple[CertificateFacts, tuple[ClientProfile, ...]], ...]  # clients by the certificate they get
+    refusals: Mapping[str, Sequence[Refusal]]
+    policy: tuple[Finding, ...]
+
+
+def judge_certificate(
     facts: CertificateFacts,
-    names: Sequence[str],
     judgement: Judgement,
     *,
-    source: str = "CERT",
     served_to: Mapping[str, CertificateFacts] | None = None,
     chain: Sequence[x509.Certificate] | None = None,
-) -> Assessment:
-    """Judge one certificate for the names users type, by every profile of ``judgement``.
-
-    ``served_to`` maps a client id to the certificate *that* client gets when it differs
-    (a server whose default certificate, shown to clients without SNI, is another one).
-    ``chain`` (leaf first, as served) is judged by each client's validator against the
-    judgement's trust store; the client's own rules on the leaf apply either way, so a result
-    never says accepted where that client refuses the certificate.
-    """
-    chosen = list(judgement.profiles)
+) -> CertificateVerdicts:
+    """The name-independent part of :func:`assess_certificate` (same arguments, no names)."""
+    chosen = tuple(judgement.profiles)
     now = judgement.clock()
     served = dict(served_to or {})
     trust: dict[str, TrustResult] | None = None
@@ -134,23 +140,47 @@ def assess_certificate(
     for p in chosen:
         f = facts_of(p.id)
         groups.setdefault(id(f), (f, []))[1].append(p)
+    refusals = refusals_of(chosen, facts_of, trust, public, outdated_sent(chain, now) if chain else None)
+    grouped = tuple((f, tuple(group)) for f, group in groups.values())
+    return CertificateVerdicts(chosen, facts_of, grouped, refusals, tuple(_policy_findings(chosen, refusals)))
+
+
+def assess_certificate(
+    facts: CertificateFacts,
+    names: Sequence[str],
+    judgement: Judgement,
+    *,
+    source: str = "CERT",
+    served_to: Mapping[str, CertificateFacts] | None = None,
+    chain: Sequence[x509.Certificate] | None = None,
+    of_certificate: CertificateVerdicts | None = None,
+) -> Assessment:
+    """Judge one certificate for the names users type, by every profile of ``judgement``.
+
+    ``served_to`` maps a client id to the certificate *that* client gets when it differs
+    (a server whose default certificate, shown to clients without SNI, is another one).
+    ``chain`` (leaf first, as served) is judged by each client's validator against the
+    judgement's trust store; the client's own rules on the leaf apply either way, so a result
+    never says accepted where that client refuses the certificate.  ``of_certificate``: what
+    :func:`judge_certificate` made of these very arguments, when the caller kept it.
+    """
+    c = of_certificate or judge_certificate(facts, judgement, served_to=served_to, chain=chain)
+    now = judgement.clock()
     results: list[NameVerdict] = []
     found: list[Finding] = []
-    refusals = refusals_of(chosen, facts_of, trust, public, outdated_sent(chain, now) if chain else None)
     for name in names:
-        by_client = {v.client: v for f, group in groups.values() for v in _verdicts(f.identifiers, name, group)}
-        verdicts = [by_client[p.id] for p in chosen]
-        results.extend(whole_verdict(v, refusals[v.client]) for v in verdicts)
-        found.extend(_name_findings(facts, facts_of, name, verdicts, source))
-    found.extend(_policy_findings(chosen, refusals))
+        by_client = {v.client: v for f, group in c.groups for v in _verdicts(f.identifiers, name, group)}
+        verdicts = [by_client[p.id] for p in c.chosen]
+        results.extend(whole_verdict(v, c.refusals[v.client]) for v in verdicts)
+        found.extend(_name_findings(facts, c.facts_of, name, verdicts, source))
+    found.extend(c.policy)
     found.extend(_certificate_findings(facts, names[0] if names else "NAME", now, judgement.warn_days, judgement.critical_days,
-                                       functools.partial(_who_refuses, chosen, refusals)))
+                                       functools.partial(_who_refuses, c.chosen, c.refusals)))
     unique = ordered_findings(found)
-    judged = judgement.judged(now, with_store=False)
-    return Assessment(status_of(unique), facts, tuple(names), tuple(results), tuple(unique), judged)
+    return Assessment(status_of(unique), facts, tuple(names), tuple(results), tuple(unique), judgement.judged(now, with_store=False))
 
 
-def _verdicts(ids: PresentedIdentifiers, name: str, group: list[ClientProfile]) -> Sequence[NameVerdict]:
+def _verdicts(ids: PresentedIdentifiers, name: str, group: Sequence[ClientProfile]) -> Sequence[NameVerdict]:
     """verdicts_for, remembered for the built-in profiles: verdicts are pure values of the
     certificate's names and the typed name, and a fleet scan asks the same question per port."""
     if all(PROFILES.get(p.id) is p for p in group):

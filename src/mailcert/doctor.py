@@ -13,11 +13,13 @@ import functools
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, Generic, TypeVar
 
 from cryptography import x509
 
-from mailcert.assess import Assessment, assess_certificate, ordered_findings, status_of, trust_findings
+from mailcert.assess import (
+    Assessment, CertificateVerdicts, assess_certificate, judge_certificate, ordered_findings, status_of, trust_findings,
+)
 from mailcert.certs.info import CertificateFacts, facts_from_certificate
 from mailcert.certs.lenient import parse_leniently
 from mailcert.certs.chain import TrustResult, TrustStore, ValidatorSettings, clock_positions, verify_chain_for
@@ -80,11 +82,11 @@ def diagnose(
     other_der = without.leaf if isinstance(without, ProbeResult) and without.leaf != served.leaf else None
     name = names[0] if names else served.endpoint.host
     now = judgement.clock()
-    judged = _JUDGED.get(served.chain, other_der, tuple(names), name, judgement, now)
+    key = (other_der, tuple(names), name)
+    judged = _JUDGED.get(served.chain, key, judgement, now)
     if judged is None:
         judged = _judge(served.chain, other_der, names, name, judgement, now, source)
-        if sum(map(len, served.chain)) + len(other_der or b"") <= _REMEMBERED_DER_MAX:
-            _JUDGED.put(served.chain, other_der, tuple(names), name, judgement, now, judged)
+        _JUDGED.put(served.chain, key, judgement, now, judged, judged.facts, other_der)
     # remedies name the server by where we reached it, so `mailcert cert fix URL` and
     # `mailcert check URL` run as printed even when the typed name does not resolve here
     findings = _placed(judged, _reached_url(served))
@@ -147,38 +149,68 @@ def _judge(
     served: tuple[bytes, ...], other_der: bytes | None, names: Sequence[str], name: str,
     judgement: Judgement, now: dt.datetime, source: str,
 ) -> _Judged:
-    """Judge the served chain (and the no-SNI leaf when it differs) at ``now``, every clock read
-    at that one time (the memo's key is taken from it); where the server was reached is
-    :data:`_REACHED` in the findings (a fleet serves the chain on many URLs)."""
-    if judgement.now != now:
-        judgement = dataclasses.replace(judgement, now=now)
+    """Judge the names on the served chain (and the no-SNI leaf when it differs) at ``now``,
+    every clock read at that one time (the memo's key is taken from it); where the server was
+    reached is :data:`_REACHED` in the findings (a fleet serves the chain on many URLs).  What
+    does not depend on the names comes from :data:`_CERTIFIED` (a wildcard serves many names)."""
+    at_now = judgement if judgement.now == now else dataclasses.replace(judgement, now=now)
+    certified = _CERTIFIED.get(served, (other_der,), judgement, now)
+    if certified is None:
+        certified = _certify(served, other_der, at_now, source)
+        _CERTIFIED.put(served, (other_der,), judgement, now, certified, certified.facts, other_der)
+    main = assess_certificate(certified.facts, names, at_now, source=_REACHED, of_certificate=certified.verdicts)
+    found = (*main.findings, *trust_findings(certified.trust, name, _REACHED, main.results))
+    findings = tuple(ordered_findings(found))
+    placed = tuple(i for i, f in enumerate(findings) if any(v is _REACHED for v in f.facts.values()))
+    c = certified
+    return _Judged(c.facts, c.chain, c.other, main.results, findings, status_of(findings), c.trust, placed)
+
+
+@dataclass(frozen=True)
+class _Certified:
+    """What a diagnosis derives from the served chain, the judgement and the time alone: the
+    certificates' facts, each client's refusals and the chain's trust, before any name."""
+
+    facts: CertificateFacts
+    chain: tuple[CertificateFacts, ...]
+    other: CertificateFacts | None
+    verdicts: CertificateVerdicts
+    trust: TrustResult
+
+
+def _certify(served: tuple[bytes, ...], other_der: bytes | None, judgement: Judgement, source: str) -> _Certified:
+    """Judge the served chain (and the no-SNI leaf when it differs) before any name, at the
+    judgement's own clock (``_judge`` sets it to the moment of the request)."""
     parsed = [_parse(d, source) for d in served]
     certs = [cert for cert, _ in parsed]
     facts = parsed[0][1]
     other = None if other_der is None else _parse(other_der, source)[1]
     served_to = {p.id: other for p in judgement.profiles if not p.sends_sni} if other is not None else None
-    main = assess_certificate(facts, names, judgement, source=_REACHED, served_to=served_to, chain=certs)
+    verdicts = judge_certificate(facts, judgement, served_to=served_to, chain=certs)
     # through the verdict cache: a fleet serves one chain on many ports and hosts
+    now = judgement.clock()
     trust = verify_chain_for(certs, judgement.trust_store(), now=now, settings=(_DEFAULT_VALIDATOR,))[_DEFAULT_VALIDATOR]
-    findings = tuple(ordered_findings((*main.findings, *trust_findings(trust, name, _REACHED, main.results))))
-    placed = tuple(i for i, f in enumerate(findings) if any(v is _REACHED for v in f.facts.values()))
-    chain = tuple(f for _, f in parsed[1:])
-    return _Judged(facts, chain, other, main.results, findings, status_of(findings), trust, placed)
+    return _Certified(facts, tuple(f for _, f in parsed[1:]), other, verdicts, trust)
 
 
-class _Memo:
-    """The :class:`_Judged` of recent (chain, names, judgement) requests, per moment.
+V = TypeVar("V")
+
+
+class _Memo(Generic[V]):
+    """Values derived from a served chain (:class:`_Judged`, :class:`_Certified`) for recent
+    requests, per moment.
 
     A fleet serves one certificate on many ports (imaps, pop3s, submission, smtp) and hosts: after
     the first, a target's diagnosis repeats one already made but for the connection's own facts
-    and the URL its remedies quote.  The key holds exactly what :func:`_judge` reads: the served
-    DER, the no-SNI leaf when it differs, the names (and the name judged, the endpoint's host
-    when none was typed), the judgement (profiles, store, thresholds) by identity, and of the
-    clock only what the verdicts and findings read (:func:`_moment`).  Not the endpoint: no
-    verdict or finding of it reads the protocol, port or address (the connection's findings, a
-    TLS version, SNI, revocation and the SMTP senders' rows, are judged per target on top), and
-    the URL is placed per target (:func:`_placed`).
-    Bounded (oldest out first) and thread-safe (a library user may diagnose from threads).
+    and the URL its remedies quote.  The key holds exactly what the value is made of: the served
+    DER, the caller's ``key`` (the no-SNI leaf when it differs; for a :class:`_Judged` the names
+    and the name judged, the endpoint's host when none was typed), the judgement (profiles,
+    store, thresholds) by identity, and of the clock only what the verdicts and findings read
+    (:func:`_moment`).  Not the endpoint: no verdict or finding of it reads the protocol, port or
+    address (the connection's findings, a TLS version, SNI, revocation and the SMTP senders'
+    rows, are judged per target on top), and the URL is placed per target (:func:`_placed`).
+    Bounded (oldest out first; nothing made of more than :data:`_REMEMBERED_DER_MAX` bytes of
+    certificates) and thread-safe (a library user may diagnose from threads).
     """
 
     SIZE: Final = 256
@@ -186,34 +218,34 @@ class _Memo:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._entries: dict[tuple[object, ...], _Entry] = {}
+        self._entries: dict[tuple[object, ...], _Entry[V]] = {}
 
-    def get(
-        self, served: tuple[bytes, ...], other: bytes | None, names: tuple[str, ...], name: str,
-        judgement: Judgement, now: dt.datetime,
-    ) -> _Judged | None:
-        key = (served, other, names, name, id(judgement))
+    def get(self, served: tuple[bytes, ...], key: tuple[object, ...], judgement: Judgement, now: dt.datetime) -> V | None:
         with self._lock:
-            entry = self._entries.get(key)
+            entry = self._entries.get((served, *key, id(judgement)))
         if entry is None or entry.judgement is not judgement:
             return None
         return entry.moments.get(_moment(entry.bounds, entry.leaf, now))
 
     def put(
-        self, served: tuple[bytes, ...], other: bytes | None, names: tuple[str, ...], name: str,
-        judgement: Judgement, now: dt.datetime, judged: _Judged,
+        self, served: tuple[bytes, ...], key: tuple[object, ...], judgement: Judgement, now: dt.datetime,
+        value: V, leaf: CertificateFacts, other_der: bytes | None,
     ) -> None:
-        key = (served, other, names, name, id(judgement))
+        """Remember ``value`` (``leaf``: the served leaf's facts) unless the certificates it was
+        made of (``served`` and ``other_der``) are too many bytes to keep."""
+        if sum(map(len, served)) + len(other_der or b"") > _REMEMBERED_DER_MAX:
+            return
+        full = (served, *key, id(judgement))
         with self._lock:
-            entry = self._entries.get(key)
+            entry = self._entries.get(full)
             if entry is None or entry.judgement is not judgement:
                 # the entry keeps the judgement alive, so its id names no other while it stays
-                entry = self._entries[key] = _Entry(judgement, _bounds(served, judgement.trust_store()), judged.facts)
+                entry = self._entries[full] = _Entry(judgement, _bounds(served, judgement.trust_store()), leaf)
                 while len(self._entries) > self.SIZE:
                     self._entries.pop(next(iter(self._entries)))
             if len(entry.moments) >= self.MOMENTS:
                 entry.moments.clear()
-            entry.moments[_moment(entry.bounds, entry.leaf, now)] = judged
+            entry.moments[_moment(entry.bounds, entry.leaf, now)] = value
 
     def clear(self) -> None:
         with self._lock:
@@ -221,14 +253,15 @@ class _Memo:
 
 
 @dataclass
-class _Entry:
+class _Entry(Generic[V]):
     judgement: Judgement
     bounds: tuple[float, ...]  # sorted validity bounds (POSIX seconds) the verdicts compare the clock with
     leaf: CertificateFacts  # days to expiry are counted from its notAfter
-    moments: dict[tuple[int, ...], _Judged] = field(default_factory=dict)
+    moments: dict[tuple[int, ...], V] = field(default_factory=dict)
 
 
-_JUDGED: Final = _Memo()
+_JUDGED: Final = _Memo[_Judged]()
+_CERTIFIED: Final = _Memo[_Certified]()
 
 _REMEMBERED_DER_MAX: Final = 64 * 1024
 """Bytes of served certificates past which a judgement is not remembered: real chains are a

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from mailcert.certs.chain import TrustStore
+from mailcert.assess import judge_certificate
 from mailcert.doctor import NotProbed, diagnose
 from mailcert.findings import FACT_LIMIT
 from mailcert.judgement import Judgement
@@ -86,13 +87,16 @@ def test_a_remembered_diagnosis_equals_a_fresh_one_at_every_bound_and_threshold(
     seen_codes: set[str] = set()
     statuses: set[str] = set()
     trusted: set[bool] = set()
-    for t in _times(chain, store, leaf_after, warn, critical):
+    for i, t in enumerate(_times(chain, store, leaf_after, warn, critical)):
         clocked.ticks.append(t)
         remembered = diagnose(pair, (NAME,), clocked)
         again = diagnose(pair, (NAME,), clocked)
         fresh = diagnose(pair, (NAME,), Judgement(profiles, store, t, warn, critical))  # a new judgement: never remembered
         assert again.assessment.results is remembered.assessment.results  # the repeat came from the memo
         assert remembered == fresh, f"at {t.isoformat()}"
+        # a name never asked before: judged anew on the certificate's part remembered for this moment
+        other = (f"n{i}.example.com",)
+        assert diagnose(pair, other, clocked) == diagnose(pair, other, Judgement(profiles, store, t, warn, critical)), f"at {t.isoformat()}"
         seen_codes.update(f.code for f in fresh.assessment.findings)
         statuses.add(fresh.assessment.status.name)
         trusted.add(fresh.trust.trusted)
@@ -267,3 +271,50 @@ def test_a_remembered_judgement_never_carries_one_targets_url_into_anothers_line
         assert [a for a in set(addresses) if (f"[{a}]" if ":" in a else a) in text] == [address]
         assert "imaps://URL" not in text and '"URL"' not in text
     assert lines[0] == lines[3]
+
+
+def test_the_certificate_is_judged_once_for_every_name_it_serves(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A wildcard for many names: each client's refusals, the chain's trust and the findings
+    of no name are judged once; each name's verdicts and findings on top are a fresh judgement's."""
+    from mailcert import doctor
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    root = chain_cert("Wildcard Root", key=key, not_before=NOW - 9 * DAY, not_after=NOW + 900 * DAY, ca=True)
+    leaf = chain_cert("*.example.com", root, key=key, not_before=NOW - DAY, not_after=NOW + 20 * DAY, san=("*.example.com",))
+    chain, store = (der(leaf.cert),), TrustStore([root.cert], "wildcard store")  # root not sent: a finding quotes the URL
+    made: list[object] = []
+    monkeypatch.setattr(doctor, "judge_certificate", lambda *a, **kw: made.append(a) or judge_certificate(*a, **kw))
+    profiles = tuple(PROFILES.values())
+    judgement = Judgement(profiles, store, NOW, 30, 7)
+    names = ("mail.example.com", "imap.example.com", "a.b.example.com", f"x{HOSTILE}.example.com", "example.com")
+    for name in names:
+        for target, pair in _targets(name, NAME, chain)[:3]:
+            remembered = _scanned(target, pair, judgement)
+            before = len(made)
+            fresh = _scanned(target, pair, Judgement(profiles, store, NOW, 30, 7))
+            assert len(made) == before + 1  # a new judgement judges the certificate again
+            assert remembered.diagnosis == fresh.diagnosis and line(remembered) == line(fresh) == whole_line(remembered)
+    assert len(made) == 1 + len(names) * 3
+
+
+def test_the_certificate_without_sni_is_its_own_judgement() -> None:
+    """The same SNI chain with and without another default certificate (the one Outlook 2007 gets,
+    without SNI): each remembered judgement is the fresh one, never the other's."""
+    chain, store, _ = _chain()
+    key = ec.generate_private_key(ec.SECP256R1())
+    default = chain_cert("default.example.net", key=key, not_before=NOW - DAY, not_after=NOW + 90 * DAY, san=("default.example.net",))
+    endpoint = parse_target(f"imaps://{NAME}:993")
+
+    def probed(leaf_chain: tuple[bytes, ...], sni: str | None) -> ProbeResult:
+        return ProbeResult(endpoint, ("192.0.2.7", 993), sni, leaf_chain, True, "TLSv1.3", "TLS_AES_128_GCM_SHA256",
+                           None, "* OK", None, (), (), 0.01)
+
+    pairs = (SniPair(NAME, probed(chain, NAME), NOT_PROBED), SniPair(NAME, probed(chain, NAME), probed((der(default.cert),), None)))
+    profiles = tuple(PROFILES.values())
+    judgement = Judgement(profiles, store, NOW, 30)
+    outlook = []
+    for pair in (*pairs, *pairs):
+        remembered = diagnose(pair, (NAME,), judgement)
+        assert remembered == diagnose(pair, (NAME,), Judgement(profiles, store, NOW, 30))
+        outlook.append(next(v.accepted for v in remembered.assessment.results if v.client == "outlook2007"))
+    assert outlook == [True, False, True, False]
