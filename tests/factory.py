@@ -16,7 +16,7 @@ from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, rsa
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
 
 from mailcert.certs.build import _resign_sha1 as resign_sha1
@@ -159,4 +159,6 @@ def chain_cert(
     if isinstance(signer, rsa.RSAPrivateKey):
         cert = b.sign(signer, hashes.SHA256())
         return Node(resign_sha1(cert, signer) if sha1 else cert, key)
+    if isinstance(signer, dsa.DSAPrivateKey):
+        return Node(b.sign(signer, hashes.SHA256()), key)
     return Node(b.sign(signer, hashes.SHA256(), ecdsa_deterministic=True), key)

@@ -267,6 +267,25 @@ def test_the_jdk_holds_every_key_of_the_path_to_its_rsa_floor(pki: dict[str, Nod
     assert "nss" not in codes  # OpenSSL at level 0, as the JDK row runs it, takes the key: the floor is the JDK's own
     java = _java_verdict(lf, inter, root, NAME)
     assert f"RSA-768 {'Intermediate' if inter else 'Root'}" in java.reason and "768 bits" in java.reason
+    # the JDK's words (tests/differential/test_jdk_policies.py over the wire): a small key on the
+    # path names its certificate; the anchor's is the key of the signature below it, named
+    said = ("keysize limits: RSA 768 bit key used with certificate: CN=RSA-768 Intermediate" if inter
+            else "signature algorithm: SHA256withRSA")  # the RSA-768 root signed the leaf
+    assert java.message == f"PKIX path validation failed: java.security.cert.CertPathValidatorException: Algorithm constraints check failed on {said}"
+
+
+@pytest.mark.parametrize("odd", ["rsa768", "client-eku"])
+def test_the_jdk_takes_a_server_certificate_installed_as_trusted_as_it_is(odd: str) -> None:
+    """PKIXValidator.engineValidate returns a trusted server certificate before any check, and
+    Validator.validate runs no EndEntityChecker on a chain of one: the JDK takes it whatever its
+    key or EKU (over the wire: tests/differential/test_jdk_policies.py); its key still decides
+    when it is not the trusted one."""
+    contents: dict[str, Any] = {"key": _rsa768("installed")} if odd == "rsa768" else {"eku": (ExtendedKeyUsageOID.CLIENT_AUTH,)}
+    lf = build(NAME, san=(NAME,), **contents)
+    assert not set(JDK) & set(refused([lf.cert], [lf.cert]))
+    other = build("Other Root", ca=True, key=ec.generate_private_key(ec.SECP256R1()))
+    own_rule = "weak-key" if odd == "rsa768" else "eku"
+    assert {c: refused([lf.cert], [other.cert]).get(c) for c in JDK} == {c: own_rule for c in JDK}
 
 
 @pytest.mark.parametrize("jdk_ca", [False, True])

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import NamedTuple
 
@@ -59,6 +60,7 @@ _SERVER_EKUS = frozenset({"serverAuth", "anyExtendedKeyUsage"})
 _WEAK_HASHES = frozenset({"sha1", "md5", "md2"})
 # CertificateFacts' key types by the names ChainPolicy.key_floor gives them (the JDK's key algorithms)
 _KEY_ALGORITHMS = {"ECDSA": "EC"}
+_UNESCAPED_COMMA = re.compile(r"(?<!\\),")
 _NOT_HERE = (TrustSource.WINDOWS, TrustSource.APPLE, TrustSource.JDK, TrustSource.ANDROID)
 # What a client may have that this judgement cannot see: the reason says so.
 _MAYBE_HAS_IT = (MissingIntermediate.PRELOADED, MissingIntermediate.CACHED)
@@ -84,7 +86,22 @@ def leaf_refusal(policy: ChainPolicy, facts: CertificateFacts, *, public: bool |
     caps for public CAs apply only when it is known to be public.
     """
     why = _leaf_why(policy, facts, public)
-    return None if why is None else Refusal(why[0], why[1], policy.message(why[0]))
+    return None if why is None else Refusal(why[0], why[1], _leaf_words(policy, why[0], why[1], facts))
+
+
+def _leaf_words(policy: ChainPolicy, code: str, reason: str, facts: CertificateFacts) -> str | None:
+    """The client's words for a refusal by its own rules on the certificate alone.  Words that
+    hold the validator's text (``{error}``) get it as the validator would say it: for a key
+    under ``key_floor`` (the JDK's rule) AlgorithmChecker's, else the reason."""
+    words = policy.message(code)
+    if words is None or "{error}" not in words:
+        return words
+    if code == "weak-key":
+        who = _UNESCAPED_COMMA.sub(", ", facts.subject)  # the JDK writes names with ", " between RDNs
+        algorithm = _KEY_ALGORITHMS.get(facts.key_type, facts.key_type)
+        return words.replace("{error}", f"Algorithm constraints check failed on keysize limits: {algorithm} {facts.key_bits}"
+                                        f" bit key used with certificate: {who}")
+    return words.replace("{error}", reason)
 
 
 # the fields of a ChainPolicy that _leaf_why reads: policies equal in them refuse a leaf alike
@@ -299,8 +316,10 @@ def refusals_of(
             rules = (_leaf_rules(p.chain), id(facts))
             if rules not in whys:
                 whys[rules] = _leaf_why(p.chain, facts, public)
-            why = whys[rules]
-            found = [] if why is None else [Refusal(why[0], why[1], p.chain.message(why[0]))]
+            # a server certificate the validator trusts as it is (the JDK's own trusted certificate)
+            # meets none of the client's rules on it
+            why = None if result is not None and result.as_is else whys[rules]
+            found = [] if why is None else [Refusal(why[0], why[1], _leaf_words(p.chain, why[0], why[1], facts))]
             r = chain_refusal(p.chain, result, public=public) if result is not None else None
             if r is None and outdated is not None and p.chain.sent_dates_checked:
                 r = Refusal("expired", outdated + _SENT_DATES, p.chain.message("expired"))

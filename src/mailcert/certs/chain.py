@@ -61,6 +61,7 @@ __all__ = [
     "ValidatorSettings",
     "clock_positions",
     "jdk_name",
+    "jdk_signature_name",
     "verify_chain",
     "verify_chain_for",
     "verify_chain_in_order",
@@ -196,6 +197,7 @@ class TrustResult(NamedTuple):
     validator: Validator = Validator.OPENSSL
     added_names: tuple[tuple[str, str], ...] = ()  # SAN entries the validator added to the leaf the client's name check reads
     sent_path: tuple[int, ...] = ()  # OpenSSL's validated path as indexes of the sent chain (-1: an anchor)
+    as_is: bool = False  # the server's certificate is trusted as it is, before any check of it (the JDK: no algorithm, EKU or date check)
 
 
 class TrustStore:
@@ -793,9 +795,10 @@ def _before_any_path(c: _Chain, store: TrustStore, settings: ValidatorSettings) 
     """What the JDK decides before it builds a path: a server certificate it trusts is taken as
     it is (PKIXValidator.engineValidate), one its CertificateFactory cannot read fails."""
     if settings.anchor_key_only and store.contains(c.certs[0]):
-        # the anchors reduced to name and key would not show it whole
+        # the anchors reduced to name and key would not show it whole; and the JDK returns it
+        # before any check: Validator.validate runs no EndEntityChecker on a chain of one
         return TrustResult(True, TrustProblem.NONE, "the certificate itself is in the trust store", (_subject(c.certs[0]),),
-                           _subject(c.certs[0]), tuple(_subject(x) for x in c.certs[1:]), validator=Validator.OPENSSL)
+                           _subject(c.certs[0]), tuple(_subject(x) for x in c.certs[1:]), validator=Validator.OPENSSL, as_is=True)
     unreadable = next(((x, why) for x in c.certs if (why := _empty_names(x))), None) if settings.empty_names_refused else None
     if unreadable is not None:
         return TrustResult(False, TrustProblem.UNREADABLE, f"{_subject(unreadable[0])}: {unreadable[1]}",
@@ -861,8 +864,11 @@ def _checks_on_the_path(
     weak = _small_key([*path, *filter(None, [above])], settings.key_floor) if settings.key_floor else None
     if weak is not None:
         cert, algorithm, bits, need = weak
+        # the anchor's key is only used to check the signature below it: AlgorithmChecker names that signature
+        said = (f"signature algorithm: {jdk_signature_name(path[-1])}" if cert is above
+                else f"keysize limits: {algorithm} {bits} bit key used with certificate: {jdk_name(cert.subject)}")
         return _OwnRefusal(TrustProblem.WEAK_KEY, f"{_subject(cert)}: an {algorithm} key of {bits} bits; this client needs at least"
-                           f" {need}", f"{algorithm} {bits} bit key")
+                           f" {need}", f"Algorithm constraints check failed on {said}")
     # the anchor's own signature is never checked: it ends the path (the top sent certificate,
     # when the path ends there, is the anchor)
     # (the anchor's certificate, whole: the JDK counts it as its own by its fingerprint)
@@ -1313,6 +1319,34 @@ def _sha1_rsa_signed(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
         return True
     except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
         return False
+
+
+# the JDK's standard names of signature algorithms (AlgorithmId), by cryptography's OIDs
+_JDK_SIGNATURES = {
+    x509.SignatureAlgorithmOID.RSA_WITH_MD5: "MD5withRSA",
+    x509.SignatureAlgorithmOID.RSA_WITH_SHA1: "SHA1withRSA",
+    x509.SignatureAlgorithmOID.RSA_WITH_SHA224: "SHA224withRSA",
+    x509.SignatureAlgorithmOID.RSA_WITH_SHA256: "SHA256withRSA",
+    x509.SignatureAlgorithmOID.RSA_WITH_SHA384: "SHA384withRSA",
+    x509.SignatureAlgorithmOID.RSA_WITH_SHA512: "SHA512withRSA",
+    x509.SignatureAlgorithmOID.RSASSA_PSS: "RSASSA-PSS",
+    x509.SignatureAlgorithmOID.ECDSA_WITH_SHA1: "SHA1withECDSA",
+    x509.SignatureAlgorithmOID.ECDSA_WITH_SHA224: "SHA224withECDSA",
+    x509.SignatureAlgorithmOID.ECDSA_WITH_SHA256: "SHA256withECDSA",
+    x509.SignatureAlgorithmOID.ECDSA_WITH_SHA384: "SHA384withECDSA",
+    x509.SignatureAlgorithmOID.ECDSA_WITH_SHA512: "SHA512withECDSA",
+    x509.SignatureAlgorithmOID.DSA_WITH_SHA1: "SHA1withDSA",
+    x509.SignatureAlgorithmOID.DSA_WITH_SHA224: "SHA224withDSA",
+    x509.SignatureAlgorithmOID.DSA_WITH_SHA256: "SHA256withDSA",
+    x509.SignatureAlgorithmOID.ED25519: "Ed25519",
+    x509.SignatureAlgorithmOID.ED448: "Ed448",
+}
+
+
+def jdk_signature_name(cert: x509.Certificate) -> str:
+    """The name the JDK gives ``cert``'s signature algorithm (``SHA256withRSA``), else its OID."""
+    oid = cert.signature_algorithm_oid
+    return _JDK_SIGNATURES.get(oid, oid.dotted_string)
 
 
 def jdk_name(name: x509.Name) -> str:

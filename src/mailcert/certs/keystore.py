@@ -113,7 +113,7 @@ class _Reader:
         self.pos += n
         return out
 
-    def int(self, what: str) -> int:
+    def integer(self, what: str) -> int:
         return int(struct.unpack(">i", self.take(4, what))[0])
 
     def utf(self, what: str) -> str:
@@ -128,7 +128,7 @@ class _Reader:
             kind = self.utf(f"the certificate type of {alias!r}")
             if kind != "X.509":
                 raise CertificateError(f"{self.source}: entry {alias!r} holds a {kind[:40]!r} certificate, not X.509")
-        der = self.take(self.int(f"the certificate length of {alias!r}"), f"the certificate of {alias!r}")
+        der = self.take(self.integer(f"the certificate length of {alias!r}"), f"the certificate of {alias!r}")
         return _certificate(der, f"{self.source}: entry {alias!r}")
 
 
@@ -138,24 +138,24 @@ def _read_jks(data: bytes, source: str) -> Keystore:
         raise CertificateError(f"{source}: a truncated JKS keystore")
     r = _Reader(data, len(data) - _DIGEST, source)
     r.take(4, "the magic number")
-    version = r.int("the version")
+    version = r.integer("the version")
     if version not in (1, 2):
         raise CertificateError(f"{source}: a JKS keystore of unknown version {version}")
-    count = r.int("the number of entries")
+    count = r.integer("the number of entries")
     # an entry takes at least 18 bytes (tag, empty alias, timestamp, empty certificate length)
     if count < 0 or count > (r.end - r.pos) // 18:
         raise CertificateError(f"{source}: a damaged JKS keystore ({count} entries cannot fit in it)")
     anchors: list[KeystoreEntry] = []
     keys = 0
     for _ in range(count):
-        tag = r.int("an entry's tag")
+        tag = r.integer("an entry's tag")
         alias = r.utf("an alias")
         r.take(8, f"the date of {alias!r}")
         if tag == 2:
             anchors.append(KeystoreEntry(alias, r.certificate(version, alias)))
         elif tag == 1:
-            r.take(r.int(f"the key length of {alias!r}"), f"the key of {alias!r}")
-            n = r.int(f"the chain length of {alias!r}")
+            r.take(r.integer(f"the key length of {alias!r}"), f"the key of {alias!r}")
+            n = r.integer(f"the chain length of {alias!r}")
             if not 0 <= n <= _MAX_CHAIN:
                 raise CertificateError(f"{source}: a damaged JKS keystore ({n} certificates in the chain of {alias!r})")
             chain = [r.certificate(version, alias) for _ in range(n)]

@@ -1210,9 +1210,10 @@ _GNUTLS_CHAIN = ChainPolicy(
 # jdk.certpath.disabledAlgorithms of OpenJDK 17 (conf/security/java.security, as Debian's
 # openjdk-17 installs it): "RSA keySize < 1024, DSA keySize < 1024, EC keySize < 224".
 # AlgorithmChecker.check holds each certificate's own key to them (DisabledAlgorithmConstraints
-# .permits with CertPathConstraintsParameters: "keysize limits"), and the trust anchor's key
-# too: PKIXCertPathValidator gives AlgorithmChecker the TrustAnchor, whose key is prevPubKey
-# when the certificate below it is checked (permits(SIGNATURE_PRIMITIVE_SET, sigAlg, prevPubKey)).
+# .permits with CertPathConstraintsParameters: "keysize limits: RSA 768 bit key used with
+# certificate: ..."), and the trust anchor's key too: PKIXCertPathValidator gives AlgorithmChecker
+# the TrustAnchor, whose key is prevPubKey when the certificate below it is checked
+# (permits(SIGNATURE_PRIMITIVE_SET, sigAlg, prevPubKey): "signature algorithm: SHA256withRSA").
 _JDK_KEY_FLOOR = (("RSA", 1024), ("DSA", 1024), ("EC", 224))
 
 _JDK_CHAIN = ChainPolicy(
@@ -1234,8 +1235,7 @@ _JDK_CHAIN = ChainPolicy(
         ("expired", "PKIX path validation failed: java.security.cert.CertPathValidatorException: validity check failed"),
         ("eku", "Extended key usage does not permit use for TLS server authentication"),
         ("name-constraints", "PKIX path validation failed: java.security.cert.CertPathValidatorException: name constraints check failed"),
-        ("weak-key", "PKIX path validation failed: java.security.cert.CertPathValidatorException: Algorithm constraints check failed on"
-                     " keysize limits"),
+        ("weak-key", "PKIX path validation failed: java.security.cert.CertPathValidatorException: {error}"),
         ("weak-signature", "PKIX path validation failed: java.security.cert.CertPathValidatorException: {error}"),
     ),
     source=(
@@ -1259,6 +1259,8 @@ _JDK_CHAIN = ChainPolicy(
         " the chain corpus; wire: a JSSE client (TrustManagerFactory PKIX, endpoint identification HTTPS,"
         " SNI) in real handshakes with each served chain of the corpus (tests/differential/test_chains_vs_real.py),"
         " and on a copy of the JDK whose cacerts marks the corpus's root [jdk] (SHA-1 refused: test_jdk_ca.py);"
+        " a server certificate installed as trusted taken as it is (key, EKU, dates unchecked), small anchor"
+        " and DSA-768 keys refused in the JDK's words (test_jdk_policies.py);"
         " chain judged with OpenSSL's"
         " validator, anchors reduced to name and key, and the JDK's rules above as OpenSSL settings"
         " and checks on the path it built"
