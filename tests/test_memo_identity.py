@@ -3,7 +3,9 @@ but other objects, and the plain ``extra`` value tells entries apart too."""
 
 from __future__ import annotations
 
-from mailcert.memo import ByIdentity
+from dataclasses import dataclass
+
+from mailcert.memo import ByIdentity, cached_value
 
 
 def test_made_once_per_objects_and_never_for_equal_others() -> None:
@@ -43,3 +45,21 @@ def test_values_it_may_not_keep_are_made_each_time() -> None:
     assert [memo.get((small,), lambda: make("tiny")) for _ in range(2)] == ["tiny", "tiny"]
     assert [memo.get((big,), lambda: make("megabytes")) for _ in range(2)] == ["megabytes", "megabytes"]
     assert made == ["tiny", "megabytes", "megabytes"]
+
+
+def test_a_cached_value_is_computed_once_per_instance_and_kept_on_it() -> None:
+    made: list[int] = []
+
+    @dataclass(frozen=True)
+    class Value:
+        n: int
+
+        @cached_value
+        def double(self) -> int:
+            made.append(self.n)
+            return 2 * self.n
+
+    one, two = Value(1), Value(2)
+    assert [one.double, one.double, two.double, Value(1).double] == [2, 2, 4, 2]
+    assert made == [1, 2, 1] and one.__dict__["double"] == 2  # kept on the instance, per instance
+    assert isinstance(Value.__dict__["double"], cached_value) and Value(1) == one  # equality by the fields alone

@@ -9,7 +9,7 @@ lengths of up to four octets are read: DER allows nothing else in a certificate.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from cryptography import x509
 
@@ -21,18 +21,51 @@ from cryptography.hazmat.primitives._serialization import Encoding
 
 from mailcert.memo import per_object
 
-__all__ = ["Element", "element", "children", "encode", "certificate_der", "subject_of", "issuer_of", "subject_text"]
+__all__ = ["Element", "element", "children", "encode", "certificate_der", "subject_of", "issuer_of", "name_text", "subject_text",
+           "issuer_text", "public_key_of"]
 
 
+@per_object(equality=False)
 def certificate_der(cert: x509.Certificate) -> bytes:
-    """The certificate as DER, as cryptography serialises it."""
+    """The certificate as DER, as cryptography serialises it (once per certificate object: the
+    facts, both validators and the memory's keys read a new leaf's bytes)."""
     return cert.public_bytes(Encoding.DER)
 
 
 # cryptography builds a new Name at each ``cert.subject`` (an object per attribute, each one
 # validated in Python): 12-20 µs, and a new leaf's names are read by its facts, its names, the
 # chain's anchor lookup and its texts.  Read once per certificate object (a name that cannot be
-# read raises each time, as ``cert.subject`` does).
+# read raises each time, as ``cert.subject`` does).  An issuer is read once per encoding too: a
+# Name is a value of its DER, and each new leaf under an intermediate names the same issuer.
+
+_ISSUERS: dict[bytes, x509.Name] = {}  # an issuer Name's DER -> the Name cryptography read from it (bounded)
+
+
+def _issuer_der(der: bytes) -> bytes:
+    """The DER of the issuer Name of the certificate ``der`` (well-formed: cryptography wrote it):
+    the fourth field of its TBSCertificate, counting the [0] version."""
+    pos = _body(der, _body(der, 0))  # into Certificate, then into TBSCertificate
+    if der[pos] == 0xA0:  # the version
+        pos = _end(der, pos)
+    pos = _end(der, _end(der, pos))  # past the serial number and the signature algorithm
+    return der[pos:_end(der, pos)]
+
+
+def _body(der: bytes, pos: int) -> int:
+    """Where the contents of the element at ``pos`` start."""
+    length = der[pos + 1]
+    return pos + 2 + (length & 0x7F if length & 0x80 else 0)
+
+
+def _end(der: bytes, pos: int) -> int:
+    """Where the element at ``pos`` ends."""
+    length = der[pos + 1]
+    body = pos + 2
+    if length & 0x80:
+        count = length & 0x7F
+        length = int.from_bytes(der[body:body + count], "big")
+        body += count
+    return body + length
 
 
 @per_object(equality=False)
@@ -43,14 +76,39 @@ def subject_of(cert: x509.Certificate) -> x509.Name:
 
 @per_object(equality=False)
 def issuer_of(cert: x509.Certificate) -> x509.Name:
-    """``cert.issuer``, read once per certificate object."""
-    return cert.issuer
+    """``cert.issuer``, read once per certificate object and per encoding."""
+    encoded = _issuer_der(certificate_der(cert))
+    name = _ISSUERS.get(encoded)
+    if name is None:
+        name = cert.issuer
+        if len(_ISSUERS) >= 4096:
+            _ISSUERS.clear()
+        _ISSUERS[encoded] = name
+    return name
 
 
 @per_object(equality=False)
+def name_text(name: x509.Name) -> str:
+    """The name as RFC 4514 text (what reports show), once per Name object (:func:`issuer_of`
+    hands out one Name per encoding)."""
+    return name.rfc4514_string()
+
+
 def subject_text(cert: x509.Certificate) -> str:
-    """The subject as RFC 4514 text (what reports show), once per certificate object."""
-    return subject_of(cert).rfc4514_string()
+    """The subject as RFC 4514 text (what reports show)."""
+    return name_text(subject_of(cert))
+
+
+def issuer_text(cert: x509.Certificate) -> str:
+    """The issuer as RFC 4514 text."""
+    return name_text(issuer_of(cert))
+
+
+@per_object(equality=False)
+def public_key_of(cert: x509.Certificate) -> Any:
+    """``cert.public_key()``, once per certificate object (a new key object at each call
+    otherwise; the facts and the JDK rows' key floor both read it); raises as it does."""
+    return cert.public_key()
 
 
 class Element(NamedTuple):

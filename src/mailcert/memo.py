@@ -17,9 +17,9 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Callable, Hashable
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, overload
 
-__all__ = ["per_object", "ByIdentity"]
+__all__ = ["per_object", "ByIdentity", "cached_value"]
 
 R = TypeVar("R")
 
@@ -91,4 +91,34 @@ class ByIdentity(Generic[R]):
             if len(self._seen) >= self.maxsize:
                 self._seen.clear()
             self._seen[key] = (objects, value)
+        return value
+
+
+class cached_value(Generic[R]):  # noqa: N801 - named like the functools.cached_property it stands for
+    """``functools.cached_property`` without its lock: computed at the first read, then kept in
+    the instance's ``__dict__`` (where later reads find it without calling this descriptor).
+
+    Python 3.11's cached_property takes a lock at every first read (2-3 µs), and a new
+    certificate's names are read through a dozen such values.  For pure values of frozen
+    objects: two threads reading at once compute the same value twice, harmlessly.
+    """
+
+    def __init__(self, fn: Callable[[Any], R]) -> None:
+        self.fn = fn
+        self.name = fn.__name__
+        self.__doc__ = fn.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, obj: None, owner: type | None = None) -> cached_value[R]: ...
+
+    @overload
+    def __get__(self, obj: object, owner: type | None = None) -> R: ...
+
+    def __get__(self, obj: object, owner: type | None = None) -> R | cached_value[R]:
+        if obj is None:
+            return self
+        value = obj.__dict__[self.name] = self.fn(obj)
         return value

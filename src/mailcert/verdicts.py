@@ -186,11 +186,17 @@ class _Plan(NamedTuple):
 
 # the profiles' ids -> their plan: every judgement of a scan or a fleet names the same profiles,
 # and their set-ups are worked out once, not hashed again per chain (a plan keeps its profiles
-# alive, so an id in its key is never another profile's)
+# alive, so an id in its key is never another profile's); a tuple of profiles (a Judgement's)
+# is found by its own id first, without walking its profiles
 _PLANS: dict[tuple[int, ...], _Plan] = {}
+_PLANS_BY_TUPLE: dict[int, tuple[tuple[ClientProfile, ...], _Plan]] = {}
 
 
 def _plan(profiles: Iterable[ClientProfile]) -> _Plan:
+    if isinstance(profiles, tuple):
+        hit = _PLANS_BY_TUPLE.get(id(profiles))
+        if hit is not None and hit[0] is profiles:
+            return hit[1]
     chosen = tuple(p for p in profiles if p.group is not ClientGroup.SENDER)
     key = tuple(map(id, chosen))
     plan = _PLANS.get(key)
@@ -201,6 +207,10 @@ def _plan(profiles: Iterable[ClientProfile]) -> _Plan:
         if len(_PLANS) >= 64:
             _PLANS.clear()
         _PLANS[key] = plan
+    if isinstance(profiles, tuple):
+        if len(_PLANS_BY_TUPLE) >= 64:
+            _PLANS_BY_TUPLE.clear()
+        _PLANS_BY_TUPLE[id(profiles)] = (profiles, plan)
     return plan
 
 
@@ -302,7 +312,7 @@ def refusals_of(
     each distinct (policy, certificate, chain verdict) judged once: many clients share one.
     ``outdated``: :func:`outdated_sent` of the chain the server sends."""
     seen: dict[tuple[int, int, int], list[Refusal]] = {}
-    whys: dict[tuple[int, int], tuple[str, str] | None] = {}  # the leaf rules judged once per distinct set
+    leaves: dict[int, dict[int, tuple[str, str] | None]] = {}  # facts' id -> its leaf refusals (_leaf_whys)
     out: dict[str, list[Refusal]] = {}
     for p in profiles:
         if p.group is ClientGroup.SENDER:
@@ -313,21 +323,66 @@ def refusals_of(
         key = (id(p.chain), id(facts), id(result))
         found = seen.get(key)
         if found is None:
-            rules = (_leaf_rules(p.chain), id(facts))
-            if rules not in whys:
-                whys[rules] = _leaf_why(p.chain, facts, public)
-            # a server certificate the validator trusts as it is (the JDK's own trusted certificate)
-            # meets none of the client's rules on it
-            why = None if result is not None and result.as_is else whys[rules]
-            found = [] if why is None else [Refusal(why[0], why[1], _leaf_words(p.chain, why[0], why[1], facts))]
-            r = chain_refusal(p.chain, result, public=public) if result is not None else None
-            if r is None and outdated is not None and p.chain.sent_dates_checked:
-                r = Refusal("expired", outdated + _SENT_DATES, p.chain.message("expired"))
-            if r is not None and all(r.code != f.code for f in found):
-                found.append(r)
-            seen[key] = found
+            whys = leaves.get(id(facts))
+            if whys is None:
+                whys = leaves[id(facts)] = _leaf_whys(facts, public)
+            found = seen[key] = _refusals(p.chain, facts, whys, result, public, outdated)
         out[p.id] = list(found)
     return out
+
+
+def _refusals(policy: ChainPolicy, facts: CertificateFacts, whys: dict[int, tuple[str, str] | None], result: TrustResult | None,
+              public: bool | None, outdated: str | None) -> list[Refusal]:
+    """One policy's refusals of one certificate and chain verdict: its leaf rules, then the chain."""
+    # a server certificate the validator trusts as it is (the JDK's own trusted certificate)
+    # meets none of the client's rules on it
+    why = None if result is not None and result.as_is else _remembered_why(policy, facts, whys, public)
+    found = [] if why is None else [Refusal(why[0], why[1], _leaf_words(policy, why[0], why[1], facts))]
+    r = chain_refusal(policy, result, public=public) if result is not None and not result.trusted else None
+    if r is None and outdated is not None and policy.sent_dates_checked:
+        r = Refusal("expired", outdated + _SENT_DATES, policy.message("expired"))
+    if r is not None and all(r.code != f.code for f in found):
+        found.append(r)
+    return found
+
+
+# the facts _leaf_why reads (notBefore only as its day): certificates equal in them are refused
+# alike by each leaf rule set (tests/certs/test_memo_keys.py holds _leaf_why to this list)
+_LEAF_FACTS = ("eku", "is_ca", "key_type", "key_curve", "key_bits", "signature_hash", "self_signed", "validity_days")
+
+
+def _leaf_key(facts: CertificateFacts, public: bool | None) -> tuple[object, ...]:
+    """Every value :func:`_leaf_why` reads of ``facts`` and ``public``: a fleet's certificates
+    from one CA mostly share it."""
+    return (_day(facts.not_before), public, *[getattr(facts, f) for f in _LEAF_FACTS])
+
+
+# _leaf_key -> {leaf rules' number: _leaf_why}: a new certificate like those seen before is judged
+# by lookup; bounded (cleared when full)
+_WHYS: dict[tuple[object, ...], dict[int, tuple[str, str] | None]] = {}
+_UNKNOWN = object()
+
+
+def _leaf_whys(facts: CertificateFacts, public: bool | None) -> dict[int, tuple[str, str] | None]:
+    """The leaf refusals of each rule set judged so far for certificates like ``facts`` (equal in
+    :func:`_leaf_key`), filled in by :func:`_remembered_why`."""
+    key = _leaf_key(facts, public)
+    whys = _WHYS.get(key)
+    if whys is None:
+        if len(_WHYS) >= 1024:
+            _WHYS.clear()
+        whys = _WHYS[key] = {}
+    return whys
+
+
+def _remembered_why(policy: ChainPolicy, facts: CertificateFacts, whys: dict[int, tuple[str, str] | None],
+                    public: bool | None) -> tuple[str, str] | None:
+    """:func:`_leaf_why`, remembered in ``whys`` (:func:`_leaf_whys` of ``facts`` and ``public``)."""
+    rules = _leaf_rules(policy)
+    why = whys.get(rules, _UNKNOWN)
+    if why is _UNKNOWN:
+        why = whys[rules] = _leaf_why(policy, facts, public)
+    return why  # type: ignore[return-value]
 
 
 def _key_name(facts: CertificateFacts) -> str:

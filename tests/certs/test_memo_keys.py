@@ -9,6 +9,7 @@ the value depends on: a key that left it out would answer with the first input's
 from __future__ import annotations
 
 import functools
+import warnings
 from typing import Any, cast
 
 import pytest
@@ -20,11 +21,13 @@ from mailcert import verdicts
 
 from mailcert.certs import chain as chain_module
 from mailcert.certs.chain import TrustStore, verify_chain_for
-from mailcert.certs.info import facts_from_certificate
-from mailcert.der import certificate_der, issuer_of, subject_of, subject_text
+from mailcert.certs.info import CertificateFacts, facts_from_certificate
+from mailcert.errors import CertificateError
+from mailcert.der import certificate_der, issuer_of, name_text, subject_of, subject_text
 from mailcert.memo import per_object
 from mailcert.names.profiles import PROFILES, ChainPolicy, EkuRule
 from mailcert.verdicts import judge_chains, settings_for
+from tests.differential.chains import corpus_requests, limbo_requests
 from tests.factory import NOW
 from tests.test_verdicts import NAME, build
 
@@ -141,3 +144,113 @@ def test_a_certificates_names_are_read_once_per_object_and_are_its_own() -> None
     assert subject_of(PLAIN.cert) is subject_of(PLAIN.cert) and subject_of(PLAIN.cert) == PLAIN.cert.subject
     assert subject_of(again) == NAMED.cert.subject and issuer_of(again) == INTER.cert.subject
     assert subject_text(NAMED.cert) == "CN=memo-namesake.example.com" and subject_text(PLAIN.cert) == f"CN={NAME}"
+
+
+class _FactsReading:
+    """Certificate facts that record which of them are read."""
+
+    def __init__(self, facts: CertificateFacts) -> None:
+        self.facts, self.read = facts, set[str]()
+
+    def __getattr__(self, name: str) -> object:
+        self.read.add(name)
+        return getattr(self.facts, name)
+
+
+_RSA = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+RSA_INTER = build("Memo RSA Intermediate", ROOT, ca=True, days=(-500, 2000), key=_RSA)
+# (issuer, contents): each leaf breaks another rule; SHA-1 needs an RSA signer (tests.factory)
+_LEAVES = [(INTER, {}), (INTER, {"eku": (ExtendedKeyUsageOID.CLIENT_AUTH,)}), (INTER, {"eku": None}), (INTER, {"ca": True}),
+           (RSA_INTER, {"sha1": True}), (None, {"sha1": True, "key": _RSA}), (INTER, {"days": (-10, 900)}),
+           (INTER, {"key": rsa.generate_private_key(public_exponent=65537, key_size=1024)})]
+
+
+def test_the_leaf_rules_read_only_the_facts_their_memory_is_keyed_by() -> None:
+    """``refusals_of`` remembers ``_leaf_why`` per ``_leaf_key``: every fact the rules read must be
+    in it (notBefore as its day), for every policy and whatever the leaf breaks."""
+    leaves = [facts_from_certificate(build(NAME, issuer, san=(NAME,), **leaf_kw).cert) for issuer, leaf_kw in _LEAVES]
+    assert {f.signature_hash for f in leaves} >= {"sha1", "sha256"}
+    for facts in leaves:
+        for profile in PROFILES.values():
+            for public in (True, False, None):
+                reading = _FactsReading(facts)
+                verdicts._leaf_why(profile.chain, cast(CertificateFacts, reading), public)
+                assert reading.read <= {*verdicts._LEAF_FACTS, "not_before"}, (profile.id, reading.read)
+
+
+def _corpus_facts() -> list[CertificateFacts]:
+    """The leaves of x509-limbo's server cases and of the chain corpus, as facts (those cryptography reads)."""
+    out = []
+    for request in (*limbo_requests(names=False), *corpus_requests(names=False)):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                out.append(facts_from_certificate(x509.load_der_x509_certificate(request.chain[0])))
+        except (ValueError, TypeError, CertificateError):
+            continue
+    return out
+
+
+def test_a_leaf_judged_from_memory_is_judged_as_alone() -> None:
+    """Over limbo's and the chain corpus's leaves, each policy's remembered leaf refusal (the
+    memory warmed by every leaf before it) is the one ``_leaf_why`` reaches for that leaf alone."""
+    leaves = _corpus_facts()
+    assert len(leaves) > 9000
+    policies = list(dict.fromkeys(p.chain for p in PROFILES.values()))
+    verdicts._WHYS.clear()
+    for _ in range(2):  # the second pass is answered from memory
+        for facts in leaves:
+            for public in (True, False, None):
+                whys = verdicts._leaf_whys(facts, public)
+                for policy in policies:
+                    assert verdicts._remembered_why(policy, facts, whys, public) == verdicts._leaf_why(policy, facts, public)
+
+
+def test_a_tuple_of_profiles_finds_its_own_plan() -> None:
+    """``judge_chains`` finds a Judgement's plan by the tuple's id: another tuple never gets it."""
+    openssl, thunderbird = PROFILES["openssl"], PROFILES["thunderbird"]
+    for profiles in ((openssl,), (thunderbird,), (openssl, thunderbird), tuple(PROFILES.values())):
+        by_tuple = verdicts._plan(profiles)
+        assert by_tuple == verdicts._plan(list(profiles)) and verdicts._plan(profiles) is by_tuple
+        assert [c for c, _ in by_tuple.clients] == [p.id for p in profiles if p.group.name != "SENDER"]
+
+
+def _corpus_certificates() -> list[x509.Certificate]:
+    """Every certificate of x509-limbo's server cases and of the chain corpus that cryptography
+    reads (a fifth of limbo's cases, from every part of the file): leaves, intermediates and
+    anchors, whose names repeat from one certificate to another."""
+    out = []
+    for request in (*limbo_requests(names=False)[::5], *corpus_requests(names=False)):
+        for der in (*request.chain, *request.roots):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                try:
+                    out.append(x509.load_der_x509_certificate(der))
+                except ValueError:
+                    continue
+    return out
+
+
+def _read(fn: Any, cert: x509.Certificate) -> object:
+    try:
+        return fn(cert)
+    except ValueError as exc:  # a name cryptography refuses: refused alike both ways
+        return ("refused", str(exc))
+
+
+def test_a_name_read_by_its_encoding_is_the_certificates_own() -> None:
+    """``issuer_of`` hands out one Name per encoding (each new leaf under an intermediate names the
+    same issuer): over every certificate of limbo and the chain corpus,
+    the memory warmed by all of them, each is the certificate's own name, its text and its key."""
+    certs = _corpus_certificates()
+    assert len(certs) > 5000
+    for cert in certs:  # warm: every encoding read once
+        _read(subject_of, cert), _read(issuer_of, cert)
+    for cert in (_reparsed(c) if i % 2 else c for i, c in enumerate(certs)):  # new objects too: read by encoding
+        for mine, theirs in ((subject_of, lambda c: c.subject), (issuer_of, lambda c: c.issuer)):
+            name = _read(mine, cert)
+            assert name == _read(theirs, cert)
+            if isinstance(name, x509.Name):
+                assert chain_module._key_of(name) == chain_module.name_key(name)
+                assert name_text(name) == name.rfc4514_string()
+        assert _read(subject_text, cert) == _read(lambda c: c.subject.rfc4514_string(), cert)

@@ -45,7 +45,7 @@ from mailcert.certs.libcrypto import OpenSSLStore, OpenSSLUnavailable, OpenSSLVe
 from mailcert.certs.lenient import original_der
 from mailcert.certs.keystore import is_keystore, read_keystore
 from mailcert.certs.load import read_certificates
-from mailcert.der import certificate_der, issuer_of, subject_of, subject_text
+from mailcert.der import certificate_der, issuer_of, public_key_of, subject_of, subject_text
 from mailcert.errors import InputError
 from mailcert.inputs import read_input
 from mailcert.memo import per_object
@@ -336,7 +336,7 @@ class TrustStore:
 def _issuers_in(store: TrustStore, cert: x509.Certificate) -> tuple[x509.Certificate, ...]:
     """:meth:`TrustStore.issuers_of`, remembered per store and certificate."""
     issuer = issuer_of(cert)
-    return tuple(a for a in store.openssl().by_name.get(name_key(issuer), ()) if subject_of(a) == issuer)
+    return tuple(a for a in store.openssl().by_name.get(_key_of(issuer), ()) if subject_of(a) == issuer)
 
 
 @per_object(maxsize=4096)
@@ -404,7 +404,7 @@ def _wire(cert: x509.Certificate) -> tuple[bytes, str, str, bool]:
     """
     original = original_der(cert)
     der = original or certificate_der(cert)
-    return der, name_key(issuer_of(cert)), name_key(subject_of(cert)), original is not None
+    return der, _key_of(issuer_of(cert)), _key_of(subject_of(cert)), original is not None
 
 
 def name_key(name: x509.Name) -> str:
@@ -413,6 +413,11 @@ def name_key(name: x509.Name) -> str:
     encoding, so an issuer written as PrintableString finds a root whose subject is a
     UTF8String).  Looser than OpenSSL is safe: the key only picks which anchors OpenSSL sees."""
     return "/".join(f"{a.oid.dotted_string}={' '.join(str(a.value).lower().split())}" for a in name)
+
+
+# :func:`name_key` once per Name object: ``der.issuer_of`` hands out one Name per encoding, so a
+# new leaf's issuer key is the one made for the leaves before it
+_key_of = per_object(maxsize=4096, equality=False)(name_key)
 
 
 def verify_chain(
@@ -558,8 +563,7 @@ def verify_chain_in_order(
         hit = _recent.get(key)
     if hit is not None and hit[0] is store and hit[1] is wanted:
         return hit[2]
-    found = _verify_all(chain, store, now, wanted)
-    out = tuple(found[s] for s in wanted)
+    out = _verify_all(chain, store, now, wanted)
     with _recent_lock:
         _recent[key] = (store, wanted, out)
         while len(_recent) > 256:
@@ -662,31 +666,60 @@ def _dates(cert: x509.Certificate) -> tuple[float, float]:
     return cert.not_valid_before_utc.timestamp(), cert.not_valid_after_utc.timestamp()
 
 
+_PathRule = Callable[[TrustResult, TrustStore, Sequence[x509.Certificate]], bool]
+
+
 def _verify_all(
-    chain: Sequence[x509.Certificate], store: TrustStore, now: dt.datetime, wanted: Sequence[ValidatorSettings]
-) -> dict[ValidatorSettings, TrustResult]:
-    out: dict[ValidatorSettings, TrustResult] = {}
-    judged: list[tuple[ValidatorSettings, TrustResult]] = []  # the verdicts reached by validating, strictest first
+    chain: Sequence[x509.Certificate], store: TrustStore, now: dt.datetime, wanted: tuple[ValidatorSettings, ...]
+) -> tuple[TrustResult, ...]:
+    """Each set-up's verdict, in ``wanted``'s order: a verdict shared or a path taken where
+    :func:`_reuse` allows, else the set-up's validator."""
+    out: list[TrustResult] = []
+    judged: list[int] = []  # the set-ups whose verdicts were reached by validating, strictest first
     c: _Chain | None = None
-    for s in wanted:
-        shared = next((r for p, r in judged if _shares_verdict(p, r, s, store, chain)), None)
+    for i, (s, rules) in enumerate(zip(wanted, _reuse(wanted))):
+        shared = next((out[j] for j in judged if _shares_verdict(rules[j], out[j], store, chain)), None)
         if shared is not None:
-            out[s] = shared
+            out.append(shared)
             continue
         c = c or _Chain(chain)
-        taken = None if _plain(s) else next((r for p, r in judged if _takes_its_path(p, r, s, store, c)), None)
-        out[s] = _with_own_checks(c, store, s, taken) if taken is not None else _verify(c, store, now, s, True)
-        judged.append((s, out[s]))
-    return out
+        taken = None if _plain(s) else next((out[j] for j in judged if _takes_its_path(rules[j], out[j], store, c)), None)
+        out.append(_with_own_checks(c, store, s, taken) if taken is not None else _verify(c, store, now, s, True))
+        judged.append(i)
+    return tuple(out)
 
 
-def _shares_verdict(stricter: ValidatorSettings, result: TrustResult, s: ValidatorSettings, store: TrustStore,
-                    chain: Sequence[x509.Certificate]) -> bool:
-    """Is ``result``, ``stricter``'s verdict, ``s``'s verdict too?"""
-    rules = _sharing(stricter, s)
-    if rules is None:
+class _Reuse(NamedTuple):
+    """What one set-up may take of a stricter one's verdict (:func:`_sharing`, :func:`_path_rules`)."""
+
+    sharing: tuple[tuple[Callable[[TrustResult], bool], ...], tuple[_PathRule, ...]] | None
+    path: tuple[_PathRule, ...] | None  # None: it takes no path of the stricter one's
+
+
+# wanted's id -> (wanted, _reuse's table): ``strictest_first`` hands back the same tuple for the
+# same set-ups, and the entry keeps it alive, so its id stays its own
+_REUSE: dict[int, tuple[tuple[ValidatorSettings, ...], tuple[tuple[_Reuse, ...], ...]]] = {}
+
+
+def _reuse(wanted: tuple[ValidatorSettings, ...]) -> tuple[tuple[_Reuse, ...], ...]:
+    """For each set-up of ``wanted``, what it may take of each set-up before it: worked out once
+    per ``wanted``, not per chain (a set-up hashes a dozen fields)."""
+    hit = _REUSE.get(id(wanted))
+    if hit is not None and hit[0] is wanted:
+        return hit[1]
+    table = tuple(tuple(_Reuse(_sharing(p, s), None if _plain(s) else _path_rules(p, s)) for p in wanted[:i])
+                  for i, s in enumerate(wanted))
+    if len(_REUSE) >= 64:
+        _REUSE.clear()
+    _REUSE[id(wanted)] = (wanted, table)
+    return table
+
+
+def _shares_verdict(rules: _Reuse, result: TrustResult, store: TrustStore, chain: Sequence[x509.Certificate]) -> bool:
+    """Is ``result``, a stricter set-up's verdict, this one's too (``rules``: what it may take)?"""
+    if rules.sharing is None:
         return False
-    forgivers, same_path = rules
+    forgivers, same_path = rules.sharing
     if result.trusted:
         return all(p(result, store, chain) for p in same_path)
     return not any(f(result) for f in forgivers)
@@ -694,9 +727,6 @@ def _shares_verdict(stricter: ValidatorSettings, result: TrustResult, s: Validat
 
 def _always(_: TrustResult) -> bool:
     return True
-
-
-_PathRule = Callable[[TrustResult, TrustStore, Sequence[x509.Certificate]], bool]
 
 
 @functools.lru_cache(maxsize=256)
@@ -719,19 +749,19 @@ def _sharing(stricter: ValidatorSettings, s: ValidatorSettings) -> tuple[tuple[C
     return tuple(forgivers), tuple(same_path)
 
 
-def _takes_its_path(stricter: ValidatorSettings, result: TrustResult, s: ValidatorSettings, store: TrustStore, c: _Chain) -> bool:
-    """Does ``s`` trust the path ``stricter`` validated, and need only its own checks on it?
+def _takes_its_path(rules: _Reuse, result: TrustResult, store: TrustStore, c: _Chain) -> bool:
+    """Does this set-up trust the path a stricter one validated (``result``), and need only its
+    own checks on it?
 
-    ``stricter`` must be plain (its verdict is OpenSSL's alone) and have trusted the chain; ``s``
-    must be no stricter in any other field, and the path must stay the path where ``s`` takes
-    more anchors (:data:`_FIELDS`).  Its own checks then run on that path: they refuse, or
-    forgive only what a refused chain needs.  The JDK rows cost no second X509_verify_cert on a
-    trusted chain.
+    The stricter one must be plain (its verdict is OpenSSL's alone) and have trusted the chain;
+    this one must be no stricter in any other field, and the path must stay the path where it
+    takes more anchors (:data:`_FIELDS`, :func:`_path_rules`).  Its own checks then run on that
+    path: they refuse, or forgive only what a refused chain needs.  The JDK rows cost no second
+    X509_verify_cert on a trusted chain.
     """
-    if not (result.trusted and result.sent_path):
+    if rules.path is None or not (result.trusted and result.sent_path):
         return False
-    same_path = _path_rules(stricter, s)
-    return same_path is not None and all(p(result, store, c.certs) for p in same_path)
+    return all(p(result, store, c.certs) for p in rules.path)
 
 
 @functools.lru_cache(maxsize=256)
@@ -971,6 +1001,7 @@ def _anchor_above(path: Sequence[x509.Certificate], store: TrustStore) -> x509.C
     return next((a for a in store.issuers_of(path[-1]) if _signed(path[-1], a)), None) if path else None
 
 
+@per_object(maxsize=1024)
 def _not_a_ca(anchor: x509.Certificate) -> str | None:
     """Why the JDK refuses ``anchor`` as the anchor of a path (PKIXValidator.verifyTrustAnchor:
     a v3 certificate must be a CA, with keyCertSign when it has a keyUsage), or None."""
@@ -990,9 +1021,9 @@ def _not_a_ca(anchor: x509.Certificate) -> str | None:
 
 def _empty_names(cert: x509.Certificate) -> str | None:
     """Why the JDK's CertificateFactory refuses ``cert`` for its names (X509CertInfo), or None."""
-    if not cert.issuer.rdns:
+    if not issuer_of(cert).rdns:
         return "Empty issuer DN not allowed in X509Certificates"
-    if not cert.subject.rdns:
+    if not subject_of(cert).rdns:
         try:
             critical = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).critical
         except (x509.ExtensionNotFound, x509.DuplicateExtension, ValueError):
@@ -1024,7 +1055,7 @@ def _key_size(cert: x509.Certificate) -> tuple[str, int] | None:
     """The certificate's key algorithm as the JDK names it (``RSA``, ``DSA``, ``EC``) and its size
     as ``KeyUtil.getKeySize`` counts it (modulus, prime p, curve order bits); None for others."""
     try:
-        key = cert.public_key()
+        key = public_key_of(cert)
     except (ValueError, UnsupportedAlgorithm):
         return None
     if isinstance(key, rsa.RSAPublicKey):
@@ -1039,13 +1070,15 @@ def _key_size(cert: x509.Certificate) -> tuple[str, int] | None:
 def _sha1_signed(certs: Sequence[x509.Certificate]) -> x509.Certificate | None:
     """The first of ``certs`` whose signature uses SHA-1 (``SHA1withRSA``, ``SHA1withECDSA``,
     ``SHA1withDSA``: the JDK's AlgorithmDecomposer finds ``SHA1`` in each), or None."""
-    for cert in certs:
-        try:
-            if isinstance(cert.signature_hash_algorithm, hashes.SHA1):
-                return cert
-        except UnsupportedAlgorithm:
-            continue
-    return None
+    return next((cert for cert in certs if _sha1(cert)), None)
+
+
+@per_object(maxsize=1024, equality=False)
+def _sha1(cert: x509.Certificate) -> bool:
+    try:
+        return isinstance(cert.signature_hash_algorithm, hashes.SHA1)
+    except UnsupportedAlgorithm:
+        return False
 
 
 def _last_cn(cert: x509.Certificate) -> str:

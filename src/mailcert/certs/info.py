@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import lru_cache
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -19,8 +19,9 @@ from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, r
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from mailcert.certs.lenient import STRICT_REFUSALS, original_der, strict_error
-from mailcert.der import certificate_der, issuer_of, subject_of, subject_text
+from mailcert.der import certificate_der, issuer_of, issuer_text, public_key_of, subject_of, subject_text
 from mailcert.errors import CertificateError
+from mailcert.memo import cached_value
 from mailcert.names.identifiers import PresentedIdentifiers, SanEntry
 
 __all__ = ["CertificateFacts", "facts_from_certificate", "signed_by", "first_line"]
@@ -66,7 +67,7 @@ class CertificateFacts:
     strict_error: str | None = None
     bad_strings: bool = False
 
-    @cached_property
+    @cached_value
     def identifiers(self) -> PresentedIdentifiers:
         """Exactly what the name engine reads from the certificate (the differential tests
         check that it equals ``PresentedIdentifiers.from_certificate``)."""
@@ -171,14 +172,14 @@ def _names(cert: x509.Certificate, source: str) -> tuple[x509.Extensions, Presen
         ids = PresentedIdentifiers.from_der(original) if original is not None else PresentedIdentifiers.from_certificate(cert)
         if ids.san_error:
             raise CertificateError(f"{source}: malformed subjectAltName extension ({ids.san_error})")
-        return extensions, ids, subject_text(cert), issuer_of(cert).rfc4514_string()
+        return extensions, ids, subject_text(cert), issuer_text(cert)
     except ValueError as exc:
         raise CertificateError(f"{source}: malformed name in the certificate ({first_line(exc)})") from None
 
 
 def _key(cert: x509.Certificate) -> tuple[str, int, str | None]:
     try:
-        key = cert.public_key()
+        key = public_key_of(cert)
     except (ValueError, UnsupportedAlgorithm):
         return ("unknown", 0, None)
     if isinstance(key, rsa.RSAPublicKey):

@@ -12,12 +12,12 @@ import enum
 import ipaddress
 import re
 from dataclasses import dataclass
-from functools import cached_property
 
 from cryptography import x509
 from cryptography.x509.oid import ExtensionOID, NameOID
 
 from mailcert.der import children, element, subject_of
+from mailcert.memo import cached_value
 
 __all__ = ["PresentedIdentifiers", "SanEntry", "SanDefect"]
 
@@ -60,29 +60,29 @@ class PresentedIdentifiers:
     bad_strings: bool = False
 
     # cached: the matcher asks for these once per profile, twelve times per name
-    @cached_property
+    @cached_value
     def dns_names(self) -> tuple[str, ...]:
         return tuple(v for t, v in self.san if t == "DNS")
 
-    @cached_property
+    @cached_value
     def ip_addresses(self) -> tuple[str, ...]:
         return tuple(v for t, v in self.san if t == "IP")
 
-    @cached_property
+    @cached_value
     def dns_lower(self) -> tuple[str, ...]:
         """DNS names lower-cased the DNS way (ASCII only), for comparison."""
         return tuple(_ascii_lower(d) for d in self.dns_names)
 
-    @cached_property
+    @cached_value
     def dns_candidates(self) -> tuple[tuple[str, str, str], ...]:
         """("DNS", name, lower-cased name) for each SAN DNS name: what the matcher walks."""
         return tuple(("DNS", d, low) for d, low in zip(self.dns_names, self.dns_lower))
 
-    @cached_property
+    @cached_value
     def cn_lower(self) -> tuple[str, ...]:
         return tuple(_ascii_lower(c) for c in self.common_names)
 
-    @cached_property
+    @cached_value
     def san_defects(self) -> frozenset[SanDefect]:
         """The SAN's entries that only a tolerant decoder reads (see :class:`SanDefect`)."""
         found: set[SanDefect] = set()

@@ -507,7 +507,7 @@ def verdicts_for(
     first = _first_dns_decision(ids, plain)
     out = []
     for p in chosen:
-        key, ref_key = _KEYS[p.id] if PROFILES.get(p.id) is p else _keys(p)
+        key, ref_key = _TABLE_KEYS.get(id(p)) or _keys(p)
         decision = decided.get(key) if p.checks_host else _unchecked(p, ids)
         if decision is None and first is not None and plain is not None and _reaches_first_dns(p, ids, plain):
             decision = decided[key] = first
@@ -568,6 +568,9 @@ def _interned_keys() -> dict[str, tuple[object, object]]:
 
 
 _KEYS = _interned_keys()
+# a built-in profile's keys by the profile's identity (the table's profiles live as long as the
+# module): one lookup per profile and verdict, where an id alone could name another profile
+_TABLE_KEYS = {id(p): _KEYS[p.id] for p in PROFILES.values()}
 
 
 # --- presented identifiers --------------------------------------------------------------
