@@ -314,21 +314,51 @@ def refusals_of(
     seen: dict[tuple[int, int, int], list[Refusal]] = {}
     leaves: dict[int, dict[int, tuple[str, str] | None]] = {}  # facts' id -> its leaf refusals (_leaf_whys)
     out: dict[str, list[Refusal]] = {}
-    for p in profiles:
-        if p.group is ClientGroup.SENDER:
-            out[p.id] = []
+    for row in _rows(profiles):
+        if row.policy is None:
+            out[row.id] = []
             continue
-        facts = facts_of(p.id)
-        result = trust.get(p.id) if trust is not None else None
-        key = (id(p.chain), id(facts), id(result))
+        facts = facts_of(row.id)
+        result = trust.get(row.id) if trust is not None else None
+        whys = leaves.get(id(facts))
+        if whys is None:
+            whys = leaves[id(facts)] = _leaf_whys(facts, public)
+        if (whys.get(row.rules, _UNKNOWN) is None and (result is None or result.trusted)
+                and (outdated is None or not row.policy.sent_dates_checked)):
+            out[row.id] = []  # the usual row: its leaf rules judged and passed, its chain trusted
+            continue
+        key = (id(row.policy), id(facts), id(result))
         found = seen.get(key)
         if found is None:
-            whys = leaves.get(id(facts))
-            if whys is None:
-                whys = leaves[id(facts)] = _leaf_whys(facts, public)
-            found = seen[key] = _refusals(p.chain, facts, whys, result, public, outdated)
-        out[p.id] = list(found)
+            found = seen[key] = _refusals(row.policy, facts, whys, result, public, outdated)
+        out[row.id] = list(found)
     return out
+
+
+class _Row(NamedTuple):
+    """One profile as :func:`refusals_of` reads it."""
+
+    id: str
+    policy: ChainPolicy | None  # None: a sending server, judged by its own rules (mailcert.senders)
+    rules: int  # the number of its policy's leaf rules (_leaf_rules)
+
+
+# a tuple of profiles' id -> (the tuple, its rows): a Judgement's profiles are read once
+_ROWS: dict[int, tuple[tuple[ClientProfile, ...], tuple[_Row, ...]]] = {}
+
+
+def _rows(profiles: Sequence[ClientProfile]) -> tuple[_Row, ...]:
+    """Each profile's :class:`_Row`, found by the id of a tuple of profiles (kept alive with it)."""
+    hit = _ROWS.get(id(profiles)) if isinstance(profiles, tuple) else None
+    if hit is not None and hit[0] is profiles:
+        return hit[1]
+    rows = tuple(_Row(p.id, None, -1) if p.group is ClientGroup.SENDER else _Row(p.id, p.chain, _leaf_rules(p.chain))
+                 for p in profiles)
+    if isinstance(profiles, tuple):
+        if len(_ROWS) >= 64:
+            _ROWS.clear()
+        _ROWS[id(profiles)] = (profiles, rows)
+    return rows
 
 
 def _refusals(policy: ChainPolicy, facts: CertificateFacts, whys: dict[int, tuple[str, str] | None], result: TrustResult | None,

@@ -8,6 +8,7 @@ the value depends on: a key that left it out would answer with the first input's
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import warnings
 from typing import Any, cast
@@ -20,13 +21,13 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 from mailcert import verdicts
 
 from mailcert.certs import chain as chain_module
-from mailcert.certs.chain import TrustStore, verify_chain_for
+from mailcert.certs.chain import TrustResult, TrustStore, verify_chain_for
 from mailcert.certs.info import CertificateFacts, facts_from_certificate
 from mailcert.errors import CertificateError
 from mailcert.der import certificate_der, issuer_of, name_text, subject_of, subject_text
 from mailcert.memo import per_object
-from mailcert.names.profiles import PROFILES, ChainPolicy, EkuRule
-from mailcert.verdicts import judge_chains, settings_for
+from mailcert.names.profiles import PROFILES, ChainPolicy, ClientGroup, ClientProfile, EkuRule
+from mailcert.verdicts import Refusal, judge_chains, settings_for
 from tests.differential.chains import corpus_requests, limbo_requests
 from tests.factory import NOW
 from tests.test_verdicts import NAME, build
@@ -254,3 +255,52 @@ def test_a_name_read_by_its_encoding_is_the_certificates_own() -> None:
                 assert chain_module._key_of(name) == chain_module.name_key(name)
                 assert name_text(name) == name.rfc4514_string()
         assert _read(subject_text, cert) == _read(lambda c: c.subject.rfc4514_string(), cert)
+
+
+def _refusals_alone(profile: ClientProfile, facts: CertificateFacts, trust: TrustResult | None, public: bool | None,
+                    outdated: str | None) -> list[Refusal]:
+    """One profile's refusals worked out from its rules alone, nothing remembered or shared."""
+    if profile.group is ClientGroup.SENDER:
+        return []
+    why = verdicts._leaf_why(profile.chain, facts, public)
+    found = [] if why is None else [Refusal(why[0], why[1], profile.chain.message(why[0]))]
+    r = verdicts.chain_refusal(profile.chain, trust, public=public) if trust is not None else None
+    if r is None and outdated is not None and profile.chain.sent_dates_checked:
+        r = Refusal("expired", outdated + verdicts._SENT_DATES, profile.chain.message("expired"))
+    return found + [r] if r is not None and all(r.code != f.code for f in found) else found
+
+
+def test_every_rows_refusals_are_those_its_rules_reach_alone() -> None:
+    """``refusals_of`` (rows read once per tuple of profiles, the usual row passed without a
+    lookup, leaf refusals remembered across certificates) against each profile's refusals
+    worked out alone, over the chain corpus and a sample of limbo, at their times, twice (the
+    second time from memory)."""
+    profiles = tuple(PROFILES.values())
+    cases = 0
+    for request in (*corpus_requests(), *limbo_requests()[::47]):
+        chain = _load_all(request.chain)
+        roots = _load_all(request.roots)
+        if not chain or roots is None:
+            continue
+        try:
+            facts = facts_from_certificate(chain[0])
+        except CertificateError:
+            continue
+        now = dt.datetime.fromtimestamp(request.time, dt.timezone.utc)
+        trust = judge_chains(chain, profiles, TrustStore(roots, "case store"), now=now)
+        outdated = verdicts.outdated_sent(chain, now)
+        for public in (True, False, None):
+            for _ in range(2):
+                found = verdicts.refusals_of(profiles, lambda _: facts, trust, public, outdated)
+                assert found == {p.id: _refusals_alone(p, facts, trust.get(p.id), public, outdated) for p in profiles}, request.id
+            cases += 1
+    assert cases > 500
+
+
+def _load_all(ders: tuple[bytes, ...]) -> list[x509.Certificate] | None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return [x509.load_der_x509_certificate(d) for d in ders]
+        except ValueError:
+            return None

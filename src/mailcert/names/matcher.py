@@ -541,14 +541,19 @@ def _reaches_first_dns(profile: ClientProfile, ids: PresentedIdentifiers, plain:
     the library it also asks), given :func:`_first_dns_decision`'s case?  What comes before the
     match in :func:`_decide_own`: no refusal for a missing CN, and for a client that stops at an
     unreadable SAN entry, a typed name its pattern syntax reads (the first entry is the match)."""
-    for rules in (profile, profile.library_check):
-        if rules is None:
-            continue
-        if rules.requires_cn and not ids.common_names:
-            return False
-        if rules.invalid_stops and rules.pattern_syntax is not NameSyntax.ANY and not _PATTERN_OK[rules.pattern_syntax](plain.host):
-            return False
-    return True
+    needs_cn, syntaxes = _TABLE_FIRST_DNS.get(id(profile)) or _first_dns_rules(profile)
+    if needs_cn and not ids.common_names:
+        return False
+    return not syntaxes or all(_PATTERN_OK[s](plain.host) for s in syntaxes)
+
+
+def _first_dns_rules(profile: ClientProfile) -> tuple[bool, tuple[NameSyntax, ...]]:
+    """What :func:`_reaches_first_dns` asks of ``profile`` and the library it also asks: is a CN
+    required, and the pattern syntaxes the typed name must pass (those of rules that stop at an
+    unreadable entry)."""
+    rules = [r for r in (profile, profile.library_check) if r is not None]
+    return (any(r.requires_cn for r in rules),
+            tuple(r.pattern_syntax for r in rules if r.invalid_stops and r.pattern_syntax is not NameSyntax.ANY))
 
 
 def _keys(profile: ClientProfile) -> tuple[object, object]:
@@ -571,6 +576,7 @@ _KEYS = _interned_keys()
 # a built-in profile's keys by the profile's identity (the table's profiles live as long as the
 # module): one lookup per profile and verdict, where an id alone could name another profile
 _TABLE_KEYS = {id(p): _KEYS[p.id] for p in PROFILES.values()}
+_TABLE_FIRST_DNS = {id(p): _first_dns_rules(p) for p in PROFILES.values()}
 
 
 # --- presented identifiers --------------------------------------------------------------
