@@ -262,8 +262,8 @@ def _refusals_alone(profile: ClientProfile, facts: CertificateFacts, trust: Trus
     """One profile's refusals worked out from its rules alone, nothing remembered or shared."""
     if profile.group is ClientGroup.SENDER:
         return []
-    why = verdicts._leaf_why(profile.chain, facts, public)
-    found = [] if why is None else [Refusal(why[0], why[1], profile.chain.message(why[0]))]
+    leaf = None if trust is not None and trust.as_is else verdicts.leaf_refusal(profile.chain, facts, public=public)
+    found = [] if leaf is None else [leaf]
     r = verdicts.chain_refusal(profile.chain, trust, public=public) if trust is not None else None
     if r is None and outdated is not None and profile.chain.sent_dates_checked:
         r = Refusal("expired", outdated + verdicts._SENT_DATES, profile.chain.message("expired"))
