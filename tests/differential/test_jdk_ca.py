@@ -120,7 +120,7 @@ def test_the_jdks_cacerts_as_cafile_judges_as_the_jdk_with_that_cacerts(tmp_path
     real = run_chain_oracle("java-tls-chain", requests, env={"PATH": f"{jdk / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
                                                               "MAILCERT_JSSE_TRUST": "default"})
     store = TrustStore.from_file(str(cacerts))
-    assert store.description.startswith(f"{cacerts} ({'JKS' if storetype == 'JKS' else 'PKCS#12'} keystore: 2 anchors, 1 marked [jdk]")
+    assert store.description.startswith(f"{cacerts} ({'JKS' if storetype == 'JKS' else 'PKCS#12'} keystore, 2 anchors, 1 marked [jdk])")
     profile = PROFILES["java"]
     settings = settings_for(profile.chain)
     ours, words = {}, {}

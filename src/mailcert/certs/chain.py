@@ -902,11 +902,12 @@ def _checks_on_the_path(
     # the anchor's own signature is never checked: it ends the path (the top sent certificate,
     # when the path ends there, is the anchor)
     # (the anchor's certificate, whole: the JDK counts it as its own by its fingerprint)
-    jdk_ca = settings.sha1_jdk_ca and store.jdk_ca and store.is_jdk_ca(above if indexes[-1] < 0 else path[-1])
+    anchor = above if indexes[-1] < 0 else path[-1]
+    jdk_ca = settings.sha1_jdk_ca and store.jdk_ca and anchor is not None and store.is_jdk_ca(anchor)
     sha1 = _sha1_signed(path if indexes[-1] < 0 else path[:-1]) if jdk_ca else None
-    if sha1 is not None:
-        return _OwnRefusal(TrustProblem.WEAK_SIGNATURE, f"{_subject(sha1)}: signed with SHA-1, which this client refuses below an"
-                           f" anchor it ships itself ({store.description})",
+    if sha1 is not None and anchor is not None:
+        return _OwnRefusal(TrustProblem.WEAK_SIGNATURE, f"{_subject(sha1)}: signed with SHA-1, which this client refuses below"
+                           f" {_subject(anchor)}, a root it ships itself ({store.description})",
                            f"Usage constraint TLSServer check failed: SHA1 used with certificate: {jdk_name(sha1.subject)}")
     if cn_ip is None:
         return ()

@@ -72,17 +72,18 @@ class Keystore(NamedTuple):
     anchors: tuple[KeystoreEntry, ...]  # trusted certificates, then the first certificate of each private-key entry
     key_entries: int  # private-key entries (their keys are not read; their first certificate is an anchor)
     integrity: str  # how the file's integrity was checked, in words
+    caveat: bool = False  # ``integrity`` is something the administrator should know (not checked, a password a JDK needs)
 
     @property
     def description(self) -> str:
-        """The store in an administrator's words (a report names the store a chain ends at)."""
+        """The store in an administrator's words, short: reports name the store a chain ends at."""
         marked = sum(e.jdk_ca for e in self.anchors)
-        parts = [f"{len(self.anchors)} anchors"]
+        text = f"{self.kind} keystore, {len(self.anchors)} anchors"
         if marked:
-            parts.append(f"{marked} marked [jdk] as the JDK's own")
+            text += f", {marked} marked [jdk]"
         if self.key_entries:
-            parts.append(f"{self.key_entries} private-key entries: their keys not read, their certificates trusted as the JDK does")
-        return f"{self.kind} keystore: {', '.join(parts)}; {self.integrity}"
+            text += f", {self.key_entries} of them private-key entries' certificates"
+        return f"{text}; {self.integrity}" if self.caveat else text
 
 
 def is_keystore(data: bytes) -> bool:
@@ -166,19 +167,22 @@ def _read_jks(data: bytes, source: str) -> Keystore:
             raise CertificateError(f"{source}: a damaged JKS keystore (entry {alias!r} of unknown kind {tag})")
     if r.pos != r.end:
         raise CertificateError(f"{source}: a damaged JKS keystore ({r.end - r.pos} bytes after its last entry)")
-    return Keystore("JKS", tuple(anchors), keys, _integrity(data, source))
+    integrity = _integrity(data)
+    return Keystore("JKS", tuple(anchors), keys, integrity, caveat=integrity != _CHECKED)
 
 
-def _integrity(data: bytes, source: str) -> str:
-    """The JKS digest checked with the JDK's default password.  Another password cannot be
-    checked, and the JDK itself loads a trust store without one (javax.net.ssl.trustStorePassword
-    unset: KeyStore.load(stream, null) skips the check), so only a mismatch with a file that
-    claims the default is refused... which cannot be told apart: it is reported, not refused."""
+_CHECKED: Final = f"integrity checked with the default password {DEFAULT_PASSWORD!r}"
+
+
+def _integrity(data: bytes) -> str:
+    """The JKS digest, checked with the JDK's default password.  Under another password the
+    store is still read, as the JDK reads a trust store when javax.net.ssl.trustStorePassword is
+    unset (KeyStore.load(stream, null): no check); the description then says it was not checked."""
     body, digest = data[:-_DIGEST], data[-_DIGEST:]
     key = DEFAULT_PASSWORD.encode("utf-16-be") + b"Mighty Aphrodite"
     if hmac.compare_digest(hashlib.sha1(key + body).digest(), digest):
-        return f"integrity checked with the default password {DEFAULT_PASSWORD!r}"
-    return "integrity not checked (not the default password; the JDK loads a trust store without one too)"
+        return _CHECKED
+    return "integrity not checked (its digest does not match the default password; a JDK loads a trust store without one too)"
 
 
 def _read_pkcs12(data: bytes, source: str) -> Keystore:
@@ -205,7 +209,7 @@ def _read_pkcs12(data: bytes, source: str) -> Keystore:
         anchors.append(KeystoreEntry(_alias(bundle.cert.friendly_name), bundle.cert.certificate))
     opened = ("opened without a password" if not password else f"opened with the default password {DEFAULT_PASSWORD!r} (a JDK reads"
               " its certificates only when javax.net.ssl.trustStorePassword gives it that password)")
-    return Keystore("PKCS#12", tuple(anchors), int(bundle.key is not None), opened)
+    return Keystore("PKCS#12", tuple(anchors), int(bundle.key is not None), opened, caveat=bool(password))
 
 
 def _alias(name: bytes | None) -> str:
