@@ -146,6 +146,18 @@ def test_bad_input(sni: str | None, options: dict[str, object], message: str, fi
     assert caught.value.field == field
 
 
+@pytest.mark.parametrize("host", ["a..b", "x" * 64 + ".example", ".example", "a" * 64])
+@pytest.mark.parametrize("where", ["endpoint", "connect_host"])
+def test_a_host_idna_cannot_encode_is_bad_input(host: str, where: str, run: Run[Any]) -> None:
+    """An empty label or one over 63 characters fails IDNA before any lookup, numeric or by
+    name: one line naming the host, not an internal error (scan) or a traceback (check)."""
+    endpoint = Endpoint(host if where == "endpoint" else "127.0.0.1", 1, Protocol.IMAP, TlsMode.IMPLICIT)
+    options = ProbeOptions(timeout=5, connect_host=host if where == "connect_host" else None)
+    with pytest.raises(InputError) as caught:
+        run(probe(endpoint, sni=None, options=options))
+    assert str(caught.value) == f"host name {host!r} is not a valid (IDNA) name"
+
+
 def test_https_has_no_starttls() -> None:
     with pytest.raises(InputError, match="HTTPS has no STARTTLS"):
         probe_sync(Endpoint("127.0.0.1", 1, Protocol.HTTPS, TlsMode.STARTTLS), sni=None, options=ProbeOptions(timeout=1))

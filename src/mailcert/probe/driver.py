@@ -316,17 +316,20 @@ class _Conversation:
 
     async def _connect(self) -> tuple[socket.socket, tuple[str, int]]:
         loop = asyncio.get_running_loop()
+        # the host is IDNA-encoded before any lookup, numeric or not: an empty label ("a..b") or
+        # one over 63 characters raises UnicodeError there, which is the input's fault
         try:
-            # numeric hosts resolve without DNS and without a thread hop
-            infos = socket.getaddrinfo(self.host, self.port, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST)
-        except socket.gaierror:
-            self.waiting_for = f"resolving {self.host}"
             try:
-                infos = await loop.getaddrinfo(self.host, self.port, type=socket.SOCK_STREAM)
-            except socket.gaierror as exc:
-                raise ConnectError(f"cannot resolve {self.host}: {exc.strerror}") from None
-            except UnicodeError:
-                raise InputError(f"host name {self.host!r} is not a valid (IDNA) name") from None
+                # numeric hosts resolve without DNS and without a thread hop
+                infos = socket.getaddrinfo(self.host, self.port, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST)
+            except socket.gaierror:
+                self.waiting_for = f"resolving {self.host}"
+                try:
+                    infos = await loop.getaddrinfo(self.host, self.port, type=socket.SOCK_STREAM)
+                except socket.gaierror as exc:
+                    raise ConnectError(f"cannot resolve {self.host}: {exc.strerror}") from None
+        except UnicodeError:
+            raise InputError(f"host name {self.host!r} is not a valid (IDNA) name") from None
         failures: list[str] = []
         for family, kind, proto, _, sockaddr in infos:
             where = _hostport(str(sockaddr[0]), int(sockaddr[1]))
