@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import ssl
 import struct
 import subprocess
 import sys
@@ -24,6 +25,7 @@ from cryptography.hazmat.primitives import serialization
 from mailcert.certs.chain import TrustStore, jdk_name
 from mailcert.certs.keystore import is_keystore, read_keystore
 from mailcert.errors import CertificateError, InputError
+from mailcert.scan.runner import ScanSettings, _sts_cadata, judgement_for
 from tests.differential.chain_corpus import generate
 
 RSA_ROOT, ROOT = "corpus rsa root [jdk]", "corpus root"
@@ -186,3 +188,27 @@ def test_a_bad_keystore_given_as_cafile_is_one_line_on_stderr(tmp_path: Path, co
     assert done.stderr.count("\n") == 1 and "entries cannot fit" in done.stderr and "Traceback" not in done.stderr
     with pytest.raises(InputError, match="^cafile: "):
         TrustStore.from_file(str(bad))
+
+
+@pytest.mark.parametrize("kind", ["jks", "p12-nopass"])
+def test_a_scan_and_its_mta_sts_fetch_trust_a_keystore_as_check_does(stores: dict[str, Path], kind: str) -> None:
+    """``scan --cafile KEYSTORE`` carries the file's bytes to its workers: they read the same
+    anchors and [jdk] marks as ``check --cafile``, and the MTA-STS policy fetch (Python's ``ssl``,
+    which reads no keystore) is given those anchors as PEM."""
+    data = stores[kind].read_bytes()
+    settings = ScanSettings(cafile_pem=data, cafile_label=str(stores[kind]))
+    scanned, checked = judgement_for(settings).trust_store(), TrustStore.from_file(str(stores[kind]))
+    assert scanned.anchors == checked.anchors and scanned.description == checked.description
+    assert [scanned.is_jdk_ca(a) for a in scanned.anchors] == [checked.is_jdk_ca(a) for a in checked.anchors]
+    assert sum(map(scanned.is_jdk_ca, scanned.anchors)) == 1
+    cadata = _sts_cadata(settings)
+    assert cadata is not None and x509.load_pem_x509_certificates(cadata) == list(checked.anchors)
+    ctx = ssl.create_default_context(cadata=cadata.decode("ascii"))
+    assert ctx.cert_store_stats()["x509"] == len(checked.anchors)
+    assert _sts_cadata(ScanSettings()) is None  # no --cafile: the system's store
+
+
+def test_a_scan_given_no_certificates_as_cafile_says_so_in_one_line() -> None:
+    with pytest.raises(InputError, match=r"^cafile_pem: ") as caught:
+        judgement_for(ScanSettings(cafile_pem=b"not a certificate", cafile_label="ca.txt"))
+    assert "\n" not in str(caught.value) and caught.value.field == "cafile_pem"

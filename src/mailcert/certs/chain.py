@@ -36,7 +36,7 @@ from typing import Any, NamedTuple, TypeVar
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, padding, rsa
 from cryptography.x509 import verification
 from cryptography.x509.oid import AuthorityInformationAccessOID
@@ -238,14 +238,30 @@ class TrustStore:
         """The anchors in the file at ``path``: PEM, DER, PKCS#7, or a Java keystore (JKS or
         PKCS#12: a JDK's cacerts), whose entries with `` [jdk`` in their alias are the JDK's own."""
         try:
-            data = read_input(path, what="CA certificates or keystore")
-            if not is_keystore(data):
-                return cls(read_certificates(data, source=path), path)
-            store = read_keystore(data, path)
+            return cls.from_bytes(read_input(path, what="CA certificates or keystore"), path)
         except InputError as exc:  # unreadable, not a regular file, or not certificates
             raise InputError(f"cafile: {exc}", field="cafile") from None
-        return cls([e.certificate for e in store.anchors], f"{path} ({store.description})",
+
+    @classmethod
+    def from_bytes(cls, data: bytes, source: str) -> TrustStore:
+        """The anchors in ``data`` (what :meth:`from_file` reads; a scan carries the bytes to its
+        workers, so every command takes the same formats).
+
+        Raises:
+            InputError: ``data`` holds no certificates, or is a keystore that cannot be read.
+        """
+        if not is_keystore(data):
+            return cls(read_certificates(data, source=source), source)
+        store = read_keystore(data, source)
+        return cls([e.certificate for e in store.anchors], f"{source} ({store.description})",
                    jdk_anchors=[e.certificate for e in store.anchors if e.jdk_ca])
+
+    @functools.cached_property
+    def pem(self) -> bytes:
+        """The anchors as PEM: what the MTA-STS policy fetch gives Python's ``ssl`` as ``cadata``,
+        so it trusts the same anchors whatever format the store was read from (DER, PKCS#7, a
+        Java keystore: ``ssl`` reads none of those as a CA file)."""
+        return b"".join(a.public_bytes(serialization.Encoding.PEM) for a in self.anchors)
 
     def is_jdk_ca(self, anchor: x509.Certificate | None) -> bool:
         """Is ``anchor`` one the JDK ships itself (``AnchorCertificates.contains``: the same certificate)?"""

@@ -81,7 +81,8 @@ def run(args: argparse.Namespace) -> int:
         diagnosis = diagnose(pair, names, Judgement(tuple(profiles), store, now, args.warn_days, critical), revocation=revocation)
         if senders:
             # the TLSA name has the port a sender connects to: TARGET's, whatever --connect says
-            tlsa, sts = lookup_sync(resolver, names[0], endpoint.port, args.mail_domain, timeout=args.timeout, cafile=args.cafile)
+            tlsa, sts = lookup_sync(resolver, names[0], endpoint.port, args.mail_domain, timeout=args.timeout,
+                                    cadata=store.pem if args.cafile else None)
             diagnosis = with_senders(diagnosis, tlsa, sts, now=now, profiles=sender_profiles(args.client))
     except MailcertError as exc:
         if args.format == "nagios":

@@ -29,7 +29,6 @@ from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Iterab
 from dataclasses import dataclass, field
 from typing import Final
 
-from cryptography import x509
 
 from mailcert.assess import select_profiles
 from mailcert.certs.chain import TrustStore
@@ -55,7 +54,8 @@ class ScanSettings:
     """How to check each target (plain data: crosses to Dask workers by pickle).
 
     ``clients`` are profile ids (empty: all); ``cafile_pem`` the CA certificates to trust
-    instead of the system store (the bytes, so remote workers need no file); ``at`` the clock
+    instead of the system store (the bytes, so remote workers need no file: PEM, DER, PKCS#7
+    or a Java keystore, as ``--cafile`` takes them); ``at`` the clock
     to judge by (``None``: the time of each check).
     """
 
@@ -133,10 +133,10 @@ def _judgement(
         return Judgement(profiles, None, at, warn_days, critical_days)
 
     try:
-        anchors = x509.load_pem_x509_certificates(cafile_pem)
-    except ValueError as exc:
-        raise InputError(f"cafile_pem ({label}): no PEM certificates ({exc})", field="cafile_pem") from None
-    return Judgement(profiles, TrustStore(anchors, label or "--cafile"), at, warn_days, critical_days)
+        store = TrustStore.from_bytes(cafile_pem, label or "--cafile")
+    except InputError as exc:
+        raise InputError(f"cafile_pem: {exc}", field="cafile_pem") from None
+    return Judgement(profiles, store, at, warn_days, critical_days)
 
 
 def unknown_result(target: Target, reason: str, *, elapsed: float = 0.0, pair: SniPair | None = None) -> ScanResult:
@@ -190,10 +190,16 @@ async def _with_senders(diagnosis: Diagnosis, target: Target, settings: ScanSett
         found, sts = await tlsa, None
     else:
         found, sts = await asyncio.gather(
-            tlsa, lookup_sts(resolver, target.mail_domain, timeout=settings.timeout, cadata=settings.cafile_pem)
+            tlsa, lookup_sts(resolver, target.mail_domain, timeout=settings.timeout, cadata=_sts_cadata(settings))
         )
     now = settings.at or dt.datetime.now(dt.timezone.utc)
     return with_senders(diagnosis, found, sts, now=now, profiles=sender_profiles(settings.clients))
+
+
+def _sts_cadata(settings: ScanSettings) -> bytes | None:
+    """The anchors the MTA-STS policy fetch trusts: the scan's own store as PEM (``cafile_pem``
+    may be DER or a Java keystore), or the system's (``None``)."""
+    return None if settings.cafile_pem is None else judgement_for(settings).trust_store().pem
 
 
 def _verdict(target: Target, diagnosis: Diagnosis, elapsed: float) -> ScanResult:
