@@ -35,12 +35,13 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NamedTuple, TypeVar
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import dsa, ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, rsa
 from cryptography.x509 import verification
 from cryptography.x509.oid import AuthorityInformationAccessOID
 
+from mailcert.certs.info import signed_by
 from mailcert.certs.libcrypto import OpenSSLStore, OpenSSLUnavailable, OpenSSLVerdict, openssl_verify
 from mailcert.certs.lenient import original_der
 from mailcert.certs.keystore import is_keystore, read_keystore
@@ -1348,27 +1349,8 @@ def _self_signed(cert: x509.Certificate) -> bool:
 
 @per_object(maxsize=1024)
 def _signed(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
-    try:
-        cert.verify_directly_issued_by(issuer)
-        return True
-    except ValueError:
-        # cryptography verifies no SHA-1 signature ("Unsupported signature algorithm"), which
-        # the JDK and OpenSSL at level 0 take: an RSA PKCS#1 v1.5 one is checked here
-        return _sha1_rsa_signed(cert, issuer)
-    except (TypeError, InvalidSignature, UnsupportedAlgorithm):
-        return False
-
-
-def _sha1_rsa_signed(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
-    """Does ``issuer``'s RSA key verify ``cert``'s SHA-1 PKCS#1 v1.5 signature?"""
-    try:
-        key = issuer.public_key()
-        if cert.issuer != issuer.subject or not isinstance(key, rsa.RSAPublicKey) or not isinstance(cert.signature_hash_algorithm, hashes.SHA1):
-            return False
-        key.verify(cert.signature, cert.tbs_certificate_bytes, padding.PKCS1v15(), hashes.SHA1())
-        return True
-    except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
-        return False
+    """:func:`~mailcert.certs.info.signed_by`, remembered per pair of certificate objects."""
+    return signed_by(cert, issuer)
 
 
 # the JDK's standard names of signature algorithms (AlgorithmId), by cryptography's OIDs

@@ -15,7 +15,8 @@ from functools import lru_cache
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from mailcert.certs.lenient import STRICT_REFUSALS, original_der, strict_error
@@ -208,9 +209,28 @@ def _key_usage(extensions: x509.Extensions) -> tuple[str, ...] | None:
 
 
 def signed_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
-    """Does ``issuer``'s key verify ``cert``'s signature?  (Self-signed vs merely self-issued.)"""
+    """Does ``issuer``'s key verify ``cert``'s signature?  (Self-signed vs merely self-issued.)
+
+    cryptography verifies no SHA-1 signature ("Unsupported signature algorithm"), yet the JDK
+    and OpenSSL at security level 0 take them, and an old self-signed certificate (the SBS 2008
+    case's era) is signed so: an RSA PKCS#1 v1.5 one is checked here with the issuer's key.
+    """
     try:
         cert.verify_directly_issued_by(issuer)
+        return True
+    except ValueError:
+        return _sha1_rsa_signed(cert, issuer)
+    except (TypeError, InvalidSignature, UnsupportedAlgorithm):
+        return False
+
+
+def _sha1_rsa_signed(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
+    """Does ``issuer``'s RSA key verify ``cert``'s SHA-1 PKCS#1 v1.5 signature?"""
+    try:
+        key = issuer.public_key()
+        if cert.issuer != issuer.subject or not isinstance(key, rsa.RSAPublicKey) or not isinstance(cert.signature_hash_algorithm, hashes.SHA1):
+            return False
+        key.verify(cert.signature, cert.tbs_certificate_bytes, padding.PKCS1v15(), hashes.SHA1())
         return True
     except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
         return False
