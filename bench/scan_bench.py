@@ -44,10 +44,11 @@ against the bare asyncio loop's 493/s at 1,000 targets (0.83x; CPU per target 2.
 1.53 ms, start-up included) and 395/s against 478/s at 10,000 (0.83x; 2.17 against 1.56 ms);
 0.67-0.68x the bare uvloop loop (612/s, 581/s); peak RSS 71 -> 79 MiB; sslyze 37/s, 8.0x end
 to end.  The same tree on asyncio's loop (uvloop not installed): 0.75x and 0.77x.  At 10,000
-targets the CPU per target is what it was before uvloop: what the loop saves, the per-target
-placing of the URL in the remembered findings (a judgement now serves every URL of a
-certificate and name) spends again here, where 4 URLs repeat; a real fleet, whose URLs do not
-repeat, gains from it instead.
+targets the CPU per target is what it was before uvloop (2.17 ms).  Not isolated, but the
+likely cause: a remembered judgement now serves every URL of a certificate and name, so the
+URL is placed in its findings per target and the scan line and inventory can no longer reuse
+those findings' text by identity; here, where 4 URLs repeat, that costs what the loop saves,
+while a real fleet, whose URLs do not repeat, gains from it.
 
     bash bench/setup.sh && .venv/bin/python bench/scan_bench.py [--sizes 1000 10000] [--sslyze-targets 200]
 """
