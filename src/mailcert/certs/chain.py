@@ -36,7 +36,7 @@ from typing import Any, NamedTuple, TypeVar
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, rsa
 from cryptography.x509 import verification
 from cryptography.x509.oid import AuthorityInformationAccessOID
@@ -262,7 +262,9 @@ class TrustStore:
         """The anchors as PEM: what the MTA-STS policy fetch gives Python's ``ssl`` as ``cadata``,
         so it trusts the same anchors whatever format the store was read from (DER, PKCS#7, a
         Java keystore: ``ssl`` reads none of those as a CA file)."""
-        return b"".join(a.public_bytes(serialization.Encoding.PEM) for a in self.anchors)
+        from mailcert.certs.build import cert_to_pem  # lazy: build (and idna) only for a policy fetch's anchors (check's start-up)
+
+        return cert_to_pem(*self.anchors)
 
     def is_jdk_ca(self, anchor: x509.Certificate | None) -> bool:
         """Is ``anchor`` one the JDK ships itself (``AnchorCertificates.contains``: the same certificate)?"""
