@@ -244,17 +244,16 @@ def lookup_sync(
     domain: str | None,
     *,
     timeout: float,
-    cafile: str | None = None,
     cadata: bytes | None = None,
 ) -> tuple[TlsaLookup, StsLookup | None]:
     """TLSA (and MTA-STS when a mail domain is given) for ``check``: one ``asyncio.run``.
-    ``cafile``/``cadata``: the policy fetch's anchors, a PEM file or PEM bytes (default: the system's)."""
+    ``cadata``: the policy fetch's anchors as PEM (default: the system's)."""
 
     async def both() -> tuple[TlsaLookup, StsLookup | None]:
         if domain is None:
             return await lookup_tlsa(resolver, host, port, timeout=timeout), None
         t, s = await asyncio.gather(
-            lookup_tlsa(resolver, host, port, timeout=timeout), lookup_sts(resolver, domain, timeout=timeout, cafile=cafile, cadata=cadata)
+            lookup_tlsa(resolver, host, port, timeout=timeout), lookup_sts(resolver, domain, timeout=timeout, cadata=cadata)
         )
         return t, s
 

@@ -27,6 +27,7 @@ __all__ = ["LOOP_FACTORY", "run"]
 
 _T = TypeVar("_T")
 
+
 def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop]:
     try:
         import uvloop  # optional library: no Windows build, and asyncio's loop runs the same code

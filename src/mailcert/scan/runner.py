@@ -29,7 +29,6 @@ from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Iterab
 from dataclasses import dataclass, field
 from typing import Final
 
-
 from mailcert.assess import select_profiles
 from mailcert.certs.chain import TrustStore
 from mailcert.doctor import Diagnosis, NotProbed, diagnose
@@ -55,8 +54,8 @@ class ScanSettings:
 
     ``clients`` are profile ids (empty: all); ``cafile_pem`` the CA certificates to trust
     instead of the system store (the bytes, so remote workers need no file: PEM, DER, PKCS#7
-    or a Java keystore, as ``--cafile`` takes them); ``at`` the clock
-    to judge by (``None``: the time of each check).
+    or a Java keystore, as ``--cafile`` takes them); ``at`` the clock to judge by (``None``:
+    the time of each check).
     """
 
     clients: tuple[str, ...] = ()
